@@ -1,0 +1,144 @@
+"""Calendar arithmetic for legal deadlines (RULES.md §9).
+
+Every deadline is computed in the company's time zone and carries the clause it comes from and
+a derivation a person can check by hand ("FMP §6(d)(iii): Disposition Notice received
+2026-03-02 + 30 days → 2026-04-01 23:59 PDT"). "Earliest of" / "later of" keep every part so
+the deadline can show why it is the date it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+from dateutil.relativedelta import relativedelta
+
+END_OF_DAY = time(23, 59, 59, 999999)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An instant by which something must happen, with its clause and how it was derived."""
+
+    at: datetime
+    clause: str
+    derivation: str
+    parts: tuple[Deadline, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "at": self.at.isoformat(),
+            "clause": self.clause,
+            "derivation": self.derivation,
+            "parts": [p.as_dict() for p in self.parts],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> Deadline:
+        parts = d.get("parts") or []
+        assert isinstance(parts, list)
+        return cls(
+            at=datetime.fromisoformat(str(d["at"])),
+            clause=str(d["clause"]),
+            derivation=str(d["derivation"]),
+            parts=tuple(cls.from_dict(p) for p in parts),
+        )
+
+    def passed(self, when: datetime) -> bool:
+        """True once ``when`` is after the deadline: an act effective at ``at`` is on time."""
+        return when > self.at
+
+
+@dataclass(frozen=True)
+class CompanyCalendar:
+    """A company's time zone and business-day calendar.
+
+    ``holidays`` is a country code understood by the ``holidays`` package (``US`` by default:
+    the US federal calendar); ``subdivision`` narrows it (``CA``); ``""`` means weekends only.
+    """
+
+    time_zone: str = "America/Los_Angeles"
+    holidays: str = "US"
+    subdivision: str | None = None
+    extra_holidays: tuple[date, ...] = field(default=())
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @cached_property
+    def _holidays(self) -> holidays_lib.HolidayBase | None:
+        if not self.holidays:
+            return None
+        return holidays_lib.country_holidays(self.holidays, subdiv=self.subdivision)
+
+    def local_date(self, when: datetime) -> date:
+        if when.tzinfo is None:
+            raise ValueError(f"naive datetime {when!r}: times must carry their zone")
+        return when.astimezone(self.zone).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        return datetime.combine(day, END_OF_DAY, tzinfo=self.zone)
+
+    def close_of_business(self, day: date, hour: int = 17) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=self.zone)
+
+    def is_business_day(self, day: date) -> bool:
+        if day.weekday() >= 5 or day in self.extra_holidays:
+            return False
+        return self._holidays is None or day not in self._holidays
+
+    def fmt(self, when: datetime) -> str:
+        local = when.astimezone(self.zone)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+    def _deadline(self, end: date, clause: str, start_text: str, step: str) -> Deadline:
+        at = self.end_of_day(end)
+        return Deadline(at, clause, f"{clause}: {start_text} + {step} → {self.fmt(at)}")
+
+    def days_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
+        """End of the Nth calendar day after the local date of ``start`` (RULES.md §9)."""
+        day = self.local_date(start)
+        return self._deadline(day + timedelta(days=n), clause, f"{what} {day}", f"{n} days")
+
+    def months_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
+        """Same day number N months later, clamped to the month's last day."""
+        day = self.local_date(start)
+        return self._deadline(day + relativedelta(months=n), clause, f"{what} {day}", f"{n} months")
+
+    def business_days_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
+        """End of the Nth business day after ``start``: weekends and holidays skipped."""
+        day = self.local_date(start)
+        end, counted = day, 0
+        while counted < n:
+            end += timedelta(days=1)
+            if self.is_business_day(end):
+                counted += 1
+        cal = self.holidays or "no"
+        return self._deadline(end, clause, f"{what} {day}", f"{n} business days ({cal} holidays)")
+
+    def anniversary_less_one_day(
+        self, start: date, years: int, *, clause: str, what: str
+    ) -> Deadline:
+        """The Nth anniversary less one day (RD ISO ¶1(h)); 29 Feb clamps to 28 Feb."""
+        end = start + relativedelta(years=years) - timedelta(days=1)
+        return self._deadline(end, clause, f"{what} {start}", f"{years}th anniversary less one day")
+
+    def at(self, when: datetime, *, clause: str, what: str) -> Deadline:
+        return Deadline(when, clause, f"{clause}: {what} {self.fmt(when)}")
+
+
+def combine(
+    rule: Literal["later", "earliest"], *parts: Deadline, clause: str, what: str
+) -> Deadline:
+    """``later of`` / ``earliest of`` several deadlines, keeping every part for the record."""
+    if not parts:
+        raise ValueError("combine needs at least one deadline")
+    pick = max(parts, key=lambda d: d.at) if rule == "later" else min(parts, key=lambda d: d.at)
+    why = "; ".join(p.derivation for p in parts)
+    text = f"{clause}: {what}: the {rule} of [{why}] → {pick.derivation.rsplit('→ ', 1)[-1]}"
+    return Deadline(pick.at, clause, text, parts)

@@ -1,0 +1,112 @@
+"""The contract between the pure workflows and the services that run them.
+
+A workflow kind is a module exposing ``KIND`` and ``decide``. ``decide`` takes the persisted
+state of one workflow, one incoming message (a command or a fired timer), the time the message
+is applied at, and the workflow's pinned terms; it returns a ``Decision`` or raises ``Refused``.
+It never does I/O and never reads the clock, so the engine can run it inside one database
+transaction and tests can run it with a date and a dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from workflows.calendar import Deadline
+
+
+class Party(StrEnum):
+    """Who may act. The terms say which party may send which command."""
+
+    OWNER = "owner"
+    COMPANY = "company"
+    ASSIGNEE = "assignee"
+    BOARD = "board"
+    ESCROW_AGENT = "escrow_agent"
+    TRANSFEREE = "transferee"
+    SYSTEM = "system"  # timers only; never accepted from outside
+
+
+@dataclass(frozen=True)
+class Actor:
+    party: Party
+    name: str = ""
+    reference: str = ""  # e.g. the Board resolution or officer title behind a company act
+
+
+@dataclass(frozen=True)
+class Command:
+    """An imperative request to a workflow (``deliver_disposition_notice``, ``exercise_rofr``)."""
+
+    name: str
+    actor: Actor
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """A deadline set by an earlier decision has passed; the engine delivers it like a command."""
+
+    name: str
+    due_at: datetime
+
+
+Message = Command | TimerFired
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened, in the past tense (``election_window_opened``)."""
+
+    type: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetTimer:
+    """A legal deadline: stored as a row with its party, clause and derivation.
+
+    ``name`` is unique within a workflow: setting it again replaces the pending one.
+    ``party`` is who must act by ``deadline.at``; ``action`` says what they must do.
+    """
+
+    name: str
+    deadline: Deadline
+    party: Party
+    action: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: str
+    data: Mapping[str, Any]
+    events: tuple[Event, ...] = ()
+    set_timers: tuple[SetTimer, ...] = ()
+    cancel_timers: tuple[str, ...] = ()
+    final: bool = False
+
+
+class Refused(Exception):
+    """A command the rules do not allow. Changes nothing; the reason cites the rule."""
+
+    def __init__(self, rule: str, reason: str, code: str = "refused") -> None:
+        super().__init__(f"{rule}: {reason}")
+        self.rule = rule
+        self.reason = reason
+        self.code = code
+
+
+class WorkflowKind(Protocol):
+    KIND: str
+
+    def decide(
+        self,
+        state: str | None,
+        data: Mapping[str, Any],
+        message: Message,
+        now: datetime,
+        terms: Any,
+    ) -> Decision: ...
