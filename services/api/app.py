@@ -1,0 +1,162 @@
+"""The HTTP API: send a command, read a workflow with its deadlines and history, list pending
+deadlines, and (demo/test mode) advance the simulated clock.
+
+A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
+transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
+another company is simply not found.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from services import engine
+from services.api.problems import Problem, on_invalid_request, on_problem
+from services.clock import SimulatedClock
+from services.runtime import Runtime
+from services.store import companies, queries
+from services.terms_catalog import UnknownTerms
+from workflows.messages import CommandMessage
+
+
+class CompanyIn(BaseModel):
+    terms_id: str = Field(description="a shipped preset or a company terms file id")
+    name: str = ""
+
+
+class ClockAdvance(BaseModel):
+    days: int = Field(default=0, ge=0)
+    hours: int = Field(default=0, ge=0)
+    minutes: int = Field(default=0, ge=0)
+
+
+def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> FastAPI:
+    app = FastAPI(
+        title="equityflow",
+        version="0.1.0",
+        description="Legal workflows of private-company equity as persisted state machines.",
+    )
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
+    pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
+
+    @app.get("/api/v1/health")
+    async def health() -> dict[str, Any]:
+        await pool.fetchval("SELECT 1")
+        return {"status": "ok", "now": (await clock.now()).isoformat()}
+
+    @app.get("/api/v1/terms")
+    async def list_terms() -> list[str]:
+        return catalog.ids()
+
+    @app.get("/api/v1/terms/{terms_id}")
+    async def get_terms(terms_id: str) -> dict[str, Any]:
+        try:
+            return catalog.raw(terms_id)
+        except UnknownTerms as e:
+            raise Problem(404, "Unknown terms", str(e)) from e
+
+    @app.put("/api/v1/companies/{company_id}")
+    async def register_company(company_id: str, body: CompanyIn) -> dict[str, Any]:
+        try:
+            catalog.get(body.terms_id)
+        except UnknownTerms as e:
+            raise Problem(422, "Unknown terms", str(e)) from e
+        await companies.register_company(pool, company_id, body.terms_id, body.name)
+        return {"company_id": company_id, "terms_id": body.terms_id, "name": body.name}
+
+    @app.post("/api/v1/companies/{company_id}/commands")
+    async def send_command(company_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "company_id": body.get("company_id", company_id)}
+        if body["company_id"] != company_id:
+            raise Problem(422, "Company mismatch", "the body names another company than the path")
+        try:
+            message = CommandMessage.model_validate(body)
+        except ValidationError as e:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+            )
+            raise Problem(422, "Invalid command", detail) from e
+        outcome = await engine.apply(pool, message, clock, catalog)
+        result = outcome_dict(outcome)
+        if outcome.status == "refused":
+            refusal = outcome.refusal or {}
+            raise Problem(
+                409,
+                "Command refused",
+                f"{refusal.get('rule', '')}: {refusal.get('reason', '')}",
+                rule=refusal.get("rule"),
+                reason=refusal.get("reason"),
+                outcome=result,
+            )
+        return result
+
+    @app.get("/api/v1/companies/{company_id}/workflows")
+    async def list_workflows(company_id: str, workflow_type: str | None = None) -> list[Any]:
+        return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
+
+    @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
+    async def get_workflow(company_id: str, workflow_id: UUID) -> dict[str, Any]:
+        found = await queries.get_workflow(pool, company_id, workflow_id)
+        if found is None:
+            raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+        return found
+
+    @app.get("/api/v1/companies/{company_id}/deadlines")
+    async def pending_deadlines(
+        company_id: str,
+        limit: int = Query(default=50, ge=1, le=500),
+        party: str | None = None,
+        after_due: datetime | None = Query(default=None, description="keyset: due_at of last row"),
+        after_id: UUID | None = Query(default=None, description="keyset: timer_id of last row"),
+    ) -> dict[str, Any]:
+        after = (after_due, after_id) if after_due and after_id else None
+        rows = await queries.list_pending_deadlines(
+            pool, company_id, after=after, limit=limit, party=party
+        )
+        nxt = None
+        if len(rows) == limit:
+            last = rows[-1]
+            nxt = {"after_due": str(last["due_at"]), "after_id": str(last["timer_id"])}
+        return {"deadlines": rows, "next": nxt}
+
+    @app.get("/api/v1/clock")
+    async def read_clock() -> dict[str, Any]:
+        return {"now": (await clock.now()).isoformat(), "simulated": _simulated(clock)}
+
+    @app.post("/api/v1/clock/advance")
+    async def advance_clock(body: ClockAdvance) -> dict[str, Any]:
+        if not isinstance(clock, SimulatedClock):
+            raise Problem(409, "Clock is real", "the clock can only be advanced in simulated mode")
+        now = await clock.advance(timedelta(days=body.days, hours=body.hours, minutes=body.minutes))
+        return {"now": now.isoformat(), "simulated": True}
+
+    if asyncapi is not None:
+        document = asyncapi
+
+        @app.get("/asyncapi.json")
+        async def asyncapi_document() -> dict[str, Any]:
+            return document
+
+    return app
+
+
+def _simulated(clock: object) -> bool:
+    return isinstance(clock, SimulatedClock)
+
+
+def outcome_dict(outcome: Any) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "workflow_id": str(outcome.workflow_id),
+        "state": outcome.state,
+        "version": outcome.version,
+        "events": outcome.events,
+        "refusal": outcome.refusal,
+    }

@@ -1,0 +1,183 @@
+"""``equityflow``: run the service, one service, the demo, and the operator's tools."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.settings import Settings
+
+app = typer.Typer(
+    help="equityflow: legal workflows of private-company equity, as persisted state machines.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+terms_app = typer.Typer(help="Terms files: the shipped presets and a company's own.")
+app.add_typer(terms_app, name="terms")
+
+
+class Service(StrEnum):
+    engine = "engine"
+    deadlines = "deadlines"
+    notices = "notices"
+    relay = "relay"
+    api = "api"
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    simulated_clock: Annotated[
+        bool | None, typer.Option("--simulated-clock/--real-clock", help="demo/test time")
+    ] = None,
+) -> None:
+    """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
+    from services.processes import run_all
+
+    asyncio.run(run_all(_settings(http_port=port, simulated_clock=simulated_clock)))
+
+
+@app.command()
+def serve(service: Service) -> None:
+    """Run one service, for docker-compose and scale-out (needs DATABASE_URL and AMQP_URL)."""
+    from services.processes import run_one
+
+    asyncio.run(run_one(_settings(), service.value))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (also done on every start)."""
+    from services.runtime import resolve_database_url
+    from services.store.db import connect
+    from services.store.db import migrate as apply_migrations
+
+    async def go() -> None:
+        pool = await connect(await resolve_database_url(_settings()))
+        try:
+            applied = await apply_migrations(pool)
+            typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+        finally:
+            await pool.close()
+
+    asyncio.run(go())
+
+
+@app.command()
+def verify(company: Annotated[str | None, typer.Option(help="only this company")] = None) -> None:
+    """Verify the hash chain of every workflow's history; exit 1 if any link is broken."""
+    from services.runtime import resolve_database_url
+    from services.store.db import connect
+    from services.store.history import verify_chain
+
+    async def go() -> bool:
+        pool = await connect(await resolve_database_url(_settings()))
+        try:
+            report = await verify_chain(pool, company_id=company)
+        finally:
+            await pool.close()
+        typer.echo(report.summary())
+        return report.ok
+
+    raise typer.Exit(0 if asyncio.run(go()) else 1)
+
+
+@app.command("register-company")
+def register_company(
+    company_id: str,
+    terms: Annotated[str, typer.Option(help="terms id, e.g. fmp-1998-nso")],
+    name: str = "",
+) -> None:
+    """Register a company and the terms its new workflows start under."""
+    from services.runtime import open_runtime
+    from services.store.companies import register_company as register
+
+    async def go() -> None:
+        async with open_runtime(_settings()) as rt:
+            rt.catalog.get(terms)
+            await register(rt.pool, company_id, terms, name)
+        typer.echo(f"{company_id}: terms {terms}")
+
+    asyncio.run(go())
+
+
+@app.command("advance-clock")
+def advance_clock(
+    days: int = 0, hours: int = 0, minutes: int = 0
+) -> None:
+    """Advance the shared simulated clock (demo/test mode only)."""
+    from services.clock import SimulatedClock
+    from services.runtime import open_runtime
+
+    async def go() -> None:
+        async with open_runtime(_settings(simulated_clock=True)) as rt:
+            assert isinstance(rt.clock, SimulatedClock)
+            now = await rt.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
+        typer.echo(f"simulated now: {now.isoformat()}")
+
+    asyncio.run(go())
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="start from an empty demo database")] = True,
+) -> None:
+    """Drive an FMP and an RD transfer through simulated time and print the timeline."""
+    from services.demo import run_demo
+
+    asyncio.run(run_demo(_settings(simulated_clock=True), fresh=fresh))
+
+
+@app.command("export-topology")
+def export_topology(
+    out: Annotated[Path, typer.Option(help="definitions file")] = Path(
+        "deploy/rabbitmq/definitions.json"
+    ),
+) -> None:
+    """Write the RabbitMQ definitions (exchanges, quorum queues, bindings) declared in code."""
+    from services.bus.topology import Topology
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(Topology().to_definitions(), indent=2, sort_keys=True) + "\n")
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI document of the message contract, generated from the code."""
+    from services.bus import asyncapi_document
+
+    typer.echo(json.dumps(asyncapi_document(), indent=2))
+
+
+@terms_app.command("list")
+def terms_list() -> None:
+    """List the terms ids available (presets and extra folders)."""
+    from services.terms_catalog import TermsCatalog
+
+    for terms_id in TermsCatalog(list(_settings().terms_dirs)).ids():
+        typer.echo(terms_id)
+
+
+@terms_app.command("show")
+def terms_show(terms_id: str) -> None:
+    """Print a terms document with the clause behind each value."""
+    from services.terms_catalog import TermsCatalog
+
+    raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
+    typer.echo(json.dumps(raw, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    app()
