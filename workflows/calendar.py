@@ -76,10 +76,14 @@ class CompanyCalendar:
             return None
         return holidays_lib.country_holidays(self.holidays, subdiv=self.subdivision)
 
-    def local_date(self, when: datetime) -> date:
+    def local(self, when: datetime) -> datetime:
+        """``when`` in the company's zone; a naive time would silently be the host's zone."""
         if when.tzinfo is None:
             raise ValueError(f"naive datetime {when!r}: times must carry their zone")
-        return when.astimezone(self.zone).date()
+        return when.astimezone(self.zone)
+
+    def local_date(self, when: datetime) -> date:
+        return self.local(when).date()
 
     def end_of_day(self, day: date) -> datetime:
         return datetime.combine(day, END_OF_DAY, tzinfo=self.zone)
@@ -93,7 +97,7 @@ class CompanyCalendar:
         return self._holidays is None or day not in self._holidays
 
     def fmt(self, when: datetime) -> str:
-        local = when.astimezone(self.zone)
+        local = self.local(when)
         return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
     def _deadline(self, end: date, clause: str, start_text: str, step: str) -> Deadline:

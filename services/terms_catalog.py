@@ -1,0 +1,66 @@
+"""The terms catalog: the shipped presets plus any terms files a company drops into a folder.
+
+A terms file is YAML (or JSON) named ``<terms id>.yaml``; its ``id`` must match the file name.
+Every file is read and validated when the catalog is built, so a broken file is reported at
+start-up with its path and the field in error, never halfway through a workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import workflows.terms
+from workflows.terms import Terms, TermsError, parse_terms_text
+
+PRESETS_DIR = Path(workflows.terms.__file__).resolve().parent / "presets"
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UnknownTerms(LookupError):
+    def __init__(self, terms_id: str, known: list[str]) -> None:
+        self.terms_id = terms_id
+        self.known = known
+        super().__init__(f"unknown terms {terms_id!r}; known terms: {', '.join(known) or 'none'}")
+
+
+class TermsCatalog:
+    def __init__(self, extra_dirs: Sequence[Path] = ()) -> None:
+        self._terms: dict[str, Terms] = {}
+        self._files: dict[str, Path] = {}
+        for folder in (PRESETS_DIR, *(Path(d) for d in extra_dirs)):
+            if not folder.is_dir():
+                raise TermsError(str(folder), ["not a directory of terms files"])
+            for path in sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES):
+                self._load(path)
+
+    def _load(self, path: Path) -> None:
+        terms = parse_terms_text(path.read_text(encoding="utf-8"), source=str(path))
+        if terms.id != path.stem:
+            raise TermsError(
+                str(path), [f"id: {terms.id!r} must match the file name {path.stem!r}"]
+            )
+        if terms.id in self._terms:
+            raise TermsError(
+                str(path), [f"id: {terms.id!r} is already defined by {self._files[terms.id]}"]
+            )
+        self._terms[terms.id] = terms
+        self._files[terms.id] = path
+
+    def ids(self) -> list[str]:
+        return sorted(self._terms)
+
+    def get(self, terms_id: str) -> Terms:
+        try:
+            return self._terms[terms_id]
+        except KeyError:
+            raise UnknownTerms(terms_id, self.ids()) from None
+
+    def raw(self, terms_id: str) -> dict[str, Any]:
+        """The terms as JSON-able data, to pin into a workflow (``parse_terms`` reads it back)."""
+        return self.get(terms_id).model_dump(mode="json")
+
+    def path(self, terms_id: str) -> Path:
+        self.get(terms_id)
+        return self._files[terms_id]

@@ -1,0 +1,282 @@
+"""The company's election: exercise (in full or in part), waiver, assignment, the owner's choice.
+
+FMP §6(d)(iii): the Company (or its assignees) may buy any or all Target Shares by an Exercise
+Notice delivered within 30 days after receipt of the Disposition Notice. FMP §6(d)(v): after an
+exercise for part, the owner chooses within 30 days after the date of the Disposition Notice
+to sell all to the third party (A) or the elected part to the Company (B); silence means (A).
+RD ISO ¶11(d): all, but not less than all, within 30 days after delivery of the Transfer
+Notice. FMP §16(c), RD ISO ¶11(h): the right may be assigned.
+
+Timeliness is judged by the *effective* time of the notice, not by when it was entered: an
+Exercise Notice effective before the election deadline but entered after the deadline's timer
+fired is accepted as long as no third-party sale has been recorded since.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from workflows.kernel import Party, Refused, TimerFired
+from workflows.rofr import payload as p
+from workflows.rofr.closing import awaits_valuation, schedule_closing
+from workflows.rofr.context import (
+    ELECTION,
+    JOINT_APPRAISER,
+    OWNER_CHOICE,
+    SALE_WINDOW,
+    VALUE_AGREEMENT,
+    Ctx,
+    Step,
+)
+from workflows.rofr.sale import open_sale_window
+
+EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window")
+ASSIGNABLE = ("notice_insufficient", "election_window", "owner_choice", "owner_sale_window")
+
+
+def _check_assignee(ctx: Ctx) -> None:
+    if ctx.party is not Party.ASSIGNEE:
+        return
+    name = ctx.actor.name if ctx.actor else ""
+    if name not in {a["name"] for a in ctx.data.get("assignees", [])}:
+        raise Refused(
+            ctx.rofr.assignable.clause,
+            f"{name or 'this assignee'} holds no assignment of the right "
+            "(the company records one with assign_rofr)",
+            "not_authorised",
+        )
+
+
+def _exercisable(ctx: Ctx, rule: str) -> None:
+    if ctx.state in ("valuation", "closing", "escrow_settlement", "repurchased"):
+        raise Refused(rule, "the right was already exercised for all the shares", "wrong_state")
+    if ctx.state == "transfer_pending_approval":
+        raise Refused(rule, "a sale to the transferee has been recorded", "wrong_state")
+    if ctx.state not in EXERCISABLE:
+        raise Refused(
+            rule,
+            f"no election is open while the transfer is {ctx.state.replace('_', ' ')}",
+            "wrong_state",
+        )
+    if ctx.data.get("waived"):
+        raise Refused(rule, "the right was waived for this notice", "wrong_state")
+
+
+def _price_terms(ctx: Ctx) -> None:
+    """Record what the company pays where the notice states no cash price."""
+    req, nc = ctx.rofr.requirements, ctx.rofr.non_cash
+    if ctx.data.get("price_basis") == "fair_market_value_determined_by_company":
+        assert req.price_when_absent
+        fmv = p.amount(ctx.payload, "price_per_share", req.price_when_absent.clause)
+        ctx.data["fair_market_value_per_share"] = str(fmv)
+    if ctx.data["consideration"]["form"] != "property":
+        return
+    if nc.method == "appraisal":
+        payment = ctx.payload.get("payment", "cash_value")
+        if payment not in ("cash_value", "as_offered"):
+            raise Refused(
+                nc.clause, "payload.payment must be cash_value or as_offered", "invalid_payload"
+            )
+        ctx.data["pay_cash_value"] = payment == "cash_value"
+    else:
+        value = p.optional_amount(ctx.payload, "cash_equivalent", nc.clause)
+        if value is not None:
+            ctx.data["cash_equivalent"] = {"amount": str(value), "clause": nc.clause}
+
+
+def _open_owner_choice(ctx: Ctx, step: Step) -> None:
+    pe = ctx.rofr.partial_exercise
+    assert pe is not None
+    window = pe.owner_choice
+    if window.runs_from == "notice_date":
+        dated = date.fromisoformat(ctx.data["notice_dated"])
+        start = datetime.combine(dated, time(12), tzinfo=ctx.cal.zone)
+        deadline = ctx.window_end(window, start, ctx.data["notice_dated_from"])
+    else:
+        eff = datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"])
+        deadline = ctx.window_end(window, eff, ctx.data["transfer_notice"]["derivation"])
+    ctx.set_timer(
+        step,
+        OWNER_CHOICE,
+        deadline,
+        Party.OWNER,
+        "choose: sell all to the third party (A), or the elected shares to the company (B)",
+    )
+    step.event(
+        "owner_choice_window_opened",
+        deadline=deadline.as_dict(),
+        on_silence=pe.on_silence.value,
+        clause=pe.on_silence.clause,
+    )
+
+
+def exercise_rofr(ctx: Ctx) -> Step:
+    rofr = ctx.rofr
+    rule = rofr.election_window.clause
+    _exercisable(ctx, rule)
+    _check_assignee(ctx)
+    escrow = rofr.escrow
+    to_owner = (
+        Party.ESCROW_AGENT
+        if ctx.data.get("escrow") and escrow and escrow.notices_to_escrow_agent.value
+        else Party.OWNER
+    )
+    eff = ctx.notice("exercise_notice", rule)
+    deadline = ctx.must_deadline(ELECTION)
+    if deadline.passed(eff.at):
+        raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
+    if eff.at < datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"]):
+        raise Refused(
+            rule, "the notice of exercise took effect before the transfer notice", "invalid_payload"
+        )
+    target, elected = ctx.data["shares"], ctx.data["elected_shares"]
+    remaining = target - elected
+    shares = p.count(ctx.payload, "shares", rule) if "shares" in ctx.payload else remaining
+    if shares > remaining:
+        raise Refused(
+            rule, f"only {remaining} of the {target} shares remain to elect", "invalid_payload"
+        )
+    scope = rofr.election_scope
+    if scope.value == "all_only" and shares != target:
+        raise Refused(
+            scope.clause,
+            f"the right is for all, but not less than all, of the {target} shares",
+            "invalid_payload",
+        )
+    _price_terms(ctx)
+    record = eff.record(ctx.party, to_owner)
+    ctx.data["elections"].append({"by": ctx.actor_record(), "shares": shares, "notice": record})
+    ctx.data["elected_shares"] = elected + shares
+    ctx.data.pop("owner_choice", None)
+    full = elected + shares == target
+    step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
+    step.event(
+        "rofr_exercised",
+        by=ctx.actor_record(),
+        shares=shares,
+        elected_shares=elected + shares,
+        target_shares=target,
+        scope="all" if full else "part",
+        entered_after_deadline=deadline.passed(ctx.now),
+        notice=record,
+    )
+    if not full:
+        _open_owner_choice(ctx, step)
+        return step
+    ctx.data["purchase_shares"] = target
+    step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
+    if awaits_valuation(ctx):
+        step.transition = "exercise_all_to_value"
+        step.event("closing_awaits_valuation", clause=rofr.non_cash.clause)
+    else:
+        schedule_closing(ctx, step)
+    return step
+
+
+def waive_rofr(ctx: Ctx) -> Step:
+    rule = ctx.rofr.election_window.clause
+    _exercisable(ctx, rule)
+    _check_assignee(ctx)
+    eff = ctx.notice("waiver_notice", rule)
+    record = eff.record(ctx.party, Party.OWNER)
+    ctx.data["waived"] = {"by": ctx.actor_record(), "notice": record}
+    step = Step("waive", cancel_timers=[ELECTION, VALUE_AGREEMENT, JOINT_APPRAISER])
+    step.event("rofr_waived", by=ctx.actor_record(), notice=record, clause=rule)
+    open_sale_window(ctx, step, opens_at=eff.at)
+    return step
+
+
+def assign_rofr(ctx: Ctx) -> Step:
+    clause = ctx.rofr.assignable.clause
+    if not ctx.rofr.assignable.value:
+        raise Refused(clause, "these terms do not let the company assign the right")
+    if ctx.state not in ASSIGNABLE:
+        raise Refused(
+            clause,
+            f"the right cannot be assigned while the transfer is {ctx.state.replace('_', ' ')}",
+            "wrong_state",
+        )
+    assignee = p.text(ctx.payload, "assignee", clause)
+    entry = {"name": assignee, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()}
+    ctx.data.setdefault("assignees", []).append(entry)
+    step = Step("note")
+    step.event("rofr_assigned", assignee=assignee, by=ctx.actor_record(), clause=clause)
+    return step
+
+
+def _choose(
+    ctx: Ctx, step: Step, alternative: str, deemed: bool, record: dict[str, object] | None
+) -> None:
+    pe = ctx.rofr.partial_exercise
+    assert pe is not None
+    ctx.data["owner_choice"] = {"alternative": alternative, "deemed": deemed, "notice": record}
+    step.event(
+        "sale_alternative_chosen",
+        alternative=alternative,
+        deemed=deemed,
+        elected_shares=ctx.data["elected_shares"],
+        notice=record,
+        clause=pe.on_silence.clause if deemed else pe.owner_choice.clause,
+    )
+    step.cancel_timers.append(OWNER_CHOICE)
+    if alternative == "third_party_sale":
+        if ctx.state == "owner_choice":
+            step.transition = "owner_silent" if deemed else "choose_third_party"
+            open_sale_window(ctx, step, opens_at=ctx.must_deadline(ELECTION).at)
+        return
+    ctx.data["purchase_shares"] = ctx.data["elected_shares"]
+    step.cancel_timers.extend([SALE_WINDOW, ELECTION])
+    if awaits_valuation(ctx):
+        step.transition = "choose_company_to_value"
+        step.event("closing_awaits_valuation", clause=ctx.rofr.non_cash.clause)
+    else:
+        step.transition = "choose_company"
+        schedule_closing(ctx, step)
+
+
+def choose_sale_alternative(ctx: Ctx) -> Step:
+    pe = ctx.rofr.partial_exercise
+    if pe is None:
+        raise Refused(
+            ctx.rofr.election_scope.clause,
+            "these terms give the owner no choice: the right is for all of the shares or none",
+        )
+    rule = pe.owner_choice.clause
+    alternative = p.choice(
+        ctx.payload, "alternative", rule, ("third_party_sale", "sale_to_company")
+    )
+    prior = ctx.data.get("owner_choice") or {}
+    late_entry = ctx.state == "owner_sale_window" and prior.get("deemed")
+    if ctx.state != "owner_choice" and not late_entry:
+        raise Refused(rule, "the owner has no choice to make now", "wrong_state")
+    eff = ctx.notice("owner_choice_notice", rule)
+    deadline = ctx.must_deadline(OWNER_CHOICE)
+    if deadline.passed(eff.at):
+        raise ctx.late(rule, "the owner's choice", eff.at, deadline)
+    step = Step("note")
+    _choose(ctx, step, alternative, False, eff.record(Party.OWNER, Party.COMPANY))
+    return step
+
+
+def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
+    if timer.name == ELECTION and ctx.state in EXERCISABLE:
+        deadline = ctx.must_deadline(ELECTION)
+        if ctx.state != "election_window":
+            step = Step("note")
+            step.event(
+                "election_window_expired",
+                deadline=deadline.as_dict(),
+                elected_shares=ctx.data["elected_shares"],
+            )
+            return step
+        step = Step("election_expired", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+        step.event("election_window_expired", deadline=deadline.as_dict(), elected_shares=0)
+        open_sale_window(ctx, step, opens_at=deadline.at)
+        return step
+    if timer.name == OWNER_CHOICE and ctx.state == "owner_choice":
+        pe = ctx.rofr.partial_exercise
+        assert pe is not None
+        step = Step("owner_silent")
+        _choose(ctx, step, pe.on_silence.value, True, None)
+        return step
+    return None

@@ -1,0 +1,161 @@
+"""Transfers the right does not reach.
+
+FMP §6(b)(i): a transfer without consideration to the optionee's spouse or issue (incl.
+adopted children), by will or intestacy, or in pledge to the Company for purchase-money debt,
+is outside the Repurchase Right and the ROFR, *provided* the Company's written consent was
+first obtained; FMP §6(b)(ii): each transferee other than the Company must, as a condition
+precedent, acknowledge in writing that the shares stay subject to the Agreement; FMP
+§6(b)(iii): the transferee becomes an Owner. RD ISO ¶11(g): a transfer in connection with an
+Ownership Change is outside the right; Participating Company stock received stays subject.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.kernel import Refused
+from workflows.rofr import payload as p
+from workflows.rofr.context import Ctx, Step
+from workflows.terms.schema import ExemptTransfer
+
+
+def _category(ctx: Ctx) -> ExemptTransfer:
+    known: dict[str, ExemptTransfer] = {e.category: e for e in ctx.rofr.exempt_transfers}
+    found = known.get(ctx.data.get("exempt_category", ""))
+    if found is None:
+        raise Refused(ctx.rofr.clause, "no exempt transfer is pending", "wrong_state")
+    return found
+
+
+def propose_exempt_transfer(ctx: Ctx) -> Step:
+    rofr = ctx.rofr
+    known: dict[str, ExemptTransfer] = {e.category: e for e in rofr.exempt_transfers}
+    name = ctx.payload.get("category")
+    exempt = known.get(name) if isinstance(name, str) else None
+    if exempt is None:
+        raise Refused(
+            rofr.clause,
+            f"{name!r} is not a transfer these terms exempt (exempt: "
+            f"{', '.join(known) or 'none'}); deliver a transfer notice instead",
+            "not_exempt",
+        )
+    holder = p.text(ctx.payload, "holder", exempt.clause)
+    shares = p.count(ctx.payload, "shares", exempt.clause)
+    transferee = p.mapping(ctx.payload, "transferee", exempt.clause)
+    p.text(transferee, "name", exempt.clause, "payload.transferee.")
+    if exempt.category == "gift_to_spouse_or_issue":
+        p.choice(transferee, "relationship", exempt.clause, ("spouse", "issue", "adopted_child"))
+        if not p.flag(ctx.payload, "without_consideration", exempt.clause):
+            raise Refused(
+                exempt.clause,
+                "only a transfer without consideration to a spouse or issue is exempt",
+                "not_exempt",
+            )
+    ctx.data.update(
+        terms_id=ctx.terms.id,
+        family=ctx.terms.family,
+        holder=holder,
+        shares=shares,
+        transferee=dict(transferee),
+        exempt_category=exempt.category,
+    )
+    step = Step("propose_exempt")
+    step.event(
+        "exempt_transfer_proposed",
+        holder=holder,
+        shares=shares,
+        transferee=dict(transferee),
+        category=exempt.category,
+        needs_company_consent=exempt.company_consent,
+        needs_transferee_acknowledgment=exempt.transferee_acknowledgment,
+        clause=exempt.clause,
+    )
+    return step
+
+
+def consent_to_transfer(ctx: Ctx) -> Step:
+    exempt = _category(ctx)
+    if not exempt.company_consent:
+        raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
+    consented_at = ctx.fact_time("consented_at", exempt.clause)
+    ctx.data["consent"] = {"at": consented_at.isoformat(), "by": ctx.actor_record()}
+    step = Step("note")
+    step.event(
+        "transfer_consented",
+        consented_at=consented_at.isoformat(),
+        by=ctx.actor_record(),
+        clause=exempt.clause,
+    )
+    return step
+
+
+def refuse_consent(ctx: Ctx) -> Step:
+    exempt = _category(ctx)
+    if not exempt.company_consent:
+        raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
+    reason = p.optional_text(ctx.payload, "reason")
+    step = Step("refuse_exempt")
+    step.event(
+        "transfer_consent_refused", reason=reason, by=ctx.actor_record(), clause=exempt.clause
+    )
+    return step
+
+
+def acknowledge_transfer_terms(ctx: Ctx) -> Step:
+    exempt = _category(ctx)
+    if not exempt.transferee_acknowledgment:
+        raise Refused(exempt.clause, "this transferee gives no acknowledgment", "wrong_state")
+    at = ctx.fact_time("acknowledged_at", exempt.clause)
+    ctx.data["acknowledgment"] = {"at": at.isoformat(), "by": ctx.actor_record()}
+    step = Step("note")
+    step.event(
+        "transfer_terms_acknowledged",
+        acknowledged_at=at.isoformat(),
+        by=ctx.actor_record(),
+        subject_to=[
+            "repurchase right",
+            "right of first refusal",
+            "market stand-off",
+            "securities law and S corporation restrictions",
+        ],
+        clause=exempt.clause,
+    )
+    return step
+
+
+def _before(ctx: Ctx, key: str, transferred_at: datetime) -> bool:
+    rec = ctx.data.get(key)
+    if not rec:
+        return False
+    return datetime.fromisoformat(rec["at"]) <= transferred_at
+
+
+def complete_exempt_transfer(ctx: Ctx) -> Step:
+    exempt = _category(ctx)
+    transferred_at = ctx.fact_time("transferred_at", exempt.clause)
+    if exempt.company_consent and not _before(ctx, "consent", transferred_at):
+        raise Refused(
+            exempt.clause,
+            "the company's written consent must be obtained before the transfer",
+            "condition_unmet",
+        )
+    if exempt.transferee_acknowledgment and not _before(ctx, "acknowledgment", transferred_at):
+        raise Refused(
+            exempt.clause,
+            "the transferee's written acknowledgment is a condition precedent to the transfer",
+            "condition_unmet",
+        )
+    stays_subject = p.flag(ctx.payload, "participating_company_stock", exempt.clause)
+    step = Step("complete_exempt")
+    step.event(
+        "exempt_transfer_completed",
+        holder=ctx.data["holder"],
+        transferee=ctx.data["transferee"],
+        shares=ctx.data["shares"],
+        category=exempt.category,
+        transferred_at=transferred_at.isoformat(),
+        transferee_is_owner=exempt.category in ("gift_to_spouse_or_issue", "will_or_intestacy"),
+        consideration_stays_subject=stays_subject,
+        clause=exempt.clause,
+    )
+    return step

@@ -1,0 +1,113 @@
+"""Events on which the right ends for good.
+
+FMP §6(d)(vi): the earliest of more than 500 holders of record, a Board determination that a
+public market exists, or a firm-commitment underwritten public offering of at least $5,000,000.
+RD ISO ¶11(i): a Transfer of Control (unless the successor assumes the Company's rights and
+obligations under the Plan), or a public market (a national exchange listing, or OTC trading
+with prices published daily). A purchase the company already exercised before the event is a
+bargain made and proceeds to closing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.kernel import Refused
+from workflows.rofr import payload as p
+from workflows.rofr.context import ALL_TIMERS, Ctx, Step
+from workflows.terms.schema import LapseEvent
+
+EXERCISED = ("valuation", "closing")
+
+
+def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
+    c, pl = rule.clause, ctx.payload
+    if rule.event == "holders_of_record_exceeded":
+        holders = p.count(pl, "holders_of_record", c)
+        if rule.more_than_holders and holders <= rule.more_than_holders:
+            raise Refused(
+                c,
+                f"{holders} holders of record is not more than {rule.more_than_holders}",
+                "not_a_lapse",
+            )
+        return {"holders_of_record": holders}
+    if rule.event == "firm_commitment_offering":
+        offered = p.amount(pl, "offering_amount", c)
+        if not p.flag(pl, "firm_commitment", c) or not p.flag(pl, "registered", c):
+            raise Refused(
+                c,
+                "only a firm-commitment underwritten offering under an effective registration "
+                "statement ends the right",
+                "not_a_lapse",
+            )
+        if rule.min_offering_amount and offered < rule.min_offering_amount:
+            raise Refused(
+                c, f"an offering of {offered} is below {rule.min_offering_amount}", "not_a_lapse"
+            )
+        return {"offering_amount": str(offered)}
+    if rule.event == "public_market_determined":
+        resolution = p.optional_text(pl, "resolution") or (ctx.actor.reference if ctx.actor else "")
+        if not resolution:
+            raise Refused(
+                c,
+                "name the Board resolution (payload.resolution or the actor's reference)",
+                "invalid_payload",
+            )
+        return {"resolution": resolution}
+    if rule.event == "transfer_of_control":
+        if "successor_assumes_plan" not in pl:
+            raise Refused(c, "payload.successor_assumes_plan is required", "invalid_payload")
+        if rule.unless_successor_assumes and p.flag(pl, "successor_assumes_plan", c):
+            raise Refused(
+                c,
+                "the successor assumed the Company's rights under the Plan: the right continues",
+                "not_a_lapse",
+            )
+        return {"successor_assumes_plan": False}
+    market = p.choice(
+        pl, "market", c, tuple(rule.markets) or ("national_exchange", "otc_daily_prices")
+    )
+    return {"market": market}
+
+
+def record_lapse_event(ctx: Ctx) -> Step:
+    rofr = ctx.rofr
+    kinds: dict[str, LapseEvent] = {e.event: e for e in rofr.lapse_events}
+    name = ctx.payload.get("event")
+    rule = kinds.get(name) if isinstance(name, str) else None
+    if rule is None:
+        raise Refused(
+            rofr.clause,
+            f"{name!r} does not end the right under these terms; "
+            f"events that do: {', '.join(kinds)}",
+            "invalid_payload",
+        )
+    if ctx.party not in rule.parties:
+        raise Refused(
+            rule.clause,
+            f"the {ctx.party} may not record {name}; only {', '.join(rule.parties)}",
+            "not_authorised",
+        )
+    facts = _facts(ctx, rule)
+    occurred_at = ctx.fact_time("occurred_at", rule.clause)
+    if ctx.state in EXERCISED:
+        exercised = datetime.fromisoformat(ctx.data["elections"][-1]["notice"]["effective_at"])
+        if occurred_at >= exercised:
+            raise Refused(
+                rule.clause,
+                f"the right was exercised {ctx.cal.fmt(exercised)}, before the event; "
+                "the purchase proceeds to closing",
+                "wrong_state",
+            )
+    step = Step("lapse", cancel_timers=list(ALL_TIMERS))
+    ctx.data["lapse"] = {"event": name, "occurred_at": occurred_at.isoformat(), **facts}
+    step.event(
+        "rofr_lapsed",
+        lapse_event=name,
+        occurred_at=occurred_at.isoformat(),
+        by=ctx.actor_record(),
+        escrow_release_due=bool(ctx.data.get("escrow")),
+        clause=rule.clause,
+        **facts,
+    )
+    return step

@@ -1,0 +1,256 @@
+"""The owner's sale to the third party once the company did not buy.
+
+FMP §6(d)(iv): no Exercise Notice within the 30 days → the owner has 30 days thereafter to sell
+on terms no more favourable to the buyer than the notice's; the buyer takes the shares free and
+clear of the Agreement; unsold in time → the right applies again to any later disposition.
+RD ISO ¶11(e): the optionee may transfer to the Proposed Transferee on the notice's terms no
+later than 120 days after delivery of the Transfer Notice; the company may demand assurances
+and nothing is recorded on its books until it has them (if demanded) and has approved the
+transfer as bona fide. RD ISO ¶11(f): the transferee agrees in writing to hold the shares still
+subject to the right.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from workflows.calendar import Deadline
+from workflows.kernel import Party, Refused, TimerFired
+from workflows.rofr import payload as p
+from workflows.rofr.context import ELECTION, SALE_WINDOW, Ctx, Step
+
+PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
+
+
+def open_sale_window(ctx: Ctx, step: Step, opens_at: datetime) -> None:
+    window = ctx.rofr.sale_window
+    if window.runs_from == "election_deadline":
+        election = ctx.must_deadline(ELECTION)
+        counted = ctx.window_end(window, election.at)
+        end = Deadline(counted.at, counted.clause, counted.derivation, (election,))
+    else:
+        end = ctx.must_deadline("sale_window_limit")
+    ctx.data["sale_window"] = {"opens_at": opens_at.isoformat(), "ends_at": end.at.isoformat()}
+    buyer = (
+        "the Proposed Transferee"
+        if ctx.rofr.sale_buyer.value == "proposed_transferee"
+        else "a third party"
+    )
+    ctx.set_timer(
+        step,
+        SALE_WINDOW,
+        end,
+        Party.OWNER,
+        f"sell to {buyer} on the notice's terms, or the right applies again",
+    )
+    step.event(
+        "sale_window_opened",
+        opens_at=opens_at.isoformat(),
+        deadline=end.as_dict(),
+        buyer_takes=ctx.rofr.buyer_takes.value,
+        clause=window.clause,
+    )
+
+
+def _per_share(total: Decimal | None, per_share: Decimal | None, shares: int) -> Decimal | None:
+    if per_share is not None:
+        return per_share
+    return None if total is None else total / shares
+
+
+def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
+    rofr, cons = ctx.rofr, ctx.data["consideration"]
+    rule, terms = rofr.sale_window.clause, rofr.sale_terms
+    wording = (
+        "no more favourable to the buyer than"
+        if terms.value == "no_more_favourable"
+        else "the same as"
+    )
+    if terms.value == "as_described" and shares != ctx.data["shares"]:
+        raise Refused(
+            terms.clause,
+            f"the notice offered {ctx.data['shares']} shares; different terms need a new notice",
+            "invalid_payload",
+        )
+    if cons["form"] == "property" or ctx.data.get("price_basis") != "stated":
+        if not p.flag(ctx.payload, "conforms_to_notice", rule):
+            raise Refused(
+                terms.clause,
+                f"confirm payload.conforms_to_notice: the sale's terms are {wording} the notice's",
+                "invalid_payload",
+            )
+        return {}
+    per_share = p.optional_amount(ctx.payload, "price_per_share", rule)
+    total = p.optional_amount(ctx.payload, "total", rule)
+    sold = _per_share(total, per_share, shares)
+    if sold is None:
+        raise Refused(
+            rule, "payload.price_per_share or payload.total is required", "invalid_payload"
+        )
+    noticed = _per_share(
+        Decimal(cons["total"]) if "total" in cons else None,
+        Decimal(cons["price_per_share"]) if "price_per_share" in cons else None,
+        ctx.data["shares"],
+    )
+    assert noticed is not None
+    if (terms.value == "no_more_favourable" and sold < noticed) or (
+        terms.value == "as_described" and sold != noticed
+    ):
+        raise Refused(
+            terms.clause,
+            f"a price of {sold:.4f} per share is not {wording} the notice's {noticed:.4f}",
+            "invalid_payload",
+        )
+    return {"price_per_share": str(sold)}
+
+
+def report_third_party_sale(ctx: Ctx) -> Step:
+    rofr = ctx.rofr
+    rule = rofr.sale_window.clause
+    if ctx.state in ("election_window", "owner_choice"):
+        election = ctx.must_deadline(ELECTION)
+        raise Refused(
+            rule,
+            f"the company may elect until {ctx.cal.fmt(election.at)}: "
+            "no sale before the election ends",
+            "too_early",
+        )
+    if ctx.state != "owner_sale_window":
+        raise Refused(
+            rule,
+            f"no sale is open while the transfer is {ctx.state.replace('_', ' ')}",
+            "wrong_state",
+        )
+    sold_at = ctx.fact_time("sold_at", rule)
+    opens = datetime.fromisoformat(ctx.data["sale_window"]["opens_at"])
+    end = ctx.must_deadline(SALE_WINDOW)
+    if sold_at < opens:
+        raise Refused(
+            rule,
+            f"the sale on {ctx.cal.fmt(sold_at)} came before the owner's sale window "
+            f"opened {ctx.cal.fmt(opens)}",
+            "too_early",
+        )
+    if end.passed(sold_at):
+        raise ctx.late(rule, "the sale", sold_at, end)
+    buyer = p.mapping(ctx.payload, "buyer", rule)
+    buyer_name = p.text(buyer, "name", rule, "payload.buyer.")
+    if rofr.sale_buyer.value == "proposed_transferee":
+        named = {t["name"].casefold(): t["name"] for t in ctx.data["transferees"]}
+        if buyer_name.casefold() not in named:
+            raise Refused(
+                rofr.sale_buyer.clause,
+                f"only the Proposed Transferee ({', '.join(named.values())}) may buy on "
+                "this notice; another buyer needs a new notice",
+                "invalid_payload",
+            )
+    shares = p.count(ctx.payload, "shares", rule)
+    if shares > ctx.data["shares"]:
+        raise Refused(rule, f"the notice covered {ctx.data['shares']} shares", "invalid_payload")
+    price = _check_terms(ctx, shares)
+    agreement = rofr.transferee_written_agreement
+    if agreement.value and not p.flag(
+        ctx.payload, "transferee_agreed_in_writing", agreement.clause
+    ):
+        raise Refused(
+            agreement.clause,
+            "the transferee must agree in writing to hold the shares subject to the "
+            "Right of First Refusal",
+            "invalid_payload",
+        )
+    sale: dict[str, Any] = {
+        "buyer": dict(buyer),
+        "shares": shares,
+        "sold_at": sold_at.isoformat(),
+        **price,
+    }
+    ctx.data["sale"] = sale
+    needs_approval = rofr.recording_needs_approval.value
+    step = Step("sell_pending_approval" if needs_approval else "sell", cancel_timers=[SALE_WINDOW])
+    step.event("third_party_sale_reported", **sale, clause=rule)
+    if not needs_approval:
+        _recorded(ctx, step)
+    return step
+
+
+def _recorded(ctx: Ctx, step: Step) -> None:
+    takes = ctx.rofr.buyer_takes
+    step.event(
+        "transfer_recorded",
+        buyer=ctx.data["sale"]["buyer"],
+        shares=ctx.data["sale"]["shares"],
+        buyer_takes=takes.value,
+        clause=takes.clause,
+    )
+
+
+def _approval_terms(ctx: Ctx) -> str:
+    approval = ctx.rofr.recording_needs_approval
+    if not approval.value:
+        raise Refused(approval.clause, "these terms record the sale without the company's approval")
+    if ctx.state not in PRE_SALE:
+        raise Refused(
+            approval.clause,
+            f"no transfer awaits approval while the transfer is {ctx.state.replace('_', ' ')}",
+            "wrong_state",
+        )
+    return approval.clause
+
+
+def demand_assurances(ctx: Ctx) -> Step:
+    clause = _approval_terms(ctx)
+    what = (
+        p.optional_text(ctx.payload, "assurances")
+        or "that the transfer was carried out as described"
+    )
+    ctx.data["assurances"] = {"demanded": what, "by": ctx.actor_record(), "provided": None}
+    step = Step("note")
+    step.event("transfer_assurances_demanded", assurances=what, clause=clause)
+    return step
+
+
+def provide_assurances(ctx: Ctx) -> Step:
+    clause = _approval_terms(ctx)
+    assurances = ctx.data.get("assurances")
+    if not assurances:
+        raise Refused(clause, "the company has demanded no assurances", "wrong_state")
+    provided = p.text(ctx.payload, "assurances", clause)
+    assurances["provided"] = {"text": provided, "by": ctx.actor_record()}
+    step = Step("note")
+    step.event(
+        "transfer_assurances_provided", assurances=provided, by=ctx.actor_record(), clause=clause
+    )
+    return step
+
+
+def approve_transfer(ctx: Ctx) -> Step:
+    clause = _approval_terms(ctx)
+    if ctx.state != "transfer_pending_approval":
+        raise Refused(clause, "the sale has not been reported yet", "wrong_state")
+    assurances = ctx.data.get("assurances")
+    if assurances and not assurances.get("provided"):
+        raise Refused(
+            clause, "the assurances the company demanded have not been received", "wrong_state"
+        )
+    ctx.data["approved"] = {"by": ctx.actor_record()}
+    step = Step("approve")
+    step.event("transfer_approved", by=ctx.actor_record(), clause=clause)
+    _recorded(ctx, step)
+    return step
+
+
+def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
+    if timer.name != SALE_WINDOW or ctx.state != "owner_sale_window":
+        return None
+    end = ctx.must_deadline(SALE_WINDOW)
+    step = Step("sale_window_expired")
+    step.event("sale_window_expired", deadline=end.as_dict())
+    step.event(
+        "rofr_reattached",
+        holder=ctx.data["holder"],
+        shares=ctx.data["shares"],
+        clause=ctx.rofr.sale_window.clause,
+    )
+    return step

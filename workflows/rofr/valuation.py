@@ -1,0 +1,168 @@
+"""A price payable in property: what the company pays in cash instead (FMP §6(d)(iii)).
+
+FMP §6(d)(iii): the company (or its assignees) may pay cash equal to the property's value. No
+agreed value within 10 days after receipt of the Disposition Notice → an appraiser chosen
+jointly; no joint choice within 20 days after receipt → each side picks one and the two pick a
+third, whose appraisal binds; cost shared equally. Closing then on the *later* of the 30th
+business day after delivery of the Exercise Notice and the 15th day after the valuation.
+RD ISO ¶11(d) instead lets the company pay the discounted cash equivalent it reasonably
+determines: that needs no steps of its own (it comes with the exercise).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.kernel import Refused, TimerFired
+from workflows.rofr import payload as p
+from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
+
+VALUING_STATES = ("election_window", "owner_choice", "valuation")
+
+
+def needs_appraisal(ctx: Ctx) -> bool:
+    v = ctx.data.get("valuation")
+    return bool(v) and ctx.rofr.non_cash.method == "appraisal"
+
+
+def is_valued(ctx: Ctx) -> bool:
+    v = ctx.data.get("valuation") or {}
+    return v.get("stage") == "valued"
+
+
+def _valuation(ctx: Ctx) -> dict[str, Any]:
+    clause = ctx.rofr.non_cash.clause
+    if not needs_appraisal(ctx):
+        raise Refused(clause, "the price is not payable in property valued by appraisal here")
+    if ctx.state not in VALUING_STATES:
+        raise Refused(
+            clause,
+            f"no valuation is open while the transfer is {ctx.state.replace('_', ' ')}",
+            "wrong_state",
+        )
+    valuation: dict[str, Any] = ctx.data["valuation"]
+    if valuation["stage"] == "valued":
+        raise Refused(
+            clause, f"the cash value was already fixed at {valuation['cash_value']}", "wrong_state"
+        )
+    return valuation
+
+
+def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
+    from workflows.rofr.closing import schedule_closing  # closing needs the valuation in turn
+
+    ctx.data["valuation"].update(stage="valued", cash_value=cash_value, valued_at=valued_at)
+    step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
+    if ctx.state == "valuation":
+        step.transition = "value_settled"
+        schedule_closing(ctx, step)
+
+
+def agree_cash_value(ctx: Ctx) -> Step:
+    _valuation(ctx)
+    clause = ctx.rofr.non_cash.clause
+    cash_value = p.amount(ctx.payload, "cash_value", clause)
+    agreed_at = ctx.fact_time("agreed_at", clause)
+    mark = ctx.must_deadline(VALUE_AGREEMENT)
+    if mark.passed(agreed_at):
+        raise ctx.late(clause, "the agreement on the cash value", agreed_at, mark)
+    step = Step("note")
+    step.event(
+        "cash_value_agreed",
+        cash_value=str(cash_value),
+        agreed_at=agreed_at.isoformat(),
+        by=ctx.actor_record(),
+        clause=clause,
+    )
+    _settle(ctx, step, str(cash_value), agreed_at.isoformat())
+    return step
+
+
+def appoint_joint_appraiser(ctx: Ctx) -> Step:
+    valuation = _valuation(ctx)
+    clause = ctx.rofr.non_cash.clause
+    appraiser = p.text(ctx.payload, "appraiser", clause)
+    appointed_at = ctx.fact_time("appointed_at", clause)
+    mark = ctx.must_deadline(JOINT_APPRAISER)
+    if mark.passed(appointed_at):
+        raise ctx.late(clause, "the choice of a joint appraiser", appointed_at, mark)
+    valuation.update(stage="appraisal", appraisers={"joint": appraiser})
+    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step.event(
+        "joint_appraiser_appointed",
+        appraiser=appraiser,
+        appointed_at=appointed_at.isoformat(),
+        clause=clause,
+    )
+    return step
+
+
+def appoint_appraisers(ctx: Ctx) -> Step:
+    valuation = _valuation(ctx)
+    clause = ctx.rofr.non_cash.clause
+    names = {
+        k: p.text(ctx.payload, k, clause)
+        for k in ("owner_appraiser", "company_appraiser", "third_appraiser")
+    }
+    appointed_at = ctx.fact_time("appointed_at", clause)
+    mark = ctx.must_deadline(JOINT_APPRAISER)
+    if not mark.passed(appointed_at):
+        raise Refused(
+            clause,
+            f"owner and company have until {ctx.cal.fmt(mark.at)} to agree a "
+            f"joint appraiser ({mark.derivation})",
+            "too_early",
+        )
+    valuation.update(stage="appraisal", appraisers=names)
+    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step.event(
+        "appraisers_appointed",
+        appraisers=names,
+        binding="third_appraiser",
+        appointed_at=appointed_at.isoformat(),
+        clause=clause,
+    )
+    return step
+
+
+def record_valuation(ctx: Ctx) -> Step:
+    valuation = _valuation(ctx)
+    clause = ctx.rofr.non_cash.clause
+    if valuation["stage"] != "appraisal":
+        raise Refused(clause, "no appraiser has been appointed yet", "wrong_state")
+    cash_value = p.amount(ctx.payload, "cash_value", clause)
+    valued_at = ctx.fact_time("valued_at", clause)
+    step = Step("note")
+    step.event(
+        "cash_value_determined",
+        cash_value=str(cash_value),
+        valued_at=valued_at.isoformat(),
+        appraisers=valuation.get("appraisers"),
+        clause=clause,
+    )
+    _settle(ctx, step, str(cash_value), valued_at.isoformat())
+    return step
+
+
+def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
+    valuation = ctx.data.get("valuation") or {}
+    if ctx.state not in VALUING_STATES:
+        return None
+    step = Step("note")
+    clause = ctx.rofr.non_cash.clause
+    if timer.name == VALUE_AGREEMENT and valuation.get("stage") == "negotiating":
+        valuation["stage"] = "joint_appraiser"
+        step.event("cash_value_agreement_deadline_passed", next="joint appraiser", clause=clause)
+        return step
+    if timer.name == JOINT_APPRAISER and valuation.get("stage") in (
+        "negotiating",
+        "joint_appraiser",
+    ):
+        valuation["stage"] = "three_appraisers"
+        step.event(
+            "joint_appraiser_deadline_passed",
+            next="each side picks an appraiser; the two pick a third",
+            clause=clause,
+        )
+        return step
+    return None
