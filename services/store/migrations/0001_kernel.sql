@@ -20,11 +20,14 @@ CREATE TABLE workflows (
     data          jsonb NOT NULL,
     version       integer NOT NULL,
     final         boolean NOT NULL DEFAULT false,
+    head_hash     text NOT NULL,           -- hash of the latest history row: the next row chains
+                                           -- from it without reading history under the lock
     created_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL
 );
 CREATE INDEX workflows_company_open ON workflows (company_id, workflow_type, updated_at DESC)
     WHERE NOT final;
+CREATE INDEX workflows_company_recent ON workflows (company_id, updated_at DESC, workflow_id);
 -- ROADMAP: "every open workflow of company C touching holder H / grant G" by index.
 CREATE INDEX workflows_company_holder ON workflows (company_id, (data->>'holder')) WHERE NOT final;
 
@@ -52,13 +55,15 @@ CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE ON history
 
 -- A message id is applied at most once. Refusals are kept too, so a redelivered refused
 -- command gets the same answer and still changes nothing.
+-- Message ids are scoped by company, so one company can never collide with (or probe) another's.
 CREATE TABLE inbox (
-    message_id    text PRIMARY KEY,
     company_id    text NOT NULL,
+    message_id    text NOT NULL,
     workflow_id   uuid,
-    outcome       text NOT NULL,           -- applied | refused
+    outcome       text NOT NULL,           -- applied | refused | stale
     refusal       jsonb,
-    received_at   timestamptz NOT NULL
+    received_at   timestamptz NOT NULL,
+    PRIMARY KEY (company_id, message_id)
 );
 
 CREATE TABLE outbox (
@@ -94,6 +99,10 @@ CREATE TABLE timers (
 CREATE UNIQUE INDEX timers_one_pending ON timers (workflow_id, name) WHERE status = 'pending';
 CREATE INDEX timers_due ON timers (due_at, timer_id) WHERE status = 'pending';
 CREATE INDEX timers_company_due ON timers (company_id, due_at, timer_id) WHERE status = 'pending';
+CREATE INDEX timers_company_party_due ON timers (company_id, party, due_at, timer_id)
+    WHERE status = 'pending';
+-- Setting or cancelling a timer by name also reaches a fired one whose message is in flight.
+CREATE INDEX timers_workflow_name ON timers (workflow_id, name);
 
 -- Notices recorded by the notices service, with their effective time.
 CREATE TABLE notices (

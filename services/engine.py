@@ -1,0 +1,287 @@
+"""The engine: one message, one transaction (DESIGN.md, "The path of a command").
+
+    BEGIN
+      INSERT inbox                 -- a message id already recorded: return what it got, stop
+      SELECT workflow FOR UPDATE   -- one writer per workflow, whichever replica runs this
+      decide(...)                  -- pure: new state, events, timers to set and cancel
+      UPDATE workflow; INSERT history (hash-chained); INSERT outbox; set/cancel timers
+    COMMIT
+
+A refusal (from ``decide`` or from the engine's own checks) records the message as refused,
+puts a ``command_refused`` event in the outbox and changes nothing else. A workflow of another
+company is "not found": its existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from services.clock import Clock
+from services.engine_events import EventLog, json_safe
+from services.engine_replies import Outcome, recorded_outcome
+from services.engine_timers import cancel_timers, plan_timers, timer_is_live
+from services.store.companies import registered_terms
+from services.store.history import GENESIS, chain_hash, row_content
+from services.store.transition import Transition, write_outbox, write_transition
+from workflows.kernel import Decision, Refused
+from workflows.messages import CommandMessage, TimerMessage
+
+ENGINE_RULE = "equityflow engine"
+_RETRIES = 8
+_LOCK = (
+    "SELECT workflow_id, company_id, workflow_type, terms_id, md5(terms::text) AS terms_digest, "
+    "state, data, version, final, head_hash, updated_at FROM workflows "
+    "WHERE workflow_id = $1 FOR UPDATE"
+)
+# Two first commands for one id both find no row: this lock on the id makes the second wait,
+# then read the row the first created (each statement takes a new snapshot).
+_LOCK_NEW_ID = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))"
+
+
+class TermsSource(Protocol):
+    def get(self, terms_id: str) -> Any: ...
+    def raw(self, terms_id: str) -> dict[str, Any]: ...
+
+
+async def apply(
+    pool: asyncpg.Pool,
+    message: CommandMessage | TimerMessage,
+    clock: Clock,
+    catalog: TermsSource,
+) -> Outcome:
+    """Apply one message exactly once; retried on deadlock or serialization failure."""
+    # The clock is read before a connection is taken: a simulated clock needs a connection of
+    # its own, and a pool whose every connection waits on one workflow's row lock must never
+    # also wait for a free connection to read the time.
+    now = await clock.now()
+    for attempt in range(_RETRIES):
+        try:
+            async with pool.acquire() as connection, connection.transaction():
+                return await _Transaction(connection, message, now, catalog).run()
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            if attempt == _RETRIES - 1:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+# Parsed pinned terms by digest: thousands of workflows share a few terms documents, so each
+# is parsed once per process instead of being read and validated on every message.
+_PARSED_TERMS: dict[str, Any] = {}
+
+
+async def _pinned_terms(connection: asyncpg.Connection, row: asyncpg.Record) -> Any:
+    from workflows import registry
+
+    digest = row["terms_digest"]
+    if digest not in _PARSED_TERMS:
+        raw = await connection.fetchval(
+            "SELECT terms FROM workflows WHERE workflow_id = $1", row["workflow_id"]
+        )
+        if len(_PARSED_TERMS) >= 256:
+            _PARSED_TERMS.clear()
+        _PARSED_TERMS[digest] = registry.parse_terms(raw)
+    return _PARSED_TERMS[digest]
+
+
+class _Transaction:
+    def __init__(
+        self,
+        connection: asyncpg.Connection,
+        message: CommandMessage | TimerMessage,
+        now: datetime,
+        catalog: TermsSource,
+    ) -> None:
+        self.c, self.message, self.now, self.catalog = connection, message, now, catalog
+        self.company, self.workflow_id = message.company_id, message.workflow_id
+        self.row: asyncpg.Record | None = None  # the workflow, if this company has it
+
+    async def run(self) -> Outcome:
+        m = self.message
+        fresh = await self.c.fetchval(
+            "INSERT INTO inbox (company_id, message_id, workflow_id, outcome, received_at) "
+            "VALUES ($1, $2, $3, 'applied', $4) ON CONFLICT DO NOTHING RETURNING true",
+            self.company,
+            m.message_id,
+            self.workflow_id,
+            self.now,
+        )
+        if not fresh:
+            return await recorded_outcome(self.c, m)
+        try:
+            return await self._decide_and_write()
+        except Refused as refusal:
+            return await self._refuse(refusal)
+
+    async def _lock(self) -> asyncpg.Record | None:
+        row = await self.c.fetchrow(_LOCK, self.workflow_id)
+        if row is None:
+            await self.c.execute(_LOCK_NEW_ID, self.workflow_id)
+            row = await self.c.fetchrow(_LOCK, self.workflow_id)
+        return row
+
+    async def _decide_and_write(self) -> Outcome:
+        from workflows import registry
+
+        m = self.message
+        row = await self._lock()
+        if row is not None and row["company_id"] != self.company:
+            raise _not_found(self.workflow_id)
+        self.row = row
+        if row is not None and row["workflow_type"] != m.workflow_type:
+            raise Refused(
+                ENGINE_RULE,
+                f"workflow {self.workflow_id} is a {row['workflow_type']} workflow, "
+                f"not {m.workflow_type}",
+                "wrong_workflow_type",
+            )
+        if isinstance(m, TimerMessage):
+            if row is None:
+                raise _not_found(self.workflow_id)  # a workflow never starts with a timer
+            if not await timer_is_live(self.c, m):
+                return await self._stale()
+        elif row is not None and row["final"]:
+            raise Refused(
+                ENGINE_RULE, f"the workflow has ended (state {row['state']})", "workflow_ended"
+            )
+        try:
+            kind = registry.kind(m.workflow_type)
+        except (KeyError, LookupError, ValueError) as e:
+            raise Refused(
+                ENGINE_RULE, f"unknown workflow type {m.workflow_type!r}", "unknown_workflow_type"
+            ) from e
+        try:
+            message_json = json_safe(m.model_dump(mode="json"))
+        except ValueError as e:
+            raise Refused(ENGINE_RULE, f"the payload is not JSON: {e}", "malformed") from e
+        if row is None:
+            pinned = await self._terms_to_pin()
+            terms, state, data, now = self.catalog.get(pinned[0]), None, {}, self.now
+        else:
+            pinned = None
+            terms = await _pinned_terms(self.c, row)
+            state, data = row["state"], row["data"]
+            # A clock read on another replica may lag the last transition; history never
+            # goes back in time.
+            now = max(self.now, row["updated_at"])
+        decision = kind.decide(state, data, m.to_domain(), now, terms)
+        return await self._write(decision, now, message_json, pinned)
+
+    async def _terms_to_pin(self) -> tuple[str, dict[str, Any]]:
+        m = self.message
+        terms_id = getattr(m, "terms", None) or await registered_terms(self.c, self.company)
+        if terms_id is None:
+            raise Refused(
+                ENGINE_RULE,
+                f"company {self.company} has no registered terms and the command names none",
+                "no_terms",
+            )
+        try:
+            self.catalog.get(terms_id)
+            return terms_id, self.catalog.raw(terms_id)
+        except Exception as e:  # the catalog's "unknown terms" error, or a terms file in error
+            raise Refused(ENGINE_RULE, f"unknown terms {terms_id!r}: {e}", "unknown_terms") from e
+
+    async def _write(
+        self,
+        decision: Decision,
+        now: datetime,
+        message_json: Any,
+        pinned: tuple[str, dict[str, Any]] | None,
+    ) -> Outcome:
+        m, row = self.message, self.row
+        version = (row["version"] if row else 0) + 1
+        data = json_safe(dict(decision.data))
+        log = self._log(now)
+        for event in decision.events:
+            log.add(event.type, event.payload, version)
+        # A final workflow keeps no deadline: every timer it still has is cancelled.
+        new_timers = [] if decision.final else list(decision.set_timers)
+        await cancel_timers(
+            self.c,
+            log,
+            version=version,
+            fired=UUID(m.message_id) if isinstance(m, TimerMessage) else None,
+            names=[*decision.cancel_timers, *(t.name for t in new_timers)],
+            final=decision.final,
+            now=now,
+        )
+        timer_rows = plan_timers(log, new_timers, version=version)
+        state_from = row["state"] if row else None
+        content = row_content(
+            self.workflow_id, version, m.message_id, message_json, state_from, decision.state,
+            log.bodies, now,
+        )  # fmt: skip
+        prev_hash = row["head_hash"] if row else GENESIS
+        transition = Transition(
+            workflow_id=self.workflow_id,
+            company_id=self.company,
+            workflow_type=m.workflow_type,
+            message_id=m.message_id,
+            message=message_json,
+            state_from=state_from,
+            state_to=decision.state,
+            data=data,
+            version=version,
+            final=decision.final,
+            applied_at=now,
+            events=log.bodies,
+            prev_hash=prev_hash,
+            hash=chain_hash(prev_hash, content),
+            timers=timer_rows,
+            outgoing=log.outgoing(),
+            pinned_terms=pinned,
+        )
+        await write_transition(self.c, transition)
+        return Outcome("applied", self.workflow_id, decision.state, version, log.bodies)
+
+    def _log(self, occurred_at: datetime) -> EventLog:
+        return EventLog(
+            company_id=self.company,
+            workflow_id=self.workflow_id,
+            workflow_type=self.message.workflow_type,
+            message_id=self.message.message_id,
+            occurred_at=occurred_at,
+        )
+
+    def _visible(self) -> tuple[str | None, int]:
+        return (self.row["state"], self.row["version"]) if self.row else (None, 0)
+
+    async def _stale(self) -> Outcome:
+        await self._set_inbox("stale", None)
+        state, version = self._visible()
+        return Outcome("stale", self.workflow_id, state, version)
+
+    async def _refuse(self, refused: Refused) -> Outcome:
+        m = self.message
+        refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
+        await self._set_inbox("refused", refusal)
+        state, version = self._visible()
+        log = self._log(self.now)
+        command = m.command if isinstance(m, CommandMessage) else m.timer
+        log.add("command_refused", {**refusal, "command": command}, version)
+        await write_outbox(self.c, self.company, self.workflow_id, log.outgoing())
+        return Outcome("refused", self.workflow_id, state, version, log.bodies, refusal)
+
+    async def _set_inbox(self, outcome: str, refusal: dict[str, str] | None) -> None:
+        await self.c.execute(
+            "UPDATE inbox SET outcome = $3, refusal = $4::jsonb "
+            "WHERE company_id = $1 AND message_id = $2",
+            self.company,
+            self.message.message_id,
+            outcome,
+            refusal,
+        )
+
+
+def _not_found(workflow_id: UUID) -> Refused:
+    return Refused(ENGINE_RULE, f"no workflow {workflow_id}", "not_found")
+
+
+__all__ = ["Outcome", "apply"]

@@ -1,0 +1,67 @@
+"""The events a transaction puts in the outbox, with ids derived from the message id.
+
+Deriving event ids from (company, message id, position) means a message applied after a crash
+and redelivery produces the same event ids, so consumers can deduplicate on ``event_id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic_core import to_jsonable_python
+
+from services.store.canonical import normalised
+from services.store.transition import Outgoing
+from workflows.messages import EventMessage, event_routing_key
+
+EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced exchange
+_EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
+
+
+def event_id(company_id: str, message_id: str, position: int) -> str:
+    return str(uuid.uuid5(_EVENT_IDS, f"{company_id}\x1f{message_id}\x1f{position}"))
+
+
+def json_safe(value: Any) -> Any:
+    """Dates, decimals and tuples as JSON, and numbers as they will read back from JSONB."""
+    return normalised(to_jsonable_python(value))
+
+
+@dataclass
+class EventLog:
+    """The events of one transaction, in order."""
+
+    company_id: str
+    workflow_id: UUID
+    workflow_type: str
+    message_id: str
+    occurred_at: datetime
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
+        message = EventMessage(
+            event_id=event_id(self.company_id, self.message_id, len(self.bodies)),
+            company_id=self.company_id,
+            workflow_id=self.workflow_id,
+            workflow_type=self.workflow_type,
+            type=event_type,
+            version=version,
+            occurred_at=self.occurred_at,
+            payload=json_safe(dict(payload)),
+            caused_by=self.message_id,
+        )
+        self.bodies.append(message.model_dump(mode="json"))
+
+    def outgoing(self) -> Outgoing:
+        return Outgoing(
+            EVENTS_EXCHANGE,
+            [
+                (event_routing_key(self.workflow_type, b["type"]), b["event_id"], b)
+                for b in self.bodies
+            ],
+        )

@@ -1,0 +1,77 @@
+"""What the engine answers: an ``Outcome``, also for a message id it has already recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+import asyncpg
+
+from services.engine_events import event_id
+from workflows.messages import CommandMessage, TimerMessage
+
+Status = Literal["applied", "refused", "duplicate", "stale"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    workflow_id: UUID
+    state: str | None
+    version: int
+    events: list[dict[str, Any]] = field(default_factory=list)
+    refusal: dict[str, str] | None = None
+
+
+async def recorded_outcome(
+    connection: asyncpg.Connection, message: CommandMessage | TimerMessage
+) -> Outcome:
+    """The answer a message id got the first time, as ``duplicate``; nothing is written."""
+    company = message.company_id
+    inbox = await connection.fetchrow(
+        "SELECT outcome, refusal, workflow_id FROM inbox WHERE company_id = $1 AND message_id = $2",
+        company,
+        message.message_id,
+    )
+    assert inbox is not None, "a conflicting inbox row is committed before we read it"
+    workflow_id: UUID = inbox["workflow_id"]
+    events: list[dict[str, Any]] = []
+    version = None
+    if inbox["outcome"] == "applied":
+        applied = await connection.fetchrow(
+            "SELECT h.seq, h.events FROM history h JOIN workflows w USING (workflow_id) "
+            "WHERE h.workflow_id = $1 AND h.message_id = $2 AND w.company_id = $3",
+            workflow_id,
+            message.message_id,
+            company,
+        )
+        if applied is not None:
+            version, events = applied["seq"], applied["events"]
+    elif inbox["outcome"] == "refused":
+        body = await connection.fetchval(
+            "SELECT body FROM outbox WHERE message_id = $1",
+            event_id(company, message.message_id, 0),
+        )
+        if body is not None:
+            version, events = body["version"], [body]
+    state, version = await _state_at(connection, company, workflow_id, version)
+    return Outcome("duplicate", workflow_id, state, version, events, inbox["refusal"])
+
+
+async def _state_at(
+    connection: asyncpg.Connection, company: str, workflow_id: UUID, version: int | None
+) -> tuple[str | None, int]:
+    """The workflow's state at ``version`` (its current one if None), if this company has it."""
+    row = await connection.fetchrow(
+        "SELECT w.version, COALESCE(h.state_to, w.state) AS state "
+        "FROM workflows w LEFT JOIN history h "
+        "  ON h.workflow_id = w.workflow_id AND h.seq = COALESCE($3, w.version) "
+        "WHERE w.workflow_id = $1 AND w.company_id = $2",
+        workflow_id,
+        company,
+        version,
+    )
+    if row is None or version == 0:
+        return None, 0
+    return row["state"], version if version is not None else row["version"]

@@ -1,0 +1,433 @@
+"""The path of a command through the engine, on the real PostgreSQL and the real ROFR workflow.
+
+What a user relies on: a command commits state, history, events and deadlines together or not
+at all; a message delivered three times has one effect; a refused command changes nothing but
+says why; two replicas never both apply conflicting commands; one company never sees another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.clock import SimulatedClock
+from services.engine import Outcome, apply
+from services.engine_events import event_id
+from services.store import queries, register_company
+from services.store.canonical import normalised
+from services.store.db import connect
+from services.store.history import verify_chain
+from services.terms_catalog import TermsCatalog
+from workflows.messages import CommandMessage, TimerMessage
+from workflows.rofr.context import ELECTION
+
+NOW = datetime(2026, 3, 2, 17, tzinfo=UTC)
+NOTICE = {"method": "personal", "delivered_at": "2026-03-02T16:00:00+00:00"}
+TERMS = "fmp-1998-nso"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> TermsCatalog:
+    return TermsCatalog()
+
+
+@pytest.fixture
+async def clock(pool: asyncpg.Pool) -> SimulatedClock:
+    simulated = SimulatedClock(pool)
+    await simulated.set(NOW)
+    return simulated
+
+
+@pytest.fixture
+async def company(pool: asyncpg.Pool) -> str:
+    company_id = f"acme-{uuid.uuid4().hex[:8]}"
+    await register_company(pool, company_id, TERMS, "Acme, Inc.")
+    return company_id
+
+
+@pytest.fixture
+async def replica(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A second engine's pool, as a second replica would have."""
+    other = await connect(database_url)
+    yield other
+    await other.close()
+
+
+def command(
+    company: str,
+    workflow_id: uuid.UUID,
+    name: str,
+    party: str,
+    message_id: str | None = None,
+    **payload: Any,
+) -> CommandMessage:
+    return CommandMessage(
+        message_id=message_id or str(uuid.uuid4()),
+        company_id=company,
+        workflow_id=workflow_id,
+        workflow_type="rofr",
+        command=name,
+        actor={"party": party},
+        payload=payload,
+    )
+
+
+def disposition_notice(company: str, workflow_id: uuid.UUID, **kw: Any) -> CommandMessage:
+    return command(
+        company, workflow_id, "deliver_transfer_notice", "owner",
+        holder="holder-1", shares=100, transferee={"name": "Buyer LLC"},
+        consideration={"form": "cash", "price_per_share": "2.50"},
+        compliance_proof="opinion of counsel", notice=NOTICE, **kw,
+    )  # fmt: skip
+
+
+async def started(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> uuid.UUID:
+    workflow_id = uuid.uuid4()
+    outcome = await apply(pool, disposition_notice(company, workflow_id), clock, catalog)
+    assert outcome.status == "applied", outcome.refusal
+    return workflow_id
+
+
+async def snapshot(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> dict[str, Any]:
+    """Everything a command may change, except the outbox."""
+    workflow = await pool.fetchrow(
+        "SELECT state, version, data, final, head_hash FROM workflows WHERE workflow_id = $1",
+        workflow_id,
+    )
+    history = await pool.fetch(
+        "SELECT seq, hash FROM history WHERE workflow_id = $1 ORDER BY seq", workflow_id
+    )
+    timers = await pool.fetch(
+        "SELECT timer_id, name, status FROM timers WHERE workflow_id = $1 ORDER BY timer_id",
+        workflow_id,
+    )
+    return {
+        "workflow": dict(workflow) if workflow else None,
+        "history": [tuple(r) for r in history],
+        "timers": [tuple(r) for r in timers],
+    }
+
+
+async def outbox(pool: asyncpg.Pool, company: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT routing_key, message_id, body, exchange FROM outbox WHERE company_id = $1 "
+        "ORDER BY id",
+        company,
+    )
+
+
+async def test_a_command_commits_state_history_events_and_deadlines_together(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    workflow_id = uuid.uuid4()
+    message = disposition_notice(company, workflow_id)
+    outcome = await apply(pool, message, clock, catalog)
+
+    assert (outcome.status, outcome.state, outcome.version) == ("applied", "election_window", 1)
+    types = [e["type"] for e in outcome.events]
+    assert types == ["transfer_notice_received", "election_window_opened", "deadline_set"]
+    found = await queries.get_workflow(pool, company, workflow_id)
+    assert found is not None
+    assert (found["state"], found["version"], found["terms_id"]) == ("election_window", 1, TERMS)
+    assert found["terms"] == normalised(catalog.raw(TERMS))  # pinned at start
+    [row] = found["history"]
+    assert (row["seq"], row["state_from"], row["state_to"]) == (1, None, "election_window")
+    assert row["events"] == outcome.events and row["prev_hash"] == "0" * 64
+    [deadline] = found["deadlines"]
+    assert (deadline["name"], deadline["party"]) == (ELECTION, "company")
+    assert deadline["clause"] == "FMP §6(d)(iii)" and "30 days" in deadline["derivation"]
+    deadline_set = dict(outcome.events[-1]["payload"])
+    assert datetime.fromisoformat(deadline_set.pop("due_at")) == deadline["due_at"]
+    assert deadline_set == {
+        "timer": ELECTION, "timer_id": str(deadline["timer_id"]), "party": "company",
+        "action": deadline["action"], "clause": deadline["clause"],
+        "derivation": deadline["derivation"],
+    }  # fmt: skip
+
+    events = await outbox(pool, company)
+    assert [r["routing_key"] for r in events] == [f"event.rofr.{t}" for t in types]
+    assert [r["body"] for r in events] == outcome.events
+    assert {r["exchange"] for r in events} == {"events"}
+    assert [r["message_id"] for r in events] == [
+        event_id(company, message.message_id, i) for i in range(3)
+    ]
+    assert all(r["body"]["caused_by"] == message.message_id for r in events)
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+
+
+async def test_a_failure_while_writing_leaves_nothing_and_the_message_can_be_retried(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    workflow_id = uuid.uuid4()
+    message = disposition_notice(company, workflow_id)
+    # Occupy the id of the transaction's last event, so its last write fails.
+    blocker = event_id(company, message.message_id, 2)
+    await pool.execute(
+        "INSERT INTO outbox (company_id, exchange, routing_key, message_id, body) "
+        "VALUES ('someone-else', 'events', 'x', $1, '{}')",
+        blocker,
+    )
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await apply(pool, message, clock, catalog)
+    assert await snapshot(pool, workflow_id) == {"workflow": None, "history": [], "timers": []}
+    assert await outbox(pool, company) == []
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE company_id = $1", company) == 0
+
+    await pool.execute("DELETE FROM outbox WHERE message_id = $1", blocker)
+    assert (await apply(pool, message, clock, catalog)).status == "applied"
+
+
+async def test_a_message_delivered_three_times_has_one_effect(
+    pool: asyncpg.Pool,
+    replica: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    company: str,
+) -> None:
+    start = disposition_notice(company, uuid.uuid4())
+    workflow_id = start.workflow_id
+    await apply(pool, start, clock, catalog)
+    waive = command(company, workflow_id, "waive_rofr", "company", notice=NOTICE)
+
+    outcomes = await asyncio.gather(
+        apply(pool, waive, clock, catalog),
+        apply(replica, waive, clock, catalog),
+        apply(pool, waive, clock, catalog),
+    )
+    assert sorted(o.status for o in outcomes) == ["applied", "duplicate", "duplicate"]
+    applied = next(o for o in outcomes if o.status == "applied")
+    for o in outcomes:  # every delivery gets the same answer
+        assert (o.state, o.version, o.events) == (applied.state, 2, applied.events)
+    after = await snapshot(pool, workflow_id)
+    assert after["workflow"]["version"] == 2 and len(after["history"]) == 2
+    assert len(await outbox(pool, company)) == 3 + len(applied.events)
+
+    again = await apply(pool, start, clock, catalog)  # the first command, redelivered late
+    assert (again.status, again.state, again.version) == ("duplicate", "election_window", 1)
+    assert await snapshot(pool, workflow_id) == after
+
+
+async def test_a_refused_command_changes_nothing_and_says_which_rule(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    workflow_id = await started(pool, clock, catalog, company)
+    before, sent_before = await snapshot(pool, workflow_id), len(await outbox(pool, company))
+    # FMP §6(d)(iii): the company, not the owner, exercises the right.
+    exercise = command(company, workflow_id, "exercise_rofr", "owner", notice=NOTICE)
+
+    outcome = await apply(pool, exercise, clock, catalog)
+    assert (outcome.status, outcome.state, outcome.version) == ("refused", "election_window", 1)
+    assert outcome.refusal is not None and outcome.refusal["code"] == "not_authorised"
+    assert outcome.refusal["rule"].startswith("FMP §6(d)")
+    assert await snapshot(pool, workflow_id) == before
+    [refused] = (await outbox(pool, company))[sent_before:]
+    assert refused["routing_key"] == "event.rofr.command_refused"
+    assert refused["body"]["payload"] == {**outcome.refusal, "command": "exercise_rofr"}
+
+    again = await apply(pool, exercise, clock, catalog)
+    assert (again.status, again.refusal, again.events) == (
+        "duplicate", outcome.refusal, outcome.events,
+    )  # fmt: skip
+    assert len(await outbox(pool, company)) == sent_before + 1
+    assert await snapshot(pool, workflow_id) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"workflow_type": "no_such_workflow"}, "unknown_workflow_type"),
+        ({"terms": "no-such-terms"}, "unknown_terms"),
+        ({"company_id": "unregistered-co"}, "no_terms"),
+    ],
+)
+async def test_a_start_the_engine_cannot_run_is_refused_and_creates_nothing(
+    pool: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    company: str,
+    change: dict[str, str],
+    code: str,
+) -> None:
+    message = disposition_notice(company, uuid.uuid4()).model_copy(update=change)
+    outcome = await apply(pool, message, clock, catalog)
+    assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)
+    assert outcome.refusal is not None and outcome.refusal["code"] == code
+    assert await snapshot(pool, message.workflow_id) == {
+        "workflow": None, "history": [], "timers": [],
+    }  # fmt: skip
+
+
+async def test_a_start_pins_the_terms_it_names_over_the_company_default(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    workflow_id = uuid.uuid4()
+    # RD ISO ¶11(b): a Transfer Notice names the transferee's address and both sign it.
+    named = command(
+        company, workflow_id, "deliver_transfer_notice", "owner",
+        holder="holder-1", shares=100, transferee={"name": "Buyer LLC", "address": "1 Main St"},
+        consideration={"form": "cash", "price_per_share": "2.50"},
+        bona_fide_evidence="signed offer", signed_by=["owner", "transferee"], notice=NOTICE,
+    ).model_copy(update={"terms": "raydream-1992-nso"})  # fmt: skip
+    outcome = await apply(pool, named, clock, catalog)
+    found = await queries.get_workflow(pool, company, workflow_id)
+    assert found is not None and found["terms_id"] == "raydream-1992-nso", outcome.refusal
+
+
+async def test_two_replicas_never_both_apply_conflicting_commands(
+    pool: asyncpg.Pool,
+    replica: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    company: str,
+) -> None:
+    workflow_id = await started(pool, clock, catalog, company)
+    conflicting = [
+        command(company, workflow_id, name, "company", notice=NOTICE)
+        for _ in range(10)
+        for name in ("exercise_rofr", "waive_rofr")
+    ]
+    outcomes = await asyncio.gather(
+        *(apply((pool, replica)[i % 2], m, clock, catalog) for i, m in enumerate(conflicting))
+    )
+    assert [o.status for o in outcomes].count("applied") == 1
+    assert {o.status for o in outcomes} == {"applied", "refused"}
+    after = await snapshot(pool, workflow_id)
+    assert [seq for seq, _ in after["history"]] == [1, 2]
+    assert after["workflow"]["version"] == 2
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+
+
+async def test_concurrent_commands_to_one_workflow_serialise_without_losing_any(
+    pool: asyncpg.Pool,
+    replica: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    company: str,
+) -> None:
+    workflow_id = await started(pool, clock, catalog, company)
+    assignments = [
+        command(company, workflow_id, "assign_rofr", "company", assignee=f"assignee {i}")
+        for i in range(30)
+    ]
+    outcomes = await asyncio.gather(
+        *(apply((pool, replica)[i % 2], m, clock, catalog) for i, m in enumerate(assignments))
+    )
+    assert {o.status for o in outcomes} == {"applied"}, {
+        o.refusal["reason"] for o in outcomes if o.refusal
+    }
+    assert sorted(o.version for o in outcomes) == list(range(2, 32))
+    found = await queries.get_workflow(pool, company, workflow_id)
+    assert found is not None and found["version"] == 31
+    assert [h["seq"] for h in found["history"]] == list(range(1, 32))
+    assert len(found["data"]["assignees"]) == 30
+    report = await verify_chain(pool, workflow_id=workflow_id)
+    assert report.ok and report.rows_checked == 31
+
+
+async def test_two_first_commands_for_one_new_workflow_start_it_once(
+    pool: asyncpg.Pool,
+    replica: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    company: str,
+) -> None:
+    workflow_id = uuid.uuid4()
+    starts = [disposition_notice(company, workflow_id) for _ in range(8)]
+    outcomes = await asyncio.gather(
+        *(apply((pool, replica)[i % 2], m, clock, catalog) for i, m in enumerate(starts))
+    )
+    assert sorted(o.status for o in outcomes) == ["applied"] + ["refused"] * 7
+    assert [seq for seq, _ in (await snapshot(pool, workflow_id))["history"]] == [1]
+
+
+async def test_another_company_can_neither_see_nor_command_a_workflow(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    workflow_id = await started(pool, clock, catalog, company)
+    before = await snapshot(pool, workflow_id)
+    intruder = f"globex-{uuid.uuid4().hex[:8]}"
+    await register_company(pool, intruder, TERMS)
+
+    assert await queries.get_workflow(pool, intruder, workflow_id) is None
+    assert await queries.list_workflows(pool, intruder) == []
+    assert await queries.list_pending_deadlines(pool, intruder) == []
+    assert (await verify_chain(pool, company_id=intruder)).rows_checked == 0
+    [mine] = await queries.list_workflows(pool, company)
+    assert mine["workflow_id"] == workflow_id
+
+    first_message_id = before_id = (await pool.fetchval(
+        "SELECT message_id FROM history WHERE workflow_id = $1 AND seq = 1", workflow_id
+    ))  # fmt: skip
+    attempts = [
+        command(intruder, workflow_id, "waive_rofr", "company", notice=NOTICE),
+        disposition_notice(intruder, workflow_id),  # "start" it under the same id
+        disposition_notice(intruder, workflow_id).model_copy(  # reuse the owner's message id
+            update={"message_id": first_message_id}
+        ),
+    ]
+    for message in attempts:
+        outcome = await apply(pool, message, clock, catalog)
+        assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)
+        assert outcome.refusal is not None and outcome.refusal["code"] == "not_found"
+        assert all(e["company_id"] == intruder for e in outcome.events)
+    assert await snapshot(pool, workflow_id) == before
+    assert before_id == first_message_id
+
+
+def timer_message(company: str, workflow_id: uuid.UUID, timer: Any) -> TimerMessage:
+    return TimerMessage(
+        message_id=str(timer["timer_id"]),
+        company_id=company,
+        workflow_id=workflow_id,
+        workflow_type="rofr",
+        timer=timer["name"],
+        due_at=timer["due_at"],
+    )
+
+
+async def test_a_due_timer_applies_once_and_a_replaced_one_is_stale(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    expiring = await started(pool, clock, catalog, company)
+    waived = await started(pool, clock, catalog, company)
+    [election] = (await queries.get_workflow(pool, company, expiring) or {})["deadlines"]
+    [waived_election] = (await queries.get_workflow(pool, company, waived) or {})["deadlines"]
+    waive = command(company, waived, "waive_rofr", "company", notice=NOTICE)
+    assert (await apply(pool, waive, clock, catalog)).status == "applied"
+    await clock.set(election["due_at"] + timedelta(seconds=1))
+
+    before = await snapshot(pool, waived)
+    stale = await apply(pool, timer_message(company, waived, waived_election), clock, catalog)
+    assert (stale.status, stale.events) == ("stale", [])
+    assert await snapshot(pool, waived) == before
+
+    fired = timer_message(company, expiring, election)
+    outcome = await apply(pool, fired, clock, catalog)
+    assert (outcome.status, outcome.state, outcome.version) == ("applied", "owner_sale_window", 2)
+    status = await pool.fetchval(
+        "SELECT status FROM timers WHERE timer_id = $1", election["timer_id"]
+    )
+    assert status == "fired"
+    assert (await apply(pool, fired, clock, catalog)).status == "duplicate"
+    wrong = fired.model_copy(update={"message_id": str(uuid.uuid4())})
+    assert (await apply(pool, wrong, clock, catalog)).status == "stale"
+    assert (await snapshot(pool, expiring))["workflow"]["version"] == 2
+
+
+async def test_a_timer_never_starts_a_workflow(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    orphan = {"timer_id": uuid.uuid4(), "name": ELECTION, "due_at": NOW}
+    outcome: Outcome = await apply(
+        pool, timer_message(company, uuid.uuid4(), orphan), clock, catalog
+    )
+    assert outcome.status == "refused" and outcome.refusal is not None
+    assert outcome.refusal["code"] == "not_found"
