@@ -113,9 +113,7 @@ def register_company(
 
 
 @app.command("advance-clock")
-def advance_clock(
-    days: int = 0, hours: int = 0, minutes: int = 0
-) -> None:
+def advance_clock(days: int = 0, hours: int = 0, minutes: int = 0) -> None:
     """Advance the shared simulated clock (demo/test mode only)."""
     from services.clock import SimulatedClock
     from services.runtime import open_runtime

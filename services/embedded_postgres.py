@@ -14,6 +14,7 @@ from pathlib import Path
 def _start(folder: Path) -> str:
     import pgserver  # imported here: starting it is slow and only the embedded mode needs it
 
+    folder = folder.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(folder, cleanup_mode="stop")
     return str(server.get_uri())
@@ -21,4 +22,4 @@ def _start(folder: Path) -> str:
 
 async def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded server and return its connection URL."""
-    return await asyncio.to_thread(_start, data_dir.resolve() / "postgres")
+    return await asyncio.to_thread(_start, data_dir / "postgres")

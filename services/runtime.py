@@ -35,7 +35,9 @@ async def resolve_database_url(settings: Settings) -> str:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, namespace: str = "equityflow") -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, namespace: str = "equityflow"
+) -> AsyncIterator[Runtime]:
     url = await resolve_database_url(settings)
     pool = await connect(url)
     try:

@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".equityflow")
     simulated_clock: bool = Field(
-        default=False, description="demo/test mode: time is a row in PostgreSQL, advanced by command"
+        default=False,
+        description="demo/test mode: time is a row in PostgreSQL, advanced by command",
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000

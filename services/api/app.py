@@ -9,7 +9,7 @@ another company is simply not found.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import FastAPI, Query
@@ -111,10 +111,10 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     @app.get("/api/v1/companies/{company_id}/deadlines")
     async def pending_deadlines(
         company_id: str,
-        limit: int = Query(default=50, ge=1, le=500),
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
         party: str | None = None,
-        after_due: datetime | None = Query(default=None, description="keyset: due_at of last row"),
-        after_id: UUID | None = Query(default=None, description="keyset: timer_id of last row"),
+        after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
+        after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
         after = (after_due, after_id) if after_due and after_id else None
         rows = await queries.list_pending_deadlines(

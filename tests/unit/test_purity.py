@@ -43,7 +43,9 @@ def _violations(path: Path) -> list[str]:
                 base = func.value
                 base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
                 if (base_name, func.attr) in CLOCK_CALLS:
-                    found.append(f"{path.name}:{node.lineno} reads the clock ({base_name}.{func.attr})")
+                    found.append(
+                        f"{path.name}:{node.lineno} reads the clock ({base_name}.{func.attr})"
+                    )
             elif isinstance(func, ast.Name) and func.id in IO_BUILTINS:
                 found.append(f"{path.name}:{node.lineno} does I/O ({func.id})")
     return found

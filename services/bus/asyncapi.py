@@ -1,0 +1,56 @@
+"""The AsyncAPI document of the message contract, generated from the code that runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.specification import AsyncAPI
+
+from services.bus.consumers import engine_consumer, notices_consumer
+from services.bus.runner import build_broker
+from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from workflows.messages import CommandMessage, EventMessage, TimerMessage
+
+
+class _Unused:
+    async def publish(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("documentation only")
+
+
+def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
+    topology = topology or Topology()
+    broker = build_broker(None, topology)
+    for install in (
+        engine_consumer(None, None, None),  # type: ignore[arg-type]  # never run
+        notices_consumer(None, None),  # type: ignore[arg-type]
+    ):
+        install(broker, topology, _Unused())
+    documented = (
+        (topology.commands_exchange, "command.<workflow_type>.<command>", CommandMessage,
+         "Send a command to a workflow; message_id makes it idempotent."),
+        (topology.commands_exchange, "timer.<workflow_type>.<timer>", TimerMessage,
+         "Sent by the deadlines service when a timer falls due (message_id = timer id)."),
+        (topology.events_exchange, "event.<workflow_type>.<type>", EventMessage,
+         "Published from the outbox after the transaction that produced it commits; "
+         "includes deadline_set, deadline_cancelled, command_refused and action_required."),
+        (topology.dead_letter_exchange, "<original routing key>", bytes,
+         f"Messages no consumer could parse, with headers {ERROR_HEADER} (why) and "
+         f"{SOURCE_QUEUE_HEADER}; and messages that reached the delivery limit."),
+    )  # fmt: skip
+    for exchange, routing_key, schema, description in documented:
+        broker.publisher(
+            exchange=exchange,
+            routing_key=routing_key,
+            schema=schema,
+            title=f"{exchange.name}:{routing_key}",
+            description=description,
+            persist=True,
+        )
+    spec = AsyncAPI(
+        broker,
+        title="equityflow",
+        version="0.1.0",
+        description="Commands, timers and events of equityflow's workflows over RabbitMQ.",
+    )
+    document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return document

@@ -1,0 +1,85 @@
+"""Messages no consumer can ever handle: parsed once, and if unusable, dead-lettered with why.
+
+A malformed or schema-invalid message is not retried (it would fail the same way forever) and
+never reaches the engine: the consumer republishes the original body to the dead-letter exchange
+with headers naming the error and the queue it came from, then acks it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from services.bus.publisher import Publisher
+from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from workflows.messages import CommandMessage, EventMessage, TimerMessage
+from workflows.registry import kind as workflow_kind
+
+MAX_REASON = 1000
+
+EngineMessage = Annotated[CommandMessage | TimerMessage, Field(discriminator="kind")]
+_ENGINE = TypeAdapter[CommandMessage | TimerMessage](EngineMessage)
+_EVENT = TypeAdapter(EventMessage)
+
+
+class PoisonMessage(ValueError):
+    """The message can never be processed; ``str()`` is the reason recorded with it."""
+
+
+def describe(error: ValidationError) -> str:
+    parts = []
+    for e in error.errors(include_url=False):
+        where = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{where}: {e['msg']}" if where else e["msg"])
+    return "; ".join(parts)[:MAX_REASON]
+
+
+def _known_workflow_type(workflow_type: str) -> bool:
+    try:
+        workflow_kind(workflow_type)
+    except (KeyError, LookupError, ValueError):
+        return False
+    return True
+
+
+def parse_engine_message(body: bytes) -> CommandMessage | TimerMessage:
+    """A command or timer message (told apart by ``kind``) for a workflow type that exists."""
+    try:
+        message = _ENGINE.validate_json(body)
+    except ValidationError as e:
+        raise PoisonMessage(describe(e)) from None
+    if not _known_workflow_type(message.workflow_type):
+        raise PoisonMessage(f"workflow_type: unknown workflow type {message.workflow_type!r}")
+    return message
+
+
+def parse_event_message(body: bytes) -> EventMessage:
+    try:
+        return _EVENT.validate_json(body)
+    except ValidationError as e:
+        raise PoisonMessage(describe(e)) from None
+
+
+async def dead_letter(
+    publisher: Publisher,
+    topology: Topology,
+    *,
+    body: bytes,
+    routing_key: str,
+    message_id: str | None,
+    source_queue: str,
+    reason: str,
+    headers: dict[str, Any] | None = None,
+) -> None:
+    await publisher.publish(
+        body,
+        exchange=topology.dead_letter_exchange,
+        routing_key=routing_key or "unrouted",
+        message_id=message_id or "",
+        headers={
+            **{k: str(v) for k, v in (headers or {}).items()},
+            ERROR_HEADER: reason[:MAX_REASON],
+            SOURCE_QUEUE_HEADER: source_queue,
+        },
+    )

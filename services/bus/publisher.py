@@ -1,0 +1,167 @@
+"""Publishing to the bus: through RabbitMQ with publisher confirms, or in memory.
+
+``BrokerPublisher.publish`` returns only once RabbitMQ has confirmed the message (it is on disk
+in a quorum queue, or there was no queue to route it to); a negative confirm raises. The relay
+and the deadlines service mark a row done only after that, inside the transaction that claimed
+it.
+
+``InMemoryPublisher`` serves ``equityflow up`` without RabbitMQ. FastStream's in-memory broker
+runs the consuming handler inside the publish call; the relay and the deadlines service publish
+while holding row locks that the handler's own transaction may need (the engine updates the
+timer it fires), so messages are handed over through a queue and delivered by a task of their
+own, in order, after the publisher's transaction has moved on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from faststream.exceptions import SubscriberNotFound
+from faststream.rabbit import RabbitBroker, RabbitExchange
+
+from services.bus.topology import DELIVERY_LIMIT
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json"
+
+
+class Publisher(Protocol):
+    async def publish(
+        self,
+        body: bytes,
+        *,
+        exchange: RabbitExchange,
+        routing_key: str,
+        message_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None: ...
+
+
+class BrokerPublisher:
+    """Persistent messages with publisher confirms, through a connected ``RabbitBroker``."""
+
+    def __init__(self, broker: RabbitBroker, *, confirm_timeout: float = 30.0) -> None:
+        self._broker = broker
+        self._timeout = confirm_timeout
+
+    async def publish(
+        self,
+        body: bytes,
+        *,
+        exchange: RabbitExchange,
+        routing_key: str,
+        message_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        await self._broker.publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            message_id=message_id,
+            correlation_id=message_id,
+            headers=dict(headers or {}),
+            content_type=CONTENT_TYPE,
+            persist=True,
+            timeout=self._timeout,
+        )
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    body: bytes
+    exchange: RabbitExchange
+    routing_key: str
+    message_id: str
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+class InMemoryPublisher:
+    """Delivers through FastStream's in-memory broker, one message at a time, off the caller's task.
+
+    A handler that raises is retried with back-off, like a nack with requeue on RabbitMQ, up to
+    the same delivery limit; then the message is logged as dead-lettered. A message nothing
+    subscribes to is dropped, as RabbitMQ drops an unroutable message.
+    """
+
+    def __init__(self, broker: RabbitBroker, *, retry_delay: float = 0.2) -> None:
+        self._broker = broker
+        self._retry_delay = retry_delay
+        self._queue: asyncio.Queue[_Envelope] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(
+        self,
+        body: bytes,
+        *,
+        exchange: RabbitExchange,
+        routing_key: str,
+        message_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._queue.put_nowait(
+            _Envelope(body, exchange, routing_key, message_id, dict(headers or {}))
+        )
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._deliver_forever(), name="in-memory-bus")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Deliver what is queued (for up to ``grace`` seconds), then stop.
+
+        The relay and the deadlines service have already marked these messages sent: one
+        dropped here would be lost (a timer marked fired that never reaches its workflow).
+        """
+        if self._task is not None:
+            try:
+                async with asyncio.timeout(grace):
+                    await self._queue.join()
+            except TimeoutError:
+                log.error("stopping with %d undelivered in-memory messages", self._queue.qsize())
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def drain(self) -> None:
+        """Wait until every message published so far (and what it caused) is delivered."""
+        await self._queue.join()
+
+    async def _deliver_forever(self) -> None:
+        while True:
+            envelope = await self._queue.get()
+            try:
+                await self._deliver(envelope)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, e: _Envelope) -> None:
+        for attempt in range(DELIVERY_LIMIT):
+            try:
+                await self._broker.publish(
+                    e.body,
+                    exchange=e.exchange,
+                    routing_key=e.routing_key,
+                    message_id=e.message_id,
+                    correlation_id=e.message_id,
+                    headers=e.headers,
+                    content_type=CONTENT_TYPE,
+                    persist=True,
+                )
+                return
+            except SubscriberNotFound:
+                log.debug("no subscriber for %s %s; dropped", e.exchange.name, e.routing_key)
+                return
+            except Exception:
+                log.exception("delivery of %s failed (attempt %d)", e.message_id, attempt + 1)
+                await asyncio.sleep(min(self._retry_delay * 2**attempt, 30.0))
+        log.error(
+            "dead-lettered %s on %s %s after %d attempts: %r",
+            e.message_id, e.exchange.name, e.routing_key, DELIVERY_LIMIT, e.body[:2000],
+        )  # fmt: skip

@@ -1,0 +1,136 @@
+"""The broker, real or in memory, with the topology declared and the consumers running.
+
+    async with running_bus(settings.amqp_url, topology, [engine_consumer(...)]) as bus:
+        ...  # bus.publisher for the relay and the deadlines service
+
+With an AMQP URL: RabbitMQ, every exchange, queue and binding of the topology declared on start
+(idempotent; the same definitions as ``deploy/rabbitmq/definitions.json``), publisher confirms.
+Without one: FastStream's in-memory broker, for ``equityflow up`` in a single process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aio_pika
+from faststream.rabbit import RabbitBroker, TestRabbitBroker
+from faststream.rabbit.annotations import RabbitMessage
+
+from services.bus.consumers import Consumer, raw_body
+from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
+from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from workflows.messages import CommandMessage, command_routing_key
+
+log = logging.getLogger(__name__)
+
+# Placeholder address for the in-memory broker; it never connects.
+_IN_MEMORY_URL = "amqp://guest:guest@localhost:5672/"
+
+
+@dataclass(frozen=True)
+class Bus:
+    broker: RabbitBroker
+    topology: Topology
+    publisher: Publisher
+    in_memory: bool
+
+    async def send_command(self, command: CommandMessage) -> None:
+        """Publish a command to the engine, as an integration would."""
+        await self.publisher.publish(
+            command.model_dump_json().encode(),
+            exchange=self.topology.commands_exchange,
+            routing_key=command_routing_key(command.workflow_type, command.command),
+            message_id=command.message_id,
+        )
+
+    async def drain(self) -> None:
+        """In memory: wait until what was published has been handled (no-op on RabbitMQ)."""
+        if isinstance(self.publisher, InMemoryPublisher):
+            await self.publisher.drain()
+
+
+def build_broker(amqp_url: str | None, topology: Topology) -> RabbitBroker:
+    """A RabbitBroker whose channels use publisher confirms (``Channel`` default)."""
+    return RabbitBroker(
+        amqp_url or _IN_MEMORY_URL,
+        app_id=topology.namespace,
+        graceful_timeout=15.0,
+        logger=log,
+    )
+
+
+async def declare_topology(broker: RabbitBroker, topology: Topology) -> None:
+    """Declare every exchange, queue and binding (idempotent; needs a connected broker)."""
+    exchanges = {e.name: await broker.declare_exchange(e) for e in topology.exchanges}
+    queues = {q.name: await broker.declare_queue(q) for q in topology.queues}
+    for b in topology.bindings:
+        await queues[b.queue.name].bind(exchanges[b.exchange.name], routing_key=b.routing_key)
+
+
+async def delete_topology(amqp_url: str, topology: Topology) -> None:
+    """Remove the namespace's queues and exchanges, with what they hold (tests, demo teardown)."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        for q in topology.queues:
+            await channel.queue_delete(q.name)
+        for e in topology.exchanges:
+            await channel.exchange_delete(e.name)
+    finally:
+        await connection.close()
+
+
+def _log_dead_letters(broker: RabbitBroker, topology: Topology) -> None:
+    """In memory there is no dead-letter queue to inspect: dead letters go to the log."""
+
+    async def record(body: bytes, message: RabbitMessage) -> None:
+        log.warning(
+            "dead letter from %s: %s; body %r",
+            message.headers.get(SOURCE_QUEUE_HEADER),
+            message.headers.get(ERROR_HEADER),
+            body[:2000],
+        )
+
+    broker.subscriber(
+        topology.dead_letter_subscription,
+        topology.dead_letter_exchange,
+        decoder=raw_body,
+        no_reply=True,
+        title="dead-letter:log",
+    )(record)
+
+
+@asynccontextmanager
+async def running_bus(
+    amqp_url: str | None,
+    topology: Topology,
+    consumers: Sequence[Consumer] = (),
+) -> AsyncIterator[Bus]:
+    """Start the broker (RabbitMQ if ``amqp_url``, else in memory) with ``consumers``."""
+    broker = build_broker(amqp_url, topology)
+    if amqp_url is None:
+        memory = InMemoryPublisher(broker)
+        for install in consumers:
+            install(broker, topology, memory)
+        _log_dead_letters(broker, topology)
+        async with TestRabbitBroker(broker) as started:
+            memory.start()
+            try:
+                yield Bus(started, topology, memory, in_memory=True)
+            finally:
+                await memory.stop()
+        return
+
+    publisher = BrokerPublisher(broker)
+    for install in consumers:
+        install(broker, topology, publisher)
+    await broker.connect()
+    try:
+        await declare_topology(broker, topology)
+        await broker.start()
+        yield Bus(broker, topology, publisher, in_memory=False)
+    finally:
+        await broker.stop()

@@ -1,0 +1,92 @@
+"""Watching the bus from outside: tap an exchange, or take messages off a queue.
+
+For operators (what is in the dead-letter queue, and why?) and for tests that must see what
+really went over RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+T = TypeVar("T")
+
+
+class Tap:
+    """Every message routed to an exchange (by a binding key) since the tap opened."""
+
+    def __init__(self) -> None:
+        self.messages: list[AbstractIncomingMessage] = []
+        self._arrived = asyncio.Event()
+
+    async def _receive(self, message: AbstractIncomingMessage) -> None:
+        self.messages.append(message)
+        self._arrived.set()
+
+    async def wait_for(self, count: int, within: float = 10.0) -> list[AbstractIncomingMessage]:
+        """The first ``count`` messages; ``TimeoutError`` if they do not arrive ``within`` s."""
+        async with asyncio.timeout(within):
+            while len(self.messages) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.messages[:count]
+
+    async def quiet(self, period: float = 0.5) -> list[AbstractIncomingMessage]:
+        """Wait until nothing has arrived for ``period`` seconds; all messages so far."""
+        while True:
+            seen = len(self.messages)
+            await asyncio.sleep(period)
+            if len(self.messages) == seen:
+                return list(self.messages)
+
+
+@asynccontextmanager
+async def tap(amqp_url: str, exchange: str, routing_key: str = "#") -> AsyncIterator[Tap]:
+    """An exclusive, auto-deleted queue bound to ``exchange``; gone when the block ends."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key=routing_key)
+        watcher = Tap()
+        await queue.consume(watcher._receive, no_ack=True)
+        yield watcher
+    finally:
+        await connection.close()
+
+
+async def take(
+    amqp_url: str, queue: str, count: int, within: float = 10.0
+) -> list[AbstractIncomingMessage]:
+    """Take (and ack) up to ``count`` messages from ``queue``, waiting at most ``within`` s."""
+    taken: list[AbstractIncomingMessage] = []
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        q = await channel.get_queue(queue, ensure=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while len(taken) < count and loop.time() < deadline:
+            message = await q.get(no_ack=False, fail=False, timeout=5)
+            if message is None:
+                await asyncio.sleep(0.05)
+                continue
+            await message.ack()
+            taken.append(message)
+    finally:
+        await connection.close()
+    return taken
+
+
+async def eventually(check: Callable[[], Awaitable[T]], within: float = 10.0) -> T:
+    """Poll ``check`` until it returns something truthy; ``TimeoutError`` after ``within`` s."""
+    async with asyncio.timeout(within):
+        while True:
+            if result := await check():
+                return result
+            await asyncio.sleep(0.05)

@@ -1,0 +1,174 @@
+"""The RabbitMQ topology, declared in code and exported as RabbitMQ definitions.
+
+Two topic exchanges carry the public contract (``workflows.messages``): *commands* (routing keys
+``command.<workflow_type>.<name>`` and ``timer.<workflow_type>.<name>``) and *events*
+(``event.<workflow_type>.<type>``). Work queues are durable quorum queues, so a message survives
+the loss of a RabbitMQ node and any number of replicas can consume from them. A message that
+cannot be parsed is dead-lettered by the consumer with its reason; a message that keeps failing
+is dead-lettered by RabbitMQ once it reaches the queue's delivery limit (the backstop).
+
+Every name carries the namespace, so several installations (or tests) can share one RabbitMQ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+
+#: Deliveries of one message before a quorum queue dead-letters it (each failed attempt backs
+#: off first, see ``services.bus.consumers``): a database outage of several minutes is retried,
+#: a message that fails forever is parked instead of looping.
+DELIVERY_LIMIT = 20
+
+# The logical exchange names the outbox stores; the topology maps them to namespaced ones.
+COMMANDS = "commands"
+EVENTS = "events"
+DEAD_LETTER = "dead_letter"
+
+ERROR_HEADER = "x-equityflow-error"
+SOURCE_QUEUE_HEADER = "x-equityflow-source-queue"
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: RabbitExchange
+    queue: RabbitQueue
+    routing_key: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    namespace: str = "equityflow"
+    delivery_limit: int = DELIVERY_LIMIT
+
+    def _name(self, what: str) -> str:
+        return f"{self.namespace}.{what}"
+
+    # -- exchanges --------------------------------------------------------------------------
+    @property
+    def commands_exchange(self) -> RabbitExchange:
+        return RabbitExchange(self._name("commands"), type=ExchangeType.TOPIC, durable=True)
+
+    @property
+    def events_exchange(self) -> RabbitExchange:
+        return RabbitExchange(self._name("events"), type=ExchangeType.TOPIC, durable=True)
+
+    @property
+    def dead_letter_exchange(self) -> RabbitExchange:
+        # Topic, bound with '#': a dead letter keeps its original routing key.
+        return RabbitExchange(self._name("dead-letter"), type=ExchangeType.TOPIC, durable=True)
+
+    def exchange(self, logical: str) -> RabbitExchange:
+        """The exchange for a logical name stored in the outbox (``events``, ``commands``)."""
+        exchanges = {
+            COMMANDS: self.commands_exchange,
+            EVENTS: self.events_exchange,
+            DEAD_LETTER: self.dead_letter_exchange,
+        }
+        try:
+            return exchanges[logical]
+        except KeyError:
+            raise ValueError(f"unknown logical exchange {logical!r}") from None
+
+    @property
+    def exchanges(self) -> tuple[RabbitExchange, ...]:
+        return (self.commands_exchange, self.events_exchange, self.dead_letter_exchange)
+
+    # -- queues -----------------------------------------------------------------------------
+    def _work_queue(self, what: str, routing_key: str = "") -> RabbitQueue:
+        return RabbitQueue(
+            self._name(what),
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=routing_key,
+            arguments={
+                "x-dead-letter-exchange": self.dead_letter_exchange.name,
+                "x-delivery-limit": self.delivery_limit,
+                # at-least-once dead-lettering: a parked message is never dropped on the way
+                # to the dead-letter queue (needs reject-publish overflow).
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
+
+    @property
+    def engine_queue(self) -> RabbitQueue:
+        return self._work_queue("engine")
+
+    @property
+    def notices_queue(self) -> RabbitQueue:
+        return self._work_queue("notices")
+
+    @property
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(self._name("dead-letter"), queue_type=QueueType.QUORUM, durable=True)
+
+    @property
+    def queues(self) -> tuple[RabbitQueue, ...]:
+        return (self.engine_queue, self.notices_queue, self.dead_letter_queue)
+
+    @property
+    def bindings(self) -> tuple[Binding, ...]:
+        return (
+            Binding(self.commands_exchange, self.engine_queue, "command.#"),
+            Binding(self.commands_exchange, self.engine_queue, "timer.#"),
+            Binding(self.events_exchange, self.notices_queue, "event.#"),
+            Binding(self.dead_letter_exchange, self.dead_letter_queue, "#"),
+        )
+
+    # A FastStream subscriber binds its queue with one routing key, so the engine queue is
+    # consumed through two subscriptions (same queue, same arguments), one per binding.
+    @property
+    def engine_subscriptions(self) -> tuple[RabbitQueue, ...]:
+        return (self._work_queue("engine", "command.#"), self._work_queue("engine", "timer.#"))
+
+    @property
+    def notices_subscription(self) -> RabbitQueue:
+        return self._work_queue("notices", "event.#")
+
+    @property
+    def dead_letter_subscription(self) -> RabbitQueue:
+        return RabbitQueue(
+            self._name("dead-letter"), queue_type=QueueType.QUORUM, durable=True, routing_key="#"
+        )
+
+    # -- export -----------------------------------------------------------------------------
+    def to_definitions(self, vhost: str = "/") -> dict[str, Any]:
+        """RabbitMQ definitions (``rabbitmqctl import_definitions``) for this topology."""
+        return {
+            "exchanges": [
+                {
+                    "name": e.name,
+                    "vhost": vhost,
+                    "type": e.type.value,
+                    "durable": e.durable,
+                    "auto_delete": e.auto_delete,
+                    "internal": False,
+                    "arguments": dict(e.arguments or {}),
+                }
+                for e in self.exchanges
+            ],
+            "queues": [
+                {
+                    "name": q.name,
+                    "vhost": vhost,
+                    "durable": q.durable,
+                    "auto_delete": q.auto_delete,
+                    "arguments": dict(q.arguments or {}),
+                }
+                for q in self.queues
+            ],
+            "bindings": [
+                {
+                    "source": b.exchange.name,
+                    "vhost": vhost,
+                    "destination": b.queue.name,
+                    "destination_type": "queue",
+                    "routing_key": b.routing_key,
+                    "arguments": {},
+                }
+                for b in self.bindings
+            ],
+        }

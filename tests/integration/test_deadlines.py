@@ -1,0 +1,127 @@
+"""The deadlines service fires each due timer once, as a timer message, even with two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from services.bus import Topology, delete_topology, running_bus
+from services.bus.publisher import Publisher
+from services.bus.tap import eventually, tap
+from services.clock import Clock, SimulatedClock
+from services.deadlines import fire_due_timers, run_deadlines
+from services.store.db import connect
+from workflows.messages import TimerMessage
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
+    t = Topology(namespace)
+    yield t
+    await delete_topology(amqp_url, t)
+
+
+async def _timers(pool: asyncpg.Pool, workflows: int, per_workflow: int, due: datetime) -> None:
+    """``workflows`` × ``per_workflow`` pending timers, due at ``due`` (spread by seconds)."""
+    for _ in range(workflows):
+        wid = uuid.uuid4()
+        await pool.execute(
+            "INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, "
+            "state, data, version, final, head_hash, created_at, updated_at) "
+            "VALUES ($1, 'acme', 'rofr', 'fmp-1998-nso', '{}', 'waiting', '{}', 1, false, "
+            "repeat('0', 64), $2, $2)",
+            wid,
+            due,
+        )
+        await pool.executemany(
+            "INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, "
+            "party, action, clause, derivation, deadline) VALUES "
+            "($1, $2, 'acme', 'rofr', $3, $4, 'company', 'elect', 'FMP §6(d)(iii)', 'test', '{}')",
+            [
+                (uuid.uuid4(), wid, f"window_{i}", due - timedelta(seconds=i))
+                for i in range(per_workflow)
+            ],
+        )
+
+
+async def _fire_all(pool: asyncpg.Pool, clock: Clock, pub: Publisher, t: Topology) -> int:
+    total = 0
+    while fired := await fire_due_timers(pool, clock, pub, t, batch_size=9):
+        total += fired
+    return total
+
+
+async def test_two_replicas_fire_each_due_timer_exactly_once(
+    fresh_database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    pools = [await connect(fresh_database_url) for _ in range(2)]
+    try:
+        clock = SimulatedClock(pools[0])
+        await clock.set(NOW)
+        await _timers(pools[0], 20, 10, due=NOW)  # 200 due
+        await _timers(pools[0], 3, 2, due=NOW + timedelta(days=30))  # 6 not due yet
+        async with (
+            running_bus(amqp_url, topology) as one,
+            running_bus(amqp_url, topology) as two,
+            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        ):
+            counts = await asyncio.gather(
+                _fire_all(pools[0], SimulatedClock(pools[0]), one.publisher, topology),
+                _fire_all(pools[1], SimulatedClock(pools[1]), two.publisher, topology),
+            )
+            await fired.wait_for(200, within=20)
+            await fired.quiet(0.5)
+        assert sum(counts) == 200
+        assert all(counts), "both replicas took a share"
+        ids = [m.message_id for m in fired.messages]
+        assert len(ids) == 200 and len(set(ids)) == 200
+        rows = await pools[0].fetch("SELECT timer_id, status, fired_at, due_at FROM timers")
+        by_id = {str(r["timer_id"]): r for r in rows}
+        assert {by_id[i]["status"] for i in ids} == {"fired"}
+        assert {by_id[i]["fired_at"] for i in ids} == {NOW}
+        assert sorted(r["status"] for r in rows if str(r["timer_id"]) not in ids) == ["pending"] * 6
+        message = TimerMessage.model_validate_json(fired.messages[0].body)
+        assert message.message_id == fired.messages[0].message_id
+        assert fired.messages[0].routing_key == f"timer.rofr.{message.timer}"
+        assert message.due_at == by_id[message.message_id]["due_at"]
+    finally:
+        for p in pools:
+            await p.close()
+
+
+async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
+    fresh_database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    pool = await connect(fresh_database_url)
+    try:
+        clock = SimulatedClock(pool)
+        await clock.set(NOW)
+        await _timers(pool, 1, 1, due=NOW + timedelta(days=30))
+        async with (
+            running_bus(amqp_url, topology) as bus,
+            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        ):
+            service = asyncio.create_task(
+                run_deadlines(pool, clock, bus.publisher, topology, poll_interval=0.05)
+            )
+            try:
+                await asyncio.sleep(0.3)
+                assert fired.messages == []  # not due: nothing fires
+                await clock.advance(timedelta(days=30))
+                (message,) = await fired.wait_for(1, within=5)
+                await eventually(lambda: pool.fetchval("SELECT fired_at FROM timers"))
+            finally:
+                service.cancel()
+                await asyncio.gather(service, return_exceptions=True)
+        assert json.loads(message.body)["timer"] == "window_0"
+        assert await pool.fetchval("SELECT fired_at FROM timers") == NOW + timedelta(days=30)
+    finally:
+        await pool.close()
