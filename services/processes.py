@@ -1,0 +1,88 @@
+"""What ``equityflow up`` and ``equityflow serve <service>`` run.
+
+``up`` runs every service in one process: the engine and notices consumers, the outbox relay, the
+deadlines service and the HTTP API. ``serve`` runs one of them, for compose and scale-out; every
+service is stateless, so any number of replicas may run against one PostgreSQL and RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Collection
+
+import uvicorn
+
+from services.api.app import create_app
+from services.bus import asyncapi_document
+from services.bus.serve import BUS_SERVICES, bus_services
+from services.runtime import Runtime, open_runtime
+from services.settings import Settings
+
+log = logging.getLogger("equityflow")
+
+
+async def run_all(settings: Settings) -> None:
+    await _run(settings, BUS_SERVICES, with_api=True)
+
+
+async def run_one(settings: Settings, service: str) -> None:
+    if service != "api" and (settings.database_url is None or settings.amqp_url is None):
+        raise SystemExit(
+            f"equityflow serve {service} needs DATABASE_URL and AMQP_URL: a lone service cannot "
+            "share an embedded database or an in-memory broker (use `equityflow up` for that)"
+        )
+    if service == "api":
+        await _run(settings, (), with_api=True)
+    else:
+        await _run(settings, (service,), with_api=False)
+
+
+async def _run(settings: Settings, services: Collection[str], *, with_api: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    async with open_runtime(settings) as rt:
+        _announce(rt, services, with_api)
+        if services:
+            async with bus_services(rt, services):
+                await _serve_api(rt) if with_api else await _until_signalled()
+        else:
+            await _serve_api(rt)
+
+
+async def _serve_api(rt: Runtime) -> None:
+    app = create_app(rt, asyncapi=asyncapi_document(rt.topology))
+    config = uvicorn.Config(
+        app, host=rt.settings.http_host, port=rt.settings.http_port, log_level="info"
+    )
+    await uvicorn.Server(config).serve()  # returns on SIGINT/SIGTERM
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _announce(rt: Runtime, services: Collection[str], with_api: bool) -> None:
+    s = rt.settings
+    database = (
+        "embedded PostgreSQL in " + str(s.data_dir / "postgres")
+        if not s.database_url
+        else "DATABASE_URL"
+    )
+    broker = "RabbitMQ at AMQP_URL" if s.amqp_url else "in-memory broker (this process only)"
+    parts = list(services) + (["api"] if with_api else [])
+    log.info("equityflow: %s on %s, %s", ", ".join(parts), database, broker)
+    log.info(
+        "clock: %s",
+        "simulated (advance with POST /api/v1/clock/advance)" if s.simulated_clock else "system",
+    )
+    if with_api:
+        log.info(
+            "API on http://%s:%d (OpenAPI /docs, AsyncAPI /asyncapi.json)", s.http_host, s.http_port
+        )
