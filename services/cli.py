@@ -128,13 +128,11 @@ def advance_clock(days: int = 0, hours: int = 0, minutes: int = 0) -> None:
 
 
 @app.command()
-def demo(
-    fresh: Annotated[bool, typer.Option(help="start from an empty demo database")] = True,
-) -> None:
+def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
     from services.demo import run_demo
 
-    asyncio.run(run_demo(_settings(simulated_clock=True), fresh=fresh))
+    asyncio.run(run_demo(_settings()))
 
 
 @app.command("export-topology")

@@ -8,16 +8,22 @@ runs on a machine with nothing installed. It is a real server (the same SQL, loc
 from __future__ import annotations
 
 import asyncio
+import logging
+import warnings
 from pathlib import Path
 
 
 def _start(folder: Path) -> str:
-    import pgserver  # imported here: starting it is slow and only the embedded mode needs it
+    # Imported here: only the embedded mode needs it. Its start-up chatter is not ours to log.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
 
-    folder = folder.resolve()
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    return str(server.get_uri())
+        folder = folder.resolve()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(folder, cleanup_mode="stop")
+        return str(server.get_uri())
 
 
 async def start_embedded_postgres(data_dir: Path) -> str:
