@@ -36,7 +36,7 @@ async def resolve_database_url(settings: Settings) -> str:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, namespace: str = "equityflow"
+    settings: Settings, *, namespace: str | None = None
 ) -> AsyncIterator[Runtime]:
     url = await resolve_database_url(settings)
     pool = await connect(url)
@@ -49,7 +49,7 @@ async def open_runtime(
             pool=pool,
             clock=clock,
             catalog=TermsCatalog(list(settings.terms_dirs)),
-            topology=Topology(namespace),
+            topology=Topology(namespace or settings.namespace),
         )
     finally:
         await pool.close()

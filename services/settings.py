@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMQP_URL", "EQUITYFLOW_AMQP_URL"),
         description="RabbitMQ URL; unset → FastStream's in-memory broker (one process only)",
     )
+    namespace: str = Field(
+        default="equityflow", description="prefix of every exchange and queue on RabbitMQ"
+    )
     data_dir: Path = Path(".equityflow")
     simulated_clock: bool = Field(
         default=False,
