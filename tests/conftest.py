@@ -53,31 +53,31 @@ async def _drop_database(name: str) -> None:
         await admin.close()
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
-    """A fresh, migrated database shared by the session; tests use their own company ids."""
+async def _migrated_database() -> str:
     from services.store.db import connect, migrate
 
     name = await _create_database()
-    url = _with_database(TEST_DATABASE_URL, name)
-    pool = await connect(url)
-    await migrate(pool)
-    await pool.close()
-    yield url
+    pool = await connect(_with_database(TEST_DATABASE_URL, name))
+    try:
+        await migrate(pool)
+    finally:
+        await pool.close()
+    return name
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A fresh, migrated database shared by the session; tests use their own company ids."""
+    name = await _migrated_database()
+    yield _with_database(TEST_DATABASE_URL, name)
     await _drop_database(name)
 
 
 @pytest.fixture
 async def fresh_database_url() -> AsyncIterator[str]:
     """A database of its own, for tests that count every row (timers, outbox)."""
-    from services.store.db import connect, migrate
-
-    name = await _create_database()
-    url = _with_database(TEST_DATABASE_URL, name)
-    pool = await connect(url)
-    await migrate(pool)
-    await pool.close()
-    yield url
+    name = await _migrated_database()
+    yield _with_database(TEST_DATABASE_URL, name)
     await _drop_database(name)
 
 
