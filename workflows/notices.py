@@ -82,8 +82,12 @@ def effective_time(
     limit = rules.methods_by_kind.get(kind)
     rule_clause = limit.clause if limit else rules.in_writing.clause
     if method not in {m.value for m in allowed}:
-        names = ", ".join(m.value for m in allowed)
-        raise Refused(rule_clause, f"{kind} may not be given by {method!r}; allowed: {names}")
+        names = ", ".join(f"{METHOD_WORDS.get(m, m.value)} ({m.value})" for m in allowed)
+        raise Refused(
+            rule_clause,
+            f"a {kind.replace('_', ' ')} may not be given by {method!r} under these terms; "
+            f"it may be given: {names}",
+        )
     how = NoticeMethod(method)
     rule = rules.methods[how]
     cal = terms.company_calendar()

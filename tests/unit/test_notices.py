@@ -35,9 +35,19 @@ def test_72_hours_are_hours_even_across_the_change_to_daylight_time() -> None:
 
 
 def test_fmp_other_means_are_effective_when_delivered() -> None:
-    for method in ("personal", "courier", "fax"):
+    for method in ("personal", "courier", "fax", "registered_mail", "first_class_mail"):
         eff = effective_time("transfer_notice", method, FMP, delivered_at=at("2026-03-02T16:30"))
         assert eff.at == at("2026-03-02T16:30") and eff.clause == "FMP §16(b)(2)"
+
+
+def test_fmp_mail_that_is_not_certified_counts_only_once_delivered() -> None:
+    # FMP §16(b)(1)'s 72 hours after deposit is for first-class certified mail, return receipt
+    # requested; other mail is "any other means" under §16(b)(2): effective when delivered.
+    with pytest.raises(Refused) as e:
+        effective_time(
+            "transfer_notice", "registered_mail", FMP, deposited_at=at("2026-03-02T09:00")
+        )
+    assert e.value.rule == "FMP §16(b)(2)" and "when delivered" in e.value.reason
 
 
 def test_rd_mail_is_effective_on_delivery_not_deposit() -> None:

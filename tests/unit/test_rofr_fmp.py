@@ -192,9 +192,91 @@ def test_the_sale_window_expiring_reattaches_the_right() -> None:
     flow = started()
     flow.fire("election_deadline")
     d = flow.fire("sale_window_end")
-    assert flow.state == "rofr_reattached" and d.final
+    assert flow.state == "rofr_reattached" and not d.final  # a timely sale may still come in
     assert types(d) == ["sale_window_expired", "rofr_reattached"]
     assert event(d, "rofr_reattached")["clause"] == "FMP §6(d)(iv)"
+    assert flow.timers == {}
+
+
+SALE_ON_LAST_DAY = {
+    "buyer": {"name": "Eve"},
+    "shares": 1000,
+    "price_per_share": "2.50",
+    "sold_at": iso("2026-05-01T16:00"),  # the last day of the window (2026-04-01 + 30 days)
+}
+
+
+def test_a_sale_inside_the_window_reported_after_it_closed_is_recorded() -> None:
+    flow = started()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    d = flow.send("report_third_party_sale", "owner", "2026-05-04T09:00", SALE_ON_LAST_DAY)
+    assert flow.state == "sold_to_third_party" and d.final
+    reported = event(d, "third_party_sale_reported")
+    assert reported["reported_after_window"] is True
+    assert event(d, "transfer_recorded")["buyer_takes"] == "free_and_clear"
+
+
+def test_a_sale_after_the_window_reported_late_is_refused_and_the_right_applies() -> None:
+    flow = started()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    r = flow.refused(
+        "report_third_party_sale",
+        "owner",
+        "2026-05-04T09:00",
+        {**SALE_ON_LAST_DAY, "sold_at": iso("2026-05-02T00:30")},
+    )
+    assert r.rule == "FMP §6(d)(iv)" and r.code == "late"
+    assert "after the owner's sale window closed 2026-05-01 23:59 PDT" in r.reason
+    assert "new Disposition Notice" in r.reason
+    assert "30-day exercise period ended 2026-04-01 + 30 days" in r.reason
+
+
+def test_a_timely_exercise_entered_after_both_windows_closed_still_counts() -> None:
+    flow = started()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    d = flow.send(
+        "exercise_rofr", "company", "2026-05-04T09:00", {"notice": delivered("2026-04-01T16:00")}
+    )
+    assert flow.state == "closing" and event(d, "rofr_exercised")["entered_after_deadline"]
+    assert flow.deadline("closing_deadline") == at("2026-05-01T23:59:59.999999")
+    late = started()
+    late.fire("election_deadline")
+    late.fire("sale_window_end")
+    r = late.refused(
+        "exercise_rofr", "company", "2026-05-04T09:00", {"notice": delivered("2026-04-02T09:00")}
+    )
+    assert r.rule == "FMP §6(d)(iii)" and r.code == "late"
+
+
+def test_a_new_notice_after_reattachment_is_judged_on_its_own() -> None:
+    flow = started()
+    flow.send(
+        "waive_rofr", "company", "2026-03-05T12:00", {"notice": delivered("2026-03-05T10:00")}
+    )
+    flow.fire("sale_window_end")
+    assert flow.state == "rofr_reattached"
+    flow.send(
+        "deliver_transfer_notice",
+        "owner",
+        "2026-06-01T10:00",
+        fmp_notice(notice=delivered("2026-06-01T10:00")),
+    )
+    assert flow.state == "election_window"
+    assert flow.deadline("election_deadline") == at("2026-07-01T23:59:59.999999")
+    assert "waived" not in flow.data and flow.data["elections"] == []
+    assert flow.data["previous_notices"][0]["outcome"] == "rofr_reattached"
+    assert flow.data["previous_notices"][0]["waived"]["by"]["party"] == "company"
+    # the waiver of the first notice does not carry over to the second
+    flow.send(
+        "exercise_rofr", "company", "2026-06-10T12:00", {"notice": delivered("2026-06-10T09:00")}
+    )
+    assert flow.state == "closing"
+    # the old window is gone: a sale under the first notice can no longer be reported
+    r = flow.refused("report_third_party_sale", "owner", "2026-06-11T09:00", SALE_ON_LAST_DAY)
+    assert r.code == "wrong_state"
 
 
 def test_only_the_company_or_its_assignees_may_exercise() -> None:
@@ -241,7 +323,7 @@ def test_a_notice_needs_proof_a_price_and_an_allowed_delivery_method() -> None:
         "deliver_transfer_notice",
         "owner",
         "2026-03-02T10:00",
-        fmp_notice(notice=delivered("2026-03-02T09:00", "registered_mail")),
+        fmp_notice(notice=delivered("2026-03-02T09:00", "email")),
     )
     assert r.rule == "FMP §16(b)"
     r = flow.refused(
@@ -301,3 +383,13 @@ def test_an_unknown_command_is_refused_with_the_known_ones() -> None:
     flow = started()
     r = flow.refused("buy_everything", "company", "2026-03-05T12:00", {})
     assert r.code == "unknown_command" and "exercise_rofr" in r.reason
+
+
+def test_a_redelivered_timer_after_reattachment_changes_nothing() -> None:
+    flow = started()
+    election = flow.timers["election_deadline"].deadline.at
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    again = TimerFired("election_deadline", election)
+    d = ROFR.decide(flow.state, flow.data, again, election, flow.terms)
+    assert d.state == "rofr_reattached" and d.events == ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, types
+from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, mailed, types
 
 FMP = "fmp-1998-nso"
 
@@ -161,3 +161,87 @@ def test_the_owners_30_days_run_from_the_date_on_the_notice_not_its_receipt() ->
     window = flow.timers["sale_window_end"].deadline
     assert window.at == at("2026-05-01T23:59:59.999999")
     assert [p.clause for p in window.parts] == ["FMP §6(d)(iii)"]  # it runs from the election end
+
+
+def test_a_notice_dated_after_it_was_delivered_is_refused() -> None:
+    flow = Flow(FMP)
+    notice = {**delivered("2026-03-02T10:00"), "dated": "2026-03-04"}
+    r = flow.refused(
+        "deliver_transfer_notice", "owner", "2026-03-05T10:00", fmp_notice(notice=notice)
+    )
+    assert r.rule == "FMP §6(d)(v)" and r.code == "invalid_payload"
+    assert "dated 2026-03-04, after it was delivered on 2026-03-02" in r.reason
+
+
+def dated_long_before_receipt() -> Flow:
+    # dated 2026-02-01, delivered 2026-03-02: the owner's 30 days end 2026-03-03, while the
+    # company's 30 days after receipt run to 2026-04-01
+    flow = Flow(FMP)
+    notice = {**delivered("2026-03-02T10:00"), "dated": "2026-02-01"}
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T10:00", fmp_notice(notice=notice))
+    return flow
+
+
+def test_a_part_exercise_after_the_owners_window_closed_is_deemed_a_choice_of_a() -> None:
+    flow = dated_long_before_receipt()
+    d = flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-10T12:00",
+        {"shares": 400, "notice": delivered("2026-03-10T09:00")},
+    )
+    assert flow.state == "owner_sale_window"
+    assert types(d) == ["rofr_exercised", "sale_alternative_chosen", "sale_window_opened"]
+    chosen = event(d, "sale_alternative_chosen")
+    assert (chosen["alternative"], chosen["deemed"], chosen["clause"]) == (
+        "third_party_sale",
+        True,
+        "FMP §6(d)(v)",
+    )
+    assert chosen["deadline"]["at"] == at("2026-03-03T23:59:59.999999").isoformat()
+    assert "Disposition Notice dated 2026-02-01 + 30 days" in chosen["deadline"]["derivation"]
+    assert "owner_choice_deadline" not in flow.timers
+    assert flow.deadline("sale_window_end") == at("2026-05-01T23:59:59.999999")
+    r = flow.refused(
+        "choose_sale_alternative",
+        "owner",
+        "2026-03-11T12:00",
+        {"alternative": "sale_to_company", "notice": delivered("2026-03-11T10:00")},
+    )
+    assert r.rule == "FMP §6(d)(v)" and r.code == "late"
+    # the company's own window still runs: it may elect the rest and buy all
+    flow.send(
+        "exercise_rofr", "company", "2026-03-20T12:00", {"notice": delivered("2026-03-20T09:00")}
+    )
+    assert flow.state == "closing" and flow.data["elected_shares"] == 1000
+
+
+def test_a_late_entered_part_exercise_after_both_windows_keeps_the_sale_window() -> None:
+    flow = dated_long_before_receipt()
+    flow.fire("election_deadline")
+    assert flow.state == "owner_sale_window"
+    d = flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-04-02T12:00",
+        {"shares": 400, "notice": delivered("2026-04-01T09:00")},
+    )
+    assert flow.state == "owner_sale_window"
+    assert "sale_window_end" not in d.cancel_timers
+    assert flow.deadline("sale_window_end") == at("2026-05-01T23:59:59.999999")
+    assert event(d, "sale_alternative_chosen")["deemed"] is True
+
+
+def test_an_undated_mailed_notice_is_dated_the_day_it_was_mailed() -> None:
+    flow = Flow(FMP)
+    notice = mailed("2026-02-27T09:00")  # effective 2026-03-02 09:00 (FMP §16(b)(1))
+    flow.send("deliver_transfer_notice", "owner", "2026-03-03T10:00", fmp_notice(notice=notice))
+    flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-10T12:00",
+        {"shares": 400, "notice": delivered("2026-03-10T09:00")},
+    )
+    timer = flow.timers["owner_choice_deadline"].deadline
+    assert timer.at == at("2026-03-29T23:59:59.999999")
+    assert "undated: taken as the day it was given" in timer.derivation

@@ -25,7 +25,7 @@ def test_a_5_million_firm_commitment_offering_ends_the_fmp_right() -> None:
         "firm_commitment_offering", offering_amount=4_999_999, firm_commitment=True, registered=True
     )
     r = flow.refused("record_lapse_event", "company", "2026-03-11T12:00", small)
-    assert r.rule == "FMP §6(d)(vi)(3)"
+    assert r.rule == "FMP §6(d)(vi)(3)" and "$4,999,999 is below the $5,000,000" in r.reason
     best_efforts = lapse(
         "firm_commitment_offering",
         offering_amount=9_000_000,
@@ -225,6 +225,7 @@ def test_consent_given_after_the_transfer_is_not_prior_consent() -> None:
         {"transferred_at": iso("2026-03-10T10:00")},
     )
     assert "before the transfer" in r.reason
+    assert "dated 2026-03-12 10:00 PDT, after the transfer on 2026-03-10 10:00 PDT" in r.reason
 
 
 def test_the_company_may_refuse_consent() -> None:
@@ -259,6 +260,14 @@ def test_a_gift_for_consideration_or_to_a_friend_is_not_exempt() -> None:
 
 
 def test_a_pledge_to_the_company_needs_consent_but_no_acknowledgment() -> None:
+    other_debt = {
+        "holder": "alice",
+        "shares": 100,
+        "category": "pledge_to_company",
+        "transferee": {"name": "Future Media Productions, Inc."},
+    }
+    r = Flow(FMP).refused("propose_exempt_transfer", "owner", "2026-03-02T10:00", other_debt)
+    assert r.rule == "FMP §6(b)(i)(3), §6(b)(ii)" and "purchase-money" in r.reason
     flow = Flow(FMP)
     flow.send(
         "propose_exempt_transfer",
@@ -269,6 +278,7 @@ def test_a_pledge_to_the_company_needs_consent_but_no_acknowledgment() -> None:
             "shares": 100,
             "category": "pledge_to_company",
             "transferee": {"name": "Future Media Productions, Inc."},
+            "purchase_money_debt": True,
         },
     )
     flow.send(
@@ -297,8 +307,10 @@ def test_raydream_ownership_change_transfers_are_outside_the_right() -> None:
             "shares": 500,
             "category": "ownership_change",
             "transferee": {"name": "Acquirer Inc."},
+            "ownership_change": "merger",
         },
     )
+    assert flow.data["ownership_change"] == "merger"
     r = flow.refused(
         "consent_to_transfer",
         "company",
@@ -316,3 +328,19 @@ def test_raydream_ownership_change_transfers_are_outside_the_right() -> None:
     assert done["clause"] == "RD ISO ¶11(g)" and done["consideration_stays_subject"] is True
     r = Flow(RD).refused("propose_exempt_transfer", "owner", "2026-03-02T10:00", GIFT)
     assert r.rule == "RD ISO ¶11(a)" and r.code == "not_exempt"
+
+
+def test_an_ownership_change_must_be_one_the_agreement_defines() -> None:
+    r = Flow(RD).refused(
+        "propose_exempt_transfer",
+        "company",
+        "2026-03-02T10:00",
+        {
+            "holder": "carol",
+            "shares": 500,
+            "category": "ownership_change",
+            "transferee": {"name": "Friendly Fund"},
+            "ownership_change": "private_sale",
+        },
+    )
+    assert r.rule == "RD ISO ¶11(g)" and "merger" in r.reason

@@ -275,3 +275,134 @@ def test_an_assignee_exercises_the_assigned_right() -> None:
         actor="Investor Co",
     )
     assert flow.state == "closing"
+
+
+SALE_TO_DAN = {
+    "buyer": {"name": "Dan Transferee"},
+    "shares": 500,
+    "price_per_share": "4.00",
+    "transferee_agreed_in_writing": True,
+}
+
+
+def test_a_transfer_inside_120_days_reported_later_still_needs_approval() -> None:
+    flow = noticed()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    assert flow.state == "rofr_reattached"
+    # transferred on the 120th day after delivery (2026-03-02), reported two days later
+    sale = {**SALE_TO_DAN, "sold_at": iso("2026-06-30T15:00")}
+    d = flow.send("report_third_party_sale", "transferee", "2026-07-02T09:00", sale)
+    assert flow.state == "transfer_pending_approval" and not d.final
+    assert event(d, "third_party_sale_reported")["reported_after_window"] is True
+    d = flow.send("approve_transfer", "company", "2026-07-03T09:00", {}, actor="CFO")
+    assert flow.state == "sold_to_third_party"
+    assert event(d, "transfer_recorded")["buyer_takes"] == "subject_to_rofr"
+
+
+def test_a_transfer_after_120_days_is_refused_whenever_it_is_reported() -> None:
+    flow = noticed()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    sale = {**SALE_TO_DAN, "sold_at": iso("2026-07-01T09:00")}
+    r = flow.refused("report_third_party_sale", "owner", "2026-07-02T09:00", sale)
+    assert r.rule == "RD ISO ¶11(e)" and r.code == "late"
+    assert "new Transfer Notice" in r.reason
+    assert "Transfer Notice delivered 2026-03-02 + 120 days" in r.reason
+
+
+def test_the_right_lapsing_after_reattachment_ends_the_workflow() -> None:
+    flow = noticed()
+    flow.fire("election_deadline")
+    flow.fire("sale_window_end")
+    d = flow.send(
+        "record_lapse_event",
+        "company",
+        "2026-08-01T09:00",
+        {
+            "event": "public_market_exists",
+            "market": "national_exchange",
+            "occurred_at": iso("2026-07-20T06:30"),
+        },
+    )
+    assert flow.state == "lapsed" and d.final
+
+
+def test_the_company_may_find_a_reported_transfer_not_bona_fide_instead_of_approving() -> None:
+    flow = noticed()
+    flow.fire("election_deadline")
+    flow.send(
+        "report_third_party_sale",
+        "owner",
+        "2026-05-02T12:00",
+        {**SALE_TO_DAN, "sold_at": iso("2026-05-01T10:00")},
+    )
+    assert flow.state == "transfer_pending_approval"
+    rejection = {
+        "ground": "insufficient_information",
+        "reason": "no wire confirmation",
+        "notice": delivered("2026-05-03T10:00"),
+    }
+    r = flow.refused("reject_transfer_notice", "company", "2026-05-03T12:00", rejection)
+    assert r.rule == "RD ISO ¶11(e)" and "demand assurances" in r.reason
+    d = flow.send(
+        "reject_transfer_notice",
+        "company",
+        "2026-05-03T12:00",
+        {**rejection, "ground": "not_bona_fide", "reason": "the price was refunded"},
+    )
+    assert flow.state == "transfer_not_permitted" and d.final
+    assert event(d, "transfer_found_not_bona_fide")["clause"] == "RD ISO ¶11(e)"
+
+
+def test_notices_owed_to_an_optionee_whose_shares_are_in_escrow_go_to_the_escrow_agent() -> None:
+    flow = noticed(shares_in_escrow=True)
+    d = flow.send(
+        "waive_rofr", "company", "2026-03-10T12:00", {"notice": delivered("2026-03-10T09:00")}
+    )
+    assert event(d, "rofr_waived")["notice"]["to_party"] == "escrow_agent"
+    flow = noticed(shares_in_escrow=True)
+    d = flow.send(
+        "reject_transfer_notice",
+        "company",
+        "2026-03-05T12:00",
+        {
+            "ground": "insufficient_information",
+            "reason": "no evidence of the price",
+            "notice": delivered("2026-03-05T10:00"),
+        },
+    )
+    notice = event(d, "transfer_notice_found_insufficient")["notice"]
+    assert notice["to_party"] == "escrow_agent"
+
+
+def test_a_resubmitted_notice_carries_nothing_of_the_first_one() -> None:
+    flow = noticed()
+    flow.send(
+        "reject_transfer_notice",
+        "company",
+        "2026-03-05T12:00",
+        {
+            "ground": "insufficient_information",
+            "reason": "no evidence of the price",
+            "notice": delivered("2026-03-05T10:00"),
+        },
+    )
+    flow.send(
+        "deliver_transfer_notice",
+        "owner",
+        "2026-03-09T12:00",
+        rd_notice(shares=300, notice=delivered("2026-03-09T10:00")),
+    )
+    assert "rejection" not in flow.data and flow.data["shares"] == 300
+    earlier = flow.data["previous_notices"]
+    assert [(n["outcome"], n["shares"]) for n in earlier] == [("notice_insufficient", 500)]
+    assert earlier[0]["rejection"]["reason"] == "no evidence of the price"
+    # RD ISO ¶11(d): the whole of the new notice, not the old one, is what the company may buy
+    r = flow.refused(
+        "exercise_rofr",
+        "company",
+        "2026-03-10T12:00",
+        {"shares": 500, "notice": delivered("2026-03-10T09:00")},
+    )
+    assert "300" in r.reason

@@ -10,8 +10,12 @@ Times in payloads are ISO 8601 with an offset. A ``notice`` object is
 ``{method, delivered_at | deposited_at, dated?}``; its effective time comes from the terms
 (``workflows.notices``) and every deadline runs from it, never from the time of entry. An act is
 on time when its notice is effective at or before the deadline, even if entered after the
-deadline's timer fired (as long as no third-party sale was recorded since). Parties per preset
-below; a company's terms file can change them.
+deadline's timer fired (as long as no third-party sale was recorded since). Likewise a sale is
+judged by its ``sold_at``: one made inside the owner's sale window is recorded even if reported
+after ``sale_window_end`` fired, which is why ``rofr_reattached`` is not a final state (it ends
+with that late report, a later notice in the same workflow, or a lapse). A later notice is
+judged on its own (RD ISO ¶11(d)): nothing of the earlier one carries over; it is kept in
+``previous_notices``. Parties per preset below; a company's terms file can change them.
 
 Commands (payload fields; parties FMP / RD):
 - ``deliver_transfer_notice`` (alias ``deliver_disposition_notice``): ``holder, shares,
@@ -19,9 +23,12 @@ Commands (payload fields; parties FMP / RD):
   involuntary), ``consideration{form: cash|indebtedness|property, price_per_share | total,
   description}``, ``compliance_proof`` (FMP §6(d)(ii)(2)), ``bona_fide_evidence`` and
   ``signed_by[]`` (RD ¶11(b)), ``shares_in_escrow``, ``subject_to_repurchase_right``, ``notice``.
-  Starts the workflow, or resubmits after a finding of insufficiency. owner / owner.
+  ``notice.dated`` (the date written on it; FMP §6(d)(v) counts from it; not after delivery).
+  Starts the workflow, resubmits after a finding of insufficiency, or gives a new notice once the
+  right applies again. owner / owner.
 - ``reject_transfer_notice``: ``ground`` (insufficient_information | not_bona_fide), ``reason``,
-  ``notice``. company, board / company, board.
+  ``notice``; after an RD sale is reported, only not_bona_fide (RD ISO ¶11(e)). company, board /
+  company, board.
 - ``assign_rofr``: ``assignee``. company, board / company, board.
 - ``exercise_rofr``: ``notice``, ``shares`` (default: all remaining), ``price_per_share``
   (RD gift or involuntary: the FMV the company determines), ``payment`` (FMP property price:
@@ -38,7 +45,8 @@ Commands (payload fields; parties FMP / RD):
 - ``release_escrow``: ``delivered_at``. not in FMP / escrow_agent.
 - ``report_third_party_sale``: ``buyer{name}, shares, sold_at, price_per_share | total``,
   ``conforms_to_notice`` (non-cash or deemed price), ``transferee_agreed_in_writing`` (RD
-  ¶11(f)). owner / owner, transferee.
+  ¶11(f)). Accepted in ``owner_sale_window`` and, judged by ``sold_at``, in ``rofr_reattached``.
+  owner / owner, transferee.
 - ``demand_assurances``: ``assurances``; ``provide_assurances``: ``assurances``;
   ``approve_transfer``: -. Not in FMP / company, board; owner, transferee; company, board.
 - ``record_lapse_event``: ``event``, ``occurred_at`` and the event's facts:
@@ -46,7 +54,9 @@ Commands (payload fields; parties FMP / RD):
   the actor's reference); ``successor_assumes_plan``; ``market`` (national_exchange |
   otc_daily_prices). company, board (a public-market determination: board only) / same.
 - ``propose_exempt_transfer``: ``holder, shares, category, transferee{name, relationship}``,
-  ``without_consideration``. owner / owner, company, board.
+  ``without_consideration`` (gift), ``purchase_money_debt`` (pledge to the company),
+  ``ownership_change`` (sale_of_stock | merger | sale_of_assets | liquidation, RD ISO ¶8).
+  owner / owner, company, board.
 - ``consent_to_transfer``: ``consented_at``; ``refuse_consent``: ``reason``. company, board /
   not in RD. ``acknowledge_transfer_terms``: ``acknowledged_at``. transferee / not in RD.
 - ``complete_exempt_transfer``: ``transferred_at``, ``participating_company_stock``.

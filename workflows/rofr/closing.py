@@ -16,6 +16,7 @@ from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
+from workflows.rofr.machine import describe
 from workflows.rofr.valuation import is_valued, needs_appraisal
 
 
@@ -97,7 +98,7 @@ def complete_closing(ctx: Ctx) -> Step:
     if ctx.state != "closing":
         raise Refused(
             clause,
-            f"nothing to close while the transfer is {ctx.state.replace('_', ' ')}",
+            f"nothing to close while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     closed_at = ctx.fact_time("closed_at", clause)

@@ -68,6 +68,17 @@ class Ctx:
     def party(self) -> Party:
         return self.actor.party if self.actor else Party.SYSTEM
 
+    def owner_notice_party(self) -> Party:
+        """Who receives a notice the company owes the owner.
+
+        RD ISO ¶12(c): while the shares are in escrow, the notices required to be given to the
+        Optionee (and the payments) are given to the escrow agent instead.
+        """
+        escrow = self.rofr.escrow
+        if self.data.get("escrow") and escrow and escrow.notices_to_escrow_agent.value:
+            return Party.ESCROW_AGENT
+        return Party.OWNER
+
     def actor_record(self) -> dict[str, str]:
         a = self.actor
         return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
 from workflows.rofr.closing import awaits_valuation, schedule_closing
@@ -28,9 +29,10 @@ from workflows.rofr.context import (
     Ctx,
     Step,
 )
+from workflows.rofr.machine import describe
 from workflows.rofr.sale import open_sale_window
 
-EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window")
+EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window", "rofr_reattached")
 ASSIGNABLE = ("notice_insufficient", "election_window", "owner_choice", "owner_sale_window")
 
 
@@ -55,7 +57,7 @@ def _exercisable(ctx: Ctx, rule: str) -> None:
     if ctx.state not in EXERCISABLE:
         raise Refused(
             rule,
-            f"no election is open while the transfer is {ctx.state.replace('_', ' ')}",
+            f"no election is open while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     if ctx.data.get("waived"):
@@ -84,17 +86,29 @@ def _price_terms(ctx: Ctx) -> None:
             ctx.data["cash_equivalent"] = {"amount": str(value), "clause": nc.clause}
 
 
-def _open_owner_choice(ctx: Ctx, step: Step) -> None:
+def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
     pe = ctx.rofr.partial_exercise
     assert pe is not None
     window = pe.owner_choice
     if window.runs_from == "notice_date":
+        # FMP §6(d)(v) counts from the *date of* the Disposition Notice, not its receipt: a notice
+        # dated well before it arrived leaves the owner less time, possibly none at all.
         dated = date.fromisoformat(ctx.data["notice_dated"])
         start = datetime.combine(dated, time(12), tzinfo=ctx.cal.zone)
         deadline = ctx.window_end(window, start, ctx.data["notice_dated_from"])
     else:
         eff = datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"])
         deadline = ctx.window_end(window, eff, ctx.data["transfer_notice"]["derivation"])
+    if deadline.passed(exercised_at):
+        # The owner's window closed before the company's part exercise took effect: no choice
+        # can be timely, so the clause's default applies at once instead of a timer set in the
+        # past firing a moment later.
+        ctx.data.setdefault("deadlines", {})[OWNER_CHOICE] = deadline.as_dict()
+        step.transition = "exercise_part_choice_passed"
+        if ctx.state == "owner_sale_window":  # the window the deemed (A) opens stays open
+            step.cancel_timers.remove(SALE_WINDOW)
+        _choose(ctx, step, pe.on_silence.value, True, None, passed=deadline)
+        return
     ctx.set_timer(
         step,
         OWNER_CHOICE,
@@ -115,12 +129,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
     rule = rofr.election_window.clause
     _exercisable(ctx, rule)
     _check_assignee(ctx)
-    escrow = rofr.escrow
-    to_owner = (
-        Party.ESCROW_AGENT
-        if ctx.data.get("escrow") and escrow and escrow.notices_to_escrow_agent.value
-        else Party.OWNER
-    )
+    to_owner = ctx.owner_notice_party()
     eff = ctx.notice("exercise_notice", rule)
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
@@ -161,7 +170,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
         notice=record,
     )
     if not full:
-        _open_owner_choice(ctx, step)
+        _open_owner_choice(ctx, step, eff.at)
         return step
     ctx.data["purchase_shares"] = target
     step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
@@ -178,7 +187,7 @@ def waive_rofr(ctx: Ctx) -> Step:
     _exercisable(ctx, rule)
     _check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule)
-    record = eff.record(ctx.party, Party.OWNER)
+    record = eff.record(ctx.party, ctx.owner_notice_party())
     ctx.data["waived"] = {"by": ctx.actor_record(), "notice": record}
     step = Step("waive", cancel_timers=[ELECTION, VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event("rofr_waived", by=ctx.actor_record(), notice=record, clause=rule)
@@ -193,7 +202,7 @@ def assign_rofr(ctx: Ctx) -> Step:
     if ctx.state not in ASSIGNABLE:
         raise Refused(
             clause,
-            f"the right cannot be assigned while the transfer is {ctx.state.replace('_', ' ')}",
+            f"the right cannot be assigned while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     assignee = p.text(ctx.payload, "assignee", clause)
@@ -205,11 +214,23 @@ def assign_rofr(ctx: Ctx) -> Step:
 
 
 def _choose(
-    ctx: Ctx, step: Step, alternative: str, deemed: bool, record: dict[str, object] | None
+    ctx: Ctx,
+    step: Step,
+    alternative: str,
+    deemed: bool,
+    record: dict[str, object] | None,
+    passed: Deadline | None = None,
 ) -> None:
     pe = ctx.rofr.partial_exercise
     assert pe is not None
     ctx.data["owner_choice"] = {"alternative": alternative, "deemed": deemed, "notice": record}
+    extra: dict[str, object] = {}
+    if passed is not None:
+        extra = {
+            "deadline": passed.as_dict(),
+            "reason": "the owner's 30 days from the date of the notice ended "
+            f"{ctx.cal.fmt(passed.at)}, before the company's exercise for part took effect",
+        }
     step.event(
         "sale_alternative_chosen",
         alternative=alternative,
@@ -217,11 +238,13 @@ def _choose(
         elected_shares=ctx.data["elected_shares"],
         notice=record,
         clause=pe.on_silence.clause if deemed else pe.owner_choice.clause,
+        **extra,
     )
     step.cancel_timers.append(OWNER_CHOICE)
     if alternative == "third_party_sale":
         if ctx.state == "owner_choice":
             step.transition = "owner_silent" if deemed else "choose_third_party"
+        if ctx.state in ("owner_choice", "election_window"):
             open_sale_window(ctx, step, opens_at=ctx.must_deadline(ELECTION).at)
         return
     ctx.data["purchase_shares"] = ctx.data["elected_shares"]
@@ -259,7 +282,11 @@ def choose_sale_alternative(ctx: Ctx) -> Step:
 
 
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
-    if timer.name == ELECTION and ctx.state in EXERCISABLE:
+    if timer.name == ELECTION and ctx.state in (
+        "election_window",
+        "owner_choice",
+        "owner_sale_window",
+    ):
         deadline = ctx.must_deadline(ELECTION)
         if ctx.state != "election_window":
             step = Step("note")

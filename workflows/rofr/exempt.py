@@ -51,7 +51,28 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
                 "only a transfer without consideration to a spouse or issue is exempt",
                 "not_exempt",
             )
+    facts: dict[str, object] = {}
+    if exempt.category == "pledge_to_company" and not p.flag(
+        ctx.payload, "purchase_money_debt", exempt.clause
+    ):
+        raise Refused(
+            exempt.clause,
+            "only a pledge to the Company securing the purchase-money debt the optionee took on "
+            "to buy these shares is exempt (confirm payload.purchase_money_debt)",
+            "not_exempt",
+        )
+    if exempt.category == "ownership_change":
+        # RD ISO ¶8 defines an Ownership Change: (a) a sale or exchange of all or substantially
+        # all of the stock, (b) a merger or consolidation, (c) a sale of all or substantially all
+        # of the assets, (d) a liquidation or dissolution.
+        facts["ownership_change"] = p.choice(
+            ctx.payload,
+            "ownership_change",
+            exempt.clause,
+            ("sale_of_stock", "merger", "sale_of_assets", "liquidation"),
+        )
     ctx.data.update(
+        **facts,
         terms_id=ctx.terms.id,
         family=ctx.terms.family,
         holder=holder,
@@ -69,6 +90,7 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
         needs_company_consent=exempt.company_consent,
         needs_transferee_acknowledgment=exempt.transferee_acknowledgment,
         clause=exempt.clause,
+        **facts,
     )
     return step
 
@@ -123,28 +145,39 @@ def acknowledge_transfer_terms(ctx: Ctx) -> Step:
     return step
 
 
-def _before(ctx: Ctx, key: str, transferred_at: datetime) -> bool:
+def _unmet(ctx: Ctx, key: str, what: str, transferred_at: datetime) -> str | None:
+    """Why the condition ``key`` was not met before the transfer, or None if it was."""
     rec = ctx.data.get(key)
     if not rec:
-        return False
-    return datetime.fromisoformat(rec["at"]) <= transferred_at
+        return f"{what} has not been recorded"
+    given = datetime.fromisoformat(rec["at"])
+    if given <= transferred_at:
+        return None
+    return (
+        f"{what} is dated {ctx.cal.fmt(given)}, after the transfer on {ctx.cal.fmt(transferred_at)}"
+    )
 
 
 def complete_exempt_transfer(ctx: Ctx) -> Step:
     exempt = _category(ctx)
     transferred_at = ctx.fact_time("transferred_at", exempt.clause)
-    if exempt.company_consent and not _before(ctx, "consent", transferred_at):
-        raise Refused(
-            exempt.clause,
-            "the company's written consent must be obtained before the transfer",
-            "condition_unmet",
-        )
-    if exempt.transferee_acknowledgment and not _before(ctx, "acknowledgment", transferred_at):
-        raise Refused(
-            exempt.clause,
-            "the transferee's written acknowledgment is a condition precedent to the transfer",
-            "condition_unmet",
-        )
+    if exempt.company_consent:
+        why = _unmet(ctx, "consent", "the company's written consent", transferred_at)
+        if why:
+            raise Refused(
+                exempt.clause,
+                f"the company's written consent must be obtained before the transfer: {why}",
+                "condition_unmet",
+            )
+    if exempt.transferee_acknowledgment:
+        why = _unmet(ctx, "acknowledgment", "the transferee's acknowledgment", transferred_at)
+        if why:
+            raise Refused(
+                exempt.clause,
+                "the transferee must first acknowledge in writing that the shares stay subject "
+                f"to the agreement; it is a condition of the transfer's validity: {why}",
+                "condition_unmet",
+            )
     stays_subject = p.flag(ctx.payload, "participating_company_stock", exempt.clause)
     step = Step("complete_exempt")
     step.event(

@@ -27,7 +27,8 @@ def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
         if rule.more_than_holders and holders <= rule.more_than_holders:
             raise Refused(
                 c,
-                f"{holders} holders of record is not more than {rule.more_than_holders}",
+                f"{holders} holders of record is not more than {rule.more_than_holders}: "
+                "the right continues",
                 "not_a_lapse",
             )
         return {"holders_of_record": holders}
@@ -42,7 +43,10 @@ def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
             )
         if rule.min_offering_amount and offered < rule.min_offering_amount:
             raise Refused(
-                c, f"an offering of {offered} is below {rule.min_offering_amount}", "not_a_lapse"
+                c,
+                f"an offering of ${offered:,} is below the ${rule.min_offering_amount:,} that ends "
+                "the right",
+                "not_a_lapse",
             )
         return {"offering_amount": str(offered)}
     if rule.event == "public_market_determined":

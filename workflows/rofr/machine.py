@@ -24,33 +24,65 @@ class RofrMachine(StateMachine):
     transfer_pending_approval = State()  # RD ISO ¶11(e): sold; company assurances and approval
     exempt_transfer_pending = State()  # FMP §6(b)(i)-(ii): consent and acknowledgment needed
 
+    # The sale window ended with no sale reported: the right applies again (FMP §6(d)(iv), RD ISO
+    # ¶11(e)). Not final: deadlines run from effective times, so a sale made inside the window
+    # but reported after its timer fired must still be recordable, judged by its sale date. The
+    # state has no timer and ends with that late report, a later notice, or a lapse.
+    rofr_reattached = State()
+
     repurchased = State(final=True)
     sold_to_third_party = State(final=True)
-    rofr_reattached = State(final=True)  # sale window ended unsold: the right applies again
     lapsed = State(final=True)
     transfer_not_permitted = State(final=True)
     exempt_transfer_completed = State(final=True)
     exempt_transfer_refused = State(final=True)
 
-    submit_notice = new.to(election_window) | notice_insufficient.to(election_window)
-    find_insufficient = election_window.to(notice_insufficient)
-    find_not_bona_fide = election_window.to(transfer_not_permitted) | notice_insufficient.to(
-        transfer_not_permitted
+    submit_notice = (
+        new.to(election_window)
+        | notice_insufficient.to(election_window)
+        | rofr_reattached.to(election_window)
     )
+    find_insufficient = election_window.to(notice_insufficient)
+    find_not_bona_fide = (
+        election_window.to(transfer_not_permitted)
+        | notice_insufficient.to(transfer_not_permitted)
+        | transfer_pending_approval.to(transfer_not_permitted)
+    )
+    # An exercise is judged by its notice's effective time: one given in time but entered after
+    # the election (or even the sale window) timer fired still counts while no sale is recorded.
     exercise_all = (
-        election_window.to(closing) | owner_choice.to(closing) | owner_sale_window.to(closing)
+        election_window.to(closing)
+        | owner_choice.to(closing)
+        | owner_sale_window.to(closing)
+        | rofr_reattached.to(closing)
     )
     exercise_all_to_value = (
-        election_window.to(valuation) | owner_choice.to(valuation) | owner_sale_window.to(valuation)
+        election_window.to(valuation)
+        | owner_choice.to(valuation)
+        | owner_sale_window.to(valuation)
+        | rofr_reattached.to(valuation)
+    )
+    # FMP §6(d)(v): the owner's 30 days from the notice's date ended before the part exercise.
+    exercise_part_choice_passed = (
+        election_window.to(owner_sale_window)
+        | owner_sale_window.to(owner_sale_window, internal=True)
+        | rofr_reattached.to(rofr_reattached, internal=True)
     )
     exercise_part = (
         election_window.to(owner_choice)
         | owner_choice.to(owner_choice, internal=True)
         | owner_sale_window.to(owner_choice)
+        | rofr_reattached.to(owner_choice)
     )
     choose_third_party = owner_choice.to(owner_sale_window)
-    choose_company = owner_choice.to(closing) | owner_sale_window.to(closing)
-    choose_company_to_value = owner_choice.to(valuation) | owner_sale_window.to(valuation)
+    # From the election window only where a terms file makes (B) the default on silence and the
+    # owner's window had already closed when the company exercised for part.
+    choose_company = (
+        owner_choice.to(closing) | owner_sale_window.to(closing) | election_window.to(closing)
+    )
+    choose_company_to_value = (
+        owner_choice.to(valuation) | owner_sale_window.to(valuation) | election_window.to(valuation)
+    )
     waive = election_window.to(owner_sale_window)
     election_expired = election_window.to(owner_sale_window)
     owner_silent = owner_choice.to(owner_sale_window)
@@ -69,8 +101,10 @@ class RofrMachine(StateMachine):
     close = closing.to(repurchased)
     pay_escrow_agent = closing.to(escrow_settlement)
     release = escrow_settlement.to(repurchased)
-    sell = owner_sale_window.to(sold_to_third_party)
-    sell_pending_approval = owner_sale_window.to(transfer_pending_approval)
+    sell = owner_sale_window.to(sold_to_third_party) | rofr_reattached.to(sold_to_third_party)
+    sell_pending_approval = owner_sale_window.to(transfer_pending_approval) | rofr_reattached.to(
+        transfer_pending_approval
+    )
     approve = transfer_pending_approval.to(sold_to_third_party)
     sale_window_expired = owner_sale_window.to(rofr_reattached)
     lapse = (
@@ -80,6 +114,7 @@ class RofrMachine(StateMachine):
         | valuation.to(lapsed)
         | closing.to(lapsed)
         | owner_sale_window.to(lapsed)
+        | rofr_reattached.to(lapsed)
     )
     propose_exempt = new.to(exempt_transfer_pending)
     complete_exempt = exempt_transfer_pending.to(exempt_transfer_completed)
@@ -99,11 +134,37 @@ TRANSITIONS = _table()  # (source state, transition) → target: built once from
 STATES = {s.id: s for s in RofrMachine.states}
 
 
+# Each state as a stock administrator would say it, for refusals ("while the transfer is ...").
+STATE_WORDS = {
+    "new": "not yet noticed",
+    "election_window": "open for the company's election",
+    "notice_insufficient": "on hold: the notice was found insufficient",
+    "owner_choice": "waiting for the owner's choice after a part exercise",
+    "valuation": "waiting for the cash value of the non-cash price",
+    "closing": "waiting for the company's purchase to close",
+    "escrow_settlement": "with the escrow agent for settlement",
+    "owner_sale_window": "in the owner's window to sell to the third party",
+    "transfer_pending_approval": "sold and waiting for the company's approval",
+    "exempt_transfer_pending": "an exempt transfer waiting for its conditions",
+    "rofr_reattached": "back under the right (the sale window closed with no sale reported)",
+    "repurchased": "bought by the company",
+    "sold_to_third_party": "sold to the third party",
+    "lapsed": "free of the right (it lapsed)",
+    "transfer_not_permitted": "not permitted",
+    "exempt_transfer_completed": "completed as an exempt transfer",
+    "exempt_transfer_refused": "refused as an exempt transfer",
+}
+
+
+def describe(state: str) -> str:
+    return STATE_WORDS.get(state, state.replace("_", " "))
+
+
 def target(state: str, transition: str, *, rule: str, action: str) -> State:
     """The state a legal transition leads to; Refused citing ``rule`` if the machine forbids it."""
     found = TRANSITIONS.get((state, transition))
     if found is None:
         raise Refused(
-            rule, f"cannot {action} while the transfer is {state.replace('_', ' ')}", "wrong_state"
+            rule, f"cannot {action} while the transfer is {describe(state)}", "wrong_state"
         )
     return found

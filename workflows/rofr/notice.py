@@ -11,9 +11,11 @@ insufficient (no transfer until the procedure is followed) or not bona fide (no 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from workflows.kernel import Party, Refused
+from workflows.notices import EffectiveNotice
 from workflows.rofr import payload as p
 from workflows.rofr.context import ALL_TIMERS, ELECTION, JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
 from workflows.rofr.valuation import needs_appraisal
@@ -112,6 +114,67 @@ def _check_contents(ctx: Ctx, transfer_type: str, rule: str) -> None:
         raise Refused(rule, f"these terms ({ctx.terms.id}) have no escrow of shares")
 
 
+# What one notice decided; archived, never carried over, when a later notice starts afresh.
+PER_NOTICE = (
+    "transfer_notice",
+    "shares",
+    "transferees",
+    "consideration",
+    "elections",
+    "elected_shares",
+    "waived",
+    "rejection",
+    "owner_choice",
+    "sale_window",
+    "purchase_shares",
+)
+
+
+def _start_afresh(ctx: Ctx) -> None:
+    """A notice after an earlier one in this workflow (resubmitted after a finding of
+    insufficiency, or a new notice once the right applied again) is judged on its own.
+
+    RD ISO ¶11(d): the company's exercise or failure to exercise on one Transfer Notice does
+    not affect its right on any other notice; FMP §6(d)(iv): unsold in time, the right applies
+    to any subsequent disposition as if new. So no waiver, election, finding or window of the
+    earlier notice survives; the earlier notice is kept in ``previous_notices`` for the record.
+    Assignments of the right are not per notice (FMP §16(c); RD ISO ¶11(h): "at any time").
+    """
+    if ctx.state == "new":
+        return
+    earlier = {k: ctx.data[k] for k in PER_NOTICE if k in ctx.data}
+    earlier["outcome"] = ctx.state
+    kept = {
+        "assignees": ctx.data.get("assignees", []),
+        "previous_notices": [*ctx.data.get("previous_notices", []), earlier],
+    }
+    ctx.data.clear()
+    ctx.data.update(kept)
+
+
+def _date_on_notice(ctx: Ctx, eff: EffectiveNotice, rule: str) -> date | None:
+    """The date written on the notice (FMP §6(d)(v) counts the owner's choice from it)."""
+    pe = ctx.rofr.partial_exercise
+    clause = pe.owner_choice.clause if pe else rule
+    dated = p.optional_day(ctx.payload["notice"], "dated", clause, "payload.notice.")
+    given = eff.deposited_at or eff.delivered_at
+    if dated is not None and given is not None and dated > ctx.cal.local_date(given):
+        raise Refused(
+            clause,
+            f"the notice is dated {dated}, after it was "
+            f"{'mailed' if eff.deposited_at else 'delivered'} on {ctx.cal.local_date(given)}: "
+            "give the date written on the notice (the owner's time to choose runs from it)",
+            "invalid_payload",
+        )
+    return dated
+
+
+def _day_given(ctx: Ctx, eff: EffectiveNotice) -> date:
+    # An undated notice's "date" is the day it was sent: the day of deposit for mail, not the
+    # later day it took effect (FMP §6(d)(v) counts from the notice's date, not its receipt).
+    return ctx.cal.local_date(eff.deposited_at or eff.delivered_at or eff.at)
+
+
 def deliver_transfer_notice(ctx: Ctx) -> Step:
     rofr, req = ctx.rofr, ctx.rofr.requirements
     rule = rofr.notice_name.clause
@@ -136,8 +199,9 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
     consideration, price_basis = _consideration(ctx, transfer_type, rule)
     _check_contents(ctx, transfer_type, rule)
     eff = ctx.notice("transfer_notice", rule)
-    dated = p.optional_day(ctx.payload["notice"], "dated", rule, "payload.notice.")
+    dated = _date_on_notice(ctx, eff, rule)
     record = eff.record(Party.OWNER, Party.COMPANY)
+    _start_afresh(ctx)
     ctx.data.update(
         terms_id=ctx.terms.id,
         family=ctx.terms.family,
@@ -150,8 +214,10 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
         price_basis=price_basis,
         escrow=bool(ctx.payload.get("shares_in_escrow")),
         transfer_notice=record,
-        notice_dated=(dated or ctx.cal.local_date(eff.at)).isoformat(),
-        notice_dated_from="the date on the notice" if dated else f"undated: {eff.derivation}",
+        notice_dated=(dated or _day_given(ctx, eff)).isoformat(),
+        notice_dated_from="the date on the notice"
+        if dated
+        else f"undated: taken as the day it was given; {eff.derivation}",
         elections=[],
         elected_shares=0,
         assignees=ctx.data.get("assignees", []),
@@ -223,9 +289,21 @@ def reject_transfer_notice(ctx: Ctx) -> Step:
     ground = p.choice(
         ctx.payload, "ground", review.clause, ("insufficient_information", "not_bona_fide")
     )
+    if ctx.state == "transfer_pending_approval":
+        # RD ISO ¶11(e): the books record the transfer only once the company has approved it as
+        # bona fide; it may instead find it was not, and then the transfer is not permitted.
+        approval = ctx.rofr.recording_needs_approval
+        if ground != "not_bona_fide":
+            raise Refused(
+                approval.clause,
+                "the sale has been reported: demand assurances that it was carried out as the "
+                "notice described, or find it not bona fide",
+                "invalid_payload",
+            )
+        review = approval
     reason = p.text(ctx.payload, "reason", review.clause)
     eff = ctx.notice("non_compliance_notice", review.clause)
-    record = eff.record(ctx.party, Party.OWNER)
+    record = eff.record(ctx.party, ctx.owner_notice_party())
     step = Step(
         "find_insufficient" if ground == "insufficient_information" else "find_not_bona_fide"
     )

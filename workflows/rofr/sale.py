@@ -8,6 +8,10 @@ later than 120 days after delivery of the Transfer Notice; the company may deman
 and nothing is recorded on its books until it has them (if demanded) and has approved the
 transfer as bona fide. RD ISO ¶11(f): the transferee agrees in writing to hold the shares still
 subject to the right.
+
+A sale is judged by its date, not by when it is reported: the end of the window only makes the
+workflow show the right as applying again (``rofr_reattached``); a sale dated inside the window
+is still recorded when reported later, and one dated after it is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
 from workflows.rofr.context import ELECTION, SALE_WINDOW, Ctx, Step
+from workflows.rofr.machine import describe
 
 PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
 
@@ -117,10 +122,10 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             "no sale before the election ends",
             "too_early",
         )
-    if ctx.state != "owner_sale_window":
+    if ctx.state not in ("owner_sale_window", "rofr_reattached"):
         raise Refused(
             rule,
-            f"no sale is open while the transfer is {ctx.state.replace('_', ' ')}",
+            f"no sale is open while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     sold_at = ctx.fact_time("sold_at", rule)
@@ -133,8 +138,16 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             f"opened {ctx.cal.fmt(opens)}",
             "too_early",
         )
+    # Judged by the sale date, not by when it is reported: a sale made inside the window stands
+    # even if reported after the window's timer fired and the right was shown as applying again.
     if end.passed(sold_at):
-        raise ctx.late(rule, "the sale", sold_at, end)
+        raise Refused(
+            rule,
+            f"the sale on {ctx.cal.fmt(sold_at)} came after the owner's sale window closed "
+            f"{ctx.cal.fmt(end.at)} ({end.derivation}); the Right of First Refusal applies to "
+            f"it again: deliver a new {rofr.notice_name.value} first",
+            "late",
+        )
     buyer = p.mapping(ctx.payload, "buyer", rule)
     buyer_name = p.text(buyer, "name", rule, "payload.buyer.")
     if rofr.sale_buyer.value == "proposed_transferee":
@@ -169,7 +182,12 @@ def report_third_party_sale(ctx: Ctx) -> Step:
     ctx.data["sale"] = sale
     needs_approval = rofr.recording_needs_approval.value
     step = Step("sell_pending_approval" if needs_approval else "sell", cancel_timers=[SALE_WINDOW])
-    step.event("third_party_sale_reported", **sale, clause=rule)
+    step.event(
+        "third_party_sale_reported",
+        **sale,
+        reported_after_window=ctx.state == "rofr_reattached",
+        clause=rule,
+    )
     if not needs_approval:
         _recorded(ctx, step)
     return step
@@ -193,7 +211,7 @@ def _approval_terms(ctx: Ctx) -> str:
     if ctx.state not in PRE_SALE:
         raise Refused(
             approval.clause,
-            f"no transfer awaits approval while the transfer is {ctx.state.replace('_', ' ')}",
+            f"no transfer awaits approval while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     return approval.clause

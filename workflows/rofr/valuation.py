@@ -16,6 +16,7 @@ from typing import Any
 from workflows.kernel import Refused, TimerFired
 from workflows.rofr import payload as p
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
+from workflows.rofr.machine import describe
 
 VALUING_STATES = ("election_window", "owner_choice", "valuation")
 
@@ -37,7 +38,7 @@ def _valuation(ctx: Ctx) -> dict[str, Any]:
     if ctx.state not in VALUING_STATES:
         raise Refused(
             clause,
-            f"no valuation is open while the transfer is {ctx.state.replace('_', ' ')}",
+            f"no valuation is open while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
     valuation: dict[str, Any] = ctx.data["valuation"]
