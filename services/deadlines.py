@@ -1,4 +1,4 @@
-"""The deadlines service: due timer rows → timer messages to the engine.
+"""The deadlines service: due timer rows → timer messages to the engine, until the engine has them.
 
 No timer lives in memory or in the broker: every deadline is a row (``timers``) with who must
 act, by when, under which clause and why that date. Each pass claims the pending timers due at
@@ -7,23 +7,84 @@ the clock's current time with ``FOR UPDATE SKIP LOCKED``, publishes one ``TimerM
 confirms, marks them fired and commits. Replicas skip each other's locked rows, so each due
 timer is claimed by one of them; a crash before the commit fires the timer again with the same
 message id, which the engine applies once.
+
+Fired is not done: the engine marks a timer ``applied`` in the transaction that records its
+message. A timer still fired after the redelivery grace — its message lost with an in-memory
+broker, or parked in the dead-letter queue after a long outage — is published again with the
+same message id, so a legal deadline (an election window closing) always takes effect, once.
+Each re-fire is counted (``timers.refires``), logged, and doubles the wait before the next one
+(up to ``MAX_REDELIVERY_BACKOFF`` graces), so a long engine outage queues a few copies, not one
+per grace.
+
+The grace is measured on the service's own clock, the one that stamps ``fired_at``: real time
+in production; with the simulated clock, simulated time, so a lost timer is re-fired when the
+clock is next advanced past its grace (never by comparing a simulated ``fired_at`` with the
+real time). With the in-memory broker everything in flight dies with the process, so a service
+starting on it re-fires every fired timer at once, whatever the clock says.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
 import asyncpg
 
 from services.bus.polling import poll
-from services.bus.publisher import Publisher
+from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import Topology
 from services.clock import Clock
 from workflows.messages import TimerMessage, timer_routing_key
 
-_CLAIM = """
-SELECT timer_id, workflow_id, company_id, workflow_type, name, due_at FROM timers
+log = logging.getLogger(__name__)
+
+#: Time after firing (on the service's clock) before a timer not yet applied is fired again.
+REDELIVERY_GRACE = timedelta(seconds=60)
+#: The wait before a re-fire doubles each time, up to this many graces (about an hour).
+MAX_REDELIVERY_BACKOFF = 64
+
+_COLUMNS = "timer_id, workflow_id, company_id, workflow_type, name, due_at, fired_at, refires"
+_CLAIM_DUE = f"""
+SELECT {_COLUMNS} FROM timers
 WHERE status = 'pending' AND due_at <= $1
 ORDER BY due_at, timer_id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
+_MARK_FIRED = """
+UPDATE timers SET status = 'fired', fired_at = $2, refire_at = $2::timestamptz + $3::interval
+WHERE timer_id = ANY($1::uuid[]) AND status = 'pending'
+"""
+# Served by the partial index timers_fired_unapplied: only fired, unapplied timers are read.
+_CLAIM_UNAPPLIED = f"""
+SELECT {_COLUMNS} FROM timers
+WHERE status = 'fired' AND refire_at <= $1
+ORDER BY refire_at, timer_id LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+_MARK_REFIRED = """
+UPDATE timers SET refires = refires + 1, refire_at = $2::timestamptz
+    + LEAST($3::interval * power(2, LEAST(refires + 1, 30)), $4::interval)
+WHERE timer_id = ANY($1::uuid[]) AND status = 'fired'
+"""
+
+
+async def _publish(
+    rows: Sequence[asyncpg.Record], publisher: Publisher, topology: Topology
+) -> None:
+    for row in rows:
+        message = TimerMessage(
+            message_id=str(row["timer_id"]),
+            company_id=row["company_id"],
+            workflow_id=row["workflow_id"],
+            workflow_type=row["workflow_type"],
+            timer=row["name"],
+            due_at=row["due_at"],
+        )
+        await publisher.publish(
+            message.model_dump_json().encode(),
+            exchange=topology.commands_exchange,
+            routing_key=timer_routing_key(message.workflow_type, message.timer),
+            message_id=message.message_id,
+        )
 
 
 async def fire_due_timers(
@@ -32,35 +93,55 @@ async def fire_due_timers(
     publisher: Publisher,
     topology: Topology,
     batch_size: int = 100,
+    *,
+    redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> int:
     """Fire one batch of due timers; return how many fired."""
     # Read before taking a connection: the simulated clock needs one of its own.
     now = await clock.now()
     async with pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(_CLAIM, now, batch_size)
-        for row in rows:
-            message = TimerMessage(
-                message_id=str(row["timer_id"]),
-                company_id=row["company_id"],
-                workflow_id=row["workflow_id"],
-                workflow_type=row["workflow_type"],
-                timer=row["name"],
-                due_at=row["due_at"],
-            )
-            await publisher.publish(
-                message.model_dump_json().encode(),
-                exchange=topology.commands_exchange,
-                routing_key=timer_routing_key(message.workflow_type, message.timer),
-                message_id=message.message_id,
-            )
+        rows = await connection.fetch(_CLAIM_DUE, now, batch_size)
+        await _publish(rows, publisher, topology)
         if rows:
-            await connection.execute(
-                "UPDATE timers SET status = 'fired', fired_at = $2 "
-                "WHERE timer_id = ANY($1::uuid[]) AND status = 'pending'",
-                [r["timer_id"] for r in rows],
-                now,
-            )
+            ids = [r["timer_id"] for r in rows]
+            await connection.execute(_MARK_FIRED, ids, now, redelivery_grace)
     return len(rows)
+
+
+async def refire_unapplied_timers(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    publisher: Publisher,
+    topology: Topology,
+    batch_size: int = 100,
+    *,
+    redelivery_grace: timedelta = REDELIVERY_GRACE,
+) -> int:
+    """Fire again one batch of the timers fired, not applied, and past their re-fire time."""
+    now = await clock.now()
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(_CLAIM_UNAPPLIED, now, batch_size)
+        await _publish(rows, publisher, topology)
+        if rows:
+            ids = [r["timer_id"] for r in rows]
+            ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
+            await connection.execute(_MARK_REFIRED, ids, now, redelivery_grace, ceiling)
+    for r in rows:
+        log.warning(
+            "timer %s (%s of %s workflow %s) fired at %s was not applied: fired again (re-fire %d)",
+            r["timer_id"], r["name"], r["workflow_type"], r["workflow_id"],
+            r["fired_at"].isoformat() if r["fired_at"] else "?", r["refires"] + 1,
+        )  # fmt: skip
+    return len(rows)
+
+
+async def make_unapplied_timers_due(pool: asyncpg.Pool, clock: Clock) -> int:
+    """Every timer fired and not applied is due for a re-fire now (its message is known lost)."""
+    now = await clock.now()
+    done = await pool.execute(
+        "UPDATE timers SET refire_at = $1 WHERE status = 'fired' AND refire_at > $1", now
+    )
+    return int(done.split()[-1])
 
 
 async def run_deadlines(
@@ -71,11 +152,23 @@ async def run_deadlines(
     *,
     poll_interval: float = 0.5,
     batch_size: int = 100,
+    redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> None:
-    """Fire due timers until cancelled."""
-    await poll(
-        lambda: fire_due_timers(pool, clock, publisher, topology, batch_size),
-        batch_size,
-        poll_interval,
-        "deadlines",
-    )
+    """Fire due timers, and fire again those not applied in time, until cancelled."""
+    # With the in-memory broker, whatever was fired and not applied when the last process
+    # stopped died with it: due again at once (the first pass, so a failure is retried).
+    lost_in_flight = isinstance(publisher, InMemoryPublisher)
+
+    async def one_pass() -> int:
+        nonlocal lost_in_flight
+        if lost_in_flight:
+            await make_unapplied_timers_due(pool, clock)
+            lost_in_flight = False
+        fired = await fire_due_timers(
+            pool, clock, publisher, topology, batch_size, redelivery_grace=redelivery_grace
+        )
+        return fired + await refire_unapplied_timers(
+            pool, clock, publisher, topology, batch_size, redelivery_grace=redelivery_grace
+        )
+
+    await poll(one_pass, batch_size, poll_interval, "deadlines")

@@ -25,7 +25,12 @@ import asyncpg
 from services.clock import Clock
 from services.engine_events import EventLog, json_safe
 from services.engine_replies import Outcome, recorded_outcome
-from services.engine_timers import cancel_timers, plan_timers, timer_is_live
+from services.engine_timers import (
+    cancel_timers,
+    mark_timer_applied,
+    plan_timers,
+    timer_is_live,
+)
 from services.store.companies import registered_terms
 from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
@@ -113,6 +118,9 @@ class _Transaction:
             self.now,
         )
         if not fresh:
+            if isinstance(m, TimerMessage):
+                # Recorded already, perhaps before timers had an applied status.
+                await mark_timer_applied(self.c, m, self.now)
             return await recorded_outcome(self.c, m)
         try:
             return await self._decide_and_write()
@@ -131,6 +139,10 @@ class _Transaction:
 
         m = self.message
         row = await self._lock()
+        if isinstance(m, TimerMessage):
+            # Whatever follows (applied, refused, stale), this message has reached the engine:
+            # its timer is no longer re-fired.
+            await mark_timer_applied(self.c, m, self.now)
         if row is not None and row["company_id"] != self.company:
             raise _not_found(self.workflow_id)
         self.row = row
@@ -207,10 +219,8 @@ class _Transaction:
             self.c,
             log,
             version=version,
-            fired=UUID(m.message_id) if isinstance(m, TimerMessage) else None,
             names=[*decision.cancel_timers, *(t.name for t in new_timers)],
             final=decision.final,
-            now=now,
         )
         timer_rows = plan_timers(log, new_timers, version=version)
         state_from = row["state"] if row else None

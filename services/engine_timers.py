@@ -4,6 +4,10 @@ Setting a timer by name replaces the pending one of that name; so does cancellin
 reach a timer that has fired but whose message the engine has not applied yet (it is in flight
 from the deadlines service): once replaced, that message must find its timer cancelled and be
 stale. A workflow that reaches a final state keeps no deadline.
+
+A timer message, whatever comes of it (applied, refused, stale, a duplicate), marks its timer
+``applied`` in the transaction that records it: until then the deadlines service keeps
+re-firing it, so a lost timer message can never leave a legal deadline without effect.
 """
 
 from __future__ import annotations
@@ -24,17 +28,40 @@ from workflows.messages import TimerMessage
 
 _TIMER_IDS = uuid.UUID("0b6f0a8e-2f5c-4c1e-bb0f-7d3c9e6a4f10")
 
+# 'fired' is fired and not applied: the timer being applied was marked applied before this.
 _CANCEL = """
 UPDATE timers t SET status = 'cancelled'
 WHERE t.workflow_id = $1 AND (t.name = ANY($2::text[]) OR $3)
   AND t.status IN ('pending', 'fired')
-  AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.company_id = $4 AND i.message_id = t.timer_id::text)
 RETURNING t.timer_id, t.name, t.party, t.action, t.due_at, t.clause, t.derivation, t.deadline
+"""
+_MARK_APPLIED = """
+UPDATE timers SET status = 'applied', applied_at = $4
+WHERE timer_id = $1 AND workflow_id = $2 AND company_id = $3 AND status IN ('pending', 'fired')
 """
 
 
 def timer_id(company_id: str, message_id: str, name: str) -> UUID:
     return uuid.uuid5(_TIMER_IDS, f"{company_id}\x1f{message_id}\x1f{name}")
+
+
+async def mark_timer_applied(
+    connection: asyncpg.Connection, message: TimerMessage, now: datetime
+) -> None:
+    """The engine has recorded this timer's message: the deadlines service stops re-firing it.
+
+    Called under the workflow's row lock (the lock order every engine transaction keeps:
+    workflow, then its timers), or for a duplicate, which takes no other lock. A timer still
+    pending (its deadlines service crashed after publishing) is done too; a cancelled one
+    stays cancelled.
+    """
+    try:
+        tid = UUID(message.message_id)
+    except ValueError:
+        return
+    await connection.execute(
+        _MARK_APPLIED, tid, message.workflow_id, message.company_id, now
+    )  # fmt: skip
 
 
 async def timer_is_live(connection: asyncpg.Connection, message: TimerMessage) -> bool:
@@ -77,23 +104,14 @@ async def cancel_timers(
     log: EventLog,
     *,
     version: int,
-    fired: UUID | None,
     names: Iterable[str],
     final: bool,
-    now: datetime,
 ) -> None:
-    """Mark the timer being applied fired; cancel the named ones (all of them when final)."""
-    if fired is not None:
-        await connection.execute(
-            "UPDATE timers SET status = 'fired', fired_at = COALESCE(fired_at, $2) "
-            "WHERE timer_id = $1 AND status = 'pending'",
-            fired,
-            now,
-        )
+    """Cancel the named timers (all of them when final), pending or fired and in flight."""
     names = sorted(set(names))
     if not names and not final:
         return
-    cancelled = await connection.fetch(_CANCEL, log.workflow_id, names, final, log.company_id)
+    cancelled = await connection.fetch(_CANCEL, log.workflow_id, names, final)
     for row in sorted(cancelled, key=lambda r: (r["name"], r["timer_id"])):
         log.add("deadline_cancelled", _deadline_payload(row), version)
 

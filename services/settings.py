@@ -34,3 +34,8 @@ class Settings(BaseSettings):
     terms_dirs: list[Path] = Field(default_factory=list, description="extra folders of terms files")
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
     batch_size: int = 100
+    timer_redelivery_grace: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds a fired timer may wait to be applied before it is fired again",
+    )

@@ -7,13 +7,21 @@ Acknowledgement is manual, so a message is acked only once its effects are commi
 - any other failure (the database is down, a deadlock retried out) → wait, then nack with
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
   succeeds in the dead-letter queue.
+
+A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
+workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
+to back apply in the order sent, while other workflows go on in parallel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -34,7 +42,57 @@ PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
 
 Handle = Callable[[bytes], Awaitable[None]]  # raises PoisonMessage for a message to dead-letter
+OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
 Consumer = Callable[[RabbitBroker, Topology, Publisher], None]
+
+
+@dataclass
+class _Turns:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holders: int = 0  # the message being handled and those waiting behind it
+
+
+class InArrivalOrder:
+    """One message per key at a time, in the order the messages arrived; other keys in parallel.
+
+    A key's entry lives only while a message of that key is being handled or waiting, so memory
+    stays bounded by the consumer's unacknowledged-message window. ``asyncio.Lock`` wakes its
+    waiters first in, first out, and a message registers (synchronously) as soon as its handler
+    starts: the client library starts one task per delivery, in delivery order, and nothing
+    before the handler waits on I/O, so handlers start, and queue here, in delivery order.
+    """
+
+    def __init__(self) -> None:
+        self._turns: dict[Hashable, _Turns] = {}
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    @asynccontextmanager
+    async def turn(self, key: Hashable | None) -> AsyncIterator[None]:
+        if key is None:  # nothing to order by (a message that will be dead-lettered)
+            yield
+            return
+        turns = self._turns.get(key)
+        if turns is None:
+            turns = self._turns[key] = _Turns()
+        turns.holders += 1
+        try:
+            async with turns.lock:
+                yield
+        finally:
+            turns.holders -= 1
+            if turns.holders == 0:
+                del self._turns[key]
+
+
+def workflow_key(body: bytes) -> Hashable | None:
+    """The workflow a command or timer message is for; None if the body does not say."""
+    try:
+        data = json.loads(body)
+        return uuid.UUID(str(data["workflow_id"]))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 async def raw_body(message: Any) -> bytes:
@@ -60,10 +118,24 @@ def subscribe(
     title: str,
     description: str,
     retry_delay: float,
+    channel: Channel | None = None,
+    order: InArrivalOrder | None = None,
+    order_key: OrderKey | None = None,
 ) -> None:
-    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``."""
+    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``.
+
+    With ``order`` and ``order_key``, messages of one key are handled (and acked, or nacked)
+    one after the other in arrival order; the turn is taken before anything is awaited.
+    """
 
     async def consume(body: bytes, message: RabbitMessage) -> None:
+        if order is None or order_key is None:
+            await _consume(body, message)
+            return
+        async with order.turn(order_key(body)):
+            await _consume(body, message)
+
+    async def _consume(body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
         try:
             try:
@@ -90,7 +162,7 @@ def subscribe(
     broker.subscriber(
         queue,
         exchange,
-        channel=Channel(prefetch_count=PREFETCH),
+        channel=channel or Channel(prefetch_count=PREFETCH),
         ack_policy=AckPolicy.MANUAL,
         decoder=raw_body,
         no_reply=True,
@@ -110,13 +182,27 @@ def engine_consumer(
         await apply(pool, parse_engine_message(body), clock, catalog)
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
+        # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
+        # delivers a queue's messages to one channel in queue order (two channels could
+        # interleave them), and the messages of one workflow then apply one at a time in that
+        # order. Across replicas this is best effort: each replica orders what it receives,
+        # but two messages of one workflow delivered to two replicas race for the row lock
+        # (the lock keeps that safe, not ordered), and a message nacked for a retry comes
+        # back after the ones behind it. Send the next command after the last one's event for
+        # a strict order.
+        channel = Channel(prefetch_count=PREFETCH)
+        order = InArrivalOrder()
         for queue in topology.engine_subscriptions:
             kind = queue.routing_key.split(".")[0]
             subscribe(
                 broker, topology, publisher, queue, topology.commands_exchange, handle,
                 title=f"engine:{kind}",
-                description=f"The engine applies each {kind} message once (by message id).",
+                description=f"The engine applies each {kind} message once (by message id), "
+                "the messages of one workflow in arrival order.",
                 retry_delay=retry_delay,
+                channel=channel,
+                order=order,
+                order_key=workflow_key,
             )  # fmt: skip
 
     return install

@@ -115,8 +115,9 @@ class InMemoryPublisher:
     async def stop(self, grace: float = 10.0) -> None:
         """Deliver what is queued (for up to ``grace`` seconds), then stop.
 
-        The relay and the deadlines service have already marked these messages sent: one
-        dropped here would be lost (a timer marked fired that never reaches its workflow).
+        The relay and the deadlines service have already marked these messages sent, so draining
+        them is the polite path; a timer dropped here is not lost (the deadlines service fires
+        again every timer left fired and unapplied when it next starts), but an event is.
         """
         if self._task is not None:
             try:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from services.bus.consumers import Consumer, engine_consumer, notices_consumer
@@ -61,6 +62,7 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
                     rt.topology,
                     poll_interval=interval,
                     batch_size=batch,
+                    redelivery_grace=timedelta(seconds=settings.timer_redelivery_grace),
                 )
             )
         tasks = [asyncio.create_task(loop) for loop in loops]

@@ -137,8 +137,9 @@ async def _fmp_run_without_election(
         "rofr_reattached",
     ]
     assert history["history"][0]["message_id"] == command.message_id  # applied once of three
-    # The election deadline, then the end of the sale window: each fired (once, by the inbox).
-    assert [status for _, status in history["timers"]] == ["fired", "fired"]
+    # The election deadline, then the end of the sale window: each fired and applied (once, by
+    # the inbox).
+    assert [status for _, status in history["timers"]] == ["applied", "applied"]
     assert history["notices"] == Counter({"deadline": 2, "transfer_notice": 1})
     if events is not None:
         seen = Counter(m.message_id for m in events.messages)

@@ -31,7 +31,8 @@ from workflows.messages import ActorIn, CommandMessage, command_routing_key
 
 PT = ZoneInfo("America/Los_Angeles")
 WORKFLOWS = 12
-SERVICES = ["engine", "engine", "deadlines", "deadlines", "relay", "notices"]
+ENGINES = 2
+SERVICES = ["engine"] * ENGINES + ["deadlines", "deadlines", "relay", "notices"]
 
 
 @pytest.fixture
@@ -116,17 +117,21 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
         topology = Topology(namespace)
         connection = await aio_pika.connect(amqp_url)
         channel = await connection.channel()
-        # The engines declare the topology when they start.
+        # Publish only once both engines consume: until the engine queue and its bindings are
+        # declared, a command published to the exchange would be unroutable and dropped.
         for _ in range(300):
             try:
-                exchange = await channel.get_exchange(topology.commands_exchange.name)
-                break
+                queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
+                # each engine subscribes twice, for command.# and timer.#, on one channel
+                if queue.declaration_result.consumer_count >= 2 * ENGINES:
+                    break
             except aio_pika.exceptions.ChannelClosed:
                 channel = await connection.channel()
-                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)
         else:
             errors = [p.stderr.read().decode()[-2000:] for p in services if p.poll() is not None]
             raise AssertionError(f"services did not start: {errors}")
+        exchange = await channel.get_exchange(topology.commands_exchange.name)
 
         ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
         for n, workflow_id in enumerate(ids):

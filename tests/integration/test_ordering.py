@@ -1,0 +1,128 @@
+"""Commands for one workflow, published back to back over RabbitMQ, apply in the order sent.
+
+The engine consumer handles many messages at once (across workflows); for one workflow, within
+one consumer process, it applies them in arrival order. ``assign_rofr`` (FMP §16(c)) is accepted
+again and again while the election is open and appends each assignee to ``data["assignees"]``,
+so the order of the history is the order the engine applied them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.bus import Topology, delete_topology, running_bus
+from services.bus.consumers import InArrivalOrder, engine_consumer
+from services.bus.tap import eventually
+from services.clock import SimulatedClock
+from services.engine import apply
+from services.store import register_company
+from services.store.db import connect
+from services.terms_catalog import TermsCatalog
+from workflows.messages import ActorIn, CommandMessage
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+COMPANY = "fmp"
+WORKFLOWS = 3
+ASSIGNMENTS = 40  # per workflow: more than the consumer's unacknowledged-message window
+
+
+def _command(workflow_id: uuid.UUID, name: str, party: str, **payload: object) -> CommandMessage:
+    return CommandMessage(
+        message_id=str(uuid.uuid4()),
+        company_id=COMPANY,
+        workflow_id=workflow_id,
+        workflow_type="rofr",
+        command=name,
+        actor=ActorIn(party=party, name="Olivia Owner" if party == "owner" else "Acme Board"),
+        payload=payload,
+    )
+
+
+def _notice(workflow_id: uuid.UUID) -> CommandMessage:
+    return _command(
+        workflow_id,
+        "deliver_disposition_notice",
+        "owner",
+        holder="Olivia Owner",
+        shares=1000,
+        transferee={"name": "Bob Buyer"},
+        consideration={"form": "cash", "price_per_share": "2.50"},
+        compliance_proof="opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
+        notice={"method": "personal", "delivered_at": NOW.isoformat()},
+    )
+
+
+@pytest.fixture
+async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await connect(fresh_database_url)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
+    t = Topology(namespace)
+    yield t
+    await delete_topology(amqp_url, t)
+
+
+async def _applied(pool: asyncpg.Pool) -> bool:
+    versions = await pool.fetch("SELECT version FROM workflows")
+    return len(versions) == WORKFLOWS and all(r["version"] == ASSIGNMENTS + 1 for r in versions)
+
+
+async def test_commands_for_one_workflow_apply_in_the_order_published(
+    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+) -> None:
+    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    await clock.set(NOW)
+    await register_company(pool, COMPANY, "fmp-1998-nso", "FMP")
+    ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
+    for workflow_id in ids:
+        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+
+    sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
+    async with running_bus(amqp_url, topology, [engine_consumer(pool, clock, catalog)]) as bus:
+        for n in range(ASSIGNMENTS):
+            for workflow_id in ids:  # interleaved: the workflows still run side by side
+                assignee = f"assignee {n:02d} of {workflow_id}"
+                sent[workflow_id].append(assignee)
+                await bus.send_command(
+                    _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                )
+        await eventually(lambda: _applied(pool), within=60)
+
+    for workflow_id in ids:
+        history = await pool.fetch(
+            "SELECT message->'payload'->>'assignee' AS assignee FROM history "
+            "WHERE workflow_id = $1 AND seq > 1 ORDER BY seq",
+            workflow_id,
+        )
+        assert [h["assignee"] for h in history] == sent[workflow_id]
+        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        assert [a["name"] for a in data["assignees"]] == sent[workflow_id]
+
+
+async def test_one_key_waits_its_turn_while_others_go_on_and_idle_keys_are_forgotten() -> None:
+    order, log, held = InArrivalOrder(), [], asyncio.Event()
+
+    async def handle(key: str, n: int) -> None:
+        async with order.turn(key):
+            log.append(f"{key}{n}")
+            if key == "a":
+                await held.wait()
+
+    tasks = [asyncio.create_task(handle(key, n)) for n in range(3) for key in ("a", "b")]
+    await asyncio.sleep(0.05)
+    assert log == ["a0", "b0", "b1", "b2"]  # "b" is not held up by "a"
+    assert len(order) == 1  # "b" is idle: forgotten
+    held.set()
+    await asyncio.gather(*tasks)
+    assert [e for e in log if e[0] == "a"] == ["a0", "a1", "a2"]
+    assert len(order) == 0

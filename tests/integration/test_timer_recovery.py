@@ -1,0 +1,289 @@
+"""A fired timer whose message was lost is fired again, and its deadline takes effect once.
+
+FMP §6(d)(iii): the Company's election window closes 30 days after the Disposition Notice. The
+deadlines service publishes the timer message and marks the timer fired; if that message is lost
+(an in-memory broker that stopped, a message parked in the dead-letter queue), the window would
+never close. The engine marks the timer applied when it records the message; the deadlines
+service fires again any timer still unapplied after the grace, with the same message id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import aio_pika
+import asyncpg
+import pytest
+
+from services.bus import Topology, delete_topology, running_bus
+from services.bus.consumers import engine_consumer
+from services.bus.publisher import Publisher
+from services.bus.tap import eventually, take, tap
+from services.clock import Clock, SimulatedClock
+from services.deadlines import fire_due_timers, refire_unapplied_timers, run_deadlines
+from services.engine import apply
+from services.store import register_company
+from services.store.db import connect
+from services.terms_catalog import TermsCatalog
+from workflows.messages import ActorIn, CommandMessage, TimerMessage
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+PAST_ELECTION = timedelta(days=31)  # the window closes at the end of 2026-04-01, PT
+GRACE = timedelta(seconds=60)
+Pass = Callable[[asyncpg.Pool, Clock, Publisher, Topology, int], Awaitable[int]]
+
+
+@pytest.fixture
+async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await connect(fresh_database_url)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def clock(pool: asyncpg.Pool) -> SimulatedClock:
+    simulated = SimulatedClock(pool)
+    await simulated.set(NOW)
+    return simulated
+
+
+@pytest.fixture
+def catalog() -> TermsCatalog:
+    return TermsCatalog()
+
+
+@pytest.fixture
+async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
+    t = Topology(namespace)
+    yield t
+    await delete_topology(amqp_url, t)
+
+
+async def _election_open(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, count: int = 1
+) -> list[uuid.UUID]:
+    """``count`` FMP transfers whose election window is open (one pending timer each)."""
+    await register_company(pool, "fmp", "fmp-1998-nso", "FMP")
+    ids = []
+    for _ in range(count):
+        workflow_id = uuid.uuid4()
+        notice = CommandMessage(
+            message_id=str(uuid.uuid4()),
+            company_id="fmp",
+            workflow_id=workflow_id,
+            workflow_type="rofr",
+            command="deliver_disposition_notice",
+            actor=ActorIn(party="owner", name="Olivia Owner"),
+            payload={
+                "holder": "Olivia Owner",
+                "shares": 1000,
+                "transferee": {"name": "Bob Buyer"},
+                "consideration": {"form": "cash", "price_per_share": "2.50"},
+                "compliance_proof": "opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
+                "notice": {"method": "personal", "delivered_at": NOW.isoformat()},
+            },
+        )
+        assert (await apply(pool, notice, clock, catalog)).state == "election_window"
+        ids.append(workflow_id)
+    return ids
+
+
+async def _timer(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> asyncpg.Record:
+    row = await pool.fetchrow(
+        "SELECT timer_id, due_at, status, fired_at, applied_at, refires FROM timers "
+        "WHERE workflow_id = $1 AND name = 'election_deadline'",
+        workflow_id,
+    )
+    assert row is not None
+    return row
+
+
+async def _state(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> str:
+    state: str = await pool.fetchval(
+        "SELECT state FROM workflows WHERE workflow_id = $1", workflow_id
+    )
+    return state
+
+
+async def _purge_engine_queue(amqp_url: str, topology: Topology) -> int:
+    """The timer messages vanish, as a message parked in the dead-letter queue would."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        queue = await channel.get_queue(topology.engine_queue.name, ensure=True)
+        purged = await queue.purge()
+        return int(purged.message_count)
+    finally:
+        await connection.close()
+
+
+async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_once(
+    pool: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    amqp_url: str,
+    topology: Topology,
+) -> None:
+    [workflow_id] = await _election_open(pool, clock, catalog)
+    await clock.advance(PAST_ELECTION)
+    async with running_bus(amqp_url, topology) as bus:  # no engine running
+        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+    [lost] = await take(amqp_url, topology.engine_queue.name, 1)  # and the message is lost
+    timer = await _timer(pool, workflow_id)
+    assert lost.message_id == str(timer["timer_id"])
+    assert (timer["status"], timer["fired_at"]) == ("fired", NOW + PAST_ELECTION)
+
+    consumers = [engine_consumer(pool, clock, catalog)]
+    async with (
+        running_bus(amqp_url, topology, consumers) as bus,
+        tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+    ):
+        service = asyncio.create_task(
+            run_deadlines(
+                pool, clock, bus.publisher, topology, poll_interval=0.05, redelivery_grace=GRACE
+            )
+        )
+        try:
+            await asyncio.sleep(0.5)  # within the grace (on the service's clock): no re-fire
+            assert fired.messages == []
+            assert await _state(pool, workflow_id) == "election_window"
+
+            await clock.advance(GRACE)
+            [again] = await fired.wait_for(1, within=10)
+            await eventually(lambda: _reached(pool, workflow_id, "owner_sale_window"))
+
+            await clock.advance(timedelta(hours=2))  # applied: never fired again
+            await fired.quiet(0.5)
+        finally:
+            service.cancel()
+            await asyncio.gather(service, return_exceptions=True)
+
+    assert again.message_id == lost.message_id  # the same message id: the inbox applies it once
+    assert TimerMessage.model_validate_json(again.body).timer == "election_deadline"
+    assert [m.message_id for m in fired.messages] == [again.message_id]
+    timer = await _timer(pool, workflow_id)
+    assert (timer["status"], timer["refires"]) == ("applied", 1)
+    assert timer["applied_at"] == NOW + PAST_ELECTION + GRACE
+    applied = await pool.fetchval(
+        "SELECT count(*) FROM history WHERE workflow_id = $1 AND message_id = $2",
+        workflow_id,
+        again.message_id,
+    )
+    assert applied == 1
+
+
+async def _reached(pool: asyncpg.Pool, workflow_id: uuid.UUID, state: str) -> bool:
+    return await _state(pool, workflow_id) == state
+
+
+async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
+    pool: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    amqp_url: str,
+    topology: Topology,
+    fresh_database_url: str,
+) -> None:
+    ids = await _election_open(pool, clock, catalog, count=40)
+    await clock.advance(PAST_ELECTION)
+    other = await connect(fresh_database_url)
+    replicas = [(pool, SimulatedClock(pool)), (other, SimulatedClock(other))]
+    try:
+        async with (
+            running_bus(amqp_url, topology) as one,
+            running_bus(amqp_url, topology) as two,
+            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        ):
+            buses = (one, two)
+
+            async def each(work: Pass) -> list[int]:
+                """Both replicas at once, in batches of 7, until neither finds more."""
+
+                async def drain(i: int) -> int:
+                    total = 0
+                    p, c = replicas[i]
+                    while n := await work(p, c, buses[i].publisher, topology, 7):
+                        total += n
+                    return total
+
+                return list(await asyncio.gather(drain(0), drain(1)))
+
+            first = await each(fire_due_timers)
+            await fired.wait_for(40, within=20)
+            await fired.quiet(0.3)
+            assert await _purge_engine_queue(amqp_url, topology) == 40  # all lost
+
+            assert await each(refire_unapplied_timers) == [0, 0]  # within the grace
+            await clock.advance(GRACE)
+            again = await each(refire_unapplied_timers)
+            await fired.wait_for(80, within=20)
+            assert await each(refire_unapplied_timers) == [0, 0]  # the next wait doubles
+            await clock.advance(GRACE)
+            assert await each(refire_unapplied_timers) == [0, 0]
+            await clock.advance(GRACE)
+            third = await each(refire_unapplied_timers)
+            await fired.wait_for(120, within=20)
+            await fired.quiet(0.3)
+    finally:
+        await other.close()
+
+    assert sum(first) == sum(again) == sum(third) == 40
+    assert all(first) and all(again), "both replicas took a share"
+    timer_ids = {str((await _timer(pool, w))["timer_id"]) for w in ids}
+    assert Counter(m.message_id for m in fired.messages) == {t: 3 for t in timer_ids}
+    refires = await pool.fetch("SELECT status, refires FROM timers")
+    assert {(r["status"], r["refires"]) for r in refires} == {("fired", 2)}
+
+
+async def test_an_in_memory_restart_fires_again_what_was_in_flight_at_once(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, namespace: str
+) -> None:
+    [workflow_id] = await _election_open(pool, clock, catalog)
+    await clock.advance(PAST_ELECTION)
+    topology = Topology(namespace)
+    async with running_bus(None, topology) as bus:  # the process stops before delivering it
+        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+        await bus.drain()
+    assert (await _timer(pool, workflow_id))["status"] == "fired"
+
+    # Restarted with the simulated clock standing still: no grace will ever pass.
+    async with running_bus(None, topology, [engine_consumer(pool, clock, catalog)]) as bus:
+        service = asyncio.create_task(
+            run_deadlines(pool, clock, bus.publisher, topology, poll_interval=0.05)
+        )
+        try:
+            await eventually(lambda: _reached(pool, workflow_id, "owner_sale_window"))
+        finally:
+            service.cancel()
+            await asyncio.gather(service, return_exceptions=True)
+    timer = await _timer(pool, workflow_id)
+    assert (timer["status"], timer["refires"]) == ("applied", 1)
+
+
+async def test_a_timer_message_recorded_before_marks_its_timer_applied(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog
+) -> None:
+    """A redelivered message the inbox already has (say, applied before timers had an applied
+    status) still stops the re-fires, and changes nothing else."""
+    [workflow_id] = await _election_open(pool, clock, catalog)
+    await clock.advance(PAST_ELECTION)
+    timer = await _timer(pool, workflow_id)
+    message = TimerMessage(
+        message_id=str(timer["timer_id"]),
+        company_id="fmp",
+        workflow_id=workflow_id,
+        workflow_type="rofr",
+        timer="election_deadline",
+        due_at=timer["due_at"],
+    )
+    assert (await apply(pool, message, clock, catalog)).state == "owner_sale_window"
+    assert (await _timer(pool, workflow_id))["status"] == "applied"
+    await pool.execute("UPDATE timers SET status = 'fired' WHERE timer_id = $1", timer["timer_id"])
+
+    assert (await apply(pool, message, clock, catalog)).status == "duplicate"
+    assert (await _timer(pool, workflow_id))["status"] == "applied"
+    assert await pool.fetchval("SELECT version FROM workflows") == 2
