@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -93,9 +94,21 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
     raise typer.Exit(0 if asyncio.run(go()) else 1)
 
 
+def _known_terms(terms_id: str, param_hint: str) -> None:
+    """Refuse an unknown terms id as a usage error that lists the known ones."""
+    from services.terms_catalog import TermsCatalog, UnknownTerms
+
+    try:
+        TermsCatalog(list(_settings().terms_dirs)).get(terms_id)
+    except UnknownTerms as e:
+        raise typer.BadParameter(str(e), param_hint=param_hint) from None
+
+
 @app.command("register-company")
 def register_company(
-    company_id: str,
+    company_id: Annotated[
+        str, typer.Argument(help="letters, digits, '_', '.', '-': as commands name it")
+    ],
     terms: Annotated[str, typer.Option(help="terms id, e.g. fmp-1998-nso")],
     name: str = "",
 ) -> None:
@@ -103,9 +116,15 @@ def register_company(
     from services.runtime import open_runtime
     from services.store.companies import register_company as register
 
+    # A company id no command could carry (workflows.messages.CommandMessage) is never useful.
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", company_id):
+        raise typer.BadParameter(
+            "use 1 to 100 letters, digits, '_', '.' or '-'", param_hint="COMPANY_ID"
+        )
+    _known_terms(terms, "--terms")  # before starting a database for nothing
+
     async def go() -> None:
         async with open_runtime(_settings()) as rt:
-            rt.catalog.get(terms)
             await register(rt.pool, company_id, terms, name)
         typer.echo(f"{company_id}: terms {terms}")
 
@@ -113,7 +132,11 @@ def register_company(
 
 
 @app.command("advance-clock")
-def advance_clock(days: int = 0, hours: int = 0, minutes: int = 0) -> None:
+def advance_clock(
+    days: Annotated[int, typer.Option(min=0)] = 0,
+    hours: Annotated[int, typer.Option(min=0)] = 0,
+    minutes: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
     """Advance the shared simulated clock (demo/test mode only)."""
     from services.clock import SimulatedClock
     from services.runtime import open_runtime
@@ -171,6 +194,7 @@ def terms_show(terms_id: str) -> None:
     """Print a terms document with the clause behind each value."""
     from services.terms_catalog import TermsCatalog
 
+    _known_terms(terms_id, "TERMS_ID")
     raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
     typer.echo(json.dumps(raw, indent=2, default=str))
 

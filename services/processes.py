@@ -8,9 +8,10 @@ service is stateless, so any number of replicas may run against one PostgreSQL a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import uvicorn
 
@@ -52,12 +53,32 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
             await _serve_api(rt)
 
 
+class _Server(uvicorn.Server):
+    """Stops on SIGINT/SIGTERM without re-raising the signal, so shutdown runs to its end.
+
+    uvicorn re-sends the signal to itself after its graceful shutdown; under SIGTERM (what
+    `docker stop` and service managers send) that killed the process before the embedded
+    PostgreSQL was stopped and before the bus services drained.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
 async def _serve_api(rt: Runtime) -> None:
     app = create_app(rt, asyncapi=asyncapi_document(rt.topology))
     config = uvicorn.Config(
         app, host=rt.settings.http_host, port=rt.settings.http_port, log_level="info"
     )
-    await uvicorn.Server(config).serve()  # returns on SIGINT/SIGTERM
+    await _Server(config).serve()  # returns on SIGINT/SIGTERM
 
 
 async def _until_signalled() -> None:

@@ -110,5 +110,5 @@ def namespace() -> str:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "integration" in str(item.path):
+        if {"integration", "e2e"} & set(item.path.parts):
             item.add_marker(pytest.mark.integration)

@@ -4,17 +4,23 @@ deadlines, and (demo/test mode) advance the simulated clock.
 A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
 transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
 another company is simply not found.
+
+A refusal answers with a problem document naming the rule, the reason and the refusal code:
+404 when the workflow is not the company's, 422 when the command itself is malformed (a payload
+field, unknown terms or workflow type), 409 when the rules refuse it in the workflow's state.
+A message id sent again gets the answer it got the first time, with no second effect.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import engine
 from services.api.problems import Problem, on_invalid_request, on_problem
@@ -24,13 +30,24 @@ from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
 from workflows.messages import CommandMessage
 
+# The same pattern as a message's company_id: a company registered here can receive commands.
+CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+# Refusal codes that mean "this request is malformed", as opposed to "not in this state".
+_UNPROCESSABLE = {"invalid_payload", "malformed", "unknown_terms", "unknown_workflow_type"}
+
 
 class CompanyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     terms_id: str = Field(description="a shipped preset or a company terms file id")
     name: str = ""
 
 
 class ClockAdvance(BaseModel):
+    # A misspelt field ("day") must not silently advance the clock by nothing.
+    model_config = ConfigDict(extra="forbid")
+
     days: int = Field(default=0, ge=0)
     hours: int = Field(default=0, ge=0)
     minutes: int = Field(default=0, ge=0)
@@ -63,46 +80,41 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             raise Problem(404, "Unknown terms", str(e)) from e
 
     @app.put("/api/v1/companies/{company_id}")
-    async def register_company(company_id: str, body: CompanyIn) -> dict[str, Any]:
+    async def register_company(company_id: CompanyId, body: CompanyIn) -> dict[str, Any]:
         try:
             catalog.get(body.terms_id)
         except UnknownTerms as e:
-            raise Problem(422, "Unknown terms", str(e)) from e
+            raise Problem(422, "Unknown terms", str(e), known_terms=e.known) from e
         await companies.register_company(pool, company_id, body.terms_id, body.name)
         return {"company_id": company_id, "terms_id": body.terms_id, "name": body.name}
 
     @app.post("/api/v1/companies/{company_id}/commands")
-    async def send_command(company_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def send_command(company_id: CompanyId, body: dict[str, Any]) -> dict[str, Any]:
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
         try:
             message = CommandMessage.model_validate(body)
         except ValidationError as e:
-            detail = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
-            )
-            raise Problem(422, "Invalid command", detail) from e
+            errors = [
+                {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+                for err in e.errors()
+            ]
+            detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
+            raise Problem(422, "Invalid command", detail, errors=errors) from e
         outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)
-        if outcome.status == "refused":
-            refusal = outcome.refusal or {}
-            raise Problem(
-                409,
-                "Command refused",
-                f"{refusal.get('rule', '')}: {refusal.get('reason', '')}",
-                rule=refusal.get("rule"),
-                reason=refusal.get("reason"),
-                outcome=result,
-            )
+        # A duplicate of a refused command carries its refusal: a retry gets the same answer.
+        if outcome.refusal is not None:
+            raise _refusal_problem(outcome.refusal, result)
         return result
 
     @app.get("/api/v1/companies/{company_id}/workflows")
-    async def list_workflows(company_id: str, workflow_type: str | None = None) -> list[Any]:
+    async def list_workflows(company_id: CompanyId, workflow_type: str | None = None) -> list[Any]:
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
     @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
-    async def get_workflow(company_id: str, workflow_id: UUID) -> dict[str, Any]:
+    async def get_workflow(company_id: CompanyId, workflow_id: UUID) -> dict[str, Any]:
         found = await queries.get_workflow(pool, company_id, workflow_id)
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
@@ -110,12 +122,15 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
 
     @app.get("/api/v1/companies/{company_id}/deadlines")
     async def pending_deadlines(
-        company_id: str,
+        company_id: CompanyId,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         party: str | None = None,
         after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
         after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
+        if (after_due is None) != (after_id is None):
+            # One half of the keyset alone would silently restart from the first page.
+            raise Problem(422, "Invalid request", "after_due and after_id go together")
         after = (after_due, after_id) if after_due and after_id else None
         rows = await queries.list_pending_deadlines(
             pool, company_id, after=after, limit=limit, party=party
@@ -123,7 +138,9 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         nxt = None
         if len(rows) == limit:
             last = rows[-1]
-            nxt = {"after_due": str(last["due_at"]), "after_id": str(last["timer_id"])}
+            keyset = {"after_due": last["due_at"].isoformat(), "after_id": str(last["timer_id"])}
+            query = {"limit": limit, **({"party": party} if party else {}), **keyset}
+            nxt = {**keyset, "href": f"/api/v1/companies/{company_id}/deadlines?{urlencode(query)}"}
         return {"deadlines": rows, "next": nxt}
 
     @app.get("/api/v1/clock")
@@ -145,6 +162,21 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             return document
 
     return app
+
+
+def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
+    code = refusal.get("code", "refused")
+    status = 404 if code == "not_found" else 422 if code in _UNPROCESSABLE else 409
+    title = {404: "Workflow not found", 422: "Invalid command"}.get(status, "Command refused")
+    return Problem(
+        status,
+        title,
+        f"{refusal.get('rule', '')}: {refusal.get('reason', '')}",
+        rule=refusal.get("rule"),
+        reason=refusal.get("reason"),
+        code=code,
+        outcome=outcome,
+    )
 
 
 def _simulated(clock: object) -> bool:

@@ -1,0 +1,93 @@
+"""The operator's commands: a mistake is a usage error that says what is allowed, never a
+traceback, and it changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+
+import asyncpg
+from typer.testing import CliRunner
+
+from services.cli import app
+
+runner = CliRunner()
+
+
+async def _company_terms(pool: asyncpg.Pool, company: str) -> str | None:
+    return await pool.fetchval(  # type: ignore[no-any-return]
+        "SELECT terms_id FROM companies WHERE company_id = $1", company
+    )
+
+
+async def test_registering_a_company_under_unknown_terms_lists_the_known_ones(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    company = f"acme-{uuid.uuid4().hex[:8]}"
+    result = runner.invoke(
+        app,
+        ["register-company", company, "--terms", "fmp-1999-nso"],
+        env={"DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 2, result.output
+    assert "unknown terms 'fmp-1999-nso'" in result.output
+    assert "raydream-1992-iso" in result.output
+    assert "Traceback" not in result.output
+    assert await _company_terms(pool, company) is None
+
+
+async def test_a_company_id_no_command_could_carry_is_a_usage_error(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    result = runner.invoke(
+        app,
+        ["register-company", "acme inc", "--terms", "fmp-1998-nso"],
+        env={"DATABASE_URL": database_url},
+    )
+    assert result.exit_code == 2, result.output
+    assert "COMPANY_ID" in result.output
+    assert await _company_terms(pool, "acme inc") is None
+
+
+def test_showing_unknown_terms_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["terms", "show", "nope"])
+    assert result.exit_code == 2, result.output
+    assert "fmp-1998-nso" in result.output
+
+
+async def test_the_simulated_clock_is_never_advanced_backwards(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    before = await pool.fetchval("SELECT now FROM sim_clock")
+    result = runner.invoke(
+        app, ["advance-clock", "--days", "-1"], env={"DATABASE_URL": database_url}
+    )
+    assert result.exit_code == 2, result.output
+    assert "--days" in result.output
+    assert await pool.fetchval("SELECT now FROM sim_clock") == before
+
+
+async def test_register_company_then_commands_start_under_its_terms(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    company = f"acme-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.cli",
+        "register-company",
+        company,
+        "--terms",
+        "raydream-1992-iso",
+        "--name",
+        "Acme, Inc.",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, out.decode()
+    assert await _company_terms(pool, company) == "raydream-1992-iso"
