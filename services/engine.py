@@ -15,6 +15,7 @@ company is "not found": its existence is never revealed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import datetime
 from typing import Any, Protocol
@@ -36,6 +37,8 @@ from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
 from workflows.kernel import Decision, Refused
 from workflows.messages import CommandMessage, TimerMessage
+
+log = logging.getLogger(__name__)
 
 ENGINE_RULE = "equityflow engine"
 _RETRIES = 8
@@ -68,7 +71,9 @@ async def apply(
     for attempt in range(_RETRIES):
         try:
             async with pool.acquire() as connection, connection.transaction():
-                return await _Transaction(connection, message, now, catalog).run()
+                outcome = await _Transaction(connection, message, now, catalog).run()
+            _log_outcome(message, outcome)
+            return outcome
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == _RETRIES - 1:
                 raise
@@ -288,6 +293,22 @@ class _Transaction:
             outcome,
             refusal,
         )
+
+
+def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> None:
+    """One line per message, after commit: what an operator tails to see the service work."""
+    what = message.command if isinstance(message, CommandMessage) else f"timer {message.timer}"
+    where = f"{message.company_id}/{message.workflow_type}/{message.workflow_id}"
+    if outcome.status == "refused" and outcome.refusal:
+        log.warning(
+            "refused %s on %s (message %s): %s: %s",
+            what, where, message.message_id, outcome.refusal["rule"], outcome.refusal["reason"],
+        )  # fmt: skip
+    else:
+        log.info(
+            "%s %s on %s → %s v%s (message %s)",
+            outcome.status, what, where, outcome.state, outcome.version, message.message_id,
+        )  # fmt: skip
 
 
 def _not_found(workflow_id: UUID) -> Refused:
