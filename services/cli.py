@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +23,24 @@ app = typer.Typer(
 )
 terms_app = typer.Typer(help="Terms files: the shipped presets and a company's own.")
 app.add_typer(terms_app, name="terms")
+
+
+@contextlib.contextmanager
+def _operator_errors() -> Iterator[None]:
+    """An unreachable database, an unmigrated schema or a bad terms file: one line, exit 2.
+
+    Exit 2 keeps such failures apart from the answers the commands exist to give (``verify``
+    exits 1 for a broken chain), so a monitor can tell "tampered" from "misconfigured".
+    """
+    import asyncpg
+
+    from workflows.terms import TermsError
+
+    try:
+        yield
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError) as e:
+        typer.echo(f"equityflow: {type(e).__name__}: {e}", err=True)
+        raise typer.Exit(2) from None
 
 
 class Service(StrEnum):
@@ -72,7 +92,8 @@ def migrate() -> None:
         finally:
             await pool.close()
 
-    asyncio.run(go())
+    with _operator_errors():
+        asyncio.run(go())
 
 
 @app.command()
@@ -91,7 +112,9 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
         typer.echo(report.summary())
         return report.ok
 
-    raise typer.Exit(0 if asyncio.run(go()) else 1)
+    with _operator_errors():
+        ok = asyncio.run(go())
+    raise typer.Exit(0 if ok else 1)
 
 
 def _known_terms(terms_id: str, param_hint: str) -> None:
@@ -128,7 +151,8 @@ def register_company(
             await register(rt.pool, company_id, terms, name)
         typer.echo(f"{company_id}: terms {terms}")
 
-    asyncio.run(go())
+    with _operator_errors():
+        asyncio.run(go())
 
 
 @app.command("advance-clock")
@@ -147,7 +171,8 @@ def advance_clock(
             now = await rt.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
         typer.echo(f"simulated now: {now.isoformat()}")
 
-    asyncio.run(go())
+    with _operator_errors():
+        asyncio.run(go())
 
 
 @app.command()
@@ -168,7 +193,8 @@ def export_topology(
     from services.bus.topology import Topology
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(Topology().to_definitions(), indent=2, sort_keys=True) + "\n")
+    topology = Topology(_settings().namespace)
+    out.write_text(json.dumps(topology.to_definitions(), indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {out}")
 
 
@@ -185,8 +211,9 @@ def terms_list() -> None:
     """List the terms ids available (presets and extra folders)."""
     from services.terms_catalog import TermsCatalog
 
-    for terms_id in TermsCatalog(list(_settings().terms_dirs)).ids():
-        typer.echo(terms_id)
+    with _operator_errors():
+        for terms_id in TermsCatalog(list(_settings().terms_dirs)).ids():
+            typer.echo(terms_id)
 
 
 @terms_app.command("show")

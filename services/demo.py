@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import typer
 
 from services.bus.runner import Bus, delete_topology
 from services.bus.serve import BUS_SERVICES, bus_services
 from services.clock import SimulatedClock
-from services.runtime import Runtime, open_runtime
+from services.runtime import Runtime, open_runtime, resolve_database_url
 from services.settings import Settings
 from services.store.companies import register_company
 from services.store.history import verify_chain
@@ -195,11 +199,45 @@ async def _rd(rt: Runtime, bus: Bus, company: str) -> Scenario:
     return s
 
 
+@asynccontextmanager
+async def _scratch_database(url: str, name: str) -> AsyncIterator[str]:
+    """A database of the demo's own on the same server, dropped afterwards.
+
+    The demo runs every service, on simulated time: on a shared database it would fire other
+    companies' due timers and relay their events into its own throwaway exchanges.
+    """
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    except asyncpg.InsufficientPrivilegeError as e:
+        raise SystemExit(
+            f"equityflow demo runs in a database of its own and needs CREATEDB on {url}: {e}"
+        ) from None
+    finally:
+        await admin.close()
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        admin = await asyncpg.connect(url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 async def run_demo(settings: Settings) -> None:
     if settings.database_url is None:
         settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
-    settings = settings.model_copy(update={"simulated_clock": True, "poll_interval": 0.05})
     run = uuid.uuid4().hex[:6]
+    server = await resolve_database_url(settings)
+    async with _scratch_database(server, f"equityflow_demo_{run}") as url:
+        demo = settings.model_copy(
+            update={"database_url": url, "simulated_clock": True, "poll_interval": 0.05}
+        )
+        await _run(demo, run)
+
+
+async def _run(settings: Settings, run: str) -> None:
     async with open_runtime(settings, namespace=f"equityflow-demo-{run}") as rt:
         fmp, rd = f"demo-fmp-{run}", f"demo-rd-{run}"
         await register_company(rt.pool, fmp, "fmp-1998-nso", "Future Media Productions, Inc.")

@@ -144,5 +144,7 @@ def combine(
         raise ValueError("combine needs at least one deadline")
     pick = max(parts, key=lambda d: d.at) if rule == "later" else min(parts, key=lambda d: d.at)
     why = "; ".join(p.derivation for p in parts)
-    text = f"{clause}: {what}: the {rule} of [{why}] → {pick.derivation.rsplit('→ ', 1)[-1]}"
-    return Deadline(pick.at, clause, text, parts)
+    # The result is stated from ``pick.at`` itself (each part is in the company's zone), never
+    # cut out of a part's text: a part's derivation may end with a notice's own "→ effective".
+    result = f"{pick.at:%Y-%m-%d %H:%M} {pick.at.tzname()}"
+    return Deadline(pick.at, clause, f"{clause}: {what}: the {rule} of [{why}] → {result}", parts)

@@ -13,7 +13,26 @@ from services.settings import Settings
 async def test_demo_walks_both_transfers_and_prints_each_deadline_with_its_derivation(
     fresh_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_demo(Settings(database_url=fresh_database_url, amqp_url=None))
+    from services.store.db import connect
+
+    pool = await connect(fresh_database_url)
+    try:  # another company's event, waiting for the real relay
+        await pool.execute(
+            "INSERT INTO outbox (company_id, exchange, routing_key, message_id, body) "
+            "VALUES ('acme', 'events', 'event.rofr.x', 'acme-event-1', '{}')"
+        )
+        await run_demo(Settings(database_url=fresh_database_url, amqp_url=None))
+        # The demo ran in a database of its own: nothing here was relayed or left behind.
+        assert (
+            await pool.fetchval("SELECT sent_at FROM outbox WHERE message_id = 'acme-event-1'")
+            is None
+        )
+        assert await pool.fetchval("SELECT count(*) FROM companies") == 0
+        assert not await pool.fetchval(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'equityflow_demo_%'"
+        )
+    finally:
+        await pool.close()
     out = capsys.readouterr().out
 
     # FMP §16(b): certified mail is effective 72 h after deposit; §6(d)(iii) 30 days from receipt.

@@ -110,3 +110,20 @@ def test_close_of_business_and_formatting() -> None:
     assert CAL.fmt(cob) == "2026-11-02 17:00 PST"
     d = CAL.at(cob, clause="FMP §6(c)(ii)", what="repurchase date, close of business")
     assert d.derivation == "FMP §6(c)(ii): repurchase date, close of business 2026-11-02 17:00 PST"
+
+
+def test_combine_states_the_chosen_instant_even_when_a_part_explains_a_notice() -> None:
+    """FMP §6(d)(iii): the later of the 30th business day and the 15th day after valuation."""
+    cal = CompanyCalendar()
+    exercise = cal.business_days_after(
+        at("2026-11-16T11:00"), 30, clause="FMP §6(d)(iii)", what="Exercise Notice delivered"
+    )
+    mailed = Deadline(
+        exercise.at,
+        exercise.clause,
+        exercise.derivation + " (deposited 2026-11-16 11:00 PST + 72 hours → 2026-11-19 11:00 PST)",
+    )
+    valued = cal.days_after(at("2026-11-20T09:00"), 15, clause="FMP §6(d)(iii)", what="valued")
+    closing = combine("later", mailed, valued, clause="FMP §6(d)(iii)", what="closing")
+    assert closing.at == mailed.at
+    assert closing.derivation.endswith(f"→ {cal.fmt(mailed.at)}")
