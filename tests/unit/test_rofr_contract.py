@@ -40,6 +40,7 @@ def test_final_states_are_the_ends_of_a_transfer() -> None:
     # The right applying again is not an end: a sale made in time may still be reported.
     assert {t for (src, t) in TRANSITIONS if src == "rofr_reattached"} == {
         "sell",
+        "sell_part",
         "sell_pending_approval",
         "exercise_all",
         "exercise_all_to_value",

@@ -245,3 +245,72 @@ def test_an_undated_mailed_notice_is_dated_the_day_it_was_mailed() -> None:
     timer = flow.timers["owner_choice_deadline"].deadline
     assert timer.at == at("2026-03-29T23:59:59.999999")
     assert "undated: taken as the day it was given" in timer.derivation
+
+
+def chose_b() -> Flow:
+    flow = partly_exercised()  # 400 of the 1000 elected on 2026-03-10
+    flow.send(
+        "choose_sale_alternative",
+        "owner",
+        "2026-03-15T12:00",
+        {"alternative": "sale_to_company", "notice": delivered("2026-03-15T10:00")},
+    )
+    assert flow.state == "closing"
+    return flow
+
+
+def test_after_choosing_b_a_further_election_is_refused_as_closed_by_that_choice() -> None:
+    flow = chose_b()
+    # Still inside the company's 30 days (to 2026-04-01), but the owner's (B) closed the election.
+    for command, payload in (
+        ("exercise_rofr", {"shares": 100, "notice": delivered("2026-03-16T09:00")}),
+        ("waive_rofr", {"notice": delivered("2026-03-16T09:00")}),
+    ):
+        r = flow.refused(command, "company", "2026-03-16T12:00", payload)
+        assert r.rule == "FMP §6(d)(v)" and r.code == "wrong_state"
+        assert r.reason == (
+            "the owner chose to sell the elected 400 of the 1000 shares to the company under "
+            "FMP §6(d)(v)(B); the election is closed"
+        )
+    r = flow.refused(
+        "choose_sale_alternative",
+        "owner",
+        "2026-03-16T12:00",
+        {"alternative": "third_party_sale", "notice": delivered("2026-03-16T10:00")},
+    )
+    assert r.rule == "FMP §6(d)(v)" and "already chose (B)" in r.reason
+
+
+def test_after_a_full_exercise_a_further_election_says_all_the_shares_are_taken() -> None:
+    flow = Flow(FMP)
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T10:00", fmp_notice())
+    flow.send(
+        "exercise_rofr", "company", "2026-03-10T12:00", {"notice": delivered("2026-03-10T09:00")}
+    )
+    r = flow.refused(
+        "exercise_rofr", "company", "2026-03-11T12:00", {"notice": delivered("2026-03-11T09:00")}
+    )
+    assert r.rule == "FMP §6(d)(iii)"
+    assert r.reason == "the right was already exercised for all the 1000 shares"
+
+
+def test_no_sale_and_no_choice_out_of_turn() -> None:
+    flow = Flow(FMP)
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T10:00", fmp_notice())
+    choice = {"alternative": "sale_to_company", "notice": delivered("2026-03-05T10:00")}
+    r = flow.refused("choose_sale_alternative", "owner", "2026-03-05T12:00", choice)
+    assert r.rule == "FMP §6(d)(v)" and "only after the company exercises" in r.reason
+    flow = partly_exercised()
+    r = flow.refused(
+        "report_third_party_sale",
+        "owner",
+        "2026-03-20T12:00",
+        {
+            "buyer": {"name": "Eve"},
+            "shares": 1000,
+            "price_per_share": "2.50",
+            "sold_at": iso("2026-03-20T10:00"),
+        },
+    )
+    assert r.rule == "FMP §6(d)(iv)" and r.code == "too_early"
+    assert "the owner first chooses, by 2026-04-01 23:59 PDT" in r.reason

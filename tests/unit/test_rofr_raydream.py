@@ -191,6 +191,16 @@ def test_escrowed_shares_are_settled_through_the_escrow_agent() -> None:
         "exercise_rofr", "company", "2026-03-10T12:00", {"notice": delivered("2026-03-10T09:00")}
     )
     assert event(d, "rofr_exercised")["notice"]["to_party"] == "escrow_agent"
+    r = flow.refused(
+        "release_escrow",
+        "escrow_agent",
+        "2026-03-12T12:00",
+        {"delivered_at": iso("2026-03-12T10:00")},
+    )
+    assert r.reason == (
+        "the escrow agent has nothing to deliver yet: "
+        "the transfer is waiting for the company's purchase to close"
+    )
     d = flow.send(
         "complete_closing",
         "company",

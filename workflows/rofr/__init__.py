@@ -46,7 +46,9 @@ Commands (payload fields; parties FMP / RD):
 - ``report_third_party_sale``: ``buyer{name}, shares, sold_at, price_per_share | total``,
   ``conforms_to_notice`` (non-cash or deemed price), ``transferee_agreed_in_writing`` (RD
   ¶11(f)). Accepted in ``owner_sale_window`` and, judged by ``sold_at``, in ``rofr_reattached``.
-  owner / owner, transferee.
+  FMP: a sale of part of the shares keeps the window open for the rest (sales add up, never past
+  the notice's shares) and the right applies again to the unsold rest at the window's end; RD
+  ISO ¶11(e): all the Transfer Shares or a new notice. owner / owner, transferee.
 - ``demand_assurances``: ``assurances``; ``provide_assurances``: ``assurances``;
   ``approve_transfer``: -. Not in FMP / company, board; owner, transferee; company, board.
 - ``record_lapse_event``: ``event``, ``occurred_at`` and the event's facts:
@@ -80,7 +82,9 @@ rofr_reattached, rofr_lapsed, exempt_transfer_proposed, transfer_consented,
 transfer_consent_refused, transfer_terms_acknowledged, exempt_transfer_completed.
 Events for a delivered notice carry ``notice{kind, from_party, to_party, method, effective_at,
 clause, derivation, delivered_at | deposited_at}``; events for a deadline carry
-``deadline{at, clause, derivation, parts}``.
+``deadline{at, clause, derivation, parts}``. ``third_party_sale_reported`` carries
+``shares_sold`` (all sales so far) and ``shares_remaining``; ``rofr_reattached.shares`` is the
+unsold rest the right applies to again.
 
 States: see ``workflows.rofr.machine.RofrMachine``.
 """

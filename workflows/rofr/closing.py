@@ -148,7 +148,13 @@ def release_escrow(ctx: Ctx) -> Step:
         raise Refused(ctx.rofr.clause, f"these terms ({ctx.terms.id}) have no escrow")
     clause = escrow.delivery_days_after_payment.clause
     if ctx.state != "escrow_settlement":
-        raise Refused(clause, "the escrow agent has nothing to deliver yet", "wrong_state")
+        pending = ctx.state in ("closing", "valuation")
+        raise Refused(
+            clause,
+            f"the escrow agent has nothing to deliver {'yet' if pending else 'now'}: "
+            f"the transfer is {describe(ctx.state)}",
+            "wrong_state",
+        )
     delivered_at = ctx.fact_time("delivered_at", clause)
     due = ctx.must_deadline(ESCROW_DELIVERY)
     step = Step("release", cancel_timers=[ESCROW_DELIVERY])

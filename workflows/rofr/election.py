@@ -49,11 +49,40 @@ def _check_assignee(ctx: Ctx) -> None:
         )
 
 
-def _exercisable(ctx: Ctx, rule: str) -> None:
+def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
+    """Why no further election is open once the company's purchase is settled."""
+    choice = ctx.data.get("owner_choice") or {}
+    pe = ctx.rofr.partial_exercise
+    if choice.get("alternative") == "sale_to_company" and pe is not None:
+        # FMP §6(d)(v)(B): the owner sells the company the part it elected, and no more; the
+        # company's election ended with that choice.
+        how = (
+            "by not answering in time, the owner is deemed to have chosen"
+            if choice.get("deemed")
+            else "the owner chose"
+        )
+        clause = pe.on_silence.clause if choice.get("deemed") else pe.owner_choice.clause
+        return Refused(
+            clause,
+            f"{how} to sell the elected {ctx.data['purchase_shares']} of the "
+            f"{ctx.data['shares']} shares to the company under {clause}(B); the election is "
+            "closed",
+            "wrong_state",
+        )
+    return Refused(
+        rule,
+        f"the right was already exercised for all the {ctx.data['shares']} shares",
+        "wrong_state",
+    )
+
+
+def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
     if ctx.state in ("valuation", "closing", "escrow_settlement", "repurchased"):
-        raise Refused(rule, "the right was already exercised for all the shares", "wrong_state")
+        raise _purchase_agreed(ctx, rule)
     if ctx.state == "transfer_pending_approval":
-        raise Refused(rule, "a sale to the transferee has been recorded", "wrong_state")
+        raise Refused(
+            rule, "a transfer to the transferee has been reported for approval", "wrong_state"
+        )
     if ctx.state not in EXERCISABLE:
         raise Refused(
             rule,
@@ -62,6 +91,17 @@ def _exercisable(ctx: Ctx, rule: str) -> None:
         )
     if ctx.data.get("waived"):
         raise Refused(rule, "the right was waived for this notice", "wrong_state")
+    sales = ctx.data.get("sales")
+    if sales:
+        # A timely notice entered late still counts only while no sale has been recorded: the
+        # shares sold are the buyer's.
+        raise Refused(
+            rule,
+            f"{ctx.data['sold_shares']} of the {ctx.data['shares']} shares were sold to a third "
+            f"party on {ctx.cal.fmt(datetime.fromisoformat(sales[0]['sold_at']))}: the right can "
+            f"no longer be {'exercised' if act == 'exercise' else 'waived'} on this notice",
+            "wrong_state",
+        )
 
 
 def _price_terms(ctx: Ctx) -> None:
@@ -184,7 +224,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
 
 def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
-    _exercisable(ctx, rule)
+    _exercisable(ctx, rule, "waive")
     _check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule)
     record = eff.record(ctx.party, ctx.owner_notice_party())
@@ -257,6 +297,19 @@ def _choose(
         schedule_closing(ctx, step)
 
 
+def _no_choice_open(ctx: Ctx, prior: dict[str, object]) -> str:
+    if prior and not prior.get("deemed"):
+        chosen = "(A), a sale of all the shares to a third party"
+        if prior.get("alternative") == "sale_to_company":
+            chosen = "(B), a sale of the elected shares to the company"
+        return f"the owner already chose {chosen}; the choice is made once"
+    if prior:  # deemed, and the state moved on (closing, a sale) since
+        return f"the owner's choice was deemed made and the transfer is now {describe(ctx.state)}"
+    if ctx.state == "election_window":
+        return "the owner chooses only after the company exercises the right for part of the shares"
+    return f"the owner has no choice to make while the transfer is {describe(ctx.state)}"
+
+
 def choose_sale_alternative(ctx: Ctx) -> Step:
     pe = ctx.rofr.partial_exercise
     if pe is None:
@@ -271,7 +324,7 @@ def choose_sale_alternative(ctx: Ctx) -> Step:
     prior = ctx.data.get("owner_choice") or {}
     late_entry = ctx.state == "owner_sale_window" and prior.get("deemed")
     if ctx.state != "owner_choice" and not late_entry:
-        raise Refused(rule, "the owner has no choice to make now", "wrong_state")
+        raise Refused(rule, _no_choice_open(ctx, prior), "wrong_state")
     eff = ctx.notice("owner_choice_notice", rule)
     deadline = ctx.must_deadline(OWNER_CHOICE)
     if deadline.passed(eff.at):

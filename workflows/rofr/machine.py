@@ -24,10 +24,10 @@ class RofrMachine(StateMachine):
     transfer_pending_approval = State()  # RD ISO ¶11(e): sold; company assurances and approval
     exempt_transfer_pending = State()  # FMP §6(b)(i)-(ii): consent and acknowledgment needed
 
-    # The sale window ended with no sale reported: the right applies again (FMP §6(d)(iv), RD ISO
-    # ¶11(e)). Not final: deadlines run from effective times, so a sale made inside the window
-    # but reported after its timer fired must still be recordable, judged by its sale date. The
-    # state has no timer and ends with that late report, a later notice, or a lapse.
+    # The sale window ended with shares unsold: the right applies again to them (FMP §6(d)(iv),
+    # RD ISO ¶11(e)). Not final: deadlines run from effective times, so a sale made inside the
+    # window but reported after its timer fired must still be recordable, judged by its sale
+    # date. The state has no timer and ends with that late report, a later notice, or a lapse.
     rofr_reattached = State()
 
     repurchased = State(final=True)
@@ -102,6 +102,11 @@ class RofrMachine(StateMachine):
     pay_escrow_agent = closing.to(escrow_settlement)
     release = escrow_settlement.to(repurchased)
     sell = owner_sale_window.to(sold_to_third_party) | rofr_reattached.to(sold_to_third_party)
+    # FMP §6(d)(iv): a sale of part of the shares; the rest stay for sale until the window ends
+    # (or, reported late, stay under the right).
+    sell_part = owner_sale_window.to(owner_sale_window, internal=True) | rofr_reattached.to(
+        rofr_reattached, internal=True
+    )
     sell_pending_approval = owner_sale_window.to(transfer_pending_approval) | rofr_reattached.to(
         transfer_pending_approval
     )
@@ -146,7 +151,7 @@ STATE_WORDS = {
     "owner_sale_window": "in the owner's window to sell to the third party",
     "transfer_pending_approval": "sold and waiting for the company's approval",
     "exempt_transfer_pending": "an exempt transfer waiting for its conditions",
-    "rofr_reattached": "back under the right (the sale window closed with no sale reported)",
+    "rofr_reattached": "back under the right (the sale window closed with shares unsold)",
     "repurchased": "bought by the company",
     "sold_to_third_party": "sold to the third party",
     "lapsed": "free of the right (it lapsed)",

@@ -127,6 +127,10 @@ PER_NOTICE = (
     "owner_choice",
     "sale_window",
     "purchase_shares",
+    "sale",
+    "sales",
+    "sold_shares",
+    "reattached_shares",
 )
 
 

@@ -12,6 +12,14 @@ subject to the right.
 A sale is judged by its date, not by when it is reported: the end of the window only makes the
 workflow show the right as applying again (``rofr_reattached``); a sale dated inside the window
 is still recorded when reported later, and one dated after it is refused.
+
+A sale of fewer than all the shares: FMP §6(d)(iv) lets the owner "sell or otherwise dispose of
+the Target Shares" within the 30 days, and the right continues for any of them not disposed of
+in time. So each partial sale is recorded, the window stays open for the rest, several sales add
+up (never beyond the Target Shares), and at the window's end the right applies again to the
+unsold remainder. RD ISO ¶11(e) allows only "a transfer to the Proposed Transferee of the
+Transfer Shares on the terms and conditions described in the Transfer Notice"; a transfer of
+part of them is on different terms, is again subject to the right and needs a new notice.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from typing import Any
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
-from workflows.rofr.context import ELECTION, SALE_WINDOW, Ctx, Step
+from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 from workflows.rofr.machine import describe
 
 PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
@@ -74,9 +82,12 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
         else "the same as"
     )
     if terms.value == "as_described" and shares != ctx.data["shares"]:
+        notice = ctx.rofr.notice_name.value
         raise Refused(
             terms.clause,
-            f"the notice offered {ctx.data['shares']} shares; different terms need a new notice",
+            f"a transfer of {shares} of the {ctx.data['shares']} shares is not on the terms the "
+            f"{notice} described: a transfer on different terms is again subject to the Right of "
+            f"First Refusal and needs a new {notice}",
             "invalid_payload",
         )
     if cons["form"] == "property" or ctx.data.get("price_basis") != "stated":
@@ -100,12 +111,17 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
         ctx.data["shares"],
     )
     assert noticed is not None
-    if (terms.value == "no_more_favourable" and sold < noticed) or (
-        terms.value == "as_described" and sold != noticed
-    ):
+    if terms.value == "no_more_favourable" and sold < noticed:
         raise Refused(
             terms.clause,
-            f"a price of {sold:.4f} per share is not {wording} the notice's {noticed:.4f}",
+            f"a price of {sold:.4f} per share is below the notice's {noticed:.4f}: more "
+            "favourable to the buyer than the notice's terms",
+            "invalid_payload",
+        )
+    if terms.value == "as_described" and sold != noticed:
+        raise Refused(
+            terms.clause,
+            f"a price of {sold:.4f} per share is not the notice's {noticed:.4f}",
             "invalid_payload",
         )
     return {"price_per_share": str(sold)}
@@ -114,7 +130,16 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
 def report_third_party_sale(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.sale_window.clause
-    if ctx.state in ("election_window", "owner_choice"):
+    if ctx.state == "owner_choice":
+        choice = ctx.must_deadline(OWNER_CHOICE)
+        raise Refused(
+            rule,
+            f"the company elected {ctx.data['elected_shares']} of the {ctx.data['shares']} shares: "
+            f"the owner first chooses, by {ctx.cal.fmt(choice.at)}, to sell all to a third party "
+            "or the elected shares to the company; no sale before that choice",
+            "too_early",
+        )
+    if ctx.state == "election_window":
         election = ctx.must_deadline(ELECTION)
         raise Refused(
             rule,
@@ -160,9 +185,28 @@ def report_third_party_sale(ctx: Ctx) -> Step:
                 "invalid_payload",
             )
     shares = p.count(ctx.payload, "shares", rule)
-    if shares > ctx.data["shares"]:
-        raise Refused(rule, f"the notice covered {ctx.data['shares']} shares", "invalid_payload")
+    target, sold_before = ctx.data["shares"], ctx.data.get("sold_shares", 0)
+    unsold = target - sold_before
+    if shares > unsold:
+        already = f"; {sold_before} were sold already" if sold_before else ""
+        raise Refused(
+            rule,
+            f"a sale of {shares} shares exceeds the {unsold} of the notice's {target} shares "
+            f"still unsold{already}",
+            "invalid_payload",
+        )
     price = _check_terms(ctx, shares)
+    needs_approval = rofr.recording_needs_approval.value
+    remaining = unsold - shares
+    if remaining and needs_approval:
+        # The approval of a recorded transfer (RD ISO ¶11(e)) is of the whole transfer noticed;
+        # these terms give no way to approve it piece by piece.
+        raise Refused(
+            rofr.recording_needs_approval.clause,
+            f"these terms record a transfer only once the company approves it: report the sale "
+            f"of all {unsold} unsold shares",
+            "invalid_payload",
+        )
     agreement = rofr.transferee_written_agreement
     if agreement.value and not p.flag(
         ctx.payload, "transferee_agreed_in_writing", agreement.clause
@@ -180,11 +224,24 @@ def report_third_party_sale(ctx: Ctx) -> Step:
         **price,
     }
     ctx.data["sale"] = sale
-    needs_approval = rofr.recording_needs_approval.value
-    step = Step("sell_pending_approval" if needs_approval else "sell", cancel_timers=[SALE_WINDOW])
+    ctx.data.setdefault("sales", []).append(sale)
+    ctx.data["sold_shares"] = sold_before + shares
+    if remaining:
+        # FMP §6(d)(iv): the rest stay for sale until the window ends (its timer is kept); after
+        # it, the right applies again to what is left unsold.
+        step = Step("sell_part")
+        if ctx.state == "rofr_reattached":
+            ctx.data["reattached_shares"] = remaining
+    else:
+        step = Step(
+            "sell_pending_approval" if needs_approval else "sell", cancel_timers=[SALE_WINDOW]
+        )
     step.event(
         "third_party_sale_reported",
         **sale,
+        shares_sold=sold_before + shares,
+        shares_remaining=remaining,
+        target_shares=target,
         reported_after_window=ctx.state == "rofr_reattached",
         clause=rule,
     )
@@ -263,12 +320,22 @@ def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name != SALE_WINDOW or ctx.state != "owner_sale_window":
         return None
     end = ctx.must_deadline(SALE_WINDOW)
+    sold = ctx.data.get("sold_shares", 0)
+    unsold = ctx.data["shares"] - sold
+    ctx.data["reattached_shares"] = unsold
     step = Step("sale_window_expired")
-    step.event("sale_window_expired", deadline=end.as_dict())
+    step.event(
+        "sale_window_expired",
+        deadline=end.as_dict(),
+        shares_sold=sold,
+        shares_remaining=unsold,
+    )
     step.event(
         "rofr_reattached",
         holder=ctx.data["holder"],
-        shares=ctx.data["shares"],
+        shares=unsold,
+        target_shares=ctx.data["shares"],
+        shares_sold=sold,
         clause=ctx.rofr.sale_window.clause,
     )
     return step
