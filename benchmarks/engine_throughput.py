@@ -1,0 +1,238 @@
+"""Engine throughput: ROFR transitions per second through ``services.engine.apply``.
+
+N workflows are started (FMP §6(d)(ii) Disposition Notice), then each is given a second command
+(FMP §6(d)(iii) exercise: the election deadline is cancelled, a closing deadline set), applied
+directly — no broker — by R replica processes, each with its own pool and C concurrent workers.
+Then ``pgbench`` (TPC-B) runs on the same server for as long, with as many clients, and the
+ratio is printed (ROADMAP item 5: transitions/s at least half of pgbench's tps).
+
+    uv run python benchmarks/engine_throughput.py --size 20000 --replicas 2 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from harness import (
+    FixedClock,
+    Progress,
+    arguments,
+    disposition_notice,
+    exercise,
+    figure,
+    machine_context,
+    percentile,
+    quiet_logs,
+    register_companies,
+    run,
+    say,
+    scratch_database,
+    unique_name,
+    workflow_id,
+)
+
+COMPANIES = ("acme", "globex", "initech", "umbrella")
+PHASES = (("start", disposition_notice), ("exercise", exercise))
+
+
+# -- one replica (a process of its own) --------------------------------------------------------
+
+
+def replica(
+    index: int,
+    replicas: int,
+    url: str,
+    size: int,
+    concurrency: int,
+    salt: str,
+    barrier: Any,
+    results: Any,
+) -> None:
+    quiet_logs()
+    try:
+        results.put(asyncio.run(_replica(index, replicas, url, size, concurrency, salt, barrier)))
+    except BaseException as error:
+        barrier.abort()  # the parent and the other replicas stop waiting
+        results.put({"replica": index, "error": repr(error)})
+        raise
+
+
+async def _replica(
+    index: int, replicas: int, url: str, size: int, concurrency: int, salt: str, barrier: Any
+) -> dict[str, Any]:
+    from services.store.db import connect
+    from services.terms_catalog import TermsCatalog
+
+    pool = await connect(url, min_size=concurrency, max_size=concurrency)
+    catalog, clock = TermsCatalog(), FixedClock()
+    mine = range(index, size, replicas)
+    phases: dict[str, Any] = {}
+    try:
+        for phase, make in PHASES:
+            messages = [make(COMPANIES[i % len(COMPANIES)], workflow_id(salt, i)) for i in mine]
+            await asyncio.to_thread(barrier.wait)  # every replica ready: the clock starts
+            phases[phase] = await _apply_all(pool, messages, clock, catalog, concurrency, index)
+            await asyncio.to_thread(barrier.wait)  # every replica done: the clock stops
+    finally:
+        await pool.close()
+    return {"replica": index, "phases": phases}
+
+
+async def _apply_all(
+    pool: Any, messages: list[Any], clock: Any, catalog: Any, concurrency: int, index: int
+) -> dict[str, Any]:
+    from services.engine import apply
+
+    latencies: list[float] = []
+    outcomes: collections.Counter[str] = collections.Counter()
+    queue = iter(messages)
+    progress = Progress(f"replica {index}", len(messages))
+
+    async def worker() -> None:
+        for message in queue:
+            began = time.perf_counter()
+            outcome = await apply(pool, message, clock, catalog)
+            latencies.append(time.perf_counter() - began)
+            outcomes[outcome.status] += 1
+            progress.update(len(latencies))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"latencies": latencies, "outcomes": dict(outcomes)}
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+async def measure_engine(url: str, args: Any) -> float:
+    from services.store.db import connect
+
+    pool = await connect(url, max_size=2)
+    try:
+        await register_companies(pool, COMPANIES)
+    finally:
+        await pool.close()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(args.replicas + 1, timeout=args.max_seconds)
+    results = context.Queue()
+    salt = unique_name("engine")
+    processes = [
+        context.Process(
+            target=replica,
+            args=(k, args.replicas, url, args.size, args.concurrency, salt, barrier, results),
+        )
+        for k in range(args.replicas)
+    ]
+    for p in processes:
+        p.start()
+    walls: dict[str, float] = {}
+    try:
+        for phase, _ in PHASES:
+            say(f"{phase}: {args.size} commands, {args.replicas}×{args.concurrency} workers")
+            await asyncio.to_thread(barrier.wait)
+            began = time.perf_counter()
+            await asyncio.to_thread(barrier.wait)
+            walls[phase] = time.perf_counter() - began
+        reports = [await asyncio.to_thread(results.get, True, 60) for _ in processes]
+    finally:
+        for p in processes:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    failed = [r for r in reports if "error" in r]
+    if failed:
+        raise RuntimeError(f"replicas failed: {failed}")
+    return _report(walls, reports, args.size)
+
+
+def _report(walls: dict[str, float], reports: list[dict[str, Any]], size: int) -> float:
+    say("engine (services.engine.apply, no broker):")
+    everything: list[float] = []
+    for phase, _ in PHASES:
+        latencies = [x for r in reports for x in r["phases"][phase]["latencies"]]
+        outcomes: collections.Counter[str] = collections.Counter()
+        for r in reports:
+            outcomes.update(r["phases"][phase]["outcomes"])
+        everything += latencies
+        say(f"  {phase}: {walls[phase]:.2f} s, outcomes {dict(outcomes)}")
+        figure(f"{phase}_transitions_per_second", size / walls[phase], "/s")
+        figure(f"{phase}_p50_ms", percentile(latencies, 50) * 1000, "ms")
+        figure(f"{phase}_p99_ms", percentile(latencies, 99) * 1000, "ms")
+        if outcomes.get("applied", 0) != size:
+            raise RuntimeError(f"{phase}: expected {size} applied, got {dict(outcomes)}")
+    total = sum(walls.values())
+    figure("transitions_per_second", 2 * size / total, "/s")
+    figure("p50_ms", percentile(everything, 50) * 1000, "ms")
+    figure("p99_ms", percentile(everything, 99) * 1000, "ms")
+    return total
+
+
+def pgbench_tps(url: str, *, clients: int, seconds: int, scale: int) -> float | None:
+    """TPC-B (pgbench's default script) on a scratch database of the same server."""
+    if shutil.which("pgbench") is None:
+        say("pgbench: not installed; no ratio")
+        return None
+    parts = urlsplit(url)
+    env = {**os.environ, "PGPASSWORD": unquote(parts.password or "")}
+    connection = [
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", unquote(parts.username or "postgres"), parts.path.lstrip("/"),
+    ]  # fmt: skip
+    subprocess.run(
+        ["pgbench", "-i", "-q", "-s", str(scale), *connection],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    threads = min(clients, os.cpu_count() or 1)
+    say(f"pgbench: TPC-B, scale {scale}, {clients} clients, {threads} threads, {seconds} s")
+    done = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds), *connection],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    found = re.search(r"tps = ([\d.]+)", done.stdout)
+    if found is None:
+        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
+    return float(found.group(1))
+
+
+async def main() -> None:
+    args = parser.parse_args()
+    async with scratch_database() as url:
+        await machine_context(url)
+        engine_seconds = await measure_engine(url, args)
+    if args.no_pgbench:
+        return
+    clients = args.replicas * args.concurrency
+    seconds = max(1, round(engine_seconds)) if args.pgbench_seconds <= 0 else args.pgbench_seconds
+    async with scratch_database("equityflow_pgbench", migrated=False) as url:
+        tps = await asyncio.to_thread(
+            pgbench_tps, url, clients=clients, seconds=seconds, scale=args.pgbench_scale
+        )
+    if tps is not None:
+        figure("pgbench_tps", tps, "/s")
+        figure("transitions_to_pgbench_ratio", 2 * args.size / engine_seconds / tps)
+        say("  (ROADMAP item 5 target: ratio ≥ 0.5)")
+
+
+parser = arguments(
+    __doc__.split("\n")[0],
+    default_size=10_000,
+    replicas=(int, 2, "engine replica processes (R), each with its own pool"),
+    concurrency=(int, 8, "concurrent workers (and connections) per replica (C)"),
+    pgbench_scale=(int, 16, "pgbench -s (TPC-B branches; at least the number of clients)"),
+    pgbench_seconds=(int, 0, "pgbench -T; 0 = as long as the engine ran"),
+)
+parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench comparison")
+
+if __name__ == "__main__":
+    quiet_logs()
+    run(main, parser.parse_args().max_seconds)
+    sys.exit(0)
