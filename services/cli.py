@@ -206,6 +206,57 @@ def asyncapi() -> None:
     typer.echo(json.dumps(asyncapi_document(), indent=2))
 
 
+@app.command()
+def redrive(
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most this many messages (default: all)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="say what would be done; move nothing")
+    ] = False,
+    include_poison: Annotated[
+        bool, typer.Option("--all", help="send back poison messages too (they fail again)")
+    ] = False,
+) -> None:
+    """Send dead-lettered messages back to their exchange with their original routing key.
+
+    Messages parked after failing too often (a long database outage) go back to be handled;
+    poison messages (malformed, schema-invalid) stay unless --all is given.
+    """
+    from services.bus.redrive import RedriveError
+    from services.bus.redrive import redrive as redrive_dead_letters
+    from services.bus.topology import Topology
+
+    settings = _settings()
+    if not settings.amqp_url:
+        typer.echo("equityflow: redrive needs AMQP_URL (an in-memory broker keeps none)", err=True)
+        raise typer.Exit(2)
+    amqp_url = settings.amqp_url
+
+    async def go() -> None:
+        letters = await redrive_dead_letters(
+            amqp_url,
+            Topology(settings.namespace),
+            limit=limit,
+            dry_run=dry_run,
+            include_poison=include_poison,
+        )
+        for letter in letters:
+            typer.echo(letter.line())
+        sent = sum(letter.redriven for letter in letters)
+        if dry_run:
+            typer.echo(f"dry run: {len(letters)} dead letters looked at, none moved")
+        else:
+            typer.echo(f"{sent} sent back, {len(letters) - sent} left in the dead-letter queue")
+
+    try:
+        with _operator_errors():
+            asyncio.run(go())
+    except RedriveError as e:
+        typer.echo(f"equityflow: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
 @terms_app.command("list")
 def terms_list() -> None:
     """List the terms ids available (presets and extra folders)."""

@@ -9,7 +9,14 @@
 
 A refusal (from ``decide`` or from the engine's own checks) records the message as refused,
 puts a ``command_refused`` event in the outbox and changes nothing else. A workflow of another
-company is "not found": its existence is never revealed.
+company is "not found", and so is one that does not exist (a command that cannot start one):
+the two answers are the same, so an id's existence is never revealed.
+
+Commands and timer messages are separate key spaces of the inbox: a command can never use up
+the message id of a timer. A timer message is applied only for a timer the deadlines service
+has fired (``services.engine_timers.check_timer``); any other is ignored, recording nothing.
+A company's registered terms govern its workflows: a start command naming other terms is
+refused (``terms_mismatch``); only an unregistered company's command chooses them.
 """
 
 from __future__ import annotations
@@ -26,12 +33,7 @@ import asyncpg
 from services.clock import Clock
 from services.engine_events import EventLog, json_safe
 from services.engine_replies import Outcome, recorded_outcome
-from services.engine_timers import (
-    cancel_timers,
-    mark_timer_applied,
-    plan_timers,
-    timer_is_live,
-)
+from services.engine_timers import cancel_timers, check_timer, mark_timer_applied, plan_timers
 from services.store.companies import registered_terms
 from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
@@ -50,6 +52,10 @@ _LOCK = (
 # Two first commands for one id both find no row: this lock on the id makes the second wait,
 # then read the row the first created (each statement takes a new snapshot).
 _LOCK_NEW_ID = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))"
+
+
+class _Ignored(Exception):
+    """A timer message that is not the deadlines service's for a due timer: nothing is kept."""
 
 
 class TermsSource(Protocol):
@@ -115,9 +121,10 @@ class _Transaction:
     async def run(self) -> Outcome:
         m = self.message
         fresh = await self.c.fetchval(
-            "INSERT INTO inbox (company_id, message_id, workflow_id, outcome, received_at) "
-            "VALUES ($1, $2, $3, 'applied', $4) ON CONFLICT DO NOTHING RETURNING true",
+            "INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, received_at) "
+            "VALUES ($1, $2, $3, $4, 'applied', $5) ON CONFLICT DO NOTHING RETURNING true",
             self.company,
+            m.kind,
             m.message_id,
             self.workflow_id,
             self.now,
@@ -131,6 +138,16 @@ class _Transaction:
             return await self._decide_and_write()
         except Refused as refusal:
             return await self._refuse(refusal)
+        except _Ignored as ignored:
+            # Forget the message id: the genuine timer message must still find it unused.
+            await self.c.execute(
+                "DELETE FROM inbox WHERE company_id = $1 AND kind = $2 AND message_id = $3",
+                self.company,
+                m.kind,
+                m.message_id,
+            )
+            state, version = self._visible()
+            return Outcome("stale", self.workflow_id, state, version, note=str(ignored))
 
     async def _lock(self) -> asyncpg.Record | None:
         row = await self.c.fetchrow(_LOCK, self.workflow_id)
@@ -143,13 +160,21 @@ class _Transaction:
         from workflows import registry
 
         m = self.message
-        row = await self._lock()
         if isinstance(m, TimerMessage):
+            row = await self.c.fetchrow(_LOCK, self.workflow_id)
+            # Before anything is recorded: a timer of this company's workflow, fired and due.
+            check = await check_timer(self.c, m, self.now)
+            if check.verdict == "ignore":
+                if row is not None and row["company_id"] == self.company:
+                    self.row = row
+                raise _Ignored(check.reason)
             # Whatever follows (applied, refused, stale), this message has reached the engine:
             # its timer is no longer re-fired.
             await mark_timer_applied(self.c, m, self.now)
+        else:
+            row = await self._lock()
         if row is not None and row["company_id"] != self.company:
-            raise _not_found(self.workflow_id)
+            raise _not_found(self.workflow_id, self.company)
         self.row = row
         if row is not None and row["workflow_type"] != m.workflow_type:
             raise Refused(
@@ -159,9 +184,9 @@ class _Transaction:
                 "wrong_workflow_type",
             )
         if isinstance(m, TimerMessage):
-            if row is None:
-                raise _not_found(self.workflow_id)  # a workflow never starts with a timer
-            if not await timer_is_live(self.c, m):
+            if row is None:  # never so: a fired timer has its workflow (a foreign key)
+                raise _not_found(self.workflow_id, self.company)
+            if check.verdict == "cancelled":
                 return await self._stale()
         elif row is not None and row["final"]:
             raise Refused(
@@ -187,21 +212,44 @@ class _Transaction:
             # A clock read on another replica may lag the last transition; history never
             # goes back in time.
             now = max(self.now, row["updated_at"])
-        decision = kind.decide(state, data, m.to_domain(), now, terms)
+        try:
+            decision = kind.decide(state, data, m.to_domain(), now, terms)
+        except Refused as refused:
+            if row is None and refused.code == "wrong_state":
+                # "Cannot do this before the workflow starts" would tell an id that exists in
+                # another company (not found) from one that exists nowhere: the same answer.
+                raise _not_found(self.workflow_id, self.company) from refused
+            raise
         return await self._write(decision, now, message_json, pinned)
 
     async def _terms_to_pin(self) -> tuple[str, dict[str, Any]]:
-        m = self.message
-        terms_id = getattr(m, "terms", None) or await registered_terms(self.c, self.company)
+        """The terms a new workflow pins: the company's registered ones, which the party
+        sending the command may not override; a command names them only for a company that
+        has registered none."""
+        named = getattr(self.message, "terms", None)
+        if named is not None:
+            self._known_terms(named)  # an unknown id is a malformed command, whoever sends it
+        registered = await registered_terms(self.c, self.company)
+        if registered is not None and named is not None and named != registered:
+            raise Refused(
+                ENGINE_RULE,
+                f"company {self.company} is registered under {registered}; "
+                f"the command names {named}",
+                "terms_mismatch",
+            )
+        terms_id = registered or named
         if terms_id is None:
             raise Refused(
                 ENGINE_RULE,
                 f"company {self.company} has no registered terms and the command names none",
                 "no_terms",
             )
+        return terms_id, self._known_terms(terms_id)
+
+    def _known_terms(self, terms_id: str) -> dict[str, Any]:
         try:
             self.catalog.get(terms_id)
-            return terms_id, self.catalog.raw(terms_id)
+            return self.catalog.raw(terms_id)
         except Exception as e:  # the catalog's "unknown terms" error, or a terms file in error
             raise Refused(ENGINE_RULE, f"unknown terms {terms_id!r}: {e}", "unknown_terms") from e
 
@@ -263,6 +311,7 @@ class _Transaction:
             workflow_type=self.message.workflow_type,
             message_id=self.message.message_id,
             occurred_at=occurred_at,
+            message_kind=self.message.kind,
         )
 
     def _visible(self) -> tuple[str | None, int]:
@@ -286,9 +335,10 @@ class _Transaction:
 
     async def _set_inbox(self, outcome: str, refusal: dict[str, str] | None) -> None:
         await self.c.execute(
-            "UPDATE inbox SET outcome = $3, refusal = $4::jsonb "
-            "WHERE company_id = $1 AND message_id = $2",
+            "UPDATE inbox SET outcome = $4, refusal = $5::jsonb "
+            "WHERE company_id = $1 AND kind = $2 AND message_id = $3",
             self.company,
+            self.message.kind,
             self.message.message_id,
             outcome,
             refusal,
@@ -304,6 +354,11 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
             "refused %s on %s (message %s): %s: %s",
             what, where, message.message_id, outcome.refusal["rule"], outcome.refusal["reason"],
         )  # fmt: skip
+    elif outcome.note:
+        log.warning(
+            "ignored %s on %s (message %s): %s; nothing recorded",
+            what, where, message.message_id, outcome.note,
+        )  # fmt: skip
     else:
         log.info(
             "%s %s on %s → %s v%s (message %s)",
@@ -311,8 +366,8 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
         )  # fmt: skip
 
 
-def _not_found(workflow_id: UUID) -> Refused:
-    return Refused(ENGINE_RULE, f"no workflow {workflow_id}", "not_found")
+def _not_found(workflow_id: UUID, company: str) -> Refused:
+    return Refused(ENGINE_RULE, f"no workflow {workflow_id} in company {company}", "not_found")
 
 
 __all__ = ["Outcome", "apply"]

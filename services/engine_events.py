@@ -2,6 +2,8 @@
 
 Deriving event ids from (company, message id, position) means a message applied after a crash
 and redelivery produces the same event ids, so consumers can deduplicate on ``event_id``.
+Commands and timers are separate key spaces (a command may carry a timer's id as its message
+id), so the events of a timer message are derived from its kind too.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced ex
 _EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
 
 
-def event_id(company_id: str, message_id: str, position: int) -> str:
-    return str(uuid.uuid5(_EVENT_IDS, f"{company_id}\x1f{message_id}\x1f{position}"))
+def event_id(company_id: str, message_id: str, position: int, kind: str = "command") -> str:
+    key = f"{company_id}\x1f{message_id}\x1f{position}"
+    # A command's event ids keep the derivation they always had.
+    return str(uuid.uuid5(_EVENT_IDS, key if kind == "command" else f"{kind}\x1f{key}"))
 
 
 def json_safe(value: Any) -> Any:
@@ -41,11 +45,14 @@ class EventLog:
     workflow_type: str
     message_id: str
     occurred_at: datetime
+    message_kind: str = "command"  # "command" or "timer": the inbox key space of the message
     bodies: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
         message = EventMessage(
-            event_id=event_id(self.company_id, self.message_id, len(self.bodies)),
+            event_id=event_id(
+                self.company_id, self.message_id, len(self.bodies), self.message_kind
+            ),
             company_id=self.company_id,
             workflow_id=self.workflow_id,
             workflow_type=self.workflow_type,

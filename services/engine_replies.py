@@ -22,16 +22,23 @@ class Outcome:
     version: int
     events: list[dict[str, Any]] = field(default_factory=list)
     refusal: dict[str, str] | None = None
+    note: str | None = None  # why a timer message was ignored (for the log; never recorded)
 
 
 async def recorded_outcome(
     connection: asyncpg.Connection, message: CommandMessage | TimerMessage
 ) -> Outcome:
-    """The answer a message id got the first time, as ``duplicate``; nothing is written."""
-    company = message.company_id
+    """The answer a message id got the first time, as ``duplicate``; nothing is written.
+
+    Commands and timers are separate key spaces: a command and a timer message with one id
+    are two messages, each with its own inbox row, history row and events.
+    """
+    company, kind = message.company_id, message.kind
     inbox = await connection.fetchrow(
-        "SELECT outcome, refusal, workflow_id FROM inbox WHERE company_id = $1 AND message_id = $2",
+        "SELECT outcome, refusal, workflow_id FROM inbox "
+        "WHERE company_id = $1 AND kind = $2 AND message_id = $3",
         company,
+        kind,
         message.message_id,
     )
     assert inbox is not None, "a conflicting inbox row is committed before we read it"
@@ -41,17 +48,19 @@ async def recorded_outcome(
     if inbox["outcome"] == "applied":
         applied = await connection.fetchrow(
             "SELECT h.seq, h.events FROM history h JOIN workflows w USING (workflow_id) "
-            "WHERE h.workflow_id = $1 AND h.message_id = $2 AND w.company_id = $3",
+            "WHERE h.workflow_id = $1 AND h.message_id = $2 AND w.company_id = $3 "
+            "  AND h.message->>'kind' = $4",
             workflow_id,
             message.message_id,
             company,
+            kind,
         )
         if applied is not None:
             version, events = applied["seq"], applied["events"]
     elif inbox["outcome"] == "refused":
         body = await connection.fetchval(
             "SELECT body FROM outbox WHERE message_id = $1",
-            event_id(company, message.message_id, 0),
+            event_id(company, message.message_id, 0, kind),
         )
         if body is not None:
             version, events = body["version"], [body]

@@ -8,6 +8,13 @@ stale. A workflow that reaches a final state keeps no deadline.
 A timer message, whatever comes of it (applied, refused, stale, a duplicate), marks its timer
 ``applied`` in the transaction that records it: until then the deadlines service keeps
 re-firing it, so a lost timer message can never leave a legal deadline without effect.
+
+Anyone who can publish to the commands exchange can send a timer message, so the engine takes
+one only for a timer the deadlines service has fired: its row (same id, workflow, company, type
+and name) is ``fired`` (or ``applied``, a redelivery), due by the engine's clock, and due at the
+instant the message says. Any other timer message is ignored: nothing is recorded, so it can
+neither fire a deadline early nor use up the id of the genuine message. Timer ids are random
+(uuid4), so no one can name a timer before its ``deadline_set`` event is published.
 """
 
 from __future__ import annotations
@@ -15,8 +22,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -25,8 +33,6 @@ from services.engine_events import EventLog
 from services.store.canonical import canonical_json
 from workflows.kernel import SetTimer
 from workflows.messages import TimerMessage
-
-_TIMER_IDS = uuid.UUID("0b6f0a8e-2f5c-4c1e-bb0f-7d3c9e6a4f10")
 
 # 'fired' is fired and not applied: the timer being applied was marked applied before this.
 _CANCEL = """
@@ -37,12 +43,8 @@ RETURNING t.timer_id, t.name, t.party, t.action, t.due_at, t.clause, t.derivatio
 """
 _MARK_APPLIED = """
 UPDATE timers SET status = 'applied', applied_at = $4
-WHERE timer_id = $1 AND workflow_id = $2 AND company_id = $3 AND status IN ('pending', 'fired')
+WHERE timer_id = $1 AND workflow_id = $2 AND company_id = $3 AND status = 'fired'
 """
-
-
-def timer_id(company_id: str, message_id: str, name: str) -> UUID:
-    return uuid.uuid5(_TIMER_IDS, f"{company_id}\x1f{message_id}\x1f{name}")
 
 
 async def mark_timer_applied(
@@ -51,9 +53,9 @@ async def mark_timer_applied(
     """The engine has recorded this timer's message: the deadlines service stops re-firing it.
 
     Called under the workflow's row lock (the lock order every engine transaction keeps:
-    workflow, then its timers), or for a duplicate, which takes no other lock. A timer still
-    pending (its deadlines service crashed after publishing) is done too; a cancelled one
-    stays cancelled.
+    workflow, then its timers), or for a duplicate, which takes no other lock. Only a fired
+    timer is marked: a pending one has not been sent (its message was not the deadlines
+    service's), and a cancelled one stays cancelled.
     """
     try:
         tid = UUID(message.message_id)
@@ -64,19 +66,53 @@ async def mark_timer_applied(
     )  # fmt: skip
 
 
-async def timer_is_live(connection: asyncpg.Connection, message: TimerMessage) -> bool:
-    """The timer this message fires belongs to its workflow and was not cancelled."""
+# FOR UPDATE: the deadlines service publishes a timer's message before it commits the timer
+# as fired, holding this row lock; the engine waits for that commit instead of finding the
+# timer still pending.
+_FIRED_TIMER = """
+SELECT status, due_at FROM timers
+WHERE timer_id = $1 AND workflow_id = $2 AND company_id = $3 AND workflow_type = $4 AND name = $5
+FOR UPDATE
+"""
+
+
+@dataclass(frozen=True)
+class TimerCheck:
+    """What the engine may do with a timer message: ``apply`` it, or it is ``cancelled``
+    (stale, recorded), or ``ignore`` it (stale, nothing recorded) for ``reason``."""
+
+    verdict: Literal["apply", "cancelled", "ignore"]
+    reason: str = ""
+
+
+async def check_timer(
+    connection: asyncpg.Connection, message: TimerMessage, now: datetime
+) -> TimerCheck:
+    """Is this the message the deadlines service sent for a timer now due? Takes its row lock."""
     try:
         tid = UUID(message.message_id)
     except ValueError:
-        return False
-    status = await connection.fetchval(
-        "SELECT status FROM timers WHERE timer_id = $1 AND workflow_id = $2 AND name = $3",
-        tid,
-        message.workflow_id,
+        return TimerCheck("ignore", f"message id {message.message_id!r} names no timer")
+    row = await connection.fetchrow(
+        _FIRED_TIMER, tid, message.workflow_id, message.company_id, message.workflow_type,
         message.timer,
-    )
-    return status is not None and status != "cancelled"
+    )  # fmt: skip
+    if row is None:
+        return TimerCheck("ignore", f"no timer {tid} named {message.timer} in this workflow")
+    status, due_at = row["status"], row["due_at"]
+    if status == "cancelled":
+        return TimerCheck("cancelled")
+    if status not in ("fired", "applied"):
+        return TimerCheck("ignore", f"timer {tid} has not fired (it is {status})")
+    if due_at > now:
+        return TimerCheck("ignore", f"timer {tid} is due at {due_at.isoformat()}, not yet")
+    if message.due_at != due_at:  # datetimes with offsets compare as instants
+        return TimerCheck(
+            "ignore",
+            f"timer {tid} is due at {due_at.isoformat()}; "
+            f"the message says {message.due_at.isoformat()}",
+        )
+    return TimerCheck("apply")
 
 
 def _local_due_at(timer: Any) -> str:
@@ -123,7 +159,9 @@ def plan_timers(
     new = {t.name: t for t in set_timers}  # a name set twice in one decision: the last wins
     rows = [
         {
-            "timer_id": timer_id(log.company_id, log.message_id, t.name),
+            # Random, planned anew on every attempt of the transaction: unguessable until
+            # the deadline_set event names it.
+            "timer_id": uuid.uuid4(),
             "name": t.name,
             "due_at": t.deadline.at,
             "party": str(t.party),

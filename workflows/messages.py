@@ -46,7 +46,10 @@ class CommandMessage(_Strict):
     actor: ActorIn
     payload: dict[str, Any] = Field(default_factory=dict)
     terms: str | None = Field(
-        default=None, description="terms id to pin when the command starts a workflow"
+        default=None,
+        description="terms id to pin when the command starts a workflow of a company that has "
+        "registered none; a registered company's workflows start under its registered terms, "
+        "and a command naming other terms is refused (terms_mismatch)",
     )
 
     def to_domain(self) -> Command:

@@ -3,7 +3,8 @@
 Acknowledgement is manual, so a message is acked only once its effects are committed:
 - parsed and applied (or refused, or a duplicate) → ack;
 - unparseable (malformed JSON, schema-invalid, unknown workflow type) → dead-lettered with its
-  reason, then ack: it would fail the same way on every delivery;
+  reason, then ack: it would fail the same way on every delivery (if the dead letter cannot be
+  published, say nothing is bound to receive it, the message is nacked instead, never dropped);
 - any other failure (the database is down, a deadlock retried out) → wait, then nack with
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
   succeeds in the dead-letter queue.

@@ -2,7 +2,9 @@
 
 A malformed or schema-invalid message is not retried (it would fail the same way forever) and
 never reaches the engine: the consumer republishes the original body to the dead-letter exchange
-with headers naming the error and the queue it came from, then acks it.
+with headers naming the error, the queue it came from and its routing key, then acks it. If that
+publish fails (RabbitMQ cannot route it: nothing is bound to the dead-letter exchange), the
+consumer nacks the message instead, so it is never dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from services.bus.publisher import Publisher
-from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from services.bus.topology import (
+    ERROR_HEADER,
+    ROUTING_KEY_HEADER,
+    SOURCE_QUEUE_HEADER,
+    Topology,
+)
 from workflows.messages import CommandMessage, EventMessage, TimerMessage
 from workflows.registry import kind as workflow_kind
 
@@ -81,5 +88,6 @@ async def dead_letter(
             **{k: str(v) for k, v in (headers or {}).items()},
             ERROR_HEADER: reason[:MAX_REASON],
             SOURCE_QUEUE_HEADER: source_queue,
+            ROUTING_KEY_HEADER: routing_key,
         },
     )

@@ -1,9 +1,9 @@
 """Publishing to the bus: through RabbitMQ with publisher confirms, or in memory.
 
-``BrokerPublisher.publish`` returns only once RabbitMQ has confirmed the message (it is on disk
-in a quorum queue, or there was no queue to route it to); a negative confirm raises. The relay
-and the deadlines service mark a row done only after that, inside the transaction that claimed
-it.
+``BrokerPublisher.publish`` returns only once RabbitMQ has confirmed the message: it is on disk
+in a quorum queue. A negative confirm raises, and so does a message returned because no queue
+is bound to receive it (``services.bus.runner.build_broker``): the relay and the deadlines
+service mark a row done only after a publish returns, inside the transaction that claimed it.
 
 ``InMemoryPublisher`` serves ``equityflow up`` without RabbitMQ. FastStream's in-memory broker
 runs the consuming handler inside the publish call; the relay and the deadlines service publish

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aio_pika
-from faststream.rabbit import RabbitBroker, TestRabbitBroker
+from faststream.rabbit import Channel, RabbitBroker, TestRabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.consumers import Consumer, raw_body
@@ -53,12 +53,21 @@ class Bus:
 
 
 def build_broker(amqp_url: str | None, topology: Topology) -> RabbitBroker:
-    """A RabbitBroker whose channels use publisher confirms (``Channel`` default)."""
+    """A RabbitBroker that publishes with confirms, mandatory, on a channel where a returned
+    message raises.
+
+    Every publish is mandatory: a message RabbitMQ cannot route to any queue is returned. On
+    aio-pika's default channel a returned message still counts as published, so the relay
+    would mark an event sent and a consumer would ack a poison message whose dead letter went
+    nowhere; here ``publish`` raises ``aio_pika.exceptions.DeliveryError`` instead, and the
+    caller retries.
+    """
     return RabbitBroker(
         amqp_url or _IN_MEMORY_URL,
         app_id=topology.namespace,
         graceful_timeout=15.0,
         logger=log,
+        default_channel=Channel(publisher_confirms=True, on_return_raises=True),
     )
 
 

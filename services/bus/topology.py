@@ -29,6 +29,10 @@ DEAD_LETTER = "dead_letter"
 
 ERROR_HEADER = "x-equityflow-error"
 SOURCE_QUEUE_HEADER = "x-equityflow-source-queue"
+#: The routing key a dead letter had when it was published (``equityflow redrive`` uses it).
+ROUTING_KEY_HEADER = "x-equityflow-routing-key"
+#: How many times ``equityflow redrive`` has sent a message back.
+REDRIVEN_HEADER = "x-equityflow-redriven"
 
 
 @dataclass(frozen=True)

@@ -265,19 +265,20 @@ async def test_a_start_the_engine_cannot_run_is_refused_and_creates_nothing(
     }  # fmt: skip
 
 
-async def test_a_start_pins_the_terms_it_names_over_the_company_default(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+async def test_a_start_of_an_unregistered_company_pins_the_terms_it_names(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog
 ) -> None:
+    unregistered = f"newco-{uuid.uuid4().hex[:8]}"
     workflow_id = uuid.uuid4()
     # RD ISO ¶11(b): a Transfer Notice names the transferee's address and both sign it.
     named = command(
-        company, workflow_id, "deliver_transfer_notice", "owner",
+        unregistered, workflow_id, "deliver_transfer_notice", "owner",
         holder="holder-1", shares=100, transferee={"name": "Buyer LLC", "address": "1 Main St"},
         consideration={"form": "cash", "price_per_share": "2.50"},
         bona_fide_evidence="signed offer", signed_by=["owner", "transferee"], notice=NOTICE,
     ).model_copy(update={"terms": "raydream-1992-nso"})  # fmt: skip
     outcome = await apply(pool, named, clock, catalog)
-    found = await queries.get_workflow(pool, company, workflow_id)
+    found = await queries.get_workflow(pool, unregistered, workflow_id)
     assert found is not None and found["terms_id"] == "raydream-1992-nso", outcome.refusal
 
 
@@ -382,6 +383,15 @@ async def test_another_company_can_neither_see_nor_command_a_workflow(
     assert before_id == first_message_id
 
 
+async def fire(pool: asyncpg.Pool, timer: Any) -> None:
+    """What the deadlines service records once it has published the timer's message."""
+    await pool.execute(
+        "UPDATE timers SET status = 'fired', fired_at = due_at, refire_at = due_at "
+        "WHERE timer_id = $1 AND status = 'pending'",
+        timer["timer_id"],
+    )
+
+
 def timer_message(company: str, workflow_id: uuid.UUID, timer: Any) -> TimerMessage:
     return TimerMessage(
         message_id=str(timer["timer_id"]),
@@ -410,6 +420,7 @@ async def test_a_due_timer_applies_once_and_a_replaced_one_is_stale(
     assert await snapshot(pool, waived) == before
 
     fired = timer_message(company, expiring, election)
+    await fire(pool, election)
     outcome = await apply(pool, fired, clock, catalog)
     assert (outcome.status, outcome.state, outcome.version) == ("applied", "owner_sale_window", 2)
     status = await pool.fetchval(
@@ -426,8 +437,11 @@ async def test_a_timer_never_starts_a_workflow(
     pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
 ) -> None:
     orphan = {"timer_id": uuid.uuid4(), "name": ELECTION, "due_at": NOW}
-    outcome: Outcome = await apply(
-        pool, timer_message(company, uuid.uuid4(), orphan), clock, catalog
-    )
-    assert outcome.status == "refused" and outcome.refusal is not None
-    assert outcome.refusal["code"] == "not_found"
+    message = timer_message(company, uuid.uuid4(), orphan)
+    outcome: Outcome = await apply(pool, message, clock, catalog)
+    assert (outcome.status, outcome.state, outcome.version) == ("stale", None, 0)
+    assert await snapshot(pool, message.workflow_id) == {
+        "workflow": None, "history": [], "timers": [],
+    }  # fmt: skip
+    recorded = "SELECT count(*) FROM inbox WHERE company_id = $1 AND message_id = $2"
+    assert await pool.fetchval(recorded, company, message.message_id) == 0

@@ -265,7 +265,11 @@ async def test_an_in_memory_restart_fires_again_what_was_in_flight_at_once(
 
 
 async def test_a_timer_message_recorded_before_marks_its_timer_applied(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog
+    pool: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    amqp_url: str,
+    topology: Topology,
 ) -> None:
     """A redelivered message the inbox already has (say, applied before timers had an applied
     status) still stops the re-fires, and changes nothing else."""
@@ -280,6 +284,8 @@ async def test_a_timer_message_recorded_before_marks_its_timer_applied(
         timer="election_deadline",
         due_at=timer["due_at"],
     )
+    async with running_bus(amqp_url, topology) as bus:  # fired; the engine is not running
+        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
     assert (await apply(pool, message, clock, catalog)).state == "owner_sale_window"
     assert (await _timer(pool, workflow_id))["status"] == "applied"
     await pool.execute("UPDATE timers SET status = 'fired' WHERE timer_id = $1", timer["timer_id"])

@@ -1,0 +1,143 @@
+"""A message RabbitMQ cannot route anywhere is not sent: nobody marks it done.
+
+Every publish is mandatory. When no queue is bound to receive it, RabbitMQ returns it: the
+relay then leaves its outbox row unsent and sends it once a queue is there, and a consumer whose
+dead letter had nowhere to go nacks the poison message (it stays queued) instead of acking it
+into nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import asyncpg
+import pytest
+from aio_pika.exceptions import DeliveryError
+
+from services.bus import (
+    BrokerPublisher,
+    Topology,
+    build_broker,
+    declare_topology,
+    delete_topology,
+    engine_consumer,
+    running_bus,
+)
+from services.bus.tap import take
+from services.bus.topology import ERROR_HEADER
+from services.clock import SimulatedClock
+from services.relay import relay_once
+from services.store.db import connect
+from services.terms_catalog import TermsCatalog
+
+
+@pytest.fixture
+async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
+    t = Topology(namespace)
+    yield t
+    await delete_topology(amqp_url, t)
+
+
+@pytest.fixture
+async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await connect(fresh_database_url)
+    yield p
+    await p.close()
+
+
+async def _exchanges_only(amqp_url: str, topology: Topology) -> None:
+    broker = build_broker(amqp_url, topology)
+    await broker.connect()
+    try:
+        for exchange in topology.exchanges:
+            await broker.declare_exchange(exchange)
+    finally:
+        await broker.stop()
+
+
+async def test_publishing_what_no_queue_would_receive_raises(
+    amqp_url: str, topology: Topology
+) -> None:
+    await _exchanges_only(amqp_url, topology)
+    broker = build_broker(amqp_url, topology)
+    await broker.connect()
+    try:
+        with pytest.raises(DeliveryError, match="NO_ROUTE"):
+            await BrokerPublisher(broker).publish(
+                b'{"kind": "event"}',
+                exchange=topology.events_exchange,
+                routing_key="event.rofr.rofr_exercised",
+                message_id="unroutable",
+            )
+    finally:
+        await broker.stop()
+
+
+async def test_the_relay_leaves_a_row_no_queue_would_receive_unsent_then_sends_it(
+    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+) -> None:
+    event_id = str(uuid.uuid4())
+    await pool.execute(
+        "INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body) "
+        "VALUES ('acme', NULL, 'events', 'event.rofr.rofr_exercised', $1, $2)",
+        event_id,
+        {"event_id": event_id},
+    )
+    await _exchanges_only(amqp_url, topology)  # nothing bound: the notices queue is missing
+    broker = build_broker(amqp_url, topology)
+    await broker.connect()
+    try:
+        with pytest.raises(DeliveryError):
+            await relay_once(pool, BrokerPublisher(broker), topology)
+        assert await pool.fetchval("SELECT sent_at FROM outbox") is None
+
+        await declare_topology(broker, topology)  # the queue is back
+        assert await relay_once(pool, BrokerPublisher(broker), topology) == 1
+    finally:
+        await broker.stop()
+    assert await pool.fetchval("SELECT sent_at FROM outbox") is not None
+    [delivered] = await take(amqp_url, topology.notices_queue.name, 1)
+    assert delivered.message_id == event_id
+
+
+async def test_a_poison_message_whose_dead_letter_goes_nowhere_stays_queued(
+    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+) -> None:
+    body = b'{"kind": "command", "message_id": '  # malformed: dead-lettered, never applied
+    consumer = engine_consumer(pool, SimulatedClock(pool), TermsCatalog(), retry_delay=0.05)
+    async with running_bus(amqp_url, topology, [consumer]) as bus:
+        await _unbind_dead_letter_queue(amqp_url, topology)
+        await bus.publisher.publish(
+            body,
+            exchange=topology.commands_exchange,
+            routing_key="command.rofr.exercise_rofr",
+            message_id="poison",
+        )
+        await asyncio.sleep(1.0)  # handled, its dead letter returned, nacked, a few times over
+    [kept] = await take(amqp_url, topology.engine_queue.name, 1, within=3)
+    assert (kept.body, kept.message_id) == (body, "poison")
+    assert await take(amqp_url, topology.dead_letter_queue.name, 1, within=0.3) == []
+
+    # Starting again declares the topology, binding the dead-letter queue: parked there now.
+    async with running_bus(amqp_url, topology, [consumer]) as bus:
+        await bus.publisher.publish(
+            body,
+            exchange=topology.commands_exchange,
+            routing_key="command.rofr.exercise_rofr",
+            message_id="poison",
+        )
+        [parked] = await take(amqp_url, topology.dead_letter_queue.name, 1, within=10)
+    assert parked.body == body and str(parked.headers[ERROR_HEADER]).startswith("Invalid JSON")
+
+
+async def _unbind_dead_letter_queue(amqp_url: str, topology: Topology) -> None:
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        queue = await channel.get_queue(topology.dead_letter_queue.name, ensure=True)
+        await queue.unbind(topology.dead_letter_exchange.name, routing_key="#")
+    finally:
+        await connection.close()
