@@ -111,3 +111,30 @@ async def test_a_timer_swallowed_by_a_command_is_fired_again_and_applied_ones_st
         "SELECT refire_at <= $2 FROM timers WHERE timer_id = $1", swallowed, NOW
     )
     assert due_again  # the deadlines service fires it again on its next pass
+
+
+async def test_a_swallowed_timer_already_replaced_by_a_later_one_is_not_fired_again(
+    pool: asyncpg.Pool,
+) -> None:
+    workflow_id = await _workflow(pool)
+    old = await _applied_timer(pool, workflow_id)
+    await _recorded(pool, str(old), uuid.uuid4(), "refused")  # swallowed by a command
+    # A resubmitted notice set the same deadline again: the later row is the one in force.
+    await pool.execute(
+        "UPDATE timers SET created_at = now() - interval '1 day' WHERE timer_id = $1", old
+    )
+    new = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, "
+        "party, action, clause, derivation, deadline) "
+        "VALUES ($1, $2, 'fmp', 'rofr', 'election_deadline', $3, 'company', 'exercise_rofr', "
+        "'FMP §6(d)(iii)', 'd', '{}')",
+        new,
+        workflow_id,
+        NOW,
+    )
+
+    assert await migrate(pool) == ["0003_inbox_kinds"]
+
+    status = dict(await pool.fetch("SELECT timer_id, status FROM timers"))
+    assert status == {old: "applied", new: "pending"}  # the old date never takes effect

@@ -30,7 +30,8 @@ ALTER TABLE inbox
     ADD PRIMARY KEY (company_id, kind, message_id);
 
 -- A timer marked applied without a timer message recorded was swallowed by a command that
--- carried its id: fired again, if its workflow is still open (the engine applies it once).
+-- carried its id: fired again, if its workflow is still open (the engine applies it once) and
+-- no later timer of the same name has replaced it (that one is the deadline in force now).
 UPDATE timers t SET status = 'fired', applied_at = NULL,
                     refire_at = '-infinity', fired_at = COALESCE(t.fired_at, t.due_at)
 FROM workflows w
@@ -38,4 +39,7 @@ WHERE w.workflow_id = t.workflow_id AND NOT w.final
   AND t.status = 'applied' AND NOT EXISTS (
     SELECT 1 FROM inbox i
     WHERE i.company_id = t.company_id AND i.kind = 'timer' AND i.message_id = t.timer_id::text
+  ) AND NOT EXISTS (
+    SELECT 1 FROM timers n
+    WHERE n.workflow_id = t.workflow_id AND n.name = t.name AND n.created_at > t.created_at
 );
