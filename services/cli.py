@@ -66,7 +66,8 @@ def up(
     """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
     from services.processes import run_all
 
-    asyncio.run(run_all(_settings(http_port=port, simulated_clock=simulated_clock)))
+    with _operator_errors():
+        asyncio.run(run_all(_settings(http_port=port, simulated_clock=simulated_clock)))
 
 
 @app.command()
@@ -74,7 +75,8 @@ def serve(service: Service) -> None:
     """Run one service, for docker-compose and scale-out (needs DATABASE_URL and AMQP_URL)."""
     from services.processes import run_one
 
-    asyncio.run(run_one(_settings(), service.value))
+    with _operator_errors():
+        asyncio.run(run_one(_settings(), service.value))
 
 
 @app.command()
@@ -121,8 +123,10 @@ def _known_terms(terms_id: str, param_hint: str) -> None:
     """Refuse an unknown terms id as a usage error that lists the known ones."""
     from services.terms_catalog import TermsCatalog, UnknownTerms
 
+    with _operator_errors():  # a company terms file in error: one line, exit 2
+        catalog = TermsCatalog(list(_settings().terms_dirs))
     try:
-        TermsCatalog(list(_settings().terms_dirs)).get(terms_id)
+        catalog.get(terms_id)
     except UnknownTerms as e:
         raise typer.BadParameter(str(e), param_hint=param_hint) from None
 
@@ -180,7 +184,8 @@ def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
     from services.demo import run_demo
 
-    asyncio.run(run_demo(_settings()))
+    with _operator_errors():
+        asyncio.run(run_demo(_settings()))
 
 
 @app.command("export-topology")
@@ -273,7 +278,8 @@ def terms_show(terms_id: str) -> None:
     from services.terms_catalog import TermsCatalog
 
     _known_terms(terms_id, "TERMS_ID")
-    raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
+    with _operator_errors():
+        raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
     typer.echo(json.dumps(raw, indent=2, default=str))
 
 

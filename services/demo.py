@@ -210,7 +210,7 @@ async def _scratch_database(url: str, name: str) -> AsyncIterator[str]:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     except asyncpg.InsufficientPrivilegeError as e:
-        raise SystemExit(
+        raise PermissionError(
             f"equityflow demo runs in a database of its own and needs CREATEDB on {url}: {e}"
         ) from None
     finally:
