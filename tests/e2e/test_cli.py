@@ -91,3 +91,13 @@ async def test_register_company_then_commands_start_under_its_terms(
     out, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, out.decode()
     assert await _company_terms(pool, company) == "raydream-1992-iso"
+
+
+def test_verify_tells_an_unreachable_database_from_a_broken_chain() -> None:
+    """Exit 1 means tampered; a database that cannot be read is exit 2, in one line."""
+    result = runner.invoke(
+        app, ["verify"], env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
+    )
+    assert result.exit_code == 2
+    assert "ConnectionRefusedError" in result.output
+    assert "Traceback" not in result.output
