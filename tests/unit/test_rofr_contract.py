@@ -46,6 +46,7 @@ def test_final_states_are_the_ends_of_a_transfer() -> None:
         "exercise_all_to_value",
         "exercise_part",
         "exercise_part_choice_passed",
+        "exercise_part_after_choice",
         "submit_notice",
         "lapse",
     }

@@ -19,6 +19,11 @@ from datetime import date, datetime, time
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
+from workflows.rofr.alternative_a import (
+    chose_a_before,
+    refuse_election_after_a,
+    written_choice_of_a,
+)
 from workflows.rofr.closing import awaits_valuation, schedule_closing
 from workflows.rofr.context import (
     ELECTION,
@@ -171,6 +176,8 @@ def exercise_rofr(ctx: Ctx) -> Step:
     _check_assignee(ctx)
     to_owner = ctx.owner_notice_party()
     eff = ctx.notice("exercise_notice", rule)
+    if chose_a_before(ctx, eff.at):
+        raise refuse_election_after_a(ctx, "exercise")
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
@@ -196,9 +203,15 @@ def exercise_rofr(ctx: Ctx) -> Step:
     record = eff.record(ctx.party, to_owner)
     ctx.data["elections"].append({"by": ctx.actor_record(), "shares": shares, "notice": record})
     ctx.data["elected_shares"] = elected + shares
-    ctx.data.pop("owner_choice", None)
     full = elected + shares == target
-    step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
+    if not full and written_choice_of_a(ctx):
+        # Took effect before the owner's written (A) (a later one was refused above): (A) means
+        # all the Target Shares go to the third party whatever part the company elected, so the
+        # choice and its sale window stand (see alternative_a).
+        step = Step("exercise_part_after_choice")
+    else:
+        ctx.data.pop("owner_choice", None)
+        step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
     step.event(
         "rofr_exercised",
         by=ctx.actor_record(),
@@ -209,8 +222,9 @@ def exercise_rofr(ctx: Ctx) -> Step:
         entered_after_deadline=deadline.passed(ctx.now),
         notice=record,
     )
-    if not full:
+    if step.transition == "exercise_part":
         _open_owner_choice(ctx, step, eff.at)
+    if not full:
         return step
     ctx.data["purchase_shares"] = target
     step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
@@ -225,6 +239,8 @@ def exercise_rofr(ctx: Ctx) -> Step:
 def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
+    if written_choice_of_a(ctx):
+        raise refuse_election_after_a(ctx, "waive")
     _check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule)
     record = eff.record(ctx.party, ctx.owner_notice_party())

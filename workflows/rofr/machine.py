@@ -74,6 +74,11 @@ class RofrMachine(StateMachine):
         | owner_sale_window.to(owner_choice)
         | rofr_reattached.to(owner_choice)
     )
+    # FMP §6(d)(v): an exercise for part that took effect before the owner's written (A) but was
+    # entered after it; the (A) stands, and with it the sale window.
+    exercise_part_after_choice = owner_sale_window.to(
+        owner_sale_window, internal=True
+    ) | rofr_reattached.to(rofr_reattached, internal=True)
     choose_third_party = owner_choice.to(owner_sale_window)
     # From the election window only where a terms file makes (B) the default on silence and the
     # owner's window had already closed when the company exercised for part.

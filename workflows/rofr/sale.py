@@ -17,9 +17,11 @@ A sale of fewer than all the shares: FMP §6(d)(iv) lets the owner "sell or othe
 the Target Shares" within the 30 days, and the right continues for any of them not disposed of
 in time. So each partial sale is recorded, the window stays open for the rest, several sales add
 up (never beyond the Target Shares), and at the window's end the right applies again to the
-unsold remainder. RD ISO ¶11(e) allows only "a transfer to the Proposed Transferee of the
-Transfer Shares on the terms and conditions described in the Transfer Notice"; a transfer of
-part of them is on different terms, is again subject to the right and needs a new notice.
+unsold remainder. Not so after a part exercise and the owner's choice of (A): FMP §6(d)(v)(A)
+is a sale of "all the Target Shares" (see alternative_a). RD ISO ¶11(e) allows only "a transfer
+to the Proposed Transferee of the Transfer Shares on the terms and conditions described in the
+Transfer Notice"; a transfer of part of them is on different terms, is again subject to the
+right and needs a new notice.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.rofr import payload as p
+from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 from workflows.rofr.machine import describe
 
@@ -195,6 +198,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             f"still unsold{already}",
             "invalid_payload",
         )
+    check_sale_under_a(ctx, shares)
     price = _check_terms(ctx, shares)
     needs_approval = rofr.recording_needs_approval.value
     remaining = unsold - shares

@@ -1,0 +1,100 @@
+"""What the owner's choice of alternative (A) binds, after the company elected only part.
+
+FMP §6(d)(v): after a timely exercise for part of the Target Shares, the owner effects "the sale
+of the Target Shares pursuant to one of the following alternatives": (A) "sale or other
+disposition of all the Target Shares to a third-party purchaser in compliance with the
+requirements of section 6(d)(iv), as if the Company did not exercise", or (B) the sale of the
+elected part to the Company. Silence is deemed a choice of (A).
+
+Our reading of (A):
+
+* The sale is of *all* the Target Shares. "In compliance with the requirements of section
+  6(d)(iv), as if the Company did not exercise" imports §6(d)(iv)'s conditions (the 30 days after
+  the company's period, terms no more favourable to the buyer, no breach of §6(g)/(h)); it does
+  not import §6(d)(iv)'s tolerance of a sale of part, because (A) itself defines the sale as one
+  of "all the Target Shares". A sale of part under (A) is neither alternative: selling exactly the
+  shares the company did not elect keeps the elected ones with the owner (where (B) would sell them
+  to the company), and any other part leaves the (A)/(B) choice unmade. So while an (A) choice
+  stands, chosen or deemed, a sale of fewer than all the Target Shares is refused; if none is made
+  in the window, all of them are again under the right (FMP §6(d)(iv) last sentence).
+* A written choice of (A) ends the company's election on this notice: the owner has committed to
+  sell all to the third party, and a further exercise would turn that into a sale to the company
+  the owner did not choose. An Exercise Notice that took effect *before* the owner's choice, but
+  is entered after it, still counts (notices are judged by when they took effect).
+* A deemed (A) does not end the company's election. It arises only when the owner's 30 days
+  from the date of the Disposition Notice run out, which can be before the company's own 30 days
+  from its receipt end (FMP §6(d)(iii)); §6(d)(v)'s last sentence only supplies the owner's
+  missing answer and says nothing to cut the company's period short, so the company may still
+  elect within its own 30 days, as before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from workflows.kernel import Refused
+from workflows.rofr.context import Ctx
+
+
+def choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
+    """The owner's standing choice of (A), chosen in writing or deemed by silence."""
+    choice = ctx.data.get("owner_choice") or {}
+    return choice if choice.get("alternative") == "third_party_sale" else None
+
+
+def written_choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
+    choice = choice_of_a(ctx)
+    return choice if choice and not choice.get("deemed") and choice.get("notice") else None
+
+
+def _clause(ctx: Ctx, choice: dict[str, Any]) -> str:
+    pe = ctx.rofr.partial_exercise
+    assert pe is not None  # an owner choice exists only under terms with partial exercise
+    return pe.on_silence.clause if choice.get("deemed") else pe.owner_choice.clause
+
+
+def _chosen_on(ctx: Ctx, choice: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(choice["notice"]["effective_at"])
+
+
+def chose_a_before(ctx: Ctx, exercised_at: datetime) -> bool:
+    """True if a written (A) took effect before an Exercise Notice effective ``exercised_at``."""
+    choice = written_choice_of_a(ctx)
+    return choice is not None and _chosen_on(ctx, choice) <= exercised_at
+
+
+def refuse_election_after_a(ctx: Ctx, act: str) -> Refused:
+    """FMP §6(d)(v): after the owner's written (A), the company can no longer exercise or waive."""
+    choice = written_choice_of_a(ctx)
+    assert choice is not None
+    return Refused(
+        _clause(ctx, choice),
+        f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx, choice))}: sale of all the "
+        f"{ctx.data['shares']} Target Shares to the third party; the right can no longer be "
+        f"{'exercised' if act == 'exercise' else 'waived'} on this notice",
+        "wrong_state",
+    )
+
+
+def check_sale_under_a(ctx: Ctx, shares: int) -> None:
+    """FMP §6(d)(v)(A): under (A) the sale is of all the Target Shares, never of part."""
+    choice = choice_of_a(ctx)
+    target = ctx.data["shares"]
+    if choice is None or shares == target:
+        return
+    clause = _clause(ctx, choice)
+    how = "is deemed, by not answering in time, to have chosen" if choice.get("deemed") else "chose"
+    elected = ctx.data["elected_shares"]
+    why = "a sale of part is neither alternative"
+    if shares == target - elected:
+        why = (
+            f"selling only the {shares} the company did not elect would keep its {elected} "
+            "with the owner, which is neither (A) nor (B)"
+        )
+    raise Refused(
+        f"{clause}(A)",
+        f"the owner {how} (A): sale of all the {target} Target Shares to a third party, as if "
+        f"the company had not exercised; {why}: report the sale of all {target}",
+        "invalid_payload",
+    )
