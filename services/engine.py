@@ -60,7 +60,7 @@ class _Ignored(Exception):
 
 class TermsSource(Protocol):
     def get(self, terms_id: str) -> Any: ...
-    def raw(self, terms_id: str) -> dict[str, Any]: ...
+    def pinned_json(self, terms_id: str) -> str: ...
 
 
 async def apply(
@@ -222,7 +222,7 @@ class _Transaction:
             raise
         return await self._write(decision, now, message_json, pinned)
 
-    async def _terms_to_pin(self) -> tuple[str, dict[str, Any]]:
+    async def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
         sending the command may not override; a command names them only for a company that
         has registered none."""
@@ -246,10 +246,10 @@ class _Transaction:
             )
         return terms_id, self._known_terms(terms_id)
 
-    def _known_terms(self, terms_id: str) -> dict[str, Any]:
+    def _known_terms(self, terms_id: str) -> str:
+        """The canonical JSON of the terms, serialised once when the catalog was loaded."""
         try:
-            self.catalog.get(terms_id)
-            return self.catalog.raw(terms_id)
+            return self.catalog.pinned_json(terms_id)
         except Exception as e:  # the catalog's "unknown terms" error, or a terms file in error
             raise Refused(ENGINE_RULE, f"unknown terms {terms_id!r}: {e}", "unknown_terms") from e
 
@@ -258,7 +258,7 @@ class _Transaction:
         decision: Decision,
         now: datetime,
         message_json: Any,
-        pinned: tuple[str, dict[str, Any]] | None,
+        pinned: tuple[str, str] | None,
     ) -> Outcome:
         m, row = self.message, self.row
         version = (row["version"] if row else 0) + 1
@@ -268,13 +268,14 @@ class _Transaction:
             log.add(event.type, event.payload, version)
         # A final workflow keeps no deadline: every timer it still has is cancelled.
         new_timers = [] if decision.final else list(decision.set_timers)
-        await cancel_timers(
-            self.c,
-            log,
-            version=version,
-            names=[*decision.cancel_timers, *(t.name for t in new_timers)],
-            final=decision.final,
-        )
+        if row is not None:  # a new workflow has no timer yet (a timer needs its workflow row)
+            await cancel_timers(
+                self.c,
+                log,
+                version=version,
+                names=[*decision.cancel_timers, *(t.name for t in new_timers)],
+                final=decision.final,
+            )
         timer_rows = plan_timers(log, new_timers, version=version)
         state_from = row["state"] if row else None
         content = row_content(

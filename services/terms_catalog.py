@@ -2,16 +2,20 @@
 
 A terms file is YAML (or JSON) named ``<terms id>.yaml``; its ``id`` must match the file name.
 Every file is read and validated when the catalog is built, so a broken file is reported at
-start-up with its path and the field in error, never halfway through a workflow.
+start-up with its path and the field in error, never halfway through a workflow. The catalog
+never changes after that, so each document's canonical JSON (the text a new workflow pins) is
+written once, there, and no message serialises terms again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import workflows.terms
+from services.store.canonical import canonical_json
 from workflows.terms import Terms, TermsError, parse_terms_text
 
 PRESETS_DIR = Path(workflows.terms.__file__).resolve().parent / "presets"
@@ -29,6 +33,7 @@ class TermsCatalog:
     def __init__(self, extra_dirs: Sequence[Path] = ()) -> None:
         self._terms: dict[str, Terms] = {}
         self._files: dict[str, Path] = {}
+        self._pinned: dict[str, str] = {}  # terms id -> canonical JSON of its document
         for folder in (PRESETS_DIR, *(Path(d) for d in extra_dirs)):
             if not folder.is_dir():
                 raise TermsError(str(folder), ["not a directory of terms files"])
@@ -47,6 +52,7 @@ class TermsCatalog:
             )
         self._terms[terms.id] = terms
         self._files[terms.id] = path
+        self._pinned[terms.id] = canonical_json(terms.model_dump(mode="json"))
 
     def ids(self) -> list[str]:
         return sorted(self._terms)
@@ -57,9 +63,16 @@ class TermsCatalog:
         except KeyError:
             raise UnknownTerms(terms_id, self.ids()) from None
 
+    def pinned_json(self, terms_id: str) -> str:
+        """The canonical JSON text a new workflow pins (``parse_terms`` reads it back)."""
+        self.get(terms_id)
+        return self._pinned[terms_id]
+
     def raw(self, terms_id: str) -> dict[str, Any]:
-        """The terms as JSON-able data, to pin into a workflow (``parse_terms`` reads it back)."""
-        return self.get(terms_id).model_dump(mode="json")
+        """The terms as JSON data, exactly as a workflow pins them: a fresh copy on each call,
+        so a caller may change it."""
+        data: dict[str, Any] = json.loads(self.pinned_json(terms_id))
+        return data
 
     def path(self, terms_id: str) -> Path:
         self.get(terms_id)

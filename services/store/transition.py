@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.store.canonical import canonical_json, dump_json
+from services.store.canonical import dump_json
 
 _NEW_WORKFLOW = """
 INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, data,
@@ -84,7 +84,8 @@ class Transition:
     hash: str
     timers: list[dict[str, Any]]
     outgoing: Outgoing
-    pinned_terms: tuple[str, Any] | None = None  # (terms_id, raw terms) when it starts
+    # When it starts: (terms id, canonical JSON of the terms), the text the catalog wrote once.
+    pinned_terms: tuple[str, str] | None = None
 
 
 _TIMER_COLUMNS = (
@@ -93,7 +94,7 @@ _TIMER_COLUMNS = (
 
 
 async def write_transition(connection: asyncpg.Connection, t: Transition) -> None:
-    pinned = [t.pinned_terms[0], canonical_json(t.pinned_terms[1])] if t.pinned_terms else []
+    pinned = list(t.pinned_terms) if t.pinned_terms else []
     await connection.execute(
         _CREATE if t.pinned_terms else _ADVANCE,
         t.workflow_id, t.company_id, t.workflow_type, t.message_id, dump_json(t.message),

@@ -20,7 +20,7 @@ from services.clock import SimulatedClock
 from services.engine import Outcome, apply
 from services.engine_events import event_id
 from services.store import queries, register_company
-from services.store.canonical import normalised
+from services.store.canonical import canonical_json
 from services.store.db import connect
 from services.store.history import verify_chain
 from services.terms_catalog import TermsCatalog
@@ -137,7 +137,7 @@ async def test_a_command_commits_state_history_events_and_deadlines_together(
     found = await queries.get_workflow(pool, company, workflow_id)
     assert found is not None
     assert (found["state"], found["version"], found["terms_id"]) == ("election_window", 1, TERMS)
-    assert found["terms"] == normalised(catalog.raw(TERMS))  # pinned at start
+    assert found["terms"] == catalog.raw(TERMS)  # pinned at start, exactly as the catalog has it
     [row] = found["history"]
     assert (row["seq"], row["state_from"], row["state_to"]) == (1, None, "election_window")
     assert row["events"] == outcome.events and row["prev_hash"] == "0" * 64
@@ -161,6 +161,25 @@ async def test_a_command_commits_state_history_events_and_deadlines_together(
     ]
     assert all(r["body"]["caused_by"] == message.message_id for r in events)
     assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+
+
+async def test_a_start_pins_the_terms_document_even_after_a_caller_changed_its_copy(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    copy = catalog.raw(TERMS)
+    copy["rofr"]["election_window"]["days"] = 1  # a caller's copy is its own
+    workflow_id = uuid.uuid4()
+    assert (await apply(pool, disposition_notice(company, workflow_id), clock, catalog)).state
+    # The document as the terms model writes it: a copy changed elsewhere pins nothing.
+    document = canonical_json(TermsCatalog().get(TERMS).model_dump(mode="json"))
+    pinned_as_written = await pool.fetchval(
+        "SELECT terms = $2::text::jsonb FROM workflows WHERE workflow_id = $1",
+        workflow_id,
+        document,
+    )
+    assert pinned_as_written is True
+    found = await queries.get_workflow(pool, company, workflow_id)
+    assert found is not None and found["terms"] == catalog.raw(TERMS) != copy
 
 
 async def test_a_failure_while_writing_leaves_nothing_and_the_message_can_be_retried(

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from services.store.canonical import canonical_json
 from services.terms_catalog import PRESETS_DIR, TermsCatalog, UnknownTerms
 from workflows import registry
 from workflows.kernel import Party
@@ -110,6 +111,24 @@ def test_raw_terms_are_json_and_parse_back_to_the_same_terms(terms_id: str) -> N
     catalog = TermsCatalog()
     raw = json.loads(json.dumps(catalog.raw(terms_id)))
     assert registry.parse_terms(raw) == catalog.get(terms_id)
+
+
+@pytest.mark.parametrize("terms_id", PRESETS)
+def test_the_pinned_text_is_the_canonical_json_of_the_terms_and_raw_reads_it_back(
+    terms_id: str,
+) -> None:
+    catalog = TermsCatalog()
+    text = catalog.pinned_json(terms_id)
+    assert text == canonical_json(catalog.get(terms_id).model_dump(mode="json"))
+    assert json.loads(text) == catalog.raw(terms_id)
+
+
+def test_raw_terms_are_a_fresh_copy_a_caller_may_change() -> None:
+    catalog = TermsCatalog()
+    raw = catalog.raw("fmp-1998-nso")
+    raw["rofr"]["election_window"]["days"] = 1
+    assert catalog.raw("fmp-1998-nso") != raw
+    assert json.loads(catalog.pinned_json("fmp-1998-nso")) == catalog.raw("fmp-1998-nso")
 
 
 def test_unknown_terms_list_the_known_ids() -> None:
