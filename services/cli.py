@@ -223,7 +223,7 @@ def redrive(
         bool, typer.Option("--all", help="send back poison messages too (they fail again)")
     ] = False,
 ) -> None:
-    """Send dead-lettered messages back to their exchange with their original routing key.
+    """Send dead-lettered messages back to the work queue they were dead-lettered from.
 
     Messages parked after failing too often (a long database outage) go back to be handled;
     poison messages (malformed, schema-invalid) stay unless --all is given.

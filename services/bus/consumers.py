@@ -151,6 +151,7 @@ def subscribe(
                     message_id=raw.message_id,
                     source_queue=queue.name,
                     reason=str(poison),
+                    headers=raw.headers,
                 )
         except Exception:
             delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)

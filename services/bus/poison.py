@@ -1,14 +1,15 @@
 """Messages no consumer can ever handle: parsed once, and if unusable, dead-lettered with why.
 
 A malformed or schema-invalid message is not retried (it would fail the same way forever) and
-never reaches the engine: the consumer republishes the original body to the dead-letter exchange
-with headers naming the error, the queue it came from and its routing key, then acks it. If that
-publish fails (RabbitMQ cannot route it: nothing is bound to the dead-letter exchange), the
-consumer nacks the message instead, so it is never dropped.
+never reaches the engine: the consumer republishes the original body and headers to the
+dead-letter exchange with headers naming the error, the queue it came from and its original
+routing key, then acks it. If that publish fails (RabbitMQ cannot route it: nothing is bound to
+the dead-letter exchange), the consumer nacks the message instead, so it is never dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -68,6 +69,10 @@ def parse_event_message(body: bytes) -> EventMessage:
         raise PoisonMessage(describe(e)) from None
 
 
+# RabbitMQ's record of earlier deliveries and dead-letterings: about the last trip, not the message.
+_DELIVERY_HEADERS = ("x-delivery-count", "x-death", "x-first-death", "x-last-death")
+
+
 async def dead_letter(
     publisher: Publisher,
     topology: Topology,
@@ -77,17 +82,34 @@ async def dead_letter(
     message_id: str | None,
     source_queue: str,
     reason: str,
-    headers: dict[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
 ) -> None:
+    """Publish the message to the dead-letter exchange with why, from where, and its headers.
+
+    ``headers`` are those the message arrived with. They travel on, so a message that redrive
+    sent back keeps its count of rounds (``x-equityflow-redriven``) and its original routing key
+    (``x-equityflow-routing-key``: a message sent back arrives with its queue's name as routing
+    key).
+    """
+    carried = {
+        k: _text(v)
+        for k, v in (headers or {}).items()
+        if not k.startswith(_DELIVERY_HEADERS) and isinstance(v, str | bytes | int)
+    }
+    original = carried.get(ROUTING_KEY_HEADER) or routing_key
     await publisher.publish(
         body,
         exchange=topology.dead_letter_exchange,
-        routing_key=routing_key or "unrouted",
+        routing_key=original or "unrouted",
         message_id=message_id or "",
         headers={
-            **{k: str(v) for k, v in (headers or {}).items()},
+            **carried,
             ERROR_HEADER: reason[:MAX_REASON],
             SOURCE_QUEUE_HEADER: source_queue,
-            ROUTING_KEY_HEADER: routing_key,
+            ROUTING_KEY_HEADER: original,
         },
     )
+
+
+def _text(value: str | bytes | int) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -1,4 +1,4 @@
-"""Redrive: messages parked in the dead-letter queue, sent back to where they were going.
+"""Redrive: messages parked in the dead-letter queue, sent back to the queue that parked them.
 
 The dead-letter queue holds two kinds of message:
 
@@ -9,12 +9,20 @@ The dead-letter queue holds two kinds of message:
   long database outage); RabbitMQ's ``x-first-death-*`` headers say why (``delivery_limit``)
   and from which queue. Once the cause is fixed it can be handled: it is sent back.
 
-A message goes back with its body, message id and original routing key (the one the consumer
-recorded in ``x-equityflow-routing-key``, else RabbitMQ's ``x-death`` record of it, else the
-dead letter's own: the dead-letter exchange keeps it) to the exchange of this namespace that
-routes that key: commands and timers to the commands exchange, events to the events exchange.
-Sending back a command that had in fact been applied is harmless: the engine's inbox answers
-it as a duplicate.
+A message goes back, with its body, message id and headers, to the work queue it was
+dead-lettered from (``x-equityflow-source-queue``, else RabbitMQ's ``x-first-death-queue``)
+and to no other: through the default exchange, routing key = that queue. Sent to its exchange
+instead, an event would reach every queue bound there, and each integration would get a copy
+of an event it had already handled. The original routing key travels in
+``x-equityflow-routing-key`` (a consumer that dead-letters the message again keeps it), and
+``x-equityflow-redriven`` counts how many times the message has been sent back. Sending back a
+command that had in fact been applied is harmless: the engine's inbox answers it as a
+duplicate.
+
+A pass looks at most at the messages the queue held when it started: a poison message sent back
+is dead-lettered again by a running engine within milliseconds, and a pass that read until the
+queue was empty would send it round forever. Within a pass a message id is sent back once; a
+second copy (a message dead-lettered twice) is left in place.
 
 Each message is published (confirmed; a message nothing would receive raises) before it is
 acked in the dead-letter queue, so a crash in between sends it twice, never loses it. The
@@ -40,12 +48,12 @@ from services.bus.topology import (
 )
 
 # Headers that describe the dead-lettering, not the message: not sent back with it.
-_DEATH_HEADERS = {ERROR_HEADER, SOURCE_QUEUE_HEADER, ROUTING_KEY_HEADER, "x-delivery-count"}
+_DEATH_HEADERS = {ERROR_HEADER, SOURCE_QUEUE_HEADER, "x-delivery-count"}
 _DEATH_PREFIXES = ("x-death", "x-first-death", "x-last-death")
 
 
 class RedriveError(RuntimeError):
-    """The dead-letter queue or an exchange to send back to does not exist."""
+    """The dead-letter queue does not exist."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,15 @@ class DeadLetter:
     poison: bool
     action: str
     redriven: bool = False
+    #: Times the message had been sent back before this pass found it in the queue.
+    rounds: int = 0
 
     def line(self) -> str:
-        return f"{self.message_id or '-'} {self.routing_key}: {self.error} → {self.action}"
+        rounds = f" (sent back {self.rounds} time{'s' * (self.rounds != 1)} before)"
+        return (
+            f"{self.message_id or '-'} {self.routing_key}: {self.error} → {self.action}"
+            f"{rounds if self.rounds else ''}"
+        )
 
 
 def original_routing_key(message: AbstractIncomingMessage) -> str:
@@ -74,6 +88,22 @@ def original_routing_key(message: AbstractIncomingMessage) -> str:
         if isinstance(keys, list) and keys:
             return _text(keys[0])
     return message.routing_key or ""
+
+
+def source_queue(message: AbstractIncomingMessage) -> str:
+    """The work queue the message was dead-lettered from ('' if nothing says)."""
+    headers = message.headers or {}
+    for name in (SOURCE_QUEUE_HEADER, "x-first-death-queue"):
+        if headers.get(name):
+            return _text(headers[name])
+    return ""
+
+
+def times_redriven(headers: Mapping[str, Any] | None) -> int:
+    """``x-equityflow-redriven``: an int as redrive sets it, a string once a consumer carried it."""
+    value = (headers or {}).get(REDRIVEN_HEADER, 0)
+    text = _text(value).strip()
+    return int(text) if text.isdigit() else 0
 
 
 def dead_letter_error(message: AbstractIncomingMessage) -> str:
@@ -92,23 +122,14 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _destination(topology: Topology, routing_key: str) -> str | None:
-    kind = routing_key.split(".", 1)[0]
-    if kind in ("command", "timer"):
-        return topology.commands_exchange.name
-    if kind == "event":
-        return topology.events_exchange.name
-    return None
-
-
-def _resent(message: AbstractIncomingMessage) -> aio_pika.Message:
+def _resent(message: AbstractIncomingMessage, routing_key: str) -> aio_pika.Message:
     headers = {
         k: v
         for k, v in (message.headers or {}).items()
         if k not in _DEATH_HEADERS and not k.startswith(_DEATH_PREFIXES)
     }
-    previous = (message.headers or {}).get(REDRIVEN_HEADER, 0)
-    headers[REDRIVEN_HEADER] = (previous if isinstance(previous, int) else 0) + 1
+    headers[ROUTING_KEY_HEADER] = routing_key
+    headers[REDRIVEN_HEADER] = times_redriven(message.headers) + 1
     return aio_pika.Message(
         message.body,
         headers=headers,
@@ -129,23 +150,29 @@ async def redrive(
     dry_run: bool = False,
     include_poison: bool = False,
 ) -> list[DeadLetter]:
-    """Send back up to ``limit`` dead letters (all of them if None); say what became of each."""
+    """Send back up to ``limit`` dead letters (all that are there now if None); say what became
+    of each."""
     connection = await aio_pika.connect(amqp_url, timeout=10)
     try:
-        exchanges = await _exchanges(connection, topology)
+        # Confirms and mandatory publishing, where a returned message raises: a message is
+        # acked in the dead-letter queue only once its work queue has it.
+        target = await connection.channel(publisher_confirms=True, on_return_raises=True)
         source = await connection.channel()
         try:
-            queue = await source.get_queue(topology.dead_letter_queue.name, ensure=True)
+            queue = await source.declare_queue(topology.dead_letter_queue.name, passive=True)
         except ChannelNotFoundEntity:
             raise RedriveError(f"no dead-letter queue {topology.dead_letter_queue.name}") from None
+        there = int(queue.declaration_result.message_count or 0)
+        bound = there if limit is None else min(limit, there)
+        pass_ = _Pass(topology, target.default_exchange, dry_run, include_poison)
         held: list[AbstractIncomingMessage] = []
         done: list[DeadLetter] = []
         try:
-            while limit is None or len(done) < limit:
+            while len(done) < bound:
                 message = await queue.get(no_ack=False, fail=False)
                 if message is None:
                     break
-                result = await _one(message, topology, exchanges, dry_run, include_poison)
+                result = await pass_.one(message)
                 done.append(result)
                 if result.redriven:
                     await message.ack()
@@ -159,46 +186,40 @@ async def redrive(
         await connection.close()
 
 
-async def _exchanges(
-    connection: aio_pika.abc.AbstractConnection, topology: Topology
-) -> dict[str, AbstractExchange]:
-    # Confirms and mandatory publishing, where a returned message raises: a message is acked
-    # in the dead-letter queue only once a work queue has it.
-    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    found = {}
-    for exchange in (topology.commands_exchange, topology.events_exchange):
+class _Pass:
+    def __init__(
+        self, topology: Topology, exchange: AbstractExchange, dry_run: bool, include_poison: bool
+    ) -> None:
+        self._work_queues = {topology.engine_queue.name, topology.notices_queue.name}
+        self._exchange = exchange
+        self._dry_run = dry_run
+        self._include_poison = include_poison
+        self._sent: set[str] = set()  # message ids sent back (or that would be) in this pass
+
+    async def one(self, message: AbstractIncomingMessage) -> DeadLetter:
+        routing_key = original_routing_key(message)
+        poison = ERROR_HEADER in (message.headers or {})
+        message_id = message.message_id or ""
+
+        def outcome(action: str, redriven: bool = False) -> DeadLetter:
+            return DeadLetter(
+                message_id, routing_key, dead_letter_error(message), poison, action, redriven,
+                times_redriven(message.headers),
+            )  # fmt: skip
+
+        queue = source_queue(message)
+        if queue not in self._work_queues:
+            return outcome("left: not dead-lettered from a work queue of this namespace")
+        if poison and not self._include_poison:
+            return outcome("left: poison, it would fail again (--all sends it back)")
+        if message_id and message_id in self._sent:
+            return outcome("left: a message with this id was sent back in this pass")
+        if self._dry_run:
+            self._sent.add(message_id)
+            return outcome(f"would be sent back to {queue}")
         try:
-            found[exchange.name] = await channel.get_exchange(exchange.name, ensure=True)
-        except ChannelNotFoundEntity:
-            raise RedriveError(f"no exchange {exchange.name}") from None
-    return found
-
-
-async def _one(
-    message: AbstractIncomingMessage,
-    topology: Topology,
-    exchanges: Mapping[str, AbstractExchange],
-    dry_run: bool,
-    include_poison: bool,
-) -> DeadLetter:
-    routing_key = original_routing_key(message)
-    poison = ERROR_HEADER in (message.headers or {})
-
-    def outcome(action: str, redriven: bool = False) -> DeadLetter:
-        return DeadLetter(
-            message.message_id or "", routing_key, dead_letter_error(message), poison, action,
-            redriven,
-        )  # fmt: skip
-
-    destination = _destination(topology, routing_key)
-    if destination is None:
-        return outcome("left: no exchange of this namespace routes this key")
-    if poison and not include_poison:
-        return outcome("left: poison, it would fail again (--all sends it back)")
-    if dry_run:
-        return outcome(f"would be sent back to {destination}")
-    try:
-        await exchanges[destination].publish(_resent(message), routing_key, mandatory=True)
-    except DeliveryError as e:
-        return outcome(f"left: {destination} did not take it ({e})")
-    return outcome(f"sent back to {destination}", redriven=True)
+            await self._exchange.publish(_resent(message, routing_key), queue, mandatory=True)
+        except DeliveryError as e:
+            return outcome(f"left: {queue} did not take it ({e})")
+        self._sent.add(message_id)
+        return outcome(f"sent back to {queue}", redriven=True)
