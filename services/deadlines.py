@@ -102,6 +102,27 @@ async def _publish(
     )
 
 
+async def _claim_publish_mark(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    publisher: Publisher,
+    topology: Topology,
+    batch_size: int,
+    claim: str,
+    mark: str,
+    *mark_args: object,
+) -> list[asyncpg.Record]:
+    """One transaction: claim a batch (SKIP LOCKED), publish it, mark it; the rows claimed."""
+    # Read before taking a connection: the simulated clock needs one of its own.
+    now = await clock.now()
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(claim, now, batch_size)
+        await _publish(rows, publisher, topology)
+        if rows:
+            await connection.execute(mark, [r["timer_id"] for r in rows], now, *mark_args)
+    return list(rows)
+
+
 async def fire_due_timers(
     pool: asyncpg.Pool,
     clock: Clock,
@@ -112,14 +133,9 @@ async def fire_due_timers(
     redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> int:
     """Fire one batch of due timers; return how many fired."""
-    # Read before taking a connection: the simulated clock needs one of its own.
-    now = await clock.now()
-    async with pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(_CLAIM_DUE, now, batch_size)
-        await _publish(rows, publisher, topology)
-        if rows:
-            ids = [r["timer_id"] for r in rows]
-            await connection.execute(_MARK_FIRED, ids, now, redelivery_grace)
+    rows = await _claim_publish_mark(
+        pool, clock, publisher, topology, batch_size, _CLAIM_DUE, _MARK_FIRED, redelivery_grace
+    )
     return len(rows)
 
 
@@ -133,14 +149,11 @@ async def refire_unapplied_timers(
     redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> int:
     """Fire again one batch of the timers fired, not applied, and past their re-fire time."""
-    now = await clock.now()
-    async with pool.acquire() as connection, connection.transaction():
-        rows = await connection.fetch(_CLAIM_UNAPPLIED, now, batch_size)
-        await _publish(rows, publisher, topology)
-        if rows:
-            ids = [r["timer_id"] for r in rows]
-            ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
-            await connection.execute(_MARK_REFIRED, ids, now, redelivery_grace, ceiling)
+    ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
+    rows = await _claim_publish_mark(
+        pool, clock, publisher, topology, batch_size,
+        _CLAIM_UNAPPLIED, _MARK_REFIRED, redelivery_grace, ceiling,
+    )  # fmt: skip
     for r in rows:
         log.warning(
             "timer %s (%s of %s workflow %s) fired at %s was not applied: fired again (re-fire %d)",
