@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from services.terms_catalog import TermsCatalog
+
 TEST_DATABASE_URL = os.environ.get(
     "EQUITYFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -112,3 +114,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"integration", "e2e"} & set(item.path.parts):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def catalog() -> TermsCatalog:
+    """The shipped presets, as every service loads them."""
+    return TermsCatalog()

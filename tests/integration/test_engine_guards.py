@@ -48,11 +48,6 @@ async def clock(pool: asyncpg.Pool) -> SimulatedClock:
 
 
 @pytest.fixture
-def catalog() -> TermsCatalog:
-    return TermsCatalog()
-
-
-@pytest.fixture
 async def company(pool: asyncpg.Pool) -> str:
     await register_company(pool, "fmp", "fmp-1998-nso", "FMP")
     return "fmp"

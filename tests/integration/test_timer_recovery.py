@@ -52,11 +52,6 @@ async def clock(pool: asyncpg.Pool) -> SimulatedClock:
 
 
 @pytest.fixture
-def catalog() -> TermsCatalog:
-    return TermsCatalog()
-
-
-@pytest.fixture
 async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
     t = Topology(namespace)
     yield t
