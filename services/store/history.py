@@ -65,11 +65,17 @@ class ChainReport:
         return not self.breaks
 
     def summary(self) -> str:
-        head = f"{self.rows_checked} history rows in {self.workflows_checked} workflows: " + (
-            "chain intact" if self.ok else f"{len(self.breaks)} broken link(s)"
+        rows = _count(self.rows_checked, "history row")
+        workflows = _count(self.workflows_checked, "workflow")
+        head = f"{rows} in {workflows}: " + (
+            "chain intact" if self.ok else f"{_count(len(self.breaks), 'broken link')}"
         )
         lines = [f"  {b.workflow_id} seq {b.seq}: {b.reason}" for b in self.breaks]
         return "\n".join([head, *lines])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 _ROWS = """
