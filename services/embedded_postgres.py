@@ -27,9 +27,9 @@ class EmbeddedPostgresMissing(OSError):
 
     def __init__(self) -> None:
         super().__init__(
-            "DATABASE_URL is not set, and the embedded PostgreSQL it falls back to (the pgserver "
-            "package) is not installed: run `uv sync` (it installs the `embedded` group by "
-            "default) or `pip install pgserver`, or set DATABASE_URL to your PostgreSQL"
+            "DATABASE_URL is not set, and the embedded PostgreSQL used without it (the pgserver "
+            "package) is not installed: set DATABASE_URL to your PostgreSQL, or install it with "
+            "`uv sync` (its default groups include it) or `pip install pgserver`"
         )
 
 
