@@ -37,13 +37,22 @@ AUDIT = "Each workflow's history is hash-chained; `equityflow verify` makes the 
 async def run_demo(settings: Settings) -> None:
     run = uuid.uuid4().hex[:6]
     echo(timeline.wrap(INTRO))
-    async with _database(settings, run) as (url, where):
-        echo(["", *timeline.wrap(f"It runs on {where}, removed when it ends.")])
+    broker, deleted = (
+        (
+            f"exchanges and queues of its own on AMQP_URL (equityflow-demo-{run}.*)",
+            "; its exchanges and queues, deleted",
+        )
+        if settings.amqp_url
+        else ("the in-memory broker", "")
+    )
+    async with _database(settings, run) as (url, where, removed):
+        line = f"Working on {where} and {broker}; all of it is removed at the end."
+        echo(["", *timeline.wrap(line)])
         demo = settings.model_copy(
             update={"database_url": url, "simulated_clock": True, "poll_interval": 0.05}
         )
         await _play(demo, run)
-    echo(["", *timeline.wrap(f"Removed: {where}.")])
+    echo(["", *timeline.wrap(f"Cleaned up: {removed}{deleted}.")])
 
 
 async def _play(settings: Settings, run: str) -> None:
@@ -66,15 +75,20 @@ async def _play(settings: Settings, run: str) -> None:
 
 
 @asynccontextmanager
-async def _database(settings: Settings, run: str) -> AsyncIterator[tuple[str, str]]:
-    """The demo's database URL, and where it is, in words."""
+async def _database(settings: Settings, run: str) -> AsyncIterator[tuple[str, str, str]]:
+    """The demo's database URL; where it is, and how it was removed, in words."""
     if settings.database_url is None:
         async with temporary_embedded_postgres() as url:
-            yield url, "a temporary embedded PostgreSQL"
+            yield (
+                url,
+                "a temporary embedded PostgreSQL",
+                "the embedded PostgreSQL, stopped and deleted",
+            )
         return
     name = f"equityflow_demo_{run}"
     async with _scratch_database(settings.database_url, name) as url:
-        yield url, f"a database of its own on DATABASE_URL's server ({name})"
+        where = f"{name}, a database of its own on DATABASE_URL's server,"
+        yield url, where, f"the database {name}, dropped"
 
 
 @asynccontextmanager

@@ -63,8 +63,10 @@ def test_the_demo_on_the_embedded_default_leaves_nothing_behind(
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "It runs on a temporary embedded PostgreSQL" in done.stdout
-    assert done.stdout.rstrip().endswith("Removed: a temporary embedded PostgreSQL.")
+    assert "Working on a temporary embedded PostgreSQL" in done.stdout
+    assert done.stdout.rstrip().endswith(
+        "Cleaned up: the embedded PostgreSQL, stopped and deleted."
+    )
     assert list(work.iterdir()) == []
     assert not list(scratch.glob("equityflow-demo-*"))
     assert not _postgres_processes_under(scratch)

@@ -3,16 +3,32 @@ arithmetic, and leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
+
+import aio_pika
 import pytest
 
+from services.bus.topology import Topology
 from services.demo import run_demo
 from services.settings import Settings
 from workflows.rofr.machine import RofrMachine
 from workflows.rofr.words import EVENT_SENTENCES
 
 
+async def _queue_exists(amqp_url: str, name: str) -> bool:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        await channel.declare_queue(name, passive=True)
+        return True
+    except aio_pika.exceptions.ChannelClosed:  # 404 NOT_FOUND
+        return False
+    finally:
+        await connection.close()
+
+
 async def test_demo_walks_both_transfers_and_prints_each_deadline_with_its_derivation(
-    fresh_database_url: str, capsys: pytest.CaptureFixture[str]
+    fresh_database_url: str, amqp_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from services.store.db import connect
 
@@ -22,7 +38,7 @@ async def test_demo_walks_both_transfers_and_prints_each_deadline_with_its_deriv
             "INSERT INTO outbox (company_id, exchange, routing_key, message_id, body) "
             "VALUES ('acme', 'events', 'event.rofr.x', 'acme-event-1', '{}')"
         )
-        await run_demo(Settings(database_url=fresh_database_url, amqp_url=None))
+        await run_demo(Settings(database_url=fresh_database_url, amqp_url=amqp_url))
         # The demo ran in a database of its own: nothing here was relayed or left behind.
         assert (
             await pool.fetchval("SELECT sent_at FROM outbox WHERE message_id = 'acme-event-1'")
@@ -36,6 +52,11 @@ async def test_demo_walks_both_transfers_and_prints_each_deadline_with_its_deriv
         await pool.close()
     out = capsys.readouterr().out
     text = " ".join(out.split())  # the words, whatever the wrapping
+    # Its own exchanges and queues on RabbitMQ are gone too.
+    namespace = re.search(r"\((equityflow-demo-[0-9a-f]+)\.\*\)", text)
+    assert namespace, text[:600]
+    assert not await _queue_exists(amqp_url, Topology(namespace[1]).engine_queue.name)
+    assert "; its exchanges and queues, deleted." in text
 
     # FMP §16(b): certified mail is effective 72 h after deposit; §6(d)(iii) 30 days from receipt.
     assert "deposited by certified mail 2026-03-02 09:00 PST + 72 hours → 2026-03-05 09:00 PST" in (
