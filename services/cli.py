@@ -1,4 +1,8 @@
-"""``equityflow``: run the service, one service, the demo, and the operator's tools."""
+"""``equityflow``: run the service, one service, the demo, and the operator's tools.
+
+An operator's mistake (a setting that does not parse, a missing URL, a command that does not
+apply here) is answered in one line on stderr, with exit code 2, never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+import signal
+from collections.abc import Coroutine, Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -20,9 +25,22 @@ app = typer.Typer(
     help="equityflow: legal workflows of private-company equity, as persisted state machines.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Plain help: the rich panels label every flag "<bool>", as if it took a value.
+    rich_markup_mode=None,
+    add_completion=False,
 )
-terms_app = typer.Typer(help="Terms files: the shipped presets and a company's own.")
+terms_app = typer.Typer(
+    help="Terms files: the shipped presets and a company's own.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(terms_app, name="terms")
+
+
+def _refuse(message: str) -> NoReturn:
+    """An operator's mistake: one line on stderr, exit code 2."""
+    typer.echo(f"equityflow: {message}", err=True)
+    raise typer.Exit(2)
 
 
 @contextlib.contextmanager
@@ -39,8 +57,42 @@ def _operator_errors() -> Iterator[None]:
     try:
         yield
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError) as e:
-        typer.echo(f"equityflow: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(2) from None
+        _refuse(f"{type(e).__name__}: {e}")
+
+
+def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived service; Ctrl-C before it is up (or a second one) ends it quietly."""
+    try:
+        with _operator_errors():
+            asyncio.run(service)
+    except KeyboardInterrupt:
+        typer.echo("equityflow: interrupted", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        # Everything is stopped; the interpreter only exits now. Python resets its handlers
+        # while it finalises, where a late Ctrl-C would kill the process by the signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"equityflow {version('equityflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """equityflow: legal workflows of private-company equity, as persisted state machines."""
 
 
 class Service(StrEnum):
@@ -52,31 +104,57 @@ class Service(StrEnum):
 
 
 def _settings(**overrides: object) -> Settings:
-    settings = Settings()
+    """The settings from the environment (and .env); a value that does not parse: exit 2."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from services.settings import settings_error
+
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as e:
+        _refuse(settings_error(e))
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
 
 @app.command()
 def up(
-    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="HTTP port (default 8000)")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="HTTP address (default 127.0.0.1; 0.0.0.0 for every interface)"),
+    ] = None,
     simulated_clock: Annotated[
         bool | None, typer.Option("--simulated-clock/--real-clock", help="demo/test time")
     ] = None,
 ) -> None:
     """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
+    settings = _settings(http_port=port, http_host=host, simulated_clock=simulated_clock)
     from services.processes import run_all
 
-    with _operator_errors():
-        asyncio.run(run_all(_settings(http_port=port, simulated_clock=simulated_clock)))
+    _run_until_stopped(run_all(settings))
 
 
 @app.command()
 def serve(service: Service) -> None:
-    """Run one service, for docker-compose and scale-out (needs DATABASE_URL and AMQP_URL)."""
+    """Run one service, for docker-compose and scale-out: every service needs DATABASE_URL,
+    and all but api need AMQP_URL."""
+    settings = _settings()
+    needed = {"DATABASE_URL": settings.database_url}
+    if service is not Service.api:  # the API never touches the broker: commands go to the engine
+        needed["AMQP_URL"] = settings.amqp_url
+    missing = [name for name, value in needed.items() if not value]
+    if missing:
+        _refuse(
+            f"serve {service.value} needs {' and '.join(missing)}: a service run on its own "
+            "cannot share the embedded PostgreSQL or the in-memory broker; set "
+            f"{' and '.join(missing)}, or run every service in one process with `equityflow up`"
+        )
     from services.processes import run_one
 
-    with _operator_errors():
-        asyncio.run(run_one(_settings(), service.value))
+    _run_until_stopped(run_one(settings, service.value))
 
 
 @app.command()
@@ -164,14 +242,37 @@ def advance_clock(
     days: Annotated[int, typer.Option(min=0)] = 0,
     hours: Annotated[int, typer.Option(min=0)] = 0,
     minutes: Annotated[int, typer.Option(min=0)] = 0,
+    simulated_clock: Annotated[
+        bool | None,
+        typer.Option(
+            "--simulated-clock",
+            help="the installation runs on the simulated clock (as EQUITYFLOW_SIMULATED_CLOCK)",
+        ),
+    ] = None,
 ) -> None:
-    """Advance the shared simulated clock (demo/test mode only)."""
+    """Advance the shared simulated clock of an installation started with --simulated-clock.
+
+    An installation on the real clock is refused, as over HTTP: writing the simulated clock
+    there would make a later simulated start begin in the future and fire its deadlines at once.
+    """
+    settings = _settings(simulated_clock=simulated_clock)
+    if not settings.simulated_clock:
+        _refuse(
+            "the clock is real: advance-clock moves only the simulated clock of an installation "
+            "started with --simulated-clock; for one, set EQUITYFLOW_SIMULATED_CLOCK=true (or "
+            "pass --simulated-clock) here too, or POST /api/v1/clock/advance to its API"
+        )
     from services.clock import SimulatedClock
     from services.runtime import open_runtime
 
     async def go() -> None:
-        async with open_runtime(_settings(simulated_clock=True)) as rt:
+        async with open_runtime(settings) as rt:
             assert isinstance(rt.clock, SimulatedClock)
+            if await rt.clock.started() is None:
+                _refuse(
+                    "no simulated clock has run on this database: start the installation with "
+                    "`equityflow up --simulated-clock` first (a real-clock one cannot be advanced)"
+                )
             now = await rt.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
         typer.echo(f"simulated now: {now.isoformat()}")
 
@@ -182,10 +283,10 @@ def advance_clock(
 @app.command()
 def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
+    settings = _settings()
     from services.demo import run_demo
 
-    with _operator_errors():
-        asyncio.run(run_demo(_settings()))
+    _run_until_stopped(run_demo(settings))
 
 
 @app.command("export-topology")
@@ -273,14 +374,27 @@ def terms_list() -> None:
 
 
 @terms_app.command("show")
-def terms_show(terms_id: str) -> None:
-    """Print a terms document with the clause behind each value."""
+def terms_show(
+    terms_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML")] = False,
+) -> None:
+    """Print a terms document with the clause behind each value, as a workflow pins it.
+
+    YAML, shaped like a company's own terms file: save it as <new id>.yaml in a folder named
+    in EQUITYFLOW_TERMS_DIRS, change its id and values, and it is a company's agreement.
+    """
+    import yaml
+
     from services.terms_catalog import TermsCatalog
 
     _known_terms(terms_id, "TERMS_ID")
     with _operator_errors():
-        raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
-    typer.echo(json.dumps(raw, indent=2, default=str))
+        terms = TermsCatalog(list(_settings().terms_dirs)).get(terms_id)
+    document = terms.model_dump(mode="json")  # in the schema's order, as a terms file is
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100), nl=False)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ the container image leaves out (it runs on the PostgreSQL that ``DATABASE_URL`` 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import shutil
 import tempfile
@@ -20,6 +21,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+# The servers this process started (or joined), by data folder, to stop when it is done.
+_SERVERS: dict[Path, Any] = {}
 
 
 class EmbeddedPostgresMissing(OSError):
@@ -48,10 +52,35 @@ def _server(folder: Path, cleanup_mode: str) -> Any:
         return pgserver.get_server(folder, cleanup_mode=cleanup_mode)
 
 
+def _stop(folder: Path) -> None:
+    server = _SERVERS.pop(folder.resolve(), None)
+    if server is None:
+        return
+    # pgserver would stop it in an exit handler, where a second Ctrl-C (or a signal sent to the
+    # process group twice) interrupts it with a traceback; stopped here, while the service's
+    # signal handlers still answer. If pg_ctl itself is interrupted, pgserver falls back to
+    # terminating the server, and its error log is no news to the operator.
+    pgserver_log = logging.getLogger("pgserver")
+    level = pgserver_log.level
+    pgserver_log.setLevel(logging.CRITICAL)
+    try:
+        server.cleanup()  # stops the server unless another process still uses it
+    finally:
+        pgserver_log.setLevel(level)
+        atexit.unregister(server._cleanup)
+
+
 async def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded server and return its connection URL."""
-    server = await asyncio.to_thread(_server, data_dir / "postgres", "stop")
+    folder = (data_dir / "postgres").resolve()
+    server = await asyncio.to_thread(_server, folder, "stop")
+    _SERVERS[folder] = server
     return str(server.get_uri())
+
+
+async def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stop the embedded server, if this process started or joined it and is its last user."""
+    await asyncio.to_thread(_stop, data_dir / "postgres")
 
 
 @asynccontextmanager

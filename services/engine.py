@@ -17,6 +17,12 @@ the message id of a timer. A timer message is applied only for a timer the deadl
 has fired (``services.engine_timers.check_timer``); any other is ignored, recording nothing.
 A company's registered terms govern its workflows: a start command naming other terms is
 refused (``terms_mismatch``); only an unregistered company's command chooses them.
+
+A command to a company that does not exist (never registered, no workflow) is answered but
+never recorded: its transaction is rolled back, so no inbox, history or ``command_refused``
+event is kept for a company that is not there. A command that could not start a workflow there
+(``no_terms``, ``not_found``) is refused as ``unknown_company``; the bus consumer dead-letters
+such a command with its reason, and HTTP answers 404.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from services.clock import Clock
 from services.engine_events import EventLog, json_safe
 from services.engine_replies import Outcome, recorded_outcome
 from services.engine_timers import cancel_timers, check_timer, mark_timer_applied, plan_timers
-from services.store.companies import registered_terms
+from services.store.companies import company_exists, registered_terms
 from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
 from workflows.kernel import Decision, Refused
@@ -58,6 +64,14 @@ class _Ignored(Exception):
     """A timer message that is not the deadlines service's for a due timer: nothing is kept."""
 
 
+class _Unrecorded(Exception):
+    """A refusal for a company that does not exist: raised to roll the transaction back."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.refusal)
+        self.outcome = outcome
+
+
 class TermsSource(Protocol):
     def get(self, terms_id: str) -> Any: ...
     def pinned_json(self, terms_id: str) -> str: ...
@@ -78,12 +92,15 @@ async def apply(
         try:
             async with pool.acquire() as connection, connection.transaction():
                 outcome = await _Transaction(connection, message, now, catalog).run()
-            _log_outcome(message, outcome)
-            return outcome
+        except _Unrecorded as unrecorded:
+            outcome = unrecorded.outcome
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == _RETRIES - 1:
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+            continue
+        _log_outcome(message, outcome)
+        return outcome
     raise AssertionError("unreachable")
 
 
@@ -250,8 +267,10 @@ class _Transaction:
         """The canonical JSON of the terms, serialised once when the catalog was loaded."""
         try:
             return self.catalog.pinned_json(terms_id)
-        except Exception as e:  # the catalog's "unknown terms" error, or a terms file in error
-            raise Refused(ENGINE_RULE, f"unknown terms {terms_id!r}: {e}", "unknown_terms") from e
+        except LookupError as e:  # the catalog's "unknown terms 'x'; known terms: ..."
+            raise Refused(ENGINE_RULE, str(e), "unknown_terms") from e
+        except Exception as e:  # a terms file in error
+            raise Refused(ENGINE_RULE, f"terms {terms_id!r}: {e}", "unknown_terms") from e
 
     async def _write(
         self,
@@ -325,6 +344,13 @@ class _Transaction:
 
     async def _refuse(self, refused: Refused) -> Outcome:
         m = self.message
+        if isinstance(m, CommandMessage) and not await company_exists(self.c, self.company):
+            if refused.code in {"no_terms", "not_found"}:
+                refused = _unknown_company(self.company)
+            refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
+            raise _Unrecorded(
+                Outcome("refused", self.workflow_id, None, 0, refusal=refusal, recorded=False)
+            )
         refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
         await self._set_inbox("refused", refusal)
         state, version = self._visible()
@@ -365,6 +391,15 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
             "%s %s on %s → %s v%s (message %s)",
             outcome.status, what, where, outcome.state, outcome.version, message.message_id,
         )  # fmt: skip
+
+
+def _unknown_company(company: str) -> Refused:
+    return Refused(
+        ENGINE_RULE,
+        f"no company {company}: register it with its terms first (PUT "
+        f"/api/v1/companies/{company} or `equityflow register-company {company} --terms ...`)",
+        "unknown_company",
+    )
 
 
 def _not_found(workflow_id: UUID, company: str) -> Refused:

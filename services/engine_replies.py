@@ -23,6 +23,8 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
     refusal: dict[str, str] | None = None
     note: str | None = None  # why a timer message was ignored (for the log; never recorded)
+    # False for a refusal of a command to a company that does not exist: answered, not kept.
+    recorded: bool = True
 
 
 async def recorded_outcome(

@@ -44,13 +44,29 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    async with open_runtime(settings) as rt:
-        _announce(rt, services, with_api)
-        if services:
-            async with bus_services(rt, services):
-                await _serve_api(rt) if with_api else await _until_signalled()
-        else:
-            await _serve_api(rt)
+    try:
+        async with open_runtime(settings) as rt:
+            _announce(rt, services, with_api)
+            if services:
+                async with bus_services(rt, services):
+                    await _serve_api(rt) if with_api else await _until_signalled()
+            else:
+                await _serve_api(rt)
+    finally:
+        _ignore_signals_from_now_on()
+
+
+def _ignore_signals_from_now_on() -> None:
+    """Everything is stopped, the embedded PostgreSQL too: the process only exits now.
+
+    Closing the event loop would hand SIGINT back to Python's default (an exception wherever
+    the interpreter happens to be); a signal that arrives late must not turn a clean stop into
+    a traceback or a death by signal.
+    """
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
 
 
 class _Server(uvicorn.Server):
@@ -69,8 +85,14 @@ class _Server(uvicorn.Server):
         try:
             yield
         finally:
+            # Shutdown has begun: a second Ctrl-C (or the signal sent to the process group
+            # again, as some launchers do) must not interrupt it halfway with a traceback.
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+                loop.add_signal_handler(sig, _already_stopping, sig)
+
+
+def _already_stopping(sig: signal.Signals) -> None:
+    log.info("%s: already stopping", sig.name)
 
 
 async def _serve_api(rt: Runtime) -> None:

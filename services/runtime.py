@@ -14,7 +14,7 @@ import asyncpg
 
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock, SystemClock
-from services.embedded_postgres import start_embedded_postgres
+from services.embedded_postgres import start_embedded_postgres, stop_embedded_postgres
 from services.settings import Settings
 from services.store.db import connect, migrate
 from services.terms_catalog import TermsCatalog
@@ -39,17 +39,21 @@ async def open_runtime(
     settings: Settings, *, namespace: str | None = None
 ) -> AsyncIterator[Runtime]:
     url = await resolve_database_url(settings)
-    pool = await connect(url)
     try:
-        await migrate(pool)  # on start, as well as by `equityflow migrate`
-        clock: Clock = SimulatedClock(pool) if settings.simulated_clock else SystemClock()
-        yield Runtime(
-            settings=settings,
-            database_url=url,
-            pool=pool,
-            clock=clock,
-            catalog=TermsCatalog(list(settings.terms_dirs)),
-            topology=Topology(namespace or settings.namespace),
-        )
+        pool = await connect(url)
+        try:
+            await migrate(pool)  # on start, as well as by `equityflow migrate`
+            clock: Clock = SimulatedClock(pool) if settings.simulated_clock else SystemClock()
+            yield Runtime(
+                settings=settings,
+                database_url=url,
+                pool=pool,
+                clock=clock,
+                catalog=TermsCatalog(list(settings.terms_dirs)),
+                topology=Topology(namespace or settings.namespace),
+            )
+        finally:
+            await pool.close()
     finally:
-        await pool.close()
+        if settings.database_url is None:
+            await stop_embedded_postgres(settings.data_dir)

@@ -37,7 +37,11 @@ class ActorIn(_Strict):
 class CommandMessage(_Strict):
     """A command for one workflow. A new workflow starts with its first command."""
 
-    kind: Literal["command"] = "command"
+    kind: Literal["command"] = Field(
+        default="command",
+        description="may be left out over AMQP: the routing key command.<workflow_type>.<command> "
+        "says the message is a command",
+    )
     message_id: str = Field(min_length=1, max_length=200)
     company_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     workflow_id: UUID

@@ -6,9 +6,11 @@ transaction, the same inbox, the same refusals. Every route is scoped by company
 another company is simply not found.
 
 A refusal answers with a problem document naming the rule, the reason and the refusal code:
-404 when the workflow is not the company's, 422 when the command itself is malformed (a payload
-field, unknown terms or workflow type), 409 when the rules refuse it in the workflow's state.
-A message id sent again gets the answer it got the first time, with no second effect.
+404 when the workflow is not the company's or the company does not exist, 422 when the command
+itself is malformed (a payload field, unknown terms or workflow type), 409 when the rules refuse
+it in the workflow's state. A message id sent again gets the answer it got the first time, with
+no second effect. Reads of a company that does not exist are a 404 too, never an empty list, so
+a misspelt company id is told apart from a company with nothing pending.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
+from workflows.kernel import Party
 from workflows.messages import CommandMessage
 
 # The same pattern as a message's company_id: a company registered here can receive commands.
 CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
+# Refusal codes answered 404, with their titles.
+_NOT_FOUND = {"not_found": "Workflow not found", "unknown_company": "Company not found"}
 # Refusal codes that mean "this request is malformed", as opposed to "not in this state".
 _UNPROCESSABLE = {"invalid_payload", "malformed", "unknown_terms", "unknown_workflow_type"}
 
@@ -79,6 +84,30 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         except UnknownTerms as e:
             raise Problem(404, "Unknown terms", str(e)) from e
 
+    async def existing(company_id: str) -> None:
+        if not await companies.company_exists(pool, company_id):
+            raise _no_company(company_id)
+
+    @app.get("/api/v1/companies")
+    async def list_companies(
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        after: Annotated[str | None, Query(description="keyset: the last company_id")] = None,
+    ) -> dict[str, Any]:
+        rows = await companies.list_companies(pool, after=after, limit=limit)
+        nxt = None
+        if len(rows) == limit:
+            last = rows[-1]["company_id"]
+            query = urlencode({"limit": limit, "after": last})
+            nxt = {"after": last, "href": f"/api/v1/companies?{query}"}
+        return {"companies": rows, "next": nxt}
+
+    @app.get("/api/v1/companies/{company_id}")
+    async def get_company(company_id: CompanyId) -> dict[str, Any]:
+        found = await companies.get_company(pool, company_id)
+        if found is None:
+            raise _no_company(company_id)
+        return found
+
     @app.put("/api/v1/companies/{company_id}")
     async def register_company(company_id: CompanyId, body: CompanyIn) -> dict[str, Any]:
         try:
@@ -111,6 +140,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
 
     @app.get("/api/v1/companies/{company_id}/workflows")
     async def list_workflows(company_id: CompanyId, workflow_type: str | None = None) -> list[Any]:
+        await existing(company_id)
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
     @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
@@ -124,22 +154,23 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     async def pending_deadlines(
         company_id: CompanyId,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        party: str | None = None,
+        party: Annotated[Party | None, Query(description="only this party's deadlines")] = None,
         after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
         after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
         if (after_due is None) != (after_id is None):
             # One half of the keyset alone would silently restart from the first page.
             raise Problem(422, "Invalid request", "after_due and after_id go together")
+        await existing(company_id)
         after = (after_due, after_id) if after_due and after_id else None
         rows = await queries.list_pending_deadlines(
-            pool, company_id, after=after, limit=limit, party=party
+            pool, company_id, after=after, limit=limit, party=party.value if party else None
         )
         nxt = None
         if len(rows) == limit:
             last = rows[-1]
             keyset = {"after_due": last["due_at"].isoformat(), "after_id": str(last["timer_id"])}
-            query = {"limit": limit, **({"party": party} if party else {}), **keyset}
+            query = {"limit": limit, **({"party": party.value} if party else {}), **keyset}
             nxt = {**keyset, "href": f"/api/v1/companies/{company_id}/deadlines?{urlencode(query)}"}
         return {"deadlines": rows, "next": nxt}
 
@@ -164,10 +195,19 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     return app
 
 
+def _no_company(company_id: str) -> Problem:
+    return Problem(
+        404,
+        "Company not found",
+        f"no company {company_id}: register it with PUT /api/v1/companies/{company_id} "
+        '{"terms_id": ...} (or `equityflow register-company`); GET /api/v1/companies lists them',
+    )
+
+
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
     code = refusal.get("code", "refused")
-    status = 404 if code == "not_found" else 422 if code in _UNPROCESSABLE else 409
-    title = {404: "Workflow not found", 422: "Invalid command"}.get(status, "Command refused")
+    status = 404 if code in _NOT_FOUND else 422 if code in _UNPROCESSABLE else 409
+    title = _NOT_FOUND.get(code) or {422: "Invalid command"}.get(status, "Command refused")
     return Problem(
         status,
         title,

@@ -53,4 +53,23 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
         description="Commands, timers and events of equityflow's workflows over RabbitMQ.",
     )
     document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return _with_message_schemas(document)
+
+
+# What each consumer receives. The consumers take the raw body (parsing it, and dead-lettering
+# what does not parse, is their job), so FastStream can only describe it as bytes.
+_RECEIVED = {
+    "engine:command": "CommandMessage",
+    "engine:timer": "TimerMessage",
+    "notices:events": "EventMessage",
+}
+
+
+def _with_message_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    messages, schemas = document["components"]["messages"], document["components"]["schemas"]
+    for title, schema in _RECEIVED.items():
+        message = messages[f"{title}:SubscribeMessage"]
+        placeholder = message["payload"]["$ref"].rsplit("/", 1)[-1]
+        message["payload"] = {"$ref": f"#/components/schemas/{schema}"}
+        schemas.pop(placeholder, None)
     return document

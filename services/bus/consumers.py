@@ -2,7 +2,8 @@
 
 Acknowledgement is manual, so a message is acked only once its effects are committed:
 - parsed and applied (or refused, or a duplicate) → ack;
-- unparseable (malformed JSON, schema-invalid, unknown workflow type) → dead-lettered with its
+- unparseable (malformed JSON, schema-invalid, unknown workflow type), or a command to a
+  company that does not exist (the engine keeps nothing of it) → dead-lettered with its
   reason, then ack: it would fail the same way on every delivery (if the dead letter cannot be
   published, say nothing is bound to receive it, the message is nacked instead, never dropped);
 - any other failure (the database is down, a deadlock retried out) → wait, then nack with
@@ -32,7 +33,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import Publisher
-from services.bus.topology import Topology
+from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
 
-Handle = Callable[[bytes], Awaitable[None]]  # raises PoisonMessage for a message to dead-letter
+# The body and the routing key it was published with; raises PoisonMessage to dead-letter it.
+Handle = Callable[[bytes, str], Awaitable[None]]
 OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
 Consumer = Callable[[RabbitBroker, Topology, Publisher], None]
 
@@ -138,9 +140,14 @@ def subscribe(
 
     async def _consume(body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
+        # A message sent back by redrive arrives under its queue's name; the header keeps the
+        # key it was first published with.
+        published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
+        if isinstance(published_as, bytes):
+            published_as = published_as.decode(errors="replace")
         try:
             try:
-                await handle(body)
+                await handle(body, str(published_as))
             except PoisonMessage as poison:
                 log.warning("dead-lettering %s from %s: %s", message.message_id, queue.name, poison)
                 await dead_letter(
@@ -178,10 +185,13 @@ def engine_consumer(
 ) -> Consumer:
     """Commands and timers from the engine queue → ``services.engine.apply``."""
 
-    async def handle(body: bytes) -> None:
+    async def handle(body: bytes, routing_key: str) -> None:
         from services.engine import apply
 
-        await apply(pool, parse_engine_message(body), clock, catalog)
+        outcome = await apply(pool, parse_engine_message(body, routing_key), clock, catalog)
+        if not outcome.recorded:  # a company that does not exist: nothing kept, so say why here
+            refusal = outcome.refusal or {}
+            raise PoisonMessage(f"{refusal.get('rule')}: {refusal.get('reason')}")
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
@@ -213,7 +223,7 @@ def engine_consumer(
 def notices_consumer(pool: asyncpg.Pool, clock: Clock, *, retry_delay: float = 0.5) -> Consumer:
     """Events from the notices queue → the notice register (``services.notices``)."""
 
-    async def handle(body: bytes) -> None:
+    async def handle(body: bytes, routing_key: str) -> None:
         from services.notices import record_event
 
         await record_event(pool, clock, body)

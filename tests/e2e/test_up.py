@@ -10,6 +10,7 @@ owner's 30-day sale window opens (FMP §6(d)(iv)). Ctrl-C stops everything, the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -90,12 +91,15 @@ class Up:
         self.log = data_dir / f"up-{self.port}.log"
         with self.log.open("wb") as out:
             # Run from the data folder: a developer's .env in the repository must not apply.
+            # Its own process group and no terminal, as a launcher or a service manager runs it.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "up", "--port", str(self.port), *args],
                 cwd=data_dir,
                 env=env,
+                stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
 
@@ -261,3 +265,27 @@ async def test_up_stops_cleanly_on_sigterm_as_a_container_or_service_manager_sto
 
     assert code == 0, up.output()
     assert not left_running, "the embedded PostgreSQL is still running"
+
+
+async def test_ctrl_c_to_the_process_group_twice_stops_cleanly_without_a_traceback(
+    data_dir: Path,
+) -> None:
+    """A launcher that forwards the signal its process group received (``uv run`` does) makes
+    the service see Ctrl-C twice: the second one, arriving while the embedded PostgreSQL is
+    being stopped, must neither print a traceback nor kill the process halfway."""
+    async with running_up(data_dir, "--host", "127.0.0.1") as up:
+        postmaster = up.postmaster_pid()
+        await up.http.aclose()
+        os.killpg(up.process.pid, signal.SIGINT)
+
+        async def server_finished() -> bool:
+            return "Finished server process" in up.output() or up.process.poll() is not None
+
+        await _eventually(server_finished, 30, "the HTTP server stops")
+        with contextlib.suppress(ProcessLookupError):  # it may be gone already
+            os.killpg(up.process.pid, signal.SIGINT)
+        code = await asyncio.to_thread(up.process.wait, 30)
+
+    assert code == 0, up.output()
+    assert "Traceback" not in up.output(), up.output()
+    assert not _alive(postmaster), "the embedded PostgreSQL is still running"

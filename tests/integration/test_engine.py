@@ -264,7 +264,7 @@ async def test_a_refused_command_changes_nothing_and_says_which_rule(
     [
         ({"workflow_type": "no_such_workflow"}, "unknown_workflow_type"),
         ({"terms": "no-such-terms"}, "unknown_terms"),
-        ({"company_id": "unregistered-co"}, "no_terms"),
+        ({"company_id": "unregistered-co"}, "unknown_company"),
     ],
 )
 async def test_a_start_the_engine_cannot_run_is_refused_and_creates_nothing(

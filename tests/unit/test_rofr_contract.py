@@ -149,3 +149,14 @@ def test_garbage_payloads_are_refused_by_a_rule_that_names_the_field() -> None:
                     rofr.decide(flow.state, flow.data, command, at("2026-04-05T12:00"), flow.terms)
                 except Refused as e:
                     assert e.code != "malformed", (flow.state, name, payload, e.reason)
+
+
+def test_an_unknown_command_lists_the_aliases_too() -> None:
+    terms = TermsCatalog().get("fmp-1998-nso")
+    command = Command("deliver_disposal_notice", Actor(Party.OWNER), fmp_notice())
+    with pytest.raises(Refused) as e:
+        rofr.decide(None, {}, command, at("2026-03-02T10:00"), terms)
+    assert e.value.code == "unknown_command"
+    # FMP §6(d)(ii) calls it a Disposition Notice; the README sends it by that name.
+    assert "deliver_disposition_notice" in e.value.reason
+    assert "deliver_transfer_notice" in e.value.reason

@@ -64,7 +64,8 @@ def _on_command(ctx: Ctx, command: Command) -> Step:
     if handler is None:
         raise Refused(
             ctx.rofr.clause,
-            f"unknown command {command.name!r}; known: {', '.join(COMMANDS)}",
+            f"unknown command {command.name!r}; known: {', '.join(COMMANDS)}; "
+            + ", ".join(f"{alias} (= {name})" for alias, name in ALIASES.items()),
             "unknown_command",
         )
     ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
