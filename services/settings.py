@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     terms_dirs: list[Path] = Field(default_factory=list, description="extra folders of terms files")
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
     batch_size: int = 100
+    max_message_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="largest message body taken over AMQP or HTTP; a longer one is refused "
+        "before it is parsed",
+    )
     timer_redelivery_grace: float = Field(
         default=60.0,
         gt=0,

@@ -27,7 +27,8 @@ MessageId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[!-~]+
 #: A company id: letters, digits, ``_``, ``.``, ``-``; up to 100.
 CompanyId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 #: A workflow type, command, timer or event type: a lower-case identifier, as in routing keys.
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z][a-z0-9_]*$")]
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NAME_PATTERN)]
 #: Free text (a name, a reference): anything PostgreSQL can store, up to 1000 characters.
 Text = Annotated[str, Field(max_length=1000), AfterValidator(storable)]
 #: A JSON object whose every string (keys too, at any depth) PostgreSQL can store.

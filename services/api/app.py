@@ -20,15 +20,22 @@ from uuid import UUID
 
 from fastapi import FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services import engine
+from services.api.body_limit import BodyLimit
 from services.api.problems import Problem, on_invalid_request, on_problem
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
-from workflows.messages import CommandMessage
+from workflows.messages import NAME_PATTERN, CommandMessage, Text
+
+
+def _name_query(description: str) -> Any:
+    """A query parameter naming a workflow type or a party: an identifier of the contract."""
+    return Query(min_length=1, max_length=80, pattern=NAME_PATTERN, description=description)
+
 
 # The same pattern as a message's company_id: a company registered here can receive commands.
 CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -41,16 +48,34 @@ class CompanyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     terms_id: str = Field(description="a shipped preset or a company terms file id")
-    name: str = ""
+    name: Text = ""
+
+
+#: The most the simulated clock moves in one request: 100 years (36,525 days) in total.
+MAX_ADVANCE = timedelta(days=36_525)
 
 
 class ClockAdvance(BaseModel):
-    # A misspelt field ("day") must not silently advance the clock by nothing.
-    model_config = ConfigDict(extra="forbid")
+    """How far to move the simulated clock. Strict integers (``false`` is not 0, ``"5"`` not 5),
+    each bounded, and at most ``MAX_ADVANCE`` in total: a datetime cannot go past year 9999."""
 
-    days: int = Field(default=0, ge=0)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
+    # A misspelt field ("day") must not silently advance the clock by nothing.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    days: int = Field(default=0, ge=0, le=MAX_ADVANCE.days)
+    hours: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24)
+    minutes: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24 * 60)
+
+    @model_validator(mode="after")
+    def _at_most_the_maximum_in_total(self) -> ClockAdvance:
+        if self.duration() > MAX_ADVANCE:
+            raise ValueError(
+                f"days + hours + minutes: at most {MAX_ADVANCE.days} days (100 years) in total"
+            )
+        return self
+
+    def duration(self) -> timedelta:
+        return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
 
 
 def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> FastAPI:
@@ -59,6 +84,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         version="0.1.0",
         description="Legal workflows of private-company equity as persisted state machines.",
     )
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_message_bytes)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
@@ -110,7 +136,10 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         return result
 
     @app.get("/api/v1/companies/{company_id}/workflows")
-    async def list_workflows(company_id: CompanyId, workflow_type: str | None = None) -> list[Any]:
+    async def list_workflows(
+        company_id: CompanyId,
+        workflow_type: Annotated[str | None, _name_query("only this type")] = None,
+    ) -> list[Any]:
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
     @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
@@ -124,7 +153,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     async def pending_deadlines(
         company_id: CompanyId,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        party: str | None = None,
+        party: Annotated[str | None, _name_query("only this party's")] = None,
         after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
         after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
@@ -151,7 +180,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     async def advance_clock(body: ClockAdvance) -> dict[str, Any]:
         if not isinstance(clock, SimulatedClock):
             raise Problem(409, "Clock is real", "the clock can only be advanced in simulated mode")
-        now = await clock.advance(timedelta(days=body.days, hours=body.hours, minutes=body.minutes))
+        now = await clock.advance(body.duration())
         return {"now": now.isoformat(), "simulated": True}
 
     if asyncapi is not None:
