@@ -180,7 +180,8 @@ def subscribe(
         them while the broker waits for its handlers."""
         loop = asyncio.get_running_loop()
         until = loop.time() + delay
-        while subscriber.running and (left := until - loop.time()) > 0:
+        # FastStream signals a stop only by this flag (no event to wait on): poll it.
+        while subscriber.running and (left := until - loop.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(min(left, 0.1))
 
     subscriber = broker.subscriber(

@@ -94,7 +94,7 @@ async def test_sixty_unstorable_commands_are_dead_lettered_at_once_and_the_next_
                 "SELECT outcome FROM inbox WHERE company_id = $1 AND message_id = $2",
                 COMPANY,
                 valid["message_id"],
-            )  # fmt: skip
+            )
         )
     assert applied == "applied"
     assert len(dead) == 60
