@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     terms_dirs: list[Path] = Field(default_factory=list, description="extra folders of terms files")
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
     batch_size: int = 100
+    ready_file: Path | None = Field(
+        default=None,
+        description="a bus service keeps this file while connected to PostgreSQL and RabbitMQ "
+        "(a health check for processes without HTTP)",
+    )
     max_message_bytes: int = Field(
         default=256 * 1024,
         gt=0,

@@ -26,6 +26,7 @@ from services import engine
 from services.api.body_limit import BodyLimit
 from services.api.problems import Problem, on_invalid_request, on_problem
 from services.clock import SimulatedClock
+from services.readiness import Readiness
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
@@ -78,7 +79,12 @@ class ClockAdvance(BaseModel):
         return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
 
 
-def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    asyncapi: dict[str, Any] | None = None,
+    readiness: Readiness | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="equityflow",
         version="0.1.0",
@@ -89,10 +95,17 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
 
+    ready = readiness or Readiness(pool)
+
     @app.get("/api/v1/health")
     async def health() -> dict[str, Any]:
-        await pool.fetchval("SELECT 1")
+        await _connected(ready)
         return {"status": "ok", "now": (await clock.now()).isoformat()}
+
+    @app.get("/api/v1/ready")
+    async def readiness_check() -> dict[str, Any]:
+        """200 while every connection this process needs answers; 503 naming what is down."""
+        return {"status": "ready", "connections": await _connected(ready)}
 
     @app.get("/api/v1/terms")
     async def list_terms() -> list[str]:
@@ -191,6 +204,16 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             return document
 
     return app
+
+
+async def _connected(readiness: Readiness) -> dict[str, bool]:
+    status = await readiness.check()
+    down = sorted(name for name, up in status.items() if not up)
+    if down:
+        raise Problem(
+            503, "Not ready", f"not connected to {', '.join(down)}; retrying", connections=status
+        )
+    return status
 
 
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
