@@ -114,3 +114,16 @@ async def test_the_clock_advances_by_the_most_it_may(api: Api) -> None:
     r = await api.client.post("/api/v1/clock/advance", json={"days": MAX_ADVANCE.days})
     assert r.status_code == 200, r.text
     assert await api.runtime.clock.now() == NOW + MAX_ADVANCE
+
+
+async def test_readiness_says_what_is_not_connected(database_url: str) -> None:
+    async with api_client(database_url) as api:
+        r = await api.client.get("/api/v1/ready")
+        assert r.status_code == 200, r.text
+        assert r.json()["connections"] == {"postgresql": True}
+        await api.runtime.pool.close()  # the database is gone
+        for path in ("/api/v1/ready", "/api/v1/health"):
+            r = await api.client.get(path)
+            assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
+            assert r.json()["connections"] == {"postgresql": False}
+            assert "not connected to postgresql" in r.json()["detail"]

@@ -97,3 +97,28 @@ async def test_another_company_s_message_id_cannot_stop_a_deadline_from_firing(
     assert (expired.status, expired.state) == ("applied", "owner_sale_window")
     status = await pool.fetchval("SELECT status FROM timers WHERE timer_id = $1::uuid", timer_id)
     assert status == "applied"
+
+
+async def test_a_refusal_stored_under_the_old_id_is_still_the_answer_to_its_duplicate(
+    pool: asyncpg.Pool, catalog: TermsCatalog
+) -> None:
+    """Ids stored before the unambiguous derivation are kept: a refused command recorded then
+    still gets its first answer back when it is redelivered after the upgrade."""
+    from services.engine_events import event_id, legacy_event_id
+
+    clock = SimulatedClock(pool)
+    await clock.set(NOW)
+    await register_company(pool, VICTIM, "fmp-1998-nso")
+    waive = CommandMessage(
+        message_id="waive-1", company_id=VICTIM, workflow_id=uuid.uuid4(), workflow_type="rofr",
+        command="waive_rofr", actor=ActorIn(party="company"),
+    )  # fmt: skip
+    first = await apply(pool, waive, clock, catalog)
+    assert first.status == "refused" and first.events
+    await pool.execute(  # as a database written before the upgrade holds it
+        "UPDATE outbox SET message_id = $1 WHERE message_id = $2",
+        legacy_event_id(VICTIM, "waive-1", 0, "command"),
+        event_id(VICTIM, "waive-1", 0, "command"),
+    )
+    again = await apply(pool, waive, clock, catalog)
+    assert (again.status, again.refusal, again.events) == ("duplicate", first.refusal, first.events)
