@@ -54,7 +54,9 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
                 async with _ready_file(readiness, settings.ready_file):
                     await _serve_api(rt, readiness) if with_api else await _until_signalled()
         else:
-            await _serve_api(rt, Readiness(rt.pool))
+            readiness = Readiness(rt.pool)
+            async with _ready_file(readiness, settings.ready_file):
+                await _serve_api(rt, readiness)
 
 
 @contextlib.asynccontextmanager

@@ -1,8 +1,8 @@
 """Is this process connected? PostgreSQL always; RabbitMQ when it runs bus services on it.
 
-The HTTP API answers it at ``GET /api/v1/ready`` (200, or 503 naming what is down). A process
-without HTTP (``equityflow serve engine`` and the other bus services) keeps a ready file when
-``EQUITYFLOW_READY_FILE`` is set: present, holding the check, while connected; absent otherwise
+The HTTP API answers it at ``GET /api/v1/ready`` (200, or 503 naming what is down). Every process — those
+without HTTP (``equityflow serve engine`` and the other bus services) above all — keeps a ready
+file when ``EQUITYFLOW_READY_FILE`` is set: present, holding the check, while connected; absent otherwise
 — for a container health check (``test -f``) or a test to wait on.
 """
 

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     batch_size: int = 100
     ready_file: Path | None = Field(
         default=None,
-        description="a bus service keeps this file while connected to PostgreSQL and RabbitMQ "
-        "(a health check for processes without HTTP)",
+        description="a service keeps this file while connected to PostgreSQL (and RabbitMQ, "
+        "if it uses it): a health check for processes without HTTP",
     )
     max_message_bytes: int = Field(
         default=256 * 1024,
