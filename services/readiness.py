@@ -1,9 +1,10 @@
 """Is this process connected? PostgreSQL always; RabbitMQ when it runs bus services on it.
 
-The HTTP API answers it at ``GET /api/v1/ready`` (200, or 503 naming what is down). Every process — those
-without HTTP (``equityflow serve engine`` and the other bus services) above all — keeps a ready
-file when ``EQUITYFLOW_READY_FILE`` is set: present, holding the check, while connected; absent otherwise
-— for a container health check (``test -f``) or a test to wait on.
+The HTTP API answers it at ``GET /api/v1/ready`` (200, or 503 naming what is down). Every
+process — those without HTTP (``equityflow serve engine`` and the other bus services) above
+all — keeps a ready file when ``EQUITYFLOW_READY_FILE`` is set: present, holding the check,
+while connected; absent otherwise. For a container health check (``test -f``) or a test to
+wait on.
 """
 
 from __future__ import annotations
