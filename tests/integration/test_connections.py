@@ -198,3 +198,33 @@ async def test_sigterm_stops_a_service_whose_messages_are_backing_off(
     asked = loop.time()
     assert await engine.terminate(within=30) == 0
     assert loop.time() - asked < 8, "".join(engine.lines[-20:])
+
+
+async def test_a_service_that_loses_rabbitmq_and_postgresql_comes_back_by_itself(
+    serve: Any, fresh_database_url: str, amqp_url: str, namespace: str
+) -> None:
+    await _register(fresh_database_url)
+    rabbitmq = Forwarder(urlsplit(amqp_url).port or 5672)
+    postgres = Forwarder(urlsplit(fresh_database_url).port or 5432)
+    await rabbitmq.start()
+    await postgres.start()
+    engine = await serve(
+        "engine",
+        database_url=_through(fresh_database_url, postgres.port),
+        amqp=_through(amqp_url, rabbitmq.port),
+    )
+    try:
+        assert await engine.ready() == {"postgresql": True, "rabbitmq": True}
+        for lost in (rabbitmq, postgres):
+            await lost.stop()
+            await engine.logged("not ready")
+            assert not engine.ready_file.exists()
+            await lost.start()
+            assert await engine.ready() == {"postgresql": True, "rabbitmq": True}
+            message_id = await _send_notice(amqp_url, namespace)
+            assert await _recorded(fresh_database_url, message_id) == "applied"
+            engine.lines.clear()
+        assert await engine.terminate(within=15) == 0
+    finally:
+        await rabbitmq.stop()
+        await postgres.stop()
