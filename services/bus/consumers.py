@@ -135,7 +135,7 @@ def subscribe(
     """
 
     async def consume(body: bytes, message: RabbitMessage) -> None:
-        if order is None or order_key is None:
+        if order is None or order_key is None or len(body) > max_bytes:  # never parse those
             await _consume(body, message)
             return
         async with order.turn(order_key(body)):
