@@ -175,6 +175,28 @@ async def test_a_service_started_while_rabbitmq_is_down_waits_and_connects_when_
         await rabbitmq.stop()
 
 
+async def test_a_service_started_while_postgresql_is_down_waits_for_it(
+    serve: Any, fresh_database_url: str, amqp_url: str, namespace: str
+) -> None:
+    await _register(fresh_database_url)
+    postgres = Forwarder(urlsplit(fresh_database_url).port or 5432)  # not listening yet
+    engine = await serve(
+        "engine", database_url=_through(fresh_database_url, postgres.port), amqp=amqp_url
+    )
+    await engine.logged("PostgreSQL is unreachable")
+    await engine.logged("retrying in 1.0s")
+    assert engine.process.returncode is None and not engine.ready_file.exists()
+
+    await postgres.start()
+    try:
+        assert await engine.ready() == {"postgresql": True, "rabbitmq": True}
+        message_id = await _send_notice(amqp_url, namespace)
+        assert await _recorded(fresh_database_url, message_id) == "applied"
+        assert await engine.terminate(within=15) == 0
+    finally:
+        await postgres.stop()
+
+
 async def test_sigterm_stops_a_service_whose_messages_are_backing_off(
     serve: Any, fresh_database_url: str, amqp_url: str, namespace: str
 ) -> None:
