@@ -20,10 +20,14 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from workflows.kernel import Actor, Command, Party, TimerFired
-from workflows.text import storable, storable_json
+from workflows.text import printable_id, storable, storable_json
 
 #: A message or event id: 1-200 printable ASCII characters, no spaces (``!`` to ``~``).
-MessageId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[!-~]+$")]
+MessageId = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": "^[!-~]+$"}),
+    AfterValidator(printable_id),
+]
 #: A company id: letters, digits, ``_``, ``.``, ``-``; up to 100.
 CompanyId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 #: A workflow type, command, timer or event type: a lower-case identifier, as in routing keys.

@@ -20,6 +20,17 @@ def refusal(text: str) -> str | None:
     return None
 
 
+def printable_id(text: str) -> str:
+    """An id of printable ASCII without spaces (``!`` to ``~``): no separator, no NUL, no space."""
+    for at, char in enumerate(text):
+        if not "!" <= char <= "~":
+            raise ValueError(
+                f"an id is printable ASCII without spaces ('!' to '~'); U+{ord(char):04X} at "
+                f"index {at} is not: use letters, digits and punctuation such as - _ . :"
+            )
+    return text
+
+
 def storable(text: str) -> str:
     reason = refusal(text)
     if reason is not None:

@@ -28,8 +28,8 @@ def _fields(r: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"message_id": "m\x00-1"}, "message_id", "pattern"),
-        ({"message_id": "acme\x1fx"}, "message_id", "pattern"),
+        ({"message_id": "m\x00-1"}, "message_id", "U+0000 at index 1 is not"),
+        ({"message_id": "acme\x1fx"}, "message_id", "U+001F at index 4 is not"),
         ({"workflow_type": "rofr\x00"}, "workflow_type", "pattern"),
         ({"actor": {"party": "owner", "name": "Alice\x00"}}, "actor.name", "NUL"),
         ({"actor": {"party": "owner", "name": "Alice\ud800"}}, "actor.name", "unicode"),
