@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.engine_events import event_id
+from services.engine_events import event_id, legacy_event_id
 from workflows.messages import CommandMessage, TimerMessage
 
 Status = Literal["applied", "refused", "duplicate", "stale"]
@@ -60,8 +60,16 @@ async def recorded_outcome(
         if applied is not None:
             version, events = applied["seq"], applied["events"]
     elif inbox["outcome"] == "refused":
+        # A refusal recorded before ids were derived by ``services.ids`` has its old id;
+        # the new one is tried first, and both only among this company's rows.
         body = await connection.fetchval(
-            "SELECT body FROM outbox WHERE message_id = $1",
+            "SELECT body FROM outbox WHERE message_id = ANY($1::text[]) AND company_id = $2 "
+            "ORDER BY message_id = $3 DESC LIMIT 1",
+            [
+                event_id(company, message.message_id, 0, kind),
+                legacy_event_id(company, message.message_id, 0, kind),
+            ],
+            company,
             event_id(company, message.message_id, 0, kind),
         )
         if body is not None:

@@ -11,13 +11,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
+from pathlib import Path
 
 import uvicorn
 
 from services.api.app import create_app
 from services.bus import asyncapi_document
 from services.bus.serve import BUS_SERVICES, bus_services
+from services.readiness import Readiness, keep_ready_file
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
 
@@ -48,10 +50,14 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
         async with open_runtime(settings) as rt:
             _announce(rt, services, with_api)
             if services:
-                async with bus_services(rt, services):
-                    await _serve_api(rt) if with_api else await _until_signalled()
+                async with bus_services(rt, services) as bus:
+                    readiness = Readiness(rt.pool, None if bus.in_memory else bus.broker)
+                    async with _ready_file(readiness, settings.ready_file):
+                        await _serve_api(rt, readiness) if with_api else await _until_signalled()
             else:
-                await _serve_api(rt)
+                readiness = Readiness(rt.pool)
+                async with _ready_file(readiness, settings.ready_file):
+                    await _serve_api(rt, readiness)
     finally:
         _ignore_signals_from_now_on()
 
@@ -67,6 +73,20 @@ def _ignore_signals_from_now_on() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)
         signal.signal(sig, signal.SIG_IGN)
+
+
+@contextlib.asynccontextmanager
+async def _ready_file(readiness: Readiness, path: Path | None) -> AsyncIterator[None]:
+    if path is None:
+        yield
+        return
+    keeper = asyncio.create_task(keep_ready_file(readiness, path))
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
 
 
 class _Server(uvicorn.Server):
@@ -95,8 +115,8 @@ def _already_stopping(sig: signal.Signals) -> None:
     log.info("%s: already stopping", sig.name)
 
 
-async def _serve_api(rt: Runtime) -> None:
-    app = create_app(rt, asyncapi=asyncapi_document(rt.topology))
+async def _serve_api(rt: Runtime, readiness: Readiness) -> None:
+    app = create_app(rt, asyncapi=asyncapi_document(rt.topology), readiness=readiness)
     config = uvicorn.Config(
         app, host=rt.settings.http_host, port=rt.settings.http_port, log_level="info"
     )

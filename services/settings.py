@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     )
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
     batch_size: int = 100
+    ready_file: Path | None = Field(
+        default=None,
+        description="a service keeps this file while connected to PostgreSQL (and RabbitMQ, "
+        "if it uses it): a health check for processes without HTTP",
+    )
+    max_message_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="largest message body taken over AMQP or HTTP; a longer one is refused "
+        "before it is parsed",
+    )
     timer_redelivery_grace: float = Field(
         default=60.0,
         gt=0,

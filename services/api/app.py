@@ -22,16 +22,24 @@ from uuid import UUID
 
 from fastapi import FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services import engine
+from services.api.body_limit import BodyLimit
 from services.api.problems import Problem, on_invalid_request, on_problem
 from services.clock import SimulatedClock
+from services.readiness import Readiness
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
 from workflows.kernel import Party
-from workflows.messages import CommandMessage
+from workflows.messages import NAME_PATTERN, CommandMessage, Text
+
+
+def _name_query(description: str) -> Any:
+    """A query parameter naming a workflow type or a party: an identifier of the contract."""
+    return Query(min_length=1, max_length=80, pattern=NAME_PATTERN, description=description)
+
 
 # The same pattern as a message's company_id: a company registered here can receive commands.
 CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -46,32 +54,63 @@ class CompanyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     terms_id: str = Field(description="a shipped preset or a company terms file id")
-    name: str = ""
+    name: Text = ""
+
+
+#: The most the simulated clock moves in one request: 100 years (36,525 days) in total.
+MAX_ADVANCE = timedelta(days=36_525)
 
 
 class ClockAdvance(BaseModel):
+    """How far to move the simulated clock. Strict integers (``false`` is not 0, ``"5"`` not 5),
+    each bounded, and at most ``MAX_ADVANCE`` in total: a datetime cannot go past year 9999."""
+
     # A misspelt field ("day") must not silently advance the clock by nothing.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    days: int = Field(default=0, ge=0)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
+    days: int = Field(default=0, ge=0, le=MAX_ADVANCE.days)
+    hours: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24)
+    minutes: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24 * 60)
+
+    @model_validator(mode="after")
+    def _at_most_the_maximum_in_total(self) -> ClockAdvance:
+        if self.duration() > MAX_ADVANCE:
+            raise ValueError(
+                f"days + hours + minutes: at most {MAX_ADVANCE.days} days (100 years) in total"
+            )
+        return self
+
+    def duration(self) -> timedelta:
+        return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
 
 
-def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    asyncapi: dict[str, Any] | None = None,
+    readiness: Readiness | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="equityflow",
         version="0.1.0",
         description="Legal workflows of private-company equity as persisted state machines.",
     )
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_message_bytes)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
 
+    ready = readiness or Readiness(pool)
+
     @app.get("/api/v1/health")
     async def health() -> dict[str, Any]:
-        await pool.fetchval("SELECT 1")
+        await _connected(ready)
         return {"status": "ok", "now": (await clock.now()).isoformat()}
+
+    @app.get("/api/v1/ready")
+    async def readiness_check() -> dict[str, Any]:
+        """200 while every connection this process needs answers; 503 naming what is down."""
+        return {"status": "ready", "connections": await _connected(ready)}
 
     @app.get("/api/v1/terms")
     async def list_terms() -> list[str]:
@@ -139,7 +178,10 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         return result
 
     @app.get("/api/v1/companies/{company_id}/workflows")
-    async def list_workflows(company_id: CompanyId, workflow_type: str | None = None) -> list[Any]:
+    async def list_workflows(
+        company_id: CompanyId,
+        workflow_type: Annotated[str | None, _name_query("only this type")] = None,
+    ) -> list[Any]:
         await existing(company_id)
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
@@ -182,7 +224,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     async def advance_clock(body: ClockAdvance) -> dict[str, Any]:
         if not isinstance(clock, SimulatedClock):
             raise Problem(409, "Clock is real", "the clock can only be advanced in simulated mode")
-        now = await clock.advance(timedelta(days=body.days, hours=body.hours, minutes=body.minutes))
+        now = await clock.advance(body.duration())
         return {"now": now.isoformat(), "simulated": True}
 
     if asyncapi is not None:
@@ -202,6 +244,16 @@ def _no_company(company_id: str) -> Problem:
         f"no company {company_id}: register it with PUT /api/v1/companies/{company_id} "
         '{"terms_id": ...} (or `equityflow register-company`); GET /api/v1/companies lists them',
     )
+
+
+async def _connected(readiness: Readiness) -> dict[str, bool]:
+    status = await readiness.check()
+    down = sorted(name for name, up in status.items() if not up)
+    if down:
+        raise Problem(
+            503, "Not ready", f"not connected to {', '.join(down)}; retrying", connections=status
+        )
+    return status
 
 
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:

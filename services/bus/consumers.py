@@ -2,13 +2,14 @@
 
 Acknowledgement is manual, so a message is acked only once its effects are committed:
 - parsed and applied (or refused, or a duplicate) → ack;
-- unparseable (malformed JSON, schema-invalid, unknown workflow type), or a command to a
-  company that does not exist (the engine keeps nothing of it) → dead-lettered with its
-  reason, then ack: it would fail the same way on every delivery (if the dead letter cannot be
-  published, say nothing is bound to receive it, the message is nacked instead, never dropped);
+- unusable (over ``max_bytes``, malformed JSON, schema-invalid, unknown workflow type, or
+  refused by the database for what it holds: ``services.bus.failures``) → dead-lettered at once
+  with its reason, then ack: it would fail the same way on every delivery (if the dead letter
+  cannot be published, say nothing is bound to receive it, the message is nacked instead, never
+  dropped);
 - any other failure (the database is down, a deadlock retried out) → wait, then nack with
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
-  succeeds in the dead-letter queue.
+  succeeds in the dead-letter queue. A service told to stop cuts the wait short.
 
 A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
 workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
@@ -31,6 +32,7 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 #: work spreads over every replica of the service.
 PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
+DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
 
 # The body and the routing key it was published with; raises PoisonMessage to dead-letter it.
 Handle = Callable[[bytes, str], Awaitable[None]]
@@ -124,6 +127,7 @@ def subscribe(
     channel: Channel | None = None,
     order: InArrivalOrder | None = None,
     order_key: OrderKey | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> None:
     """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``.
 
@@ -132,7 +136,7 @@ def subscribe(
     """
 
     async def consume(body: bytes, message: RabbitMessage) -> None:
-        if order is None or order_key is None:
+        if order is None or order_key is None or len(body) > max_bytes:  # never parse those
             await _consume(body, message)
             return
         async with order.turn(order_key(body)):
@@ -145,10 +149,18 @@ def subscribe(
         published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
         if isinstance(published_as, bytes):
             published_as = published_as.decode(errors="replace")
+        if not subscriber.running:  # stopping: leave it to the next consumer, untouched
+            await message.nack(requeue=True)
+            return
         try:
             try:
+                if (oversized := too_large(body, max_bytes)) is not None:
+                    raise oversized
                 await handle(body, str(published_as))
-            except PoisonMessage as poison:
+            except Exception as error:
+                poison = permanent_reason(error)
+                if poison is None:
+                    raise
                 log.warning("dead-lettering %s from %s: %s", message.message_id, queue.name, poison)
                 await dead_letter(
                     publisher,
@@ -157,18 +169,28 @@ def subscribe(
                     routing_key=raw.routing_key or "",
                     message_id=raw.message_id,
                     source_queue=queue.name,
-                    reason=str(poison),
+                    reason=poison,
                     headers=raw.headers,
                 )
         except Exception:
             delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
             log.exception("%s: %s failed; retrying in %.1fs", queue.name, message.message_id, delay)
-            await asyncio.sleep(delay)
+            await _back_off(delay)
             await message.nack(requeue=True)
             raise
         await message.ack()
 
-    broker.subscriber(
+    async def _back_off(delay: float) -> None:
+        """Wait ``delay``, but no longer than the subscriber runs: a service told to stop
+        (SIGTERM) hands back the messages it is backing off at once, instead of sleeping on
+        them while the broker waits for its handlers."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        # FastStream signals a stop only by this flag (no event to wait on): poll it.
+        while subscriber.running and (left := until - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(min(left, 0.1))
+
+    subscriber = broker.subscriber(
         queue,
         exchange,
         channel=channel or Channel(prefetch_count=PREFETCH),
@@ -177,11 +199,17 @@ def subscribe(
         no_reply=True,
         title=title,
         description=description,
-    )(consume)
+    )
+    subscriber(consume)
 
 
 def engine_consumer(
-    pool: asyncpg.Pool, clock: Clock, catalog: Any, *, retry_delay: float = 0.5
+    pool: asyncpg.Pool,
+    clock: Clock,
+    catalog: Any,
+    *,
+    retry_delay: float = 0.5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Consumer:
     """Commands and timers from the engine queue → ``services.engine.apply``."""
 
@@ -215,12 +243,19 @@ def engine_consumer(
                 channel=channel,
                 order=order,
                 order_key=workflow_key,
+                max_bytes=max_bytes,
             )  # fmt: skip
 
     return install
 
 
-def notices_consumer(pool: asyncpg.Pool, clock: Clock, *, retry_delay: float = 0.5) -> Consumer:
+def notices_consumer(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    retry_delay: float = 0.5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Consumer:
     """Events from the notices queue → the notice register (``services.notices``)."""
 
     async def handle(body: bytes, routing_key: str) -> None:
@@ -236,6 +271,7 @@ def notices_consumer(pool: asyncpg.Pool, clock: Clock, *, retry_delay: float = 0
             description="Records notices and deadlines (who must act, by when, under which "
             "clause) and emits action_required events.",
             retry_delay=retry_delay,
+            max_bytes=max_bytes,
         )  # fmt: skip
 
     return install

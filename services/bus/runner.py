@@ -22,6 +22,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from services.bus.consumers import Consumer, raw_body
 from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from services.connections import rabbitmq_unreachable, until_connected
 from workflows.messages import CommandMessage, command_routing_key
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ async def running_bus(
     publisher = BrokerPublisher(broker)
     for install in consumers:
         install(broker, topology, publisher)
-    await broker.connect()
+    await until_connected("RabbitMQ", broker.connect, rabbitmq_unreachable)
     try:
         await declare_topology(broker, topology)
         await broker.start()
