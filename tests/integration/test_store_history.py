@@ -11,7 +11,8 @@ import pytest
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.store import register_company
-from services.store.history import GENESIS, chain_hash, row_content, verify_chain
+from services.store.chain import GENESIS
+from services.store.history import expected_hash, verify_chain
 from services.terms_catalog import TermsCatalog
 from workflows.messages import CommandMessage
 
@@ -93,16 +94,13 @@ async def test_rehashing_an_altered_row_breaks_the_next_link(pool: asyncpg.Pool)
         "SELECT * FROM history WHERE workflow_id = $1 AND seq = 1", workflow_id
     )
     forged_state = "lapsed"
-    content = row_content(
-        workflow_id, 1, row["message_id"], row["message"], row["state_from"], forged_state,
-        row["events"], row["applied_at"],
-    )  # fmt: skip
+    forged = {**dict(row), "state_to": forged_state, "workflow_type": "rofr"}
     await _as_superuser_around_the_trigger(
         pool,
         "UPDATE history SET state_to = $2, hash = $3 WHERE workflow_id = $1 AND seq = 1",
         workflow_id,
         forged_state,
-        chain_hash(GENESIS, content),
+        expected_hash(forged),
     )
     report = await verify_chain(pool, workflow_id=workflow_id)
     assert [(b.seq, "prev_hash" in b.reason) for b in report.breaks] == [(2, True)]

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from services.store.canonical import canonical_json
-from services.store.history import GENESIS, chain_hash, row_content
+from services.store.chain import GENESIS, chain_hash, row_content
 
 WORKFLOW = UUID("6f1c2d3e-0000-4000-8000-000000000001")
 AT = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
