@@ -57,6 +57,7 @@ class ChainReport:
     breaks: list[ChainBreak] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     heads: dict[UUID, Head] = field(default_factory=dict)
+    seen: set[UUID] = field(default_factory=set)
     rows_by_company: dict[str, int] = field(default_factory=dict)
     version_1_heads: int = 0  # workflows whose last row predates hash version 2
 
@@ -130,6 +131,7 @@ class _Walker:
             self.finish()
             self.workflow, self.expected_seq, self.prev_hash = row["workflow_id"], 1, GENESIS
             self.report.workflows_checked += 1
+            self.report.seen.add(row["workflow_id"])
         wid, seq = row["workflow_id"], row["seq"]
         if seq is None:
             self._break(wid, 0, "workflow has no history (rows deleted or table truncated)")

@@ -1,0 +1,4 @@
+"""The audit trail's anchor outside the database: signed checkpoints of the history's heads.
+
+See ``services.audit.checkpoint`` for who takes them and what they prove.
+"""
