@@ -102,6 +102,7 @@ def replay(
                 ledger.findings.append(
                     f"checkpoint #{seq} of {company} is missing (deleted): #{max(by_seq)} exists"
                 )
+                previous = None  # the next one's link cannot be checked; the gap is the finding
                 continue
             expected = previous.digest if previous else GENESIS
             if previous is not None or seq == 1:

@@ -61,14 +61,103 @@ async def test_an_intact_history_verifies(pool: asyncpg.Pool) -> None:
     assert first["prev_hash"] == GENESIS
 
 
-async def test_history_refuses_update_and_delete(pool: asyncpg.Pool) -> None:
+_REFUSED = (
+    ("UPDATE history SET state_to = 'repurchased' WHERE workflow_id = $1", "history is"),
+    ("DELETE FROM history WHERE workflow_id = $1", "history is append-only"),
+    ("TRUNCATE history", "history is append-only"),
+    ("UPDATE checkpoints SET signature = 'x' WHERE company_id = $1", "checkpoints is"),
+    ("DELETE FROM checkpoints WHERE company_id = $1", "checkpoints is append-only"),
+    ("TRUNCATE checkpoints", "checkpoints is append-only"),
+    ("DELETE FROM workflows WHERE workflow_id = $1", "workflows are never deleted"),
+    ("TRUNCATE workflows CASCADE", "workflows are never deleted"),
+)
+
+
+async def test_the_table_owner_cannot_update_delete_or_truncate_history_or_checkpoints(
+    pool: asyncpg.Pool,
+) -> None:
+    """The triggers bind the tables' owner too (only disabling them gets around them)."""
+    company, workflow_id = await _workflow_with_history(pool)
+    owner = await pool.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'history'")
+    assert owner == await pool.fetchval("SELECT current_user")
+    async with pool.acquire() as c:
+        outer = c.transaction()  # rolled back at the end: the shared database keeps no checkpoint
+        await outer.start()
+        await c.execute(
+            "INSERT INTO checkpoints (company_id, seq, statement, signature, key_id, taken_at) "
+            "VALUES ($1, 1, '{}', 's', 'k', now())",
+            company,
+        )
+        try:
+            for sql, refusal in _REFUSED:
+                args = [company if "checkpoints" in sql else workflow_id] if "$1" in sql else []
+                with pytest.raises(asyncpg.RaiseError, match=refusal):
+                    async with c.transaction():  # a savepoint, rolled back
+                        await c.execute(sql, *args)
+        finally:
+            await outer.rollback()
+    assert await pool.fetchval("SELECT count(*) FROM history WHERE workflow_id = $1", workflow_id)
+
+
+async def test_rows_written_under_hash_version_1_still_verify(pool: asyncpg.Pool) -> None:
+    """A row written before hash version 2 keeps verifying under version 1's rule."""
     _, workflow_id = await _workflow_with_history(pool)
-    for sql in (
-        "UPDATE history SET state_to = 'repurchased' WHERE workflow_id = $1",
-        "DELETE FROM history WHERE workflow_id = $1",
-    ):
-        with pytest.raises(asyncpg.RaiseError, match="append-only"):
-            await pool.execute(sql, workflow_id)
+    row = await pool.fetchrow(
+        "SELECT * FROM history WHERE workflow_id = $1 AND seq = 1", workflow_id
+    )
+    as_before = {**dict(row), "hash_version": 1, "final": None, "data_digest": None}
+    await _as_superuser_around_the_trigger(
+        pool,
+        "UPDATE history SET hash_version = 1, final = NULL, data_digest = NULL, "
+        "terms_digest = NULL, hash = $2 WHERE workflow_id = $1 AND seq = 1",
+        workflow_id,
+        expected_hash({**as_before, "terms_digest": None}),
+    )
+    # Its successor (version 2) chained from the old hash: relink it as the engine would have.
+    first = await pool.fetchval(
+        "SELECT hash FROM history WHERE workflow_id = $1 AND seq = 1", workflow_id
+    )
+    second = await pool.fetchrow(
+        "SELECT h.*, w.workflow_type FROM history h JOIN workflows w USING (workflow_id) "
+        "WHERE workflow_id = $1 AND seq = 2",
+        workflow_id,
+    )
+    relinked = expected_hash({**dict(second), "prev_hash": first})
+    await _as_superuser_around_the_trigger(
+        pool,
+        "UPDATE history SET prev_hash = $2, hash = $3 WHERE workflow_id = $1 AND seq = 2",
+        workflow_id,
+        first,
+        relinked,
+    )
+    await pool.execute("UPDATE workflows SET head_hash = $2 WHERE workflow_id = $1", workflow_id,
+                       relinked)  # fmt: skip
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+    # Changing the version-1 row is still found.
+    await _as_superuser_around_the_trigger(
+        pool, "UPDATE history SET state_to = 'lapsed' WHERE workflow_id = $1 AND seq = 1",
+        workflow_id,
+    )  # fmt: skip
+    report = await verify_chain(pool, workflow_id=workflow_id)
+    assert [(b.seq, "row altered" in b.reason) for b in report.breaks][:1] == [(1, True)]
+
+
+async def test_a_row_moved_to_another_company_and_edited_data_are_found(
+    pool: asyncpg.Pool,
+) -> None:
+    _, moved = await _workflow_with_history(pool)
+    _, edited = await _workflow_with_history(pool)
+    await _as_superuser_around_the_trigger(
+        pool, "UPDATE history SET company_id = 'mallory' WHERE workflow_id = $1 AND seq = 2", moved
+    )
+    await pool.execute(
+        "UPDATE workflows SET data = jsonb_set(data, '{shares}', '999999') WHERE workflow_id = $1",
+        edited,
+    )
+    reasons = [b.reason for b in (await verify_chain(pool, workflow_id=moved)).breaks]
+    assert any("names company mallory" in r and "moved between companies" in r for r in reasons)
+    reasons = [b.reason for b in (await verify_chain(pool, workflow_id=edited)).breaks]
+    assert reasons == ["workflows.data differs from its last history row (data edited)"]
 
 
 async def test_an_altered_row_is_found(pool: asyncpg.Pool) -> None:
