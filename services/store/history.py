@@ -6,7 +6,7 @@ matches its hash, and a row rewritten with its chain recomputed no longer matche
 signed checkpoint holds (``signed``, from ``services.audit``). Beyond the chain, the workflow
 row must agree with its last history row: version, state, head hash, final, the digest of its
 data, and the digest of the terms its first row pinned; and every row must name the company of
-its workflow.
+its workflow, and every timer must be one the history set (``services.store.history_timers``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from services.store.chain import GENESIS, chain_hash, json_digest, row_content, row_content_v2
+from services.store.history_timers import DeadlineLedger, check_timers
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ChainBreak:
     def line(self) -> str:
         if self.workflow_id is None:
             return f"  {self.reason}"
+        if self.seq == 0:  # about the workflow as a whole (or its timers), not one row
+            return f"  {self.workflow_id}: {self.reason}"
         return f"  {self.workflow_id} seq {self.seq}: {self.reason}"
 
 
@@ -121,6 +124,7 @@ class _Walker:
     def __init__(self, report: ChainReport, signed: Mapping[UUID, SignedHead]) -> None:
         self.report = report
         self.signed = signed
+        self.deadlines = DeadlineLedger()
         self.workflow: UUID | None = None
         self.expected_seq = 1
         self.prev_hash = GENESIS
@@ -151,6 +155,7 @@ class _Walker:
             self._break(wid, seq, "prev_hash does not match the hash of the row before")
         if expected_hash(row) != row["hash"]:
             self._break(wid, seq, "hash does not match the row's content (row altered)")
+        self.deadlines.add_events(wid, row["events"])
         if seq == 1 and row["hash_version"] >= 2:
             if json_digest(row["workflow_terms"]) != row["terms_digest"]:
                 self._break(wid, seq, "workflows.terms differs from the terms pinned at start")
@@ -220,6 +225,10 @@ async def walk_chain(
     async for row in connection.cursor(_ROWS, company_id, workflow_id, prefetch=1000):
         walker.add(row)
     walker.finish()
+    for timer_workflow, finding in await check_timers(
+        connection, walker.deadlines, company_id, workflow_id
+    ):
+        report.add(timer_workflow, 0, finding)
     for orphan in await connection.fetch(_ORPHANS, company_id, workflow_id):
         report.add(
             orphan["workflow_id"], 0, f"{orphan['rows']} history row(s) of company "

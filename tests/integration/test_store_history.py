@@ -201,5 +201,29 @@ async def test_a_deleted_last_row_is_found(pool: asyncpg.Pool) -> None:
         pool, "DELETE FROM history WHERE workflow_id = $1 AND seq = 2", workflow_id
     )
     report = await verify_chain(pool, workflow_id=workflow_id)
-    assert [b.seq for b in report.breaks] == [1]
+    assert report.breaks[0].seq == 1
     assert "version 2" in report.breaks[0].reason
+    # The deleted row had cancelled one deadline and set another: the timers tell it too.
+    reasons = " ".join(b.reason for b in report.breaks[1:])
+    assert "(election_deadline) is cancelled but no history row cancelled it" in reasons
+    assert "(sale_window_end) was never set by its workflow's history" in reasons
+
+
+async def test_a_deadline_edited_or_revived_in_the_timers_table_is_found(
+    pool: asyncpg.Pool,
+) -> None:
+    """timers is not append-only (its status moves on), but what a deadline is, is chained."""
+    _, workflow_id = await _workflow_with_history(pool)
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+    await pool.execute(
+        "UPDATE timers SET due_at = due_at + interval '10 years' "
+        "WHERE workflow_id = $1 AND status = 'pending'",
+        workflow_id,
+    )
+    await pool.execute(
+        "UPDATE timers SET status = 'pending' WHERE workflow_id = $1 AND status = 'cancelled'",
+        workflow_id,
+    )
+    reasons = [b.reason for b in (await verify_chain(pool, workflow_id=workflow_id)).breaks]
+    assert any("edited: due_at" in r for r in reasons), reasons
+    assert any("was cancelled by its history but is pending (revived)" in r for r in reasons)
