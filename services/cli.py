@@ -36,7 +36,7 @@ def _operator_errors() -> Iterator[None]:
     """
     import asyncpg
 
-    from services.audit.keys import CheckpointKeyError
+    from services.audit import CheckpointKeyError
     from workflows.terms import TermsError
 
     try:

@@ -16,11 +16,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from services.audit import CheckpointKeyError
 from services.settings import Settings
-
-
-class CheckpointKeyError(ValueError):
-    """A key that is missing, unreadable or not Ed25519: an operator's mistake (exit 2)."""
 
 
 def generate_key_files(path: Path) -> Path:

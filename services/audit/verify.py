@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.audit.keys import CheckpointKeyError
+from services.audit import CheckpointKeyError
 from services.audit.ledger import Ledger, replay
 from services.audit.statements import Checkpoint, read_files
 from services.store.history import ChainReport, walk_chain
