@@ -148,6 +148,11 @@ def _describe(report: ChainReport, ledger: Ledger) -> None:
         )
         return
     report.notes.append(f"  {ledger.verified} signed checkpoint(s) hold")
+    for company, rows in sorted(report.rows_by_company.items()):
+        if company not in ledger.last:
+            report.notes.append(
+                f"  {company}: never checkpointed; its {rows} row(s) are only chained"
+            )
     for company, checkpoint in sorted(ledger.last.items()):
         after = report.rows_by_company.get(company, 0) - checkpoint.history_rows
         report.notes.append(

@@ -128,12 +128,14 @@ class _Walker:
         self.workflow: UUID | None = None
         self.expected_seq = 1
         self.prev_hash = GENESIS
+        self.prev_state: str | None = None
         self.last: asyncpg.Record | None = None
 
     def add(self, row: asyncpg.Record) -> None:
         if row["workflow_id"] != self.workflow:
             self.finish()
             self.workflow, self.expected_seq, self.prev_hash = row["workflow_id"], 1, GENESIS
+            self.prev_state = None
             self.report.workflows_checked += 1
             self.report.seen.add(row["workflow_id"])
         wid, seq = row["workflow_id"], row["seq"]
@@ -153,6 +155,11 @@ class _Walker:
             self._break(wid, seq, f"expected seq {self.expected_seq}: a row is missing")
         if row["prev_hash"] != self.prev_hash:
             self._break(wid, seq, "prev_hash does not match the hash of the row before")
+        if row["state_from"] != self.prev_state:
+            self._break(
+                wid, seq, f"starts from state {row['state_from']} but the row before ended in "
+                f"{self.prev_state} (row moved from another workflow, or inserted)",
+            )  # fmt: skip
         if expected_hash(row) != row["hash"]:
             self._break(wid, seq, "hash does not match the row's content (row altered)")
         self.deadlines.add_events(wid, row["events"])
@@ -166,6 +173,7 @@ class _Walker:
                 f"#{head.checkpoint} of {head.company_id} signed (chain recomputed)",
             )  # fmt: skip
         self.expected_seq, self.prev_hash, self.last = seq + 1, row["hash"], row
+        self.prev_state = row["state_to"]
 
     def finish(self) -> None:
         last = self.last

@@ -60,6 +60,8 @@ async def test_verify_names_each_tampering_a_superuser_does(
     untouched_company = _company()
     untouched = await rofr_workflow(pool, untouched_company)
     rewritten, moved, edited, rolled_back = [await rofr_workflow(pool, _company()) for _ in "abcd"]
+    grafted_from = await rofr_workflow(pool, untouched_company)
+    grafted_onto = await rofr_workflow(pool, untouched_company)
     moved_from = await pool.fetchval(
         "SELECT company_id FROM workflows WHERE workflow_id = $1", moved
     )
@@ -103,6 +105,25 @@ async def test_verify_names_each_tampering_a_superuser_does(
             rolled_back, json_digest(data),
         )  # fmt: skip
         await rechain(c, rolled_back)
+        # 5. Move a workflow's last row onto another workflow of the company, rechain both.
+        await c.execute(
+            "UPDATE history SET workflow_id = $2, seq = 3 WHERE workflow_id = $1 AND seq = 2",
+            grafted_from, grafted_onto,
+        )  # fmt: skip
+        for workflow_id, version in ((grafted_from, 1), (grafted_onto, 3)):
+            await c.execute(
+                "UPDATE workflows w SET version = $2, state = h.state_to, final = h.final "
+                "FROM history h WHERE h.workflow_id = w.workflow_id AND h.seq = $2 "
+                "AND w.workflow_id = $1",
+                workflow_id, version,
+            )  # fmt: skip
+            await c.execute(
+                "UPDATE history h SET data_digest = $3 WHERE workflow_id = $1 AND seq = $2",
+                workflow_id, version, json_digest(await c.fetchval(
+                    "SELECT data FROM workflows WHERE workflow_id = $1", workflow_id
+                )),
+            )  # fmt: skip
+            await rechain(c, workflow_id)
     # 2. Move a workflow and its rows to another company, around the triggers, rechained.
     async with pool.acquire() as c, c.transaction():
         await c.execute("ALTER TABLE history DISABLE TRIGGER history_append_only")
@@ -120,7 +141,10 @@ async def test_verify_names_each_tampering_a_superuser_does(
     assert "data edited" in _lines_naming(out, edited)
     assert "tail deleted" in _lines_naming(out, rolled_back)
     assert "rolled back" in _lines_naming(out, rolled_back)
+    assert "tail deleted" in _lines_naming(out, grafted_from)
+    assert "row moved from another workflow" in _lines_naming(out, grafted_onto)
     assert not _lines_naming(out, untouched)
+    print(out)  # the report as an operator reads it (shown with -s)
     assert "Traceback" not in out
 
     # Verifying the victim company alone still finds its workflow gone to another company.
