@@ -192,7 +192,8 @@ async def test_rehashing_an_altered_row_breaks_the_next_link(pool: asyncpg.Pool)
         expected_hash(forged),
     )
     report = await verify_chain(pool, workflow_id=workflow_id)
-    assert [(b.seq, "prev_hash" in b.reason) for b in report.breaks] == [(2, True)]
+    assert [(b.seq, "prev_hash" in b.reason) for b in report.breaks] == [(2, True), (2, False)]
+    assert "the row before ended in lapsed" in report.breaks[1].reason
 
 
 async def test_a_deleted_last_row_is_found(pool: asyncpg.Pool) -> None:
