@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from services.cli_checkpoint import checkpoint_app
 from services.settings import Settings
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ terms_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(terms_app, name="terms")
+app.add_typer(checkpoint_app, name="checkpoint")
 
 
 def _refuse(message: str) -> NoReturn:
@@ -52,11 +54,14 @@ def _operator_errors() -> Iterator[None]:
     """
     import asyncpg
 
+    from services.audit import CheckpointKeyError
     from workflows.terms import TermsError
 
     try:
         yield
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError) as e:
+    except (
+        OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError, CheckpointKeyError
+    ) as e:  # fmt: skip
         _refuse(f"{type(e).__name__}: {e}")
 
 
@@ -178,19 +183,31 @@ def migrate() -> None:
 
 @app.command()
 def verify(company: Annotated[str | None, typer.Option(help="only this company")] = None) -> None:
-    """Verify the hash chain of every workflow's history; exit 1 if any link is broken."""
+    """Verify every workflow's hash chain and the signed checkpoints; exit 1 if tampered.
+
+    Checkpoints are read from the database and from EQUITYFLOW_CHECKPOINT_DIR, and checked with
+    EQUITYFLOW_CHECKPOINT_PUBLIC_KEY_FILE (the public key is enough).
+    """
+    from services.audit.keys import public_key
+    from services.audit.verify import audit
     from services.runtime import resolve_database_url
     from services.store.db import connect
-    from services.store.history import verify_chain
+
+    settings = _settings()
 
     async def go() -> bool:
-        pool = await connect(await resolve_database_url(_settings()))
+        key = public_key(settings)
+        pool = await connect(await resolve_database_url(settings))
         try:
-            report = await verify_chain(pool, company_id=company)
+            async with (
+                pool.acquire() as c,
+                c.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                result = await audit(c, key, company_id=company, folder=settings.checkpoint_dir)
         finally:
             await pool.close()
-        typer.echo(report.summary())
-        return report.ok
+        typer.echo(result.report.summary())
+        return result.report.ok
 
     with _operator_errors():
         ok = asyncio.run(go())

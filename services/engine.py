@@ -40,8 +40,8 @@ from services.clock import Clock
 from services.engine_events import EventLog, json_safe
 from services.engine_replies import Outcome, recorded_outcome
 from services.engine_timers import cancel_timers, check_timer, mark_timer_applied, plan_timers
+from services.store.chain import GENESIS
 from services.store.companies import company_exists, registered_terms
-from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
 from workflows.kernel import Decision, Refused
 from workflows.messages import CommandMessage, TimerMessage
@@ -297,11 +297,7 @@ class _Transaction:
             )
         timer_rows = plan_timers(log, new_timers, version=version)
         state_from = row["state"] if row else None
-        content = row_content(
-            self.workflow_id, version, m.message_id, message_json, state_from, decision.state,
-            log.bodies, now,
-        )  # fmt: skip
-        prev_hash = row["head_hash"] if row else GENESIS
+        # The history row's hash is the transition's own (services.store.transition).
         transition = Transition(
             workflow_id=self.workflow_id,
             company_id=self.company,
@@ -315,8 +311,7 @@ class _Transaction:
             final=decision.final,
             applied_at=now,
             events=log.bodies,
-            prev_hash=prev_hash,
-            hash=chain_hash(prev_hash, content),
+            prev_hash=row["head_hash"] if row else GENESIS,
             timers=timer_rows,
             outgoing=log.outgoing(),
             pinned_terms=pinned,

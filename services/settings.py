@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -59,6 +59,25 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         description="seconds a fired timer may wait to be applied before it is fired again",
+    )
+    checkpoint_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs checkpoints; only `equityflow "
+        "checkpoint` reads it, never a service, and the database never holds it",
+    )
+    checkpoint_key: SecretStr | None = Field(
+        default=None, description="the same private key as PEM text, instead of a file"
+    )
+    checkpoint_public_key_file: Path | None = Field(
+        default=None, description="Ed25519 public key (PEM) with which `verify` checks checkpoints"
+    )
+    checkpoint_public_key: str | None = Field(
+        default=None, description="the same public key as PEM text, instead of a file"
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="folder where `checkpoint` writes each signed checkpoint as a file and "
+        "`verify` reads them back (keep it off the database host, or archive it)",
     )
 
     @field_validator("terms_dirs", mode="before")
