@@ -79,7 +79,7 @@ def test_up_without_database_url_and_without_the_embedded_postgres_says_how_to_g
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "AMQP_URL", "EQUITYFLOW_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    result = CliRunner().invoke(app, ["up", "--port", "0"])
+    result = CliRunner().invoke(app, ["up", "--port", "18000"])
     assert result.exit_code == 2, result.output
     message = result.output.strip()
     assert "\n" not in message and "Traceback" not in message

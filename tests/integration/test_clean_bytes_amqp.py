@@ -133,7 +133,7 @@ async def test_a_value_the_database_refuses_is_dead_lettered_with_why_not_retrie
     huge = _notice(payload={**_notice()["payload"], "holder": secrets.token_hex(10_000)})
     nul_reached_the_database = b"a\x00b"
 
-    async def store_text(body: bytes) -> None:
+    async def store_text(body: bytes, _published_as: str) -> None:
         await pool.execute("SELECT $1::text", body.decode())
 
     def nul_consumer(broker: RabbitBroker, t: Topology, publisher: Publisher) -> None:
