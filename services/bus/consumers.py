@@ -9,6 +9,10 @@ Acknowledgement is manual, so a message is acked only once its effects are commi
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
   succeeds in the dead-letter queue.
 
+On RabbitMQ the consumers hear only senders they trust (``services.bus.auth``): the engine takes
+a message only within its sender's grant (``services.integrations.authorise``), the notices
+service only events a services' user published; anything else is dead-lettered with the reason.
+
 A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
 workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
 to back apply in the order sent, while other workflows go on in parallel.
@@ -30,6 +34,7 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.bus.auth import SENDER_HEADER, Gate
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import Publisher
 from services.bus.topology import Topology
@@ -42,9 +47,10 @@ log = logging.getLogger(__name__)
 PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
 
-Handle = Callable[[bytes], Awaitable[None]]  # raises PoisonMessage for a message to dead-letter
+# (body, authenticated sender) → None; raises PoisonMessage for a message to dead-letter
+Handle = Callable[[bytes, str | None], Awaitable[None]]
 OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
-Consumer = Callable[[RabbitBroker, Topology, Publisher], None]
+Consumer = Callable[[RabbitBroker, Topology, Publisher, Gate], None]
 
 
 @dataclass
@@ -116,6 +122,7 @@ def subscribe(
     exchange: Any,
     handle: Handle,
     *,
+    gate: Gate,
     title: str,
     description: str,
     retry_delay: float,
@@ -138,9 +145,10 @@ def subscribe(
 
     async def _consume(body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
+        sender = gate.sender(raw.user_id, raw.headers)
         try:
             try:
-                await handle(body)
+                await handle(body, sender)
             except PoisonMessage as poison:
                 log.warning("dead-lettering %s from %s: %s", message.message_id, queue.name, poison)
                 await dead_letter(
@@ -151,7 +159,8 @@ def subscribe(
                     message_id=raw.message_id,
                     source_queue=queue.name,
                     reason=str(poison),
-                    headers=raw.headers,
+                    # Republished by this service: whom it came from travels in a header.
+                    headers={**raw.headers, SENDER_HEADER: sender or ""},
                 )
         except Exception:
             delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
@@ -178,12 +187,15 @@ def engine_consumer(
 ) -> Consumer:
     """Commands and timers from the engine queue → ``services.engine.apply``."""
 
-    async def handle(body: bytes) -> None:
-        from services.engine import apply
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, sender: str | None) -> None:
+            from services.engine import apply
+            from services.integrations import authorise
 
-        await apply(pool, parse_engine_message(body), clock, catalog)
+            message = parse_engine_message(body)
+            await authorise(pool, gate, sender, message)
+            await apply(pool, message, clock, catalog)
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
         # delivers a queue's messages to one channel in queue order (two channels could
         # interleave them), and the messages of one workflow then apply one at a time in that
@@ -198,6 +210,7 @@ def engine_consumer(
             kind = queue.routing_key.split(".")[0]
             subscribe(
                 broker, topology, publisher, queue, topology.commands_exchange, handle,
+                gate=gate,
                 title=f"engine:{kind}",
                 description=f"The engine applies each {kind} message once (by message id), "
                 "the messages of one workflow in arrival order.",
@@ -213,15 +226,22 @@ def engine_consumer(
 def notices_consumer(pool: asyncpg.Pool, clock: Clock, *, retry_delay: float = 0.5) -> Consumer:
     """Events from the notices queue → the notice register (``services.notices``)."""
 
-    async def handle(body: bytes) -> None:
-        from services.notices import record_event
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, sender: str | None) -> None:
+            from services.notices import record_event
 
-        await record_event(pool, clock, body)
+            if not gate.is_service(sender):
+                # Only the relay publishes events: a deadline anyone else announces is forged.
+                raise PoisonMessage(
+                    f"untrusted: an event published by RabbitMQ user {sender!r}; the notices "
+                    "service records only events the equityflow relay published"
+                )
+            await record_event(pool, clock, body)
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         subscribe(
             broker, topology, publisher, topology.notices_subscription, topology.events_exchange,
             handle,
+            gate=gate,
             title="notices:events",
             description="Records notices and deadlines (who must act, by when, under which "
             "clause) and emits action_required events.",

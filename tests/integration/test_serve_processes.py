@@ -21,6 +21,7 @@ import aio_pika
 import asyncpg
 import pytest
 
+from services.bus.auth import amqp_user
 from services.bus.runner import delete_topology
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
@@ -119,7 +120,7 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
         channel = await connection.channel()
         # Publish only once both engines consume: until the engine queue and its bindings are
         # declared, a command published to the exchange would be unroutable and dropped.
-        for _ in range(300):
+        for _ in range(1200):  # up to 2 minutes: six processes start on a loaded machine
             try:
                 queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
                 # each engine subscribes twice, for command.# and timer.#, on one channel
@@ -139,7 +140,9 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
             for _ in range(3):  # every command delivered three times
                 await exchange.publish(
                     aio_pika.Message(
-                        message.model_dump_json().encode(), message_id=message.message_id
+                        message.model_dump_json().encode(),
+                        message_id=message.message_id,
+                        user_id=amqp_user(amqp_url),  # the services' user (guest): trusted
                     ),
                     routing_key=command_routing_key("rofr", message.command),
                 )
