@@ -55,7 +55,12 @@ def add(
     party: Annotated[list[str], typer.Option(help="a party it may act as (repeat for more)")],
 ) -> None:
     """Register an integration's RabbitMQ user, and print the rabbitmqctl commands it needs."""
-    from services.bus.permissions import company_events_binding, integration_permissions
+    from services.bus.auth import amqp_user
+    from services.bus.permissions import (
+        SERVICES_USER,
+        company_events_binding,
+        integration_permissions,
+    )
     from services.bus.topology import Topology
     from services.cli import _operator_errors, _settings
     from services.integrations import Integration, add_integration
@@ -63,6 +68,16 @@ def add(
 
     parties = _checked(user, company, party)
     settings = _settings()
+    services = {SERVICES_USER, *settings.service_users}
+    if settings.amqp_url:
+        services.add(amqp_user(settings.amqp_url))
+    if user in services:
+        # A services' user is trusted for every company: never an integration's.
+        raise typer.BadParameter(
+            f"{user!r} is a user of the equityflow services ({', '.join(sorted(services))}); "
+            "give the integration a RabbitMQ user of its own",
+            param_hint="USER",
+        )
 
     async def go() -> bool:
         async with open_runtime(settings) as rt:

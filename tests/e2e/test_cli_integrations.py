@@ -55,17 +55,22 @@ async def test_an_integration_is_added_with_its_rabbitmq_commands_listed_and_rem
     assert code == 2 and "no integration" in again and "Traceback" not in again
 
 
-async def test_a_party_that_does_not_exist_is_a_usage_error(
+async def test_an_unknown_party_or_a_services_user_is_a_usage_error(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
     user = f"acme-{uuid.uuid4().hex[:6]}"
-    for args in (["--party", "system"], ["--party", "ceo"], []):
+    env = {"DATABASE_URL": database_url, "AMQP_URL": "amqp://svc:secret@rabbitmq:5672/"}
+    for name, args in (
+        (user, ["--party", "system"]),
+        (user, ["--party", "ceo"]),
+        (user, []),
+        ("svc", ["--party", "owner"]),  # the services' own user
+        ("equityflow", ["--party", "owner"]),
+    ):
         result = runner.invoke(
-            app,
-            ["integrations", "add", user, "--company", "acme", *args],
-            env={"DATABASE_URL": database_url},
+            app, ["integrations", "add", name, "--company", "acme", *args], env=env
         )
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
-    assert "owner, company, assignee" in result.output or "--party" in result.output
-    assert await find_integration(pool, user) is None
+        assert await find_integration(pool, name) is None
+    assert "a user of the equityflow services" in result.output
