@@ -2,9 +2,10 @@
 
 Each test user is created in RabbitMQ with the permissions equityflow prescribes
 (``services.bus.permissions``): integration A for a company whose id holds a dot, integration B
-for another, and M, a user an operator misconfigured with the services' permissions without
-making it a service. The tests connect as guest as the services do, so guest is the services'
-user here.
+for another, and M, a user with the services' permissions (those ``deploy/`` ships) that the
+services under test do not trust: an operator's mistake RabbitMQ lets through. The services
+under test connect as guest, so guest is the services' user here, except in the last test,
+where M runs the services.
 """
 
 from __future__ import annotations
@@ -469,5 +470,32 @@ async def test_a_refused_command_sent_back_by_redrive_is_judged_as_its_senders_a
         assert "acts for company" in str((letter.headers or {}).get(ERROR_HEADER))
         assert (letter.headers or {}).get(SENDER_HEADER) == b.name
         assert await _rows_of(pool, a.company) == 0
+    finally:
+        await pool.close()
+
+
+async def test_the_services_run_on_the_permissions_deploy_ships(
+    fresh_database_url: str, amqp_url: str, broker: Broker
+) -> None:
+    """M holds exactly the services' permissions: as the services' user it declares, consumes,
+    dead-letters and redrives; and it trusts only itself, not guest."""
+    t, m = broker.topology, broker.misconfigured
+    event = _event(m.company, "deadline_set", {"n": 1})
+    pool = await connect(fresh_database_url)
+    try:
+        clock = SimulatedClock(pool)
+        await clock.set(NOW)
+        async with running_bus(m.url, t, [notices_consumer(pool, clock)]):
+            async with running_bus(amqp_url, t) as guest:  # not a services' user to M's bus
+                await _publish_event(guest, event)
+            await eventually(lambda: _dead_letters(amqp_url, t), within=30)
+            (sent,) = await redrive(m.url, t, include_poison=True)
+            assert sent.redriven, sent
+            (letter,) = await take(amqp_url, t.dead_letter_queue.name, 1, within=30)
+        headers = letter.headers or {}
+        assert letter.message_id == event.event_id and headers.get(REDRIVEN_HEADER) == "1"
+        assert "untrusted" in str(headers.get(ERROR_HEADER))
+        assert headers.get(SENDER_HEADER) == "guest"
+        assert await pool.fetchval("SELECT count(*) FROM notices") == 0
     finally:
         await pool.close()
