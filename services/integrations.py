@@ -5,8 +5,7 @@ within that sender's grant:
 
 - a timer message only from a services' user (the deadlines service): no integration can fire a
   deadline, whatever routing key it used;
-- a command from a services' user (the HTTP API and the demo, which authenticate their own
-  callers) for any company;
+- a command from a services' user (``equityflow demo`` sends its commands so) for any company;
 - a command from an integration's user only for the company it is registered for, as one of
   the parties it was granted (``equityflow integrations add``).
 

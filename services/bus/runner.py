@@ -41,7 +41,8 @@ class Bus:
     in_memory: bool
 
     async def send_command(self, command: CommandMessage) -> None:
-        """Publish a command to the engine, as an integration would."""
+        """Publish a command to the engine as this bus's user (on RabbitMQ, a services' user:
+        trusted for any company)."""
         await self.publisher.publish(
             command.model_dump_json().encode(),
             exchange=self.topology.commands_exchange,
