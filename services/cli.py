@@ -312,12 +312,14 @@ def export_topology(
         "deploy/rabbitmq/definitions.json"
     ),
 ) -> None:
-    """Write the RabbitMQ definitions (exchanges, quorum queues, bindings) declared in code."""
+    """Write the RabbitMQ definitions declared in code: exchanges, quorum queues, bindings, and
+    the services' user (password unset: `rabbitmqctl change_password` it) with its permissions."""
+    from services.bus.permissions import installation_definitions
     from services.bus.topology import Topology
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    topology = Topology(_settings().namespace)
-    out.write_text(json.dumps(topology.to_definitions(), indent=2, sort_keys=True) + "\n")
+    definitions = installation_definitions(Topology(_settings().namespace))
+    out.write_text(json.dumps(definitions, indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {out}")
 
 
@@ -363,6 +365,7 @@ def redrive(
             limit=limit,
             dry_run=dry_run,
             include_poison=include_poison,
+            service_users=settings.service_users,
         )
         for letter in letters:
             typer.echo(letter.line())
@@ -413,6 +416,11 @@ def terms_show(
         return
     typer.echo(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100), nl=False)
 
+
+# At the end: the sub-command modules use this module's helpers.
+from services.cli_integrations import integrations_app  # noqa: E402
+
+app.add_typer(integrations_app, name="integrations")
 
 if __name__ == "__main__":
     app()

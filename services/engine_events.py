@@ -75,7 +75,11 @@ class EventLog:
         return Outgoing(
             EVENTS_EXCHANGE,
             [
-                (event_routing_key(self.workflow_type, b["type"]), b["event_id"], b)
+                (
+                    event_routing_key(self.company_id, self.workflow_type, b["type"]),
+                    b["event_id"],
+                    b,
+                )
                 for b in self.bodies
             ],
         )

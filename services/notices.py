@@ -128,7 +128,7 @@ async def _record_deadline(
         required.company_id,
         required.workflow_id,
         EVENTS,
-        event_routing_key(required.workflow_type, ACTION_REQUIRED),
+        event_routing_key(required.company_id, required.workflow_type, ACTION_REQUIRED),
         required.event_id,
         canonical_json(required.model_dump(mode="json")),
     )

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMQP_URL", "EQUITYFLOW_AMQP_URL"),
         description="RabbitMQ URL; unset → FastStream's in-memory broker (one process only)",
     )
+    service_users: list[str] = Field(
+        default_factory=list,
+        description="RabbitMQ users of other equityflow services, trusted like the user of "
+        "AMQP_URL (which always is): set it when services log in as different users",
+    )
     namespace: str = Field(
         default="equityflow", description="prefix of every exchange and queue on RabbitMQ"
     )

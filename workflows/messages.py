@@ -3,7 +3,9 @@
 Every message names its company and a unique ``message_id``; the engine applies a message id
 at most once. Commands name the acting party; a party the terms do not allow is refused.
 Routing keys: commands ``command.<workflow_type>.<name>``, timers ``timer.<workflow_type>.<name>``,
-events ``event.<workflow_type>.<type>``.
+events ``event.<company>.<workflow_type>.<type>``. An event's key carries its company as one
+routing word (``routing_word``), so RabbitMQ topic permissions can let an integration bind to
+its own company's events and to no other's.
 
 Clean bytes at the edge: ids have a fixed character set and length (``MessageId``, ``CompanyId``,
 ``Name``), and no string anywhere in a message — a payload's nested keys and values included —
@@ -13,6 +15,7 @@ Such a message is refused as malformed, naming the field, before anything is wri
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -122,5 +125,20 @@ def timer_routing_key(workflow_type: str, timer: str) -> str:
     return f"timer.{workflow_type}.{timer}"
 
 
-def event_routing_key(workflow_type: str, event_type: str) -> str:
-    return f"event.{workflow_type}.{event_type}"
+_PLAIN = re.compile(r"[A-Za-z0-9_-]")
+
+
+def routing_word(text: str) -> str:
+    """``text`` as exactly one word of a topic routing key, the same text always the same word.
+
+    Topic exchanges split keys at ``.`` and treat ``*`` and ``#`` as wildcards in bindings; a
+    company id may hold a ``.``. Every character outside ``[A-Za-z0-9_-]`` is percent-encoded
+    (UTF-8 bytes), so company ``acme.eu`` is the word ``acme%2Eeu``: no company's word is
+    another's, nor a prefix of another's followed by ``.``, and a permission ``^event\\.acme\\.``
+    matches the events of ``acme`` alone.
+    """
+    return "".join(c if _PLAIN.fullmatch(c) else f"%{b:02X}" for c in text for b in c.encode())
+
+
+def event_routing_key(company_id: str, workflow_type: str, event_type: str) -> str:
+    return f"event.{routing_word(company_id)}.{workflow_type}.{event_type}"

@@ -139,7 +139,7 @@ def checkpoint_event(checkpoint: Checkpoint) -> tuple[str, str, dict[str, Any]]:
             "key_id": checkpoint.key_id,
         },
     ).model_dump(mode="json")
-    return event_routing_key(EVENT_WORKFLOW_TYPE, EVENT_TYPE), event_id, body
+    return event_routing_key(checkpoint.company_id, EVENT_WORKFLOW_TYPE, EVENT_TYPE), event_id, body
 
 
 def write_file(directory: Path, checkpoint: Checkpoint) -> Path:

@@ -11,6 +11,10 @@ Acknowledgement is manual, so a message is acked only once its effects are commi
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
   succeeds in the dead-letter queue. A service told to stop cuts the wait short.
 
+On RabbitMQ the consumers hear only senders they trust (``services.bus.auth``): the engine takes
+a message only within its sender's grant (``services.integrations.authorise``), the notices
+service only events a services' user published; anything else is dead-lettered with the reason.
+
 A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
 workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
 to back apply in the order sent, while other workflows go on in parallel.
@@ -32,6 +36,7 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.bus.auth import SENDER_HEADER, Gate
 from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import Publisher
@@ -46,10 +51,11 @@ PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
 DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
 
-# The body and the routing key it was published with; raises PoisonMessage to dead-letter it.
-Handle = Callable[[bytes, str], Awaitable[None]]
+# (body, the routing key it was published with, its authenticated sender) → None; raises
+# PoisonMessage (or a permanent error, ``services.bus.failures``) for a message to dead-letter.
+Handle = Callable[[bytes, str, str | None], Awaitable[None]]
 OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
-Consumer = Callable[[RabbitBroker, Topology, Publisher], None]
+Consumer = Callable[[RabbitBroker, Topology, Publisher, Gate], None]
 
 
 @dataclass
@@ -121,6 +127,7 @@ def subscribe(
     exchange: Any,
     handle: Handle,
     *,
+    gate: Gate,
     title: str,
     description: str,
     retry_delay: float,
@@ -152,11 +159,12 @@ def subscribe(
         if not subscriber.running:  # stopping: leave it to the next consumer, untouched
             await message.nack(requeue=True)
             return
+        sender = gate.sender(raw.user_id, raw.headers)
         try:
             try:
                 if (oversized := too_large(body, max_bytes)) is not None:
                     raise oversized
-                await handle(body, str(published_as))
+                await handle(body, str(published_as), sender)
             except Exception as error:
                 poison = permanent_reason(error)
                 if poison is None:
@@ -170,7 +178,8 @@ def subscribe(
                     message_id=raw.message_id,
                     source_queue=queue.name,
                     reason=poison,
-                    headers=raw.headers,
+                    # Republished by this service: whom it came from travels in a header.
+                    headers={**raw.headers, SENDER_HEADER: sender or ""},
                 )
         except Exception:
             delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
@@ -213,15 +222,18 @@ def engine_consumer(
 ) -> Consumer:
     """Commands and timers from the engine queue → ``services.engine.apply``."""
 
-    async def handle(body: bytes, routing_key: str) -> None:
-        from services.engine import apply
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, routing_key: str, sender: str | None) -> None:
+            from services.engine import apply
+            from services.integrations import authorise
 
-        outcome = await apply(pool, parse_engine_message(body, routing_key), clock, catalog)
-        if not outcome.recorded:  # a company that does not exist: nothing kept, so say why here
-            refusal = outcome.refusal or {}
-            raise PoisonMessage(f"{refusal.get('rule')}: {refusal.get('reason')}")
+            message = parse_engine_message(body, routing_key)
+            await authorise(pool, gate, sender, message)
+            outcome = await apply(pool, message, clock, catalog)
+            if not outcome.recorded:  # a company that does not exist: nothing kept, say why here
+                refusal = outcome.refusal or {}
+                raise PoisonMessage(f"{refusal.get('rule')}: {refusal.get('reason')}")
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
         # delivers a queue's messages to one channel in queue order (two channels could
         # interleave them), and the messages of one workflow then apply one at a time in that
@@ -236,6 +248,7 @@ def engine_consumer(
             kind = queue.routing_key.split(".")[0]
             subscribe(
                 broker, topology, publisher, queue, topology.commands_exchange, handle,
+                gate=gate,
                 title=f"engine:{kind}",
                 description=f"The engine applies each {kind} message once (by message id), "
                 "the messages of one workflow in arrival order.",
@@ -258,15 +271,22 @@ def notices_consumer(
 ) -> Consumer:
     """Events from the notices queue → the notice register (``services.notices``)."""
 
-    async def handle(body: bytes, routing_key: str) -> None:
-        from services.notices import record_event
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, _routing_key: str, sender: str | None) -> None:
+            from services.notices import record_event
 
-        await record_event(pool, clock, body)
+            if not gate.is_service(sender):
+                # Only the relay publishes events: a deadline anyone else announces is forged.
+                raise PoisonMessage(
+                    f"untrusted: an event published by RabbitMQ user {sender!r}; the notices "
+                    "service records only events the equityflow relay published"
+                )
+            await record_event(pool, clock, body)
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         subscribe(
             broker, topology, publisher, topology.notices_subscription, topology.events_exchange,
             handle,
+            gate=gate,
             title="notices:events",
             description="Records notices and deadlines (who must act, by when, under which "
             "clause) and emits action_required events.",

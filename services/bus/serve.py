@@ -46,7 +46,9 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
         )
     if "notices" in names:
         consumers.append(notices_consumer(rt.pool, rt.clock, max_bytes=settings.max_message_bytes))
-    async with running_bus(settings.amqp_url, rt.topology, consumers) as bus:
+    async with running_bus(
+        settings.amqp_url, rt.topology, consumers, service_users=settings.service_users
+    ) as bus:
         loops: list[Coroutine[Any, Any, None]] = []
         interval, batch = settings.poll_interval, settings.batch_size
         if "relay" in names:

@@ -145,10 +145,10 @@ async def _fmp_run_without_election(
         seen = Counter(m.message_id for m in events.messages)
         assert set(seen.values()) == {1}, "each event is published once"
         types = Counter(m.routing_key for m in events.messages)
-        assert types["event.rofr.transfer_notice_received"] == 1
-        assert types["event.rofr.deadline_set"] == 2
-        assert types["event.rofr.action_required"] == 2
-        assert types["event.rofr.rofr_reattached"] == 1
+        assert types["event.fmp.rofr.transfer_notice_received"] == 1
+        assert types["event.fmp.rofr.deadline_set"] == 2
+        assert types["event.fmp.rofr.action_required"] == 2
+        assert types["event.fmp.rofr.rofr_reattached"] == 1
 
 
 async def _fetch(url: str, workflow_id: uuid.UUID) -> dict[str, Any]:

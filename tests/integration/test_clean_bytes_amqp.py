@@ -19,6 +19,7 @@ import pytest
 from faststream.rabbit import RabbitBroker
 
 from services.bus import Publisher, Topology, delete_topology, engine_consumer, running_bus
+from services.bus.auth import Gate
 from services.bus.consumers import subscribe
 from services.bus.tap import eventually, take
 from services.bus.topology import ERROR_HEADER
@@ -133,12 +134,12 @@ async def test_a_value_the_database_refuses_is_dead_lettered_with_why_not_retrie
     huge = _notice(payload={**_notice()["payload"], "holder": secrets.token_hex(10_000)})
     nul_reached_the_database = b"a\x00b"
 
-    async def store_text(body: bytes, _published_as: str) -> None:
+    async def store_text(body: bytes, _published_as: str, _sender: str | None) -> None:
         await pool.execute("SELECT $1::text", body.decode())
 
-    def nul_consumer(broker: RabbitBroker, t: Topology, publisher: Publisher) -> None:
+    def nul_consumer(broker: RabbitBroker, t: Topology, publisher: Publisher, gate: Gate) -> None:
         subscribe(
-            broker, t, publisher, t.notices_subscription, t.events_exchange, store_text,
+            broker, t, publisher, t.notices_subscription, t.events_exchange, store_text, gate=gate,
             title="test", description="stores what it gets", retry_delay=0.5,
         )  # fmt: skip
 

@@ -153,7 +153,7 @@ async def test_a_command_commits_state_history_events_and_deadlines_together(
     }  # fmt: skip
 
     events = await outbox(pool, company)
-    assert [r["routing_key"] for r in events] == [f"event.rofr.{t}" for t in types]
+    assert [r["routing_key"] for r in events] == [f"event.{company}.rofr.{t}" for t in types]
     assert [r["body"] for r in events] == outcome.events
     assert {r["exchange"] for r in events} == {"events"}
     assert [r["message_id"] for r in events] == [
@@ -248,7 +248,7 @@ async def test_a_refused_command_changes_nothing_and_says_which_rule(
     assert outcome.refusal["rule"].startswith("FMP §6(d)")
     assert await snapshot(pool, workflow_id) == before
     [refused] = (await outbox(pool, company))[sent_before:]
-    assert refused["routing_key"] == "event.rofr.command_refused"
+    assert refused["routing_key"] == f"event.{company}.rofr.command_refused"
     assert refused["body"]["payload"] == {**outcome.refusal, "command": "exercise_rofr"}
 
     again = await apply(pool, exercise, clock, catalog)

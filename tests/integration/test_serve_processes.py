@@ -22,6 +22,7 @@ import aio_pika
 import asyncpg
 import pytest
 
+from services.bus.auth import amqp_user
 from services.bus.runner import delete_topology
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
@@ -153,7 +154,9 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
             for _ in range(3):  # every command delivered three times
                 await exchange.publish(
                     aio_pika.Message(
-                        message.model_dump_json().encode(), message_id=message.message_id
+                        message.model_dump_json().encode(),
+                        message_id=message.message_id,
+                        user_id=amqp_user(amqp_url),  # the services' user (guest): trusted
                     ),
                     routing_key=command_routing_key("rofr", message.command),
                 )

@@ -22,7 +22,7 @@ def test_asyncapi_documents_the_queues_exchanges_and_message_schemas() -> None:
     }
     assert exchanges["command.<workflow_type>.<command>"] == "ef.commands"
     assert exchanges["timer.<workflow_type>.<timer>"] == "ef.commands"
-    assert exchanges["event.<workflow_type>.<type>"] == "ef.events"
+    assert exchanges["event.<company>.<workflow_type>.<type>"] == "ef.events"
     schemas = document["components"]["schemas"]
     assert {"CommandMessage", "TimerMessage", "EventMessage"} <= set(schemas)
     assert {"message_id", "company_id", "workflow_id", "command", "actor"} <= set(
