@@ -23,6 +23,7 @@ from services.audit.keys import generate_key_files, signature_holds
 from services.cli import app
 from services.store.chain import json_digest
 from services.store.db import connect
+from workflows.messages import event_routing_key
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ async def test_a_checkpoint_is_signed_published_and_not_forgeable(
         "AND body->>'type' = 'checkpoint_signed'",
         company,
     )
-    assert event["routing_key"] == "event.audit.checkpoint_signed"
+    assert event["routing_key"] == event_routing_key(company, "audit", "checkpoint_signed")
     assert event["body"]["payload"]["statement"] == row["statement"]
     files = list(cli.folder.glob(f"{company}@*.json"))
     assert [json.loads(f.read_text())["statement"] for f in files] == [row["statement"]]

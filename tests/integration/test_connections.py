@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 from forwarder import Forwarder
 
+from services.bus.auth import amqp_user
 from services.bus.runner import delete_topology
 from services.bus.topology import Topology
 from services.store.companies import register_company
@@ -119,7 +120,9 @@ async def _send_notice(amqp_url: str, namespace: str) -> str:
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(Topology(namespace).commands_exchange.name)
         await exchange.publish(
-            aio_pika.Message(json.dumps(body).encode(), message_id=message_id),
+            aio_pika.Message(
+                json.dumps(body).encode(), message_id=message_id, user_id=amqp_user(amqp_url)
+            ),
             routing_key=command_routing_key("rofr", "deliver_disposition_notice"),
             mandatory=True,
         )
