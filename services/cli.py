@@ -11,6 +11,7 @@ import contextlib
 import json
 import re
 import signal
+import threading
 from collections.abc import Coroutine, Iterator
 from datetime import timedelta
 from enum import StrEnum
@@ -71,8 +72,9 @@ def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
     finally:
         # Everything is stopped; the interpreter only exits now. Python resets its handlers
         # while it finalises, where a late Ctrl-C would kill the process by the signal.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _version(show: bool) -> None:
