@@ -200,7 +200,7 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
 
 
 def _known_terms(terms_id: str, param_hint: str) -> None:
-    """Refuse an unknown terms id as a usage error that lists the known ones."""
+    """Refuse an unknown terms id in one line that lists the known ones (exit 2)."""
     from services.terms_catalog import TermsCatalog, UnknownTerms
 
     with _operator_errors():  # a company terms file in error: one line, exit 2
@@ -208,7 +208,7 @@ def _known_terms(terms_id: str, param_hint: str) -> None:
     try:
         catalog.get(terms_id)
     except UnknownTerms as e:
-        raise typer.BadParameter(str(e), param_hint=param_hint) from None
+        _refuse(f"{param_hint}: {e}")
 
 
 @app.command("register-company")
