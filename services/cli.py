@@ -11,6 +11,7 @@ import contextlib
 import json
 import re
 import signal
+import threading
 from collections.abc import Coroutine, Iterator
 from datetime import timedelta
 from enum import StrEnum
@@ -76,8 +77,9 @@ def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
     finally:
         # Everything is stopped; the interpreter only exits now. Python resets its handlers
         # while it finalises, where a late Ctrl-C would kill the process by the signal.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _version(show: bool) -> None:
@@ -215,7 +217,7 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
 
 
 def _known_terms(terms_id: str, param_hint: str) -> None:
-    """Refuse an unknown terms id as a usage error that lists the known ones."""
+    """Refuse an unknown terms id in one line that lists the known ones (exit 2)."""
     from services.terms_catalog import TermsCatalog, UnknownTerms
 
     with _operator_errors():  # a company terms file in error: one line, exit 2
@@ -223,7 +225,7 @@ def _known_terms(terms_id: str, param_hint: str) -> None:
     try:
         catalog.get(terms_id)
     except UnknownTerms as e:
-        raise typer.BadParameter(str(e), param_hint=param_hint) from None
+        _refuse(f"{param_hint}: {e}")
 
 
 @app.command("register-company")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _ignore_signals_from_now_on() -> None:
     the interpreter happens to be); a signal that arrives late must not turn a clean stop into
     a traceback or a death by signal.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals are the main thread's: an embedding caller keeps its own handling
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.remove_signal_handler(sig)

@@ -202,6 +202,14 @@ def test_help_never_labels_a_flag_as_taking_a_bool(command: list[str]) -> None:
     assert "<bool>" not in result.output
 
 
+def test_unknown_terms_are_one_line_naming_them_once() -> None:
+    result = runner.invoke(app, ["terms", "show", "fmp-1999-nso"])
+    assert result.exit_code == 2, result.output
+    line = _one_line(result.output)
+    assert line.startswith("equityflow: TERMS_ID: unknown terms 'fmp-1999-nso'; known terms: ")
+    assert line.count("unknown terms") == 1
+
+
 def test_up_takes_the_address_to_listen_on() -> None:
     result = runner.invoke(app, ["up", "--help"])
     assert "--host" in result.output
