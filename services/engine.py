@@ -16,7 +16,8 @@ Commands and timer messages are separate key spaces of the inbox: a command can 
 the message id of a timer. A timer message is applied only for a timer the deadlines service
 has fired (``services.engine_timers.check_timer``); any other is ignored, recording nothing.
 A company's registered terms govern its workflows: a start command naming other terms is
-refused (``terms_mismatch``); only an unregistered company's command chooses them.
+refused (``terms_mismatch``), and a command for a company nobody registered is refused
+(``unregistered_company``): commands never create companies.
 """
 
 from __future__ import annotations
@@ -224,8 +225,8 @@ class _Transaction:
 
     async def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
-        sending the command may not override; a command names them only for a company that
-        has registered none."""
+        sending the command may not override (a command naming other terms is refused). A
+        company that has registered none starts nothing: a command never creates a company."""
         named = getattr(self.message, "terms", None)
         if named is not None:
             self._known_terms(named)  # an unknown id is a malformed command, whoever sends it
@@ -237,14 +238,16 @@ class _Transaction:
                 f"the command names {named}",
                 "terms_mismatch",
             )
-        terms_id = registered or named
-        if terms_id is None:
+        if registered is None:
+            # A command never creates a company: only an administrator registers one.
             raise Refused(
                 ENGINE_RULE,
-                f"company {self.company} has no registered terms and the command names none",
-                "no_terms",
+                f"company {self.company} is not registered: an administrator registers it "
+                f"first (PUT /api/v1/companies/{self.company} with an operator key, or "
+                "equityflow register-company), then its workflows start under its terms",
+                "unregistered_company",
             )
-        return terms_id, self._known_terms(terms_id)
+        return registered, self._known_terms(registered)
 
     def _known_terms(self, terms_id: str) -> str:
         """The canonical JSON of the terms, serialised once when the catalog was loaded."""

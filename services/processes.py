@@ -18,6 +18,7 @@ import uvicorn
 from services.api.app import create_app
 from services.bus import asyncapi_document
 from services.bus.serve import BUS_SERVICES, bus_services
+from services.local_admin import ensure_local_admin_key
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
 
@@ -46,6 +47,8 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
     )
     async with open_runtime(settings) as rt:
         _announce(rt, services, with_api)
+        if with_api:
+            await _announce_admin_key(rt)
         if services:
             async with bus_services(rt, services):
                 await _serve_api(rt) if with_api else await _until_signalled()
@@ -107,3 +110,18 @@ def _announce(rt: Runtime, services: Collection[str], with_api: bool) -> None:
         log.info(
             "API on http://%s:%d (OpenAPI /docs, AsyncAPI /asyncapi.json)", s.http_host, s.http_port
         )
+
+
+async def _announce_admin_key(rt: Runtime) -> None:
+    """On the embedded default, make sure a local admin key exists and say where (not what)."""
+    if rt.settings.database_url is not None:
+        log.info("API keys: create them with `equityflow keys create` (none is made here)")
+        return
+    path, created = await ensure_local_admin_key(rt.pool, rt.settings.data_dir)
+    state = "created the local admin key" if created else "local admin key"
+    log.info(
+        '%s in %s (owner-only); send it as -H "Authorization: Bearer $(cat %s)"',
+        state,
+        path,
+        path,
+    )

@@ -1,0 +1,58 @@
+"""What the OpenAPI document says about refusals: each route lists the problem documents it
+may answer with (``application/problem+json``), so a client and a schema fuzzer know every
+status it can get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; refusals of a command also name the rule.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "rule": {"type": ["string", "null"]},
+        "reason": {"type": ["string", "null"]},
+        "code": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+_MEANING = {
+    401: "no API key, or a malformed, unknown or revoked one",
+    403: "the API key lacks the scope, party or operator grant this needs",
+    404: "not found, or a company this API key holds no grant in",
+    409: "refused by a rule in the current state",
+    422: "the request is malformed; the problem names the field",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route: each status answered with a problem document."""
+    documented: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "description": _MEANING[status],
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        if status == 401:
+            response["headers"] = {
+                "WWW-Authenticate": {
+                    "description": "Bearer: send an API key",
+                    "schema": {"type": "string"},
+                }
+            }
+        documented[status] = response
+    return documented
+
+
+def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    openapi.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    return openapi
