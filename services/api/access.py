@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.problems import Problem
@@ -42,7 +43,27 @@ async def current_caller(request: Request, credentials: Credentials) -> Principa
             "the API key is malformed, unknown or revoked",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    _refuse_unknown_query(request)
     return principal
+
+
+def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is refused, not ignored: a misspelt
+    ``?forse=true`` must not quietly do the unforced thing. Checked once the caller is known,
+    so a request without a key is a 401 whatever its query."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = {param.alias for param in route.dependant.query_params}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise Problem(
+            422,
+            "Invalid request",
+            f"unknown query parameter(s): {', '.join(unknown)}; this route takes: {takes}",
+            errors=[{"field": f"query.{name}", "message": "unknown parameter"} for name in unknown],
+        )
 
 
 Caller = Annotated[Principal, Depends(current_caller)]

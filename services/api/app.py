@@ -32,7 +32,7 @@ from services import engine
 from services.api.access import Caller, company_grant, require_party
 from services.api.clock import add_clock_routes
 from services.api.companies import CompanyId, add_company_routes
-from services.api.docs import problems, with_problem_schema
+from services.api.docs import problems, with_command_schema, with_problem_schema
 from services.api.problems import Problem, on_http_error, on_invalid_request, on_problem
 from services.runtime import Runtime
 from services.store import queries
@@ -86,13 +86,21 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
     add_company_routes(app, runtime)
 
     @app.post(
-        "/api/v1/companies/{company_id}/commands", responses=problems(401, 403, 404, 409, 422)
+        "/api/v1/companies/{company_id}/commands", responses=problems(400, 401, 403, 404, 409, 422)
     )
     async def send_command(
         company_id: CompanyId, body: dict[str, Any], who: Caller
     ) -> dict[str, Any]:
         """Send a command (``command`` scope), acting as one of the key's parties."""
         grant = company_grant(who, company_id, "command")
+        if (field := nul_field(body)) is not None:
+            # PostgreSQL text cannot hold NUL: refused at the edge, naming where it is.
+            raise Problem(
+                422,
+                "Invalid command",
+                f"{field}: NUL characters are not allowed",
+                errors=[{"field": field, "message": "NUL characters are not allowed"}],
+            )
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
@@ -171,7 +179,11 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = with_problem_schema(document)
+            # The terms a company may register are the catalog's: say so, so a client (and a
+            # fuzzer) knows which ids are valid without being refused first.
+            company = document["components"]["schemas"]["CompanyIn"]
+            company["properties"]["terms_id"]["enum"] = catalog.ids()
+            app.openapi_schema = with_command_schema(with_problem_schema(document))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -191,6 +203,22 @@ def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Proble
         code=code,
         outcome=outcome,
     )
+
+
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a NUL character, if any."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key) or (found := nul_field(item, inner)) is not None:
+                return inner if "\x00" in str(key) else found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_field(item, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
 
 
 def outcome_dict(outcome: Any) -> dict[str, Any]:

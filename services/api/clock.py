@@ -5,10 +5,10 @@ time is never moved, and a key of one company must never move another company's 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.api.access import Caller, require_operator
 from services.api.docs import problems
@@ -18,14 +18,28 @@ from services.clock import Clock, SimulatedClock
 _CENTURY_DAYS = 36_525
 
 
+def _whole_number(value: object) -> object:
+    """A JSON integer (``3`` or ``3.0``); never ``false`` (not zero minutes) nor ``"3"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a whole number is needed")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number is needed")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class ClockAdvance(BaseModel):
-    # A misspelt field ("day") must not silently advance the clock by nothing; strict: `false`
-    # is not zero minutes. Each part is bounded to a century so the sum is a valid timedelta.
+    # A misspelt field ("day") must not silently advance the clock by nothing. Each part is
+    # bounded to a century, so the sum is always a valid timedelta.
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(default=0, ge=0, le=_CENTURY_DAYS, strict=True)
-    hours: int = Field(default=0, ge=0, le=_CENTURY_DAYS * 24, strict=True)
-    minutes: int = Field(default=0, ge=0, le=_CENTURY_DAYS * 24 * 60, strict=True)
+    days: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS)
+    hours: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24)
+    minutes: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24 * 60)
 
 
 def add_clock_routes(app: FastAPI, clock: Clock) -> None:
@@ -39,7 +53,7 @@ def add_clock_routes(app: FastAPI, clock: Clock) -> None:
         return
     sim = clock
 
-    @app.post("/api/v1/clock/advance", responses=problems(401, 403, 422))
+    @app.post("/api/v1/clock/advance", responses=problems(400, 401, 403, 422))
     async def advance_clock(body: ClockAdvance, who: Caller) -> dict[str, Any]:
         """Advance the shared simulated clock (operator key; simulated clock only)."""
         require_operator(who, "advancing the simulated clock")

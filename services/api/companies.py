@@ -35,7 +35,7 @@ class CompanyIn(BaseModel):
 def add_company_routes(app: FastAPI, runtime: Runtime) -> None:
     pool, catalog = runtime.pool, runtime.catalog
 
-    @app.put("/api/v1/companies/{company_id}", responses=problems(401, 403, 404, 409, 422))
+    @app.put("/api/v1/companies/{company_id}", responses=problems(400, 401, 403, 404, 409, 422))
     async def register_company(
         company_id: CompanyId,
         body: CompanyIn,

@@ -24,6 +24,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _MEANING = {
+    400: "the body could not be read (not UTF-8 text)",
     401: "no API key, or a malformed, unknown or revoked one",
     403: "the API key lacks the scope, party or operator grant this needs",
     404: "not found, or a company this API key holds no grant in",
@@ -55,4 +56,25 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     openapi.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    return openapi
+
+
+def with_command_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Document the command route's body as the message contract's ``CommandMessage``.
+
+    The route reads a plain JSON object so that a malformed command is answered with the
+    contract's own 422 naming each field; the document still shows what a command is. Over
+    HTTP ``company_id`` may be left out: the path names the company.
+    """
+    from workflows.messages import CommandMessage
+
+    command = CommandMessage.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(command.pop("$defs", {}))
+    command["required"] = [name for name in command["required"] if name != "company_id"]
+    schemas["CommandMessage"] = command
+    operation = openapi["paths"]["/api/v1/companies/{company_id}/commands"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/CommandMessage"
+    }
     return openapi

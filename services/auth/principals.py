@@ -75,7 +75,10 @@ async def create_key(
     scopes: list[str],
     label: str = "",
 ) -> keys.NewKey:
-    """A new API key with one grant: in ``company_id``, or the installation's when None."""
+    """A new API key with one grant: in ``company_id``, or the installation's when None (an
+    operator's, which holds the admin scope and no party)."""
+    if company_id is None:
+        parties, scopes = [], ["admin"]
     key = keys.new_key()
     async with pool.acquire() as c, c.transaction():
         if company_id is not None and not await _registered(c, company_id):
