@@ -235,9 +235,13 @@ def register_company(
     ],
     terms: Annotated[str, typer.Option(help="terms id, e.g. fmp-1998-nso")],
     name: str = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="change the terms even though workflows are open")
+    ] = False,
 ) -> None:
-    """Register a company and the terms its new workflows start under."""
+    """Register a company and the terms its new workflows start under (audited)."""
     from services.runtime import open_runtime
+    from services.store.companies import OpenWorkflows
     from services.store.companies import register_company as register
 
     # A company id no command could carry (workflows.messages.CommandMessage) is never useful.
@@ -249,11 +253,15 @@ def register_company(
 
     async def go() -> None:
         async with open_runtime(_settings()) as rt:
-            await register(rt.pool, company_id, terms, name)
+            await register(rt.pool, company_id, terms, name, force=force)
         typer.echo(f"{company_id}: terms {terms}")
 
-    with _operator_errors():
-        asyncio.run(go())
+    try:
+        with _operator_errors():
+            asyncio.run(go())
+    except OpenWorkflows as e:
+        typer.echo(f"equityflow: {e} (--force)", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("advance-clock")
@@ -421,8 +429,10 @@ def terms_show(
 
 # At the end: the sub-command modules use this module's helpers.
 from services.cli_integrations import integrations_app  # noqa: E402
+from services.cli_keys import keys_app  # noqa: E402
 
 app.add_typer(integrations_app, name="integrations")
+app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":
     app()

@@ -16,13 +16,12 @@ Commands and timer messages are separate key spaces of the inbox: a command can 
 the message id of a timer. A timer message is applied only for a timer the deadlines service
 has fired (``services.engine_timers.check_timer``); any other is ignored, recording nothing.
 A company's registered terms govern its workflows: a start command naming other terms is
-refused (``terms_mismatch``); only an unregistered company's command chooses them.
+refused (``terms_mismatch``), and a command for a company nobody registered is refused
+(``unregistered_company``): commands never create companies.
 
-A command to a company that does not exist (never registered, no workflow) is answered but
-never recorded: its transaction is rolled back, so no inbox, history or ``command_refused``
-event is kept for a company that is not there. A command that could not start a workflow there
-(``no_terms``, ``not_found``) is refused as ``unknown_company``; the bus consumer dead-letters
-such a command with its reason, and HTTP answers 404.
+Such a command is answered but never recorded: its transaction is rolled back, so no inbox,
+history or ``command_refused`` event is kept for a company that is not there. The bus consumer
+dead-letters it with its reason, and HTTP answers 404.
 """
 
 from __future__ import annotations
@@ -241,8 +240,8 @@ class _Transaction:
 
     async def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
-        sending the command may not override; a command names them only for a company that
-        has registered none."""
+        sending the command may not override (a command naming other terms is refused). A
+        company that has registered none starts nothing: a command never creates a company."""
         named = getattr(self.message, "terms", None)
         if named is not None:
             self._known_terms(named)  # an unknown id is a malformed command, whoever sends it
@@ -254,14 +253,16 @@ class _Transaction:
                 f"the command names {named}",
                 "terms_mismatch",
             )
-        terms_id = registered or named
-        if terms_id is None:
+        if registered is None:
+            # A command never creates a company: only an administrator registers one.
             raise Refused(
                 ENGINE_RULE,
-                f"company {self.company} has no registered terms and the command names none",
-                "no_terms",
+                f"company {self.company} is not registered: an administrator registers it "
+                f"first (PUT /api/v1/companies/{self.company} with an operator key, or "
+                "equityflow register-company), then its workflows start under its terms",
+                "unregistered_company",
             )
-        return terms_id, self._known_terms(terms_id)
+        return registered, self._known_terms(registered)
 
     def _known_terms(self, terms_id: str) -> str:
         """The canonical JSON of the terms, serialised once when the catalog was loaded."""
@@ -340,7 +341,7 @@ class _Transaction:
     async def _refuse(self, refused: Refused) -> Outcome:
         m = self.message
         if isinstance(m, CommandMessage) and not await company_exists(self.c, self.company):
-            if refused.code in {"no_terms", "not_found"}:
+            if refused.code in {"no_terms", "not_found", "unregistered_company"}:
                 refused = _unknown_company(self.company)
             refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
             raise _Unrecorded(
@@ -391,9 +392,10 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
 def _unknown_company(company: str) -> Refused:
     return Refused(
         ENGINE_RULE,
-        f"no company {company}: register it with its terms first (PUT "
-        f"/api/v1/companies/{company} or `equityflow register-company {company} --terms ...`)",
-        "unknown_company",
+        f"company {company} is not registered: an administrator registers it first (PUT "
+        f"/api/v1/companies/{company} with an operator key, or `equityflow register-company "
+        f"{company} --terms ...`), then its workflows start under its terms",
+        "unregistered_company",
     )
 
 

@@ -20,6 +20,7 @@ import uvicorn
 from services.api.app import create_app
 from services.bus import asyncapi_document
 from services.bus.serve import BUS_SERVICES, bus_services
+from services.local_admin import ensure_local_admin_key
 from services.readiness import Readiness, keep_ready_file
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
@@ -50,6 +51,8 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
     try:
         async with open_runtime(settings) as rt:
             _announce(rt, services, with_api)
+            if with_api:
+                await _announce_admin_key(rt)
             if services:
                 async with bus_services(rt, services) as bus:
                     readiness = Readiness(rt.pool, None if bus.in_memory else bus.broker)
@@ -152,3 +155,18 @@ def _announce(rt: Runtime, services: Collection[str], with_api: bool) -> None:
         log.info(
             "API on http://%s:%d (OpenAPI /docs, AsyncAPI /asyncapi.json)", s.http_host, s.http_port
         )
+
+
+async def _announce_admin_key(rt: Runtime) -> None:
+    """On the embedded default, make sure a local admin key exists and say where (not what)."""
+    if rt.settings.database_url is not None:
+        log.info("API keys: create them with `equityflow keys create` (none is made here)")
+        return
+    path, created = await ensure_local_admin_key(rt.pool, rt.settings.data_dir)
+    state = "created the local admin key" if created else "local admin key"
+    log.info(
+        '%s in %s (owner-only); send it as -H "Authorization: Bearer $(cat %s)"',
+        state,
+        path,
+        path,
+    )

@@ -77,9 +77,9 @@ class CommandMessage(_Strict):
     terms: str | None = Field(
         default=None,
         pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
-        description="terms id to pin when the command starts a workflow of a company that has "
-        "registered none; a registered company's workflows start under its registered terms, "
-        "and a command naming other terms is refused (terms_mismatch)",
+        description="the terms id the sender expects: a company's workflows start under the "
+        "terms it registered, and a command naming other terms is refused (terms_mismatch); "
+        "a command never registers a company (unregistered_company)",
     )
 
     def to_domain(self) -> Command:

@@ -1,87 +1,56 @@
 """The HTTP API: send a command, read a workflow with its deadlines and history, list pending
-deadlines, and (demo/test mode) advance the simulated clock.
+deadlines, register companies, and (demo/test mode) advance the simulated clock.
+
+Every route but ``/api/v1/health`` and the API documents (``/openapi.json``, ``/docs``,
+``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the companies it
+holds a grant in, with its scopes, and sends commands only as its parties.
 
 A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
 transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
 another company is simply not found.
 
 A refusal answers with a problem document naming the rule, the reason and the refusal code:
-404 when the workflow is not the company's or the company does not exist, 422 when the command
-itself is malformed (a payload field, unknown terms or workflow type), 409 when the rules refuse
-it in the workflow's state. A message id sent again gets the answer it got the first time, with
-no second effect. Reads of a company that does not exist are a 404 too, never an empty list, so
-a misspelt company id is told apart from a company with nothing pending.
+404 when the workflow is not the company's, 422 when the command itself is malformed (a payload
+field, unknown terms or workflow type), 409 when the rules refuse it in the workflow's state.
+A message id sent again gets the answer it got the first time, with no second effect.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from fastapi.openapi.utils import get_openapi
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from services import engine
+from services.api.access import Caller, company_grant, require_party
 from services.api.body_limit import BodyLimit
-from services.api.problems import Problem, on_invalid_request, on_problem
-from services.clock import SimulatedClock
+from services.api.clock import add_clock_routes
+from services.api.companies import CompanyId, add_company_routes
+from services.api.docs import problems, with_command_schema, with_problem_schema
+from services.api.problems import Problem, on_http_error, on_invalid_request, on_problem
 from services.readiness import Readiness
 from services.runtime import Runtime
-from services.store import companies, queries
+from services.store import queries
 from services.terms_catalog import UnknownTerms
-from workflows.kernel import Party
-from workflows.messages import NAME_PATTERN, CommandMessage, Text
+from workflows.messages import CommandMessage
 
-
-def _name_query(description: str) -> Any:
-    """A query parameter naming a workflow type or a party: an identifier of the contract."""
-    return Query(min_length=1, max_length=80, pattern=NAME_PATTERN, description=description)
-
-
-# The same pattern as a message's company_id: a company registered here can receive commands.
-CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
-
-# Refusal codes answered 404, with their titles.
-_NOT_FOUND = {"not_found": "Workflow not found", "unknown_company": "Company not found"}
 # Refusal codes that mean "this request is malformed", as opposed to "not in this state".
 _UNPROCESSABLE = {"invalid_payload", "malformed", "unknown_terms", "unknown_workflow_type"}
-
-
-class CompanyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    terms_id: str = Field(description="a shipped preset or a company terms file id")
-    name: Text = ""
-
-
-#: The most the simulated clock moves in one request: 100 years (36,525 days) in total.
-MAX_ADVANCE = timedelta(days=36_525)
-
-
-class ClockAdvance(BaseModel):
-    """How far to move the simulated clock. Strict integers (``false`` is not 0, ``"5"`` not 5),
-    each bounded, and at most ``MAX_ADVANCE`` in total: a datetime cannot go past year 9999."""
-
-    # A misspelt field ("day") must not silently advance the clock by nothing.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    days: int = Field(default=0, ge=0, le=MAX_ADVANCE.days)
-    hours: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24)
-    minutes: int = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24 * 60)
-
-    @model_validator(mode="after")
-    def _at_most_the_maximum_in_total(self) -> ClockAdvance:
-        if self.duration() > MAX_ADVANCE:
-            raise ValueError(
-                f"days + hours + minutes: at most {MAX_ADVANCE.days} days (100 years) in total"
-            )
-        return self
-
-    def duration(self) -> timedelta:
-        return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
+# Refusal codes answered 404: nothing of the company or workflow is revealed.
+_NOT_FOUND = {"not_found": "Workflow not found", "unregistered_company": "Company not found"}
+WorkflowType = Annotated[
+    str | None, Query(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")
+]
+PartyName = Literal["owner", "company", "assignee", "board", "escrow_agent", "transferee"]
+# Reads of one company: the key must hold it (else 404) with the read scope (else 403).
+_READ = problems(401, 403, 404, 422)
 
 
 def create_app(
@@ -93,71 +62,61 @@ def create_app(
     app = FastAPI(
         title="equityflow",
         version="0.1.0",
-        description="Legal workflows of private-company equity as persisted state machines.",
+        description="Legal workflows of private-company equity as persisted state machines. "
+        "Every route but health and the API documents needs `Authorization: Bearer <API key>`.",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_message_bytes)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(HTTPException, on_http_error)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
+    app.state.pool = pool  # for the API key check (services.api.access)
 
     ready = readiness or Readiness(pool)
 
-    @app.get("/api/v1/health")
+    @app.get("/api/v1/health", responses=problems(503))
     async def health() -> dict[str, Any]:
+        """Open to all: whether the API reaches its database (503 naming what is down)."""
         await _connected(ready)
         return {"status": "ok", "now": (await clock.now()).isoformat()}
 
-    @app.get("/api/v1/ready")
+    @app.get("/api/v1/ready", responses=problems(503))
     async def readiness_check() -> dict[str, Any]:
-        """200 while every connection this process needs answers; 503 naming what is down."""
+        """Open to all: 200 while every connection this process needs answers; 503 naming
+        what is down."""
         return {"status": "ready", "connections": await _connected(ready)}
 
-    @app.get("/api/v1/terms")
-    async def list_terms() -> list[str]:
+    @app.get("/api/v1/terms", responses=problems(401))
+    async def list_terms(_: Caller) -> list[str]:
         return catalog.ids()
 
-    @app.get("/api/v1/terms/{terms_id}")
-    async def get_terms(terms_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/terms/{terms_id}", responses=problems(401, 404))
+    async def get_terms(terms_id: str, _: Caller) -> dict[str, Any]:
         try:
             return catalog.raw(terms_id)
         except UnknownTerms as e:
             raise Problem(404, "Unknown terms", str(e)) from e
 
-    async def existing(company_id: str) -> None:
-        if not await companies.company_exists(pool, company_id):
-            raise _no_company(company_id)
+    add_company_routes(app, runtime)
 
-    @app.get("/api/v1/companies")
-    async def list_companies(
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        after: Annotated[str | None, Query(description="keyset: the last company_id")] = None,
+    @app.post(
+        "/api/v1/companies/{company_id}/commands", responses=problems(400, 401, 403, 404, 409, 422)
+    )
+    async def send_command(
+        company_id: CompanyId, body: dict[str, Any], who: Caller
     ) -> dict[str, Any]:
-        rows = await companies.list_companies(pool, after=after, limit=limit)
-        nxt = None
-        if len(rows) == limit:
-            last = rows[-1]["company_id"]
-            query = urlencode({"limit": limit, "after": last})
-            nxt = {"after": last, "href": f"/api/v1/companies?{query}"}
-        return {"companies": rows, "next": nxt}
-
-    @app.get("/api/v1/companies/{company_id}")
-    async def get_company(company_id: CompanyId) -> dict[str, Any]:
-        found = await companies.get_company(pool, company_id)
-        if found is None:
-            raise _no_company(company_id)
-        return found
-
-    @app.put("/api/v1/companies/{company_id}")
-    async def register_company(company_id: CompanyId, body: CompanyIn) -> dict[str, Any]:
-        try:
-            catalog.get(body.terms_id)
-        except UnknownTerms as e:
-            raise Problem(422, "Unknown terms", str(e), known_terms=e.known) from e
-        await companies.register_company(pool, company_id, body.terms_id, body.name)
-        return {"company_id": company_id, "terms_id": body.terms_id, "name": body.name}
-
-    @app.post("/api/v1/companies/{company_id}/commands")
-    async def send_command(company_id: CompanyId, body: dict[str, Any]) -> dict[str, Any]:
+        """Send a command (``command`` scope), acting as one of the key's parties."""
+        grant = company_grant(who, company_id, "command")
+        if (field := nul_field(body)) is not None:
+            # PostgreSQL text cannot hold NUL: refused at the edge, naming where it is.
+            raise Problem(
+                422,
+                "Invalid command",
+                f"{field}: NUL characters are not allowed",
+                errors=[{"field": field, "message": "NUL characters are not allowed"}],
+            )
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
@@ -170,6 +129,7 @@ def create_app(
             ]
             detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
             raise Problem(422, "Invalid command", detail, errors=errors) from e
+        require_party(grant, company_id, message.actor.party.value)
         outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)
         # A duplicate of a refused command carries its refusal: a retry gets the same answer.
@@ -177,73 +137,73 @@ def create_app(
             raise _refusal_problem(outcome.refusal, result)
         return result
 
-    @app.get("/api/v1/companies/{company_id}/workflows")
+    @app.get("/api/v1/companies/{company_id}/workflows", responses=_READ)
     async def list_workflows(
-        company_id: CompanyId,
-        workflow_type: Annotated[str | None, _name_query("only this type")] = None,
+        company_id: CompanyId, who: Caller, workflow_type: WorkflowType = None
     ) -> list[Any]:
-        await existing(company_id)
+        company_grant(who, company_id, "read")
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
-    @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
-    async def get_workflow(company_id: CompanyId, workflow_id: UUID) -> dict[str, Any]:
+    @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}", responses=_READ)
+    async def get_workflow(company_id: CompanyId, workflow_id: UUID, who: Caller) -> dict[str, Any]:
+        company_grant(who, company_id, "read")
         found = await queries.get_workflow(pool, company_id, workflow_id)
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
         return found
 
-    @app.get("/api/v1/companies/{company_id}/deadlines")
+    @app.get("/api/v1/companies/{company_id}/deadlines", responses=_READ)
     async def pending_deadlines(
         company_id: CompanyId,
+        who: Caller,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        party: Annotated[Party | None, Query(description="only this party's deadlines")] = None,
+        party: PartyName | None = None,
         after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
         after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
+        company_grant(who, company_id, "read")
         if (after_due is None) != (after_id is None):
             # One half of the keyset alone would silently restart from the first page.
             raise Problem(422, "Invalid request", "after_due and after_id go together")
-        await existing(company_id)
         after = (after_due, after_id) if after_due and after_id else None
         rows = await queries.list_pending_deadlines(
-            pool, company_id, after=after, limit=limit, party=party.value if party else None
+            pool, company_id, after=after, limit=limit, party=party
         )
         nxt = None
         if len(rows) == limit:
             last = rows[-1]
             keyset = {"after_due": last["due_at"].isoformat(), "after_id": str(last["timer_id"])}
-            query = {"limit": limit, **({"party": party.value} if party else {}), **keyset}
+            query = {"limit": limit, **({"party": party} if party else {}), **keyset}
             nxt = {**keyset, "href": f"/api/v1/companies/{company_id}/deadlines?{urlencode(query)}"}
         return {"deadlines": rows, "next": nxt}
 
-    @app.get("/api/v1/clock")
-    async def read_clock() -> dict[str, Any]:
-        return {"now": (await clock.now()).isoformat(), "simulated": _simulated(clock)}
-
-    @app.post("/api/v1/clock/advance")
-    async def advance_clock(body: ClockAdvance) -> dict[str, Any]:
-        if not isinstance(clock, SimulatedClock):
-            raise Problem(409, "Clock is real", "the clock can only be advanced in simulated mode")
-        now = await clock.advance(body.duration())
-        return {"now": now.isoformat(), "simulated": True}
+    add_clock_routes(app, clock)
 
     if asyncapi is not None:
         document = asyncapi
 
         @app.get("/asyncapi.json")
         async def asyncapi_document() -> dict[str, Any]:
+            """Open to all: the AsyncAPI document of the message contract."""
             return document
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            # The terms a company may register are the catalog's: say so, so a client (and a
+            # fuzzer) knows which ids are valid without being refused first.
+            company = document["components"]["schemas"]["CompanyIn"]
+            company["properties"]["terms_id"]["enum"] = catalog.ids()
+            app.openapi_schema = with_command_schema(with_problem_schema(document))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _no_company(company_id: str) -> Problem:
-    return Problem(
-        404,
-        "Company not found",
-        f"no company {company_id}: register it with PUT /api/v1/companies/{company_id} "
-        '{"terms_id": ...} (or `equityflow register-company`); GET /api/v1/companies lists them',
-    )
 
 
 async def _connected(readiness: Readiness) -> dict[str, bool]:
@@ -271,8 +231,20 @@ def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Proble
     )
 
 
-def _simulated(clock: object) -> bool:
-    return isinstance(clock, SimulatedClock)
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a NUL character, if any."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key) or (found := nul_field(item, inner)) is not None:
+                return inner if "\x00" in str(key) else found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_field(item, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
 
 
 def outcome_dict(outcome: Any) -> dict[str, Any]:

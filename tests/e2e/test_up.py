@@ -5,6 +5,8 @@ the data folder) and the in-memory broker. An FMP Disposition Notice sent over H
 its deadline (FMP §6(d)(iii): 30 days) is recorded by the notices service, and with the simulated
 clock advanced 31 days the deadlines service fires the election deadline through the broker: the
 owner's 30-day sale window opens (FMP §6(d)(iv)). Ctrl-C stops everything, the database too.
+The first start writes a local admin key to the data folder (readable by its owner only) and
+says where: the HTTP calls use it, as the README's curl examples do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import uuid
@@ -115,6 +118,12 @@ class Up:
 
         return await _eventually(health, within, "GET /api/v1/health")
 
+    def use_admin_key(self) -> str:
+        """Send the local admin key ``up`` wrote to its data folder, as the README says."""
+        key = (self.data_dir / "admin-key").read_text().strip()
+        self.http.headers["Authorization"] = f"Bearer {key}"
+        return key
+
     def postmaster_pid(self) -> int:
         return int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
 
@@ -151,6 +160,7 @@ async def running_up(data_dir: Path, *args: str) -> AsyncIterator[Up]:
     up = Up(data_dir, *args)
     try:
         await up.healthy()
+        up.use_admin_key()
         yield up
     finally:
         if up.process.poll() is None:
@@ -289,3 +299,27 @@ async def test_ctrl_c_to_the_process_group_twice_stops_cleanly_without_a_traceba
     assert code == 0, up.output()
     assert "Traceback" not in up.output(), up.output()
     assert not _alive(postmaster), "the embedded PostgreSQL is still running"
+
+
+async def test_up_writes_a_local_admin_key_once_says_where_and_never_logs_it(
+    tmp_path: Path,
+) -> None:
+    logs: list[Path] = []
+    async with running_up(tmp_path) as up:
+        logs.append(up.log)
+        key_file = tmp_path / "admin-key"
+        key = up.use_admin_key()
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert str(key_file) in up.output()
+        async with httpx.AsyncClient(base_url=str(up.http.base_url)) as anonymous:
+            assert (await anonymous.get("/api/v1/terms")).status_code == 401
+        assert (await up.http.get("/api/v1/terms")).status_code == 200
+        await up.stop(signal.SIGINT)
+    async with running_up(tmp_path) as again:  # the second start reuses the key
+        logs.append(again.log)
+        assert again.use_admin_key() == key
+        assert (await again.http.get("/api/v1/terms")).status_code == 200
+        await again.stop(signal.SIGINT)
+    secret = key[len("efk_0123456789abcdef_") :]
+    for log in logs:
+        assert secret not in await asyncio.to_thread(log.read_text, errors="replace")

@@ -96,7 +96,7 @@ async def test_a_command_for_a_company_that_does_not_exist_is_404_and_leaves_no_
     for _ in range(2):  # sent again: the same answer, still nothing kept
         r = await api.send(company, notice)
         assert r.status_code == 404, r.text
-        assert r.json()["code"] == "unknown_company"
+        assert r.json()["code"] == "unregistered_company"
         assert f"no company {company}" in r.json()["detail"]
         assert "register" in r.json()["detail"]
     assert await _traces(api.runtime.pool, company) == dict.fromkeys(

@@ -23,6 +23,7 @@ from services.bus.tap import Tap, eventually, tap
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings
+from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from workflows.messages import ActorIn, CommandMessage
@@ -58,6 +59,7 @@ async def _services(
     try:
         clock = SimulatedClock(pool)
         await clock.set(NOW)
+        await register_company(pool, "fmp", "fmp-1998-nso")  # a command never creates one
         settings = Settings().model_copy(
             update={"amqp_url": amqp_url, "database_url": url, "poll_interval": 0.05}
         )
