@@ -72,7 +72,11 @@ Caller = Annotated[Principal, Depends(current_caller)]
 def not_found(company_id: str) -> Problem:
     """The same answer for a company that does not exist and one the key may not see."""
     return Problem(
-        404, "Company not found", f"no company {company_id} among those this API key may use"
+        404,
+        "Company not found",
+        f"no company {company_id} among those this API key may use: an operator registers it "
+        f'with PUT /api/v1/companies/{company_id} {{"terms_id": ...}} (or `equityflow '
+        "register-company`); GET /api/v1/companies lists those this key may use",
     )
 
 

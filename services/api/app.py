@@ -109,14 +109,6 @@ def create_app(
     ) -> dict[str, Any]:
         """Send a command (``command`` scope), acting as one of the key's parties."""
         grant = company_grant(who, company_id, "command")
-        if (field := nul_field(body)) is not None:
-            # PostgreSQL text cannot hold NUL: refused at the edge, naming where it is.
-            raise Problem(
-                422,
-                "Invalid command",
-                f"{field}: NUL characters are not allowed",
-                errors=[{"field": field, "message": "NUL characters are not allowed"}],
-            )
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
@@ -229,22 +221,6 @@ def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Proble
         code=code,
         outcome=outcome,
     )
-
-
-def nul_field(value: Any, path: str = "") -> str | None:
-    """The path of the first string (or key) holding a NUL character, if any."""
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key) or (found := nul_field(item, inner)) is not None:
-                return inner if "\x00" in str(key) else found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if (found := nul_field(item, f"{path}.{index}" if path else str(index))) is not None:
-                return found
-    return None
 
 
 def outcome_dict(outcome: Any) -> dict[str, Any]:

@@ -16,15 +16,18 @@ from services.api.problems import Problem
 from services.clock import Clock, SimulatedClock
 
 _CENTURY_DAYS = 36_525
+#: The most the simulated clock moves in one request, per part: 100 years.
+MAX_ADVANCE = timedelta(days=_CENTURY_DAYS)
 
 
 def _whole_number(value: object) -> object:
-    """A JSON integer (``3`` or ``3.0``); never ``false`` (not zero minutes) nor ``"3"``."""
+    """A JSON integer (``3``, or ``3.0`` as JSON Schema counts it); never ``false`` (not zero
+    minutes), ``"3"`` or ``1.5``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a whole number is needed")
+        raise ValueError("an integer (a whole number) is needed")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("a whole number is needed")
+            raise ValueError("an integer (a whole number) is needed")
         return int(value)
     return value
 
@@ -33,13 +36,15 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class ClockAdvance(BaseModel):
-    # A misspelt field ("day") must not silently advance the clock by nothing. Each part is
-    # bounded to a century, so the sum is always a valid timedelta.
+    """How far to move the simulated clock. A misspelt field ("day") must not silently advance
+    it by nothing; each part is bounded to a century (``MAX_ADVANCE``), so the sum is always a
+    valid timedelta and a datetime never passes the year 9999 by accident."""
+
     model_config = ConfigDict(extra="forbid")
 
-    days: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS)
-    hours: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24)
-    minutes: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24 * 60)
+    days: WholeNumber = Field(default=0, ge=0, le=MAX_ADVANCE.days)
+    hours: WholeNumber = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24)
+    minutes: WholeNumber = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24 * 60)
 
 
 def add_clock_routes(app: FastAPI, clock: Clock) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_api_support import NOW, PROBLEM, Api, api_client, disposition_notice
 
-from services.api.app import MAX_ADVANCE
+from services.api.clock import MAX_ADVANCE
 
 
 @pytest.fixture
@@ -94,7 +94,6 @@ async def test_an_over_long_body_is_refused_before_it_is_parsed(api: Api) -> Non
     [
         ({"minutes": 2009055957343690240}, "body.minutes", f"{MAX_ADVANCE.days * 1440}"),
         ({"days": 36526}, "body.days", "36525"),
-        ({"days": 36525, "minutes": 1}, "body", "100 years"),
         ({"minutes": False}, "body.minutes", "integer"),
         ({"days": "5"}, "body.days", "integer"),
         ({"hours": 1.5}, "body.hours", "integer"),
