@@ -37,7 +37,7 @@ from services.engine_timers import cancel_timers, check_timer, mark_timer_applie
 from services.store.companies import registered_terms
 from services.store.history import GENESIS, chain_hash, row_content
 from services.store.transition import Transition, write_outbox, write_transition
-from workflows.kernel import Decision, Refused
+from workflows.kernel import Decision, Refused, refusal_status
 from workflows.messages import CommandMessage, TimerMessage
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,8 @@ class _Transaction:
         state, version = self._visible()
         log = self._log(self.now)
         command = m.command if isinstance(m, CommandMessage) else m.timer
-        log.add("command_refused", {**refusal, "command": command}, version)
+        status = refusal_status(refused.code)  # the status the same refusal gets over HTTP
+        log.add("command_refused", {**refusal, "command": command, "status": status}, version)
         await write_outbox(self.c, self.company, self.workflow_id, log.outgoing())
         return Outcome("refused", self.workflow_id, state, version, log.bodies, refusal)
 

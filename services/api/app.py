@@ -6,8 +6,9 @@ transaction, the same inbox, the same refusals. Every route is scoped by company
 another company is simply not found.
 
 A refusal answers with a problem document naming the rule, the reason and the refusal code:
-404 when the workflow is not the company's, 422 when the command itself is malformed (a payload
-field, unknown terms or workflow type), 409 when the rules refuse it in the workflow's state.
+404 when the workflow is not the company's, 422 when the command itself is malformed (an unknown
+command, a payload that breaks its command's model, unknown terms or workflow type), 409 when
+the rules of the terms refuse it in the workflow's state (``workflows.kernel.refusal_status``).
 A message id sent again gets the answer it got the first time, with no second effect.
 """
 
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import FastAPI, Path, Query
+from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,13 +29,16 @@ from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
+from workflows.command_schemas import command_union
+from workflows.kernel import refusal_status
 from workflows.messages import CommandMessage
 
 # The same pattern as a message's company_id: a company registered here can receive commands.
 CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
-# Refusal codes that mean "this request is malformed", as opposed to "not in this state".
-_UNPROCESSABLE = {"invalid_payload", "malformed", "unknown_terms", "unknown_workflow_type"}
+
+# One command of any kind, with its payload model; company_id may be left to the path.
+CommandBody = Annotated[command_union(company_in_path=True), Body(discriminator="command")]
 
 
 class CompanyIn(BaseModel):
@@ -89,7 +93,13 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
         return {"company_id": company_id, "terms_id": body.terms_id, "name": body.name}
 
     @app.post("/api/v1/companies/{company_id}/commands")
-    async def send_command(company_id: CompanyId, body: dict[str, Any]) -> dict[str, Any]:
+    async def send_command(
+        company_id: CompanyId,
+        typed: CommandBody,  # the contract, checked (and documented) before this runs
+        request: Request,
+    ) -> dict[str, Any]:
+        # The engine gets the command as sent, as it does from AMQP, and checks it again there.
+        body: dict[str, Any] = await request.json()
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
@@ -166,7 +176,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
 
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
     code = refusal.get("code", "refused")
-    status = 404 if code == "not_found" else 422 if code in _UNPROCESSABLE else 409
+    status = refusal_status(code)
     title = {404: "Workflow not found", 422: "Invalid command"}.get(status, "Command refused")
     return Problem(
         status,

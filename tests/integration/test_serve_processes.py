@@ -119,7 +119,7 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
         channel = await connection.channel()
         # Publish only once both engines consume: until the engine queue and its bindings are
         # declared, a command published to the exchange would be unroutable and dropped.
-        for _ in range(300):
+        for _ in range(1200):  # a loaded machine may take a minute or two to start six
             try:
                 queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
                 # each engine subscribes twice, for command.# and timer.#, on one channel

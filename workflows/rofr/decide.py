@@ -3,43 +3,49 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from workflows.kernel import Command, Decision, Message, Refused, TimerFired
+from workflows.kit.commands import CommandTable, Spec
+from workflows.kit.payload import read
 from workflows.rofr import closing, election, exempt, lapse, notice, sale, valuation
+from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.machine import target
 from workflows.terms import Terms, as_terms
 
-Handler = Callable[[Ctx], Step]
-
-COMMANDS: dict[str, Handler] = {
-    "deliver_transfer_notice": notice.deliver_transfer_notice,
-    "reject_transfer_notice": notice.reject_transfer_notice,
-    "assign_rofr": election.assign_rofr,
-    "exercise_rofr": election.exercise_rofr,
-    "waive_rofr": election.waive_rofr,
-    "choose_sale_alternative": election.choose_sale_alternative,
-    "agree_cash_value": valuation.agree_cash_value,
-    "appoint_joint_appraiser": valuation.appoint_joint_appraiser,
-    "appoint_appraisers": valuation.appoint_appraisers,
-    "record_valuation": valuation.record_valuation,
-    "complete_closing": closing.complete_closing,
-    "release_escrow": closing.release_escrow,
-    "report_third_party_sale": sale.report_third_party_sale,
-    "demand_assurances": sale.demand_assurances,
-    "provide_assurances": sale.provide_assurances,
-    "approve_transfer": sale.approve_transfer,
-    "record_lapse_event": lapse.record_lapse_event,
-    "propose_exempt_transfer": exempt.propose_exempt_transfer,
-    "consent_to_transfer": exempt.consent_to_transfer,
-    "refuse_consent": exempt.refuse_consent,
-    "acknowledge_transfer_terms": exempt.acknowledge_transfer_terms,
-    "complete_exempt_transfer": exempt.complete_exempt_transfer,
-}
-ALIASES = {"deliver_disposition_notice": "deliver_transfer_notice"}  # FMP §6(d)(ii)'s name
+COMMANDS: CommandTable[Ctx, Step] = CommandTable(
+    "rofr",
+    {
+        "deliver_transfer_notice": Spec(c.DeliverTransferNotice, notice.deliver_transfer_notice),
+        "reject_transfer_notice": Spec(c.RejectTransferNotice, notice.reject_transfer_notice),
+        "assign_rofr": Spec(c.AssignRofr, election.assign_rofr),
+        "exercise_rofr": Spec(c.ExerciseRofr, election.exercise_rofr),
+        "waive_rofr": Spec(c.WaiveRofr, election.waive_rofr),
+        "choose_sale_alternative": Spec(c.ChooseSaleAlternative, election.choose_sale_alternative),
+        "agree_cash_value": Spec(c.AgreeCashValue, valuation.agree_cash_value),
+        "appoint_joint_appraiser": Spec(c.AppointJointAppraiser, valuation.appoint_joint_appraiser),
+        "appoint_appraisers": Spec(c.AppointAppraisers, valuation.appoint_appraisers),
+        "record_valuation": Spec(c.RecordValuation, valuation.record_valuation),
+        "complete_closing": Spec(c.CompleteClosing, closing.complete_closing),
+        "release_escrow": Spec(c.ReleaseEscrow, closing.release_escrow),
+        "report_third_party_sale": Spec(c.ReportThirdPartySale, sale.report_third_party_sale),
+        "demand_assurances": Spec(c.DemandAssurances, sale.demand_assurances),
+        "provide_assurances": Spec(c.ProvideAssurances, sale.provide_assurances),
+        "approve_transfer": Spec(c.ApproveTransfer, sale.approve_transfer),
+        "record_lapse_event": Spec(c.RecordLapseEvent, lapse.record_lapse_event),
+        "propose_exempt_transfer": Spec(c.ProposeExemptTransfer, exempt.propose_exempt_transfer),
+        "consent_to_transfer": Spec(c.ConsentToTransfer, exempt.consent_to_transfer),
+        "refuse_consent": Spec(c.RefuseConsent, exempt.refuse_consent),
+        "acknowledge_transfer_terms": Spec(
+            c.AcknowledgeTransferTerms, exempt.acknowledge_transfer_terms
+        ),
+        "complete_exempt_transfer": Spec(c.CompleteExemptTransfer, exempt.complete_exempt_transfer),
+    },
+    aliases={"deliver_disposition_notice": "deliver_transfer_notice"},  # FMP §6(d)(ii)'s name
+)
 TIMER_RULES = (election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer)
 
 
@@ -59,20 +65,14 @@ def _authorise(ctx: Ctx, name: str) -> None:
 
 
 def _on_command(ctx: Ctx, command: Command) -> Step:
-    name = ALIASES.get(command.name, command.name)
-    handler = COMMANDS.get(name)
-    if handler is None:
-        raise Refused(
-            ctx.rofr.clause,
-            f"unknown command {command.name!r}; known: {', '.join(COMMANDS)}",
-            "unknown_command",
-        )
+    name = COMMANDS.resolve(command.name)
+    spec = COMMANDS.specs[name]
     ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
-    if not isinstance(command.payload, Mapping):
-        raise Refused(ctx.rofr.clause, "the payload must be an object", "invalid_payload")
     _authorise(ctx, name)
+    # The model checks shape and types; the rules then read the payload as sent.
+    read(spec.payload, command.payload, command.name)
     try:
-        return handler(ctx)
+        return spec.rule(ctx)
     except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError) as e:
         # A payload shape no rule anticipated: refuse it (the data was copied, so nothing
         # changed) rather than let it crash the consumer.

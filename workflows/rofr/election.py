@@ -197,7 +197,6 @@ def exercise_rofr(ctx: Ctx) -> Step:
         raise Refused(
             scope.clause,
             f"the right is for all, but not less than all, of the {target} shares",
-            "invalid_payload",
         )
     _price_terms(ctx)
     record = eff.record(ctx.party, to_owner)

@@ -36,7 +36,6 @@ def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
             req.one_notice_per_transferee.clause,
             f"one {ctx.rofr.notice_name.value} per proposed transferee: send a separate "
             f"notice to each of {names}",
-            "invalid_payload",
         )
     out = []
     for t in raw:
@@ -92,17 +91,22 @@ def _check_contents(ctx: Ctx, transfer_type: str, rule: str) -> None:
         p.text(ctx.payload, "compliance_proof", req.compliance_proof.clause)
     if req.bona_fide_evidence.value and transfer_type != "involuntary":
         p.text(ctx.payload, "bona_fide_evidence", req.bona_fide_evidence.clause)
-    signed = ctx.payload.get("signed_by") or []
-    if not isinstance(signed, list):
-        raise Refused(rule, "payload.signed_by must be a list of parties", "invalid_payload")
-    missing = [str(s) for s in req.signatures.value if str(s) not in {str(x) for x in signed}]
+    signers = {str(s["party"]) for s in ctx.payload.get("signed_by") or []}
+    missing = [str(s) for s in req.signatures.value if str(s) not in signers]
     if missing:
         raise Refused(
             req.signatures.clause,
             f"the {ctx.rofr.notice_name.value} must be signed by "
             f"{' and '.join(str(s) for s in req.signatures.value)}; "
-            f"missing: {', '.join(missing)}",
-            "invalid_payload",
+            f"missing: {', '.join(missing)} (payload.signed_by: party and name of each signer)",
+        )
+    binding = req.binding_commitment
+    if binding and binding.value and not p.flag(ctx.payload, "binding_commitment", rule):
+        raise Refused(
+            binding.clause,
+            f"the {ctx.rofr.notice_name.value} must be a binding commitment of the owner and the "
+            "proposed transferee to the transfer, subject only to the right: confirm "
+            "payload.binding_commitment",
         )
     blocked = req.no_transfer_while_subject_to_repurchase
     if blocked and blocked.value and p.flag(ctx.payload, "subject_to_repurchase_right", rule):
@@ -227,7 +231,14 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
         assignees=ctx.data.get("assignees", []),
         deadlines={},
     )
-    for key in ("compliance_proof", "bona_fide_evidence", "holder_name", "certificates"):
+    for key in (
+        "compliance_proof",
+        "bona_fide_evidence",
+        "signed_by",
+        "binding_commitment",
+        "holder_name",
+        "certificates",
+    ):
         if key in ctx.payload:
             ctx.data[key] = ctx.payload[key]
     step = Step("submit_notice")

@@ -133,6 +133,7 @@ class NoticeRequirements(_Strict):
     bona_fide_evidence: Cited[bool]
     signatures: Cited[list[Party]]
     one_notice_per_transferee: Cited[bool]
+    binding_commitment: Cited[bool] | None = None
     no_transfer_while_subject_to_repurchase: Cited[bool] | None = None
 
 
