@@ -14,10 +14,10 @@ from datetime import datetime
 
 from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
 from workflows.rofr.machine import describe
-from workflows.rofr.valuation import is_valued, needs_appraisal
+from workflows.rofr.valued import is_valued, needs_appraisal
 
 
 def last_exercise(ctx: Ctx) -> dict[str, str]:

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
 from workflows.rofr.alternative_a import (
     chose_a_before,
     refuse_election_after_a,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.kernel import Refused
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
 from workflows.rofr.context import ALL_TIMERS, Ctx, Step
 from workflows.terms.schema import LapseEvent
 

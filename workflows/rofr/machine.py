@@ -1,15 +1,15 @@
 """The ROFR state machine: every state a transfer can be in and every legal move between them.
 
 ``decide`` never sets a state by hand: each rule names a transition, and the target comes from
-this machine, so a move the diagram does not allow cannot happen. ``print(f"{RofrMachine:md}")``
-or ``RofrMachine()._graph()`` shows it.
+this machine (``workflows.kit.chart``), so a move the diagram does not allow cannot happen.
+``print(f"{RofrMachine:md}")`` or ``RofrMachine()._graph()`` shows it.
 """
 
 from __future__ import annotations
 
 from statemachine import State, StateMachine
 
-from workflows.kernel import Refused
+from workflows.kit.chart import Chart
 
 
 class RofrMachine(StateMachine):
@@ -131,19 +131,6 @@ class RofrMachine(StateMachine):
     refuse_exempt = exempt_transfer_pending.to(exempt_transfer_refused)
 
 
-def _table() -> dict[tuple[str, str], State]:
-    table: dict[tuple[str, str], State] = {}
-    for state in RofrMachine.states:
-        for transition in state.transitions:
-            for event in transition.events:
-                table[(state.id, str(event.id))] = transition.target
-    return table
-
-
-TRANSITIONS = _table()  # (source state, transition) → target: built once from the machine
-STATES = {s.id: s for s in RofrMachine.states}
-
-
 # Each state as a stock administrator would say it, for refusals ("while the transfer is ...").
 STATE_WORDS = {
     "new": "not yet noticed",
@@ -166,15 +153,8 @@ STATE_WORDS = {
 }
 
 
-def describe(state: str) -> str:
-    return STATE_WORDS.get(state, state.replace("_", " "))
-
-
-def target(state: str, transition: str, *, rule: str, action: str) -> State:
-    """The state a legal transition leads to; Refused citing ``rule`` if the machine forbids it."""
-    found = TRANSITIONS.get((state, transition))
-    if found is None:
-        raise Refused(
-            rule, f"cannot {action} while the transfer is {describe(state)}", "wrong_state"
-        )
-    return found
+CHART = Chart(RofrMachine, STATE_WORDS, subject="the transfer")
+TRANSITIONS = CHART.transitions  # (source state, transition) → target: built once
+STATES = CHART.states
+describe = CHART.describe
+target = CHART.target

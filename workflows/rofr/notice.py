@@ -15,10 +15,10 @@ from datetime import date
 from typing import Any
 
 from workflows.kernel import Party, Refused
+from workflows.kit import readers as p
 from workflows.notices import EffectiveNotice
-from workflows.rofr import payload as p
 from workflows.rofr.context import ALL_TIMERS, ELECTION, JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.valuation import needs_appraisal
+from workflows.rofr.valued import needs_appraisal
 
 
 def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:

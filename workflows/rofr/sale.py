@@ -32,7 +32,7 @@ from typing import Any
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
 from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 from workflows.rofr.machine import describe

@@ -14,21 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from workflows.kernel import Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.rofr.closing import schedule_closing
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
 from workflows.rofr.machine import describe
+from workflows.rofr.valued import needs_appraisal
 
 VALUING_STATES = ("election_window", "owner_choice", "valuation")
-
-
-def needs_appraisal(ctx: Ctx) -> bool:
-    v = ctx.data.get("valuation")
-    return bool(v) and ctx.rofr.non_cash.method == "appraisal"
-
-
-def is_valued(ctx: Ctx) -> bool:
-    v = ctx.data.get("valuation") or {}
-    return v.get("stage") == "valued"
 
 
 def _valuation(ctx: Ctx) -> dict[str, Any]:
@@ -50,8 +42,6 @@ def _valuation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
-    from workflows.rofr.closing import schedule_closing  # closing needs the valuation in turn
-
     ctx.data["valuation"].update(stage="valued", cash_value=cash_value, valued_at=valued_at)
     step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
     if ctx.state == "valuation":
