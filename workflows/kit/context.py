@@ -18,7 +18,7 @@ from workflows.kit import readers as r
 from workflows.kit.step import Step
 from workflows.notices import EffectiveNotice, effective_time
 from workflows.terms import Terms
-from workflows.terms.schema import Window
+from workflows.terms.base import Window
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from workflows.kernel import Party
 from workflows.kit.payload import Amount, Flag, Instant, Payload, Shares, Text
-from workflows.terms.schema import LapseKind
+from workflows.terms.rofr import LapseKind
 
 TransferType = Literal["sale", "pledge", "gift", "involuntary"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.kernel import Party
+from workflows.kernel import Party, Refused
 from workflows.kit.context import Context, on_time
 from workflows.kit.step import Step
-from workflows.terms.schema import RofrTerms
+from workflows.terms.rofr import RofrTerms
 
 # Timer names (unique within a workflow; setting one again replaces it).
 ELECTION = "election_deadline"
@@ -34,7 +34,15 @@ class Ctx(Context):
 
     @property
     def rofr(self) -> RofrTerms:
-        return self.terms.rofr
+        section = self.terms.rofr
+        if section is None:
+            raise Refused(
+                f"terms {self.terms.id}",
+                f"these terms ({self.terms.id}) have no rofr section: they do not govern a right "
+                "of first refusal",
+                "not_provided",
+            )
+        return section
 
     @property
     def clause(self) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 from workflows.kernel import Refused
 from workflows.kit import readers as p
 from workflows.rofr.context import Ctx, Step
-from workflows.terms.schema import ExemptTransfer
+from workflows.terms.rofr import ExemptTransfer
 
 
 def _category(ctx: Ctx) -> ExemptTransfer:

@@ -15,7 +15,7 @@ from datetime import datetime
 from workflows.kernel import Refused
 from workflows.kit import readers as p
 from workflows.rofr.context import ALL_TIMERS, Ctx, Step
-from workflows.terms.schema import LapseEvent
+from workflows.terms.rofr import LapseEvent
 
 EXERCISED = ("valuation", "closing")
 
