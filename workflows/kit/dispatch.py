@@ -16,12 +16,14 @@ from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFi
 from workflows.kit.chart import Chart
 from workflows.kit.commands import CommandTable
 from workflows.kit.context import Context
+from workflows.kit.data import VERSION_KEY, DataSchema
 from workflows.kit.parties import authorise
 from workflows.kit.payload import read
 from workflows.kit.step import Step
 from workflows.terms import Cited, Terms, as_terms
 
 C = TypeVar("C", bound=Context)
+DATA_RULE = "equityflow stored data"
 TimerRule = Callable[[Any, TimerFired], Step | None]
 
 # A payload shape no rule anticipated: refused (the data was copied, so nothing changed)
@@ -36,6 +38,7 @@ class Kind(Generic[C]):
     chart: Chart
     timer_rules: Sequence[TimerRule]
     parties: Callable[[C], Mapping[str, Cited[list[Party]]]]
+    data: DataSchema
 
     def decide(
         self,
@@ -46,7 +49,8 @@ class Kind(Generic[C]):
         terms: Terms | Mapping[str, Any],
     ) -> Decision:
         current = state or "new"
-        ctx = self.context(current, copy.deepcopy(dict(data)), as_terms(terms), now)
+        loaded = self.data.load(copy.deepcopy(dict(data)), rule=DATA_RULE)
+        ctx = self.context(current, loaded, as_terms(terms), now)
         if isinstance(message, TimerFired):
             step = self._on_timer(ctx, message)
             if step is None:  # nothing left for this timer to do in this state
@@ -56,6 +60,7 @@ class Kind(Generic[C]):
             step = self._on_command(ctx, message)
             action = ctx.command.replace("_", " ")
         to = self.chart.target(current, step.transition, rule=ctx.clause, action=action)
+        ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
             data=ctx.data,

@@ -8,6 +8,7 @@ from workflows.kit.dispatch import Kind
 from workflows.rofr import closing, election, exempt, lapse, notice, sale, valuation
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
+from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
@@ -46,5 +47,6 @@ KIND: Kind[Ctx] = Kind(
     chart=CHART,
     timer_rules=(election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer),
     parties=lambda ctx: ctx.rofr.parties,
+    data=SCHEMA,
 )
 decide = KIND.decide
