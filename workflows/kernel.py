@@ -131,8 +131,17 @@ class Commands(Protocol):
     def payloads(self) -> Mapping[str, type[BaseModel]]: ...
 
 
+class Diagram(Protocol):
+    """A kind's chart (``workflows.kit.chart.Chart``), drawn."""
+
+    def mermaid(self, current: str | None = None) -> str: ...
+
+
 class WorkflowKind(Protocol):
     KIND: str
+
+    @property
+    def CHART(self) -> Diagram: ...  # a module constant of the kind
 
     @property
     def COMMANDS(self) -> Commands: ...  # a module constant of the kind

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services import engine
@@ -29,8 +30,9 @@ from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.store import companies, queries
 from services.terms_catalog import UnknownTerms
+from workflows import registry
 from workflows.command_schemas import command_union
-from workflows.kernel import refusal_status
+from workflows.kernel import WorkflowKind, refusal_status
 from workflows.messages import CommandMessage
 
 # The same pattern as a message's company_id: a company registered here can receive commands.
@@ -130,6 +132,22 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
         return found
 
+    @app.get("/api/v1/workflow-types/{workflow_type}/diagram", response_class=PlainTextResponse)
+    async def diagram(workflow_type: str) -> str:
+        """The kind's chart as Mermaid text (``stateDiagram-v2``)."""
+        return _kind(workflow_type).CHART.mermaid()
+
+    @app.get(
+        "/api/v1/companies/{company_id}/workflows/{workflow_id}/diagram",
+        response_class=PlainTextResponse,
+    )
+    async def workflow_diagram(company_id: CompanyId, workflow_id: UUID) -> str:
+        """The chart of the workflow's kind as Mermaid text, its current state marked."""
+        found = await queries.get_workflow(pool, company_id, workflow_id)
+        if found is None:
+            raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+        return _kind(found["workflow_type"]).CHART.mermaid(current=found["state"])
+
     @app.get("/api/v1/companies/{company_id}/deadlines")
     async def pending_deadlines(
         company_id: CompanyId,
@@ -172,6 +190,13 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             return document
 
     return app
+
+
+def _kind(workflow_type: str) -> WorkflowKind:
+    try:
+        return registry.kind(workflow_type)
+    except KeyError as e:
+        raise Problem(404, "Unknown workflow type", str(e.args[0])) from e
 
 
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from statemachine import State, StateMachine
+from statemachine.contrib.diagram import formatter
 
 from workflows.kernel import Refused
 
@@ -58,6 +59,12 @@ class Chart:
                 "wrong_state",
             )
         return found
+
+    def mermaid(self, current: str | None = None) -> str:
+        """The chart as a Mermaid state diagram, ``current`` marked (python-statemachine draws
+        it from the same class that decides, so the diagram is the rule)."""
+        machine = self.machine(start_value=current) if current else self.machine
+        return str(formatter.render(machine, "mermaid"))
 
     def check(self, transitions: set[str]) -> None:
         """Every transition a rule may name is on the chart (a chart check for tests)."""

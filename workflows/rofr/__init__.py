@@ -93,7 +93,8 @@ States: see ``workflows.rofr.machine.RofrMachine``.
 from __future__ import annotations
 
 from workflows.rofr.decide import COMMANDS, decide
+from workflows.rofr.machine import CHART
 
 KIND = "rofr"
 
-__all__ = ["COMMANDS", "KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "KIND", "decide"]
