@@ -1,4 +1,4 @@
-"""The engine: one message, one transaction (DESIGN.md, "The path of a command").
+"""The engine: one message, one transaction (docs/design.md, "The path of a command").
 
     BEGIN
       INSERT inbox                 -- a message id already recorded: return what it got, stop

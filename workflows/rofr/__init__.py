@@ -1,4 +1,4 @@
-"""The Right of First Refusal on a proposed transfer of shares (RULES.md §7), ``KIND = "rofr"``.
+"""The Right of First Refusal on a proposed transfer (docs/rules.md §7), ``KIND = "rofr"``.
 
 Both agreement families run on this one workflow; what differs (windows, partial elections, what
 a buyer takes, valuation of a non-cash price, escrow, lapse events, exempt transfers, who may

@@ -15,6 +15,7 @@ from datetime import datetime
 from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
 from workflows.rofr.machine import describe
 from workflows.rofr.valued import is_valued, needs_appraisal
@@ -32,6 +33,11 @@ def last_exercise_at(ctx: Ctx) -> datetime:
     return datetime.fromisoformat(last_exercise(ctx)["effective_at"])
 
 
+@enforces(
+    "rofr.closing",
+    "rofr.non_cash.closing_business_days_after_exercise",
+    "rofr.non_cash.closing_days_after_valuation",
+)
 def _closing_deadline(ctx: Ctx) -> Deadline | None:
     exercised, how = last_exercise_at(ctx), last_exercise(ctx)["derivation"]
     cal, nc = ctx.cal, ctx.rofr.non_cash
@@ -70,6 +76,7 @@ def awaits_valuation(ctx: Ctx) -> bool:
     return needs_appraisal(ctx) and ctx.data.get("pay_cash_value", True) and not is_valued(ctx)
 
 
+@enforces("rofr.closing")
 def schedule_closing(ctx: Ctx, step: Step) -> None:
     """Set the closing deadline (none where the terms fix no date)."""
     deadline = _closing_deadline(ctx)
@@ -93,6 +100,11 @@ def schedule_closing(ctx: Ctx, step: Step) -> None:
     )
 
 
+@enforces(
+    "rofr.closing",
+    "rofr.escrow.delivery_days_after_payment",
+    "rofr.escrow.notices_to_escrow_agent",
+)
 def complete_closing(ctx: Ctx) -> Step:
     clause = ctx.rofr.closing.clause
     if ctx.state != "closing":
@@ -142,6 +154,7 @@ def complete_closing(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.escrow.delivery_days_after_payment")
 def release_escrow(ctx: Ctx) -> Step:
     escrow = ctx.rofr.escrow
     if escrow is None:

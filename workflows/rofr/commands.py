@@ -1,4 +1,4 @@
-"""The ROFR's command payloads: what each command carries, typed (RULES.md §7).
+"""The ROFR's command payloads: what each command carries, typed (docs/rules.md §7).
 
 Presence and shape are checked here, for every command alike; whether a well-formed command is
 allowed (its timing, its parties, the notice's contents the terms require) is for the rules,

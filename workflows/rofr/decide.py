@@ -3,13 +3,20 @@ kit's (the ``WorkflowKind`` contract of the kernel)."""
 
 from __future__ import annotations
 
+from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
+from workflows.kit.parties import authorise
 from workflows.rofr import closing, election, exempt, lapse, notice, sale, valuation
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
+
+# Who may send each command: the kit authorises it from the section's parties; the grant of
+# the right is cited by the kit's decide where no narrower clause applies.
+enforces("rofr.parties")(authorise)
+enforces("rofr")(Kind.decide)
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "rofr",

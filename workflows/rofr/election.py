@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import (
     chose_a_before,
     refuse_election_after_a,
@@ -41,6 +42,7 @@ EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window", "rofr_rea
 ASSIGNABLE = ("notice_insufficient", "election_window", "owner_choice", "owner_sale_window")
 
 
+@enforces("rofr.assignable")
 def _check_assignee(ctx: Ctx) -> None:
     if ctx.party is not Party.ASSIGNEE:
         return
@@ -54,6 +56,7 @@ def _check_assignee(ctx: Ctx) -> None:
         )
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     """Why no further election is open once the company's purchase is settled."""
     choice = ctx.data.get("owner_choice") or {}
@@ -109,6 +112,7 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         )
 
 
+@enforces("rofr.non_cash.method", "rofr.requirements.price_when_absent")
 def _price_terms(ctx: Ctx) -> None:
     """Record what the company pays where the notice states no cash price."""
     req, nc = ctx.rofr.requirements, ctx.rofr.non_cash
@@ -131,6 +135,7 @@ def _price_terms(ctx: Ctx) -> None:
             ctx.data["cash_equivalent"] = {"amount": str(value), "clause": nc.clause}
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
     pe = ctx.rofr.partial_exercise
     assert pe is not None
@@ -169,6 +174,7 @@ def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
     )
 
 
+@enforces("rofr.election_scope", "rofr.election_window", "rofr.non_cash")
 def exercise_rofr(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.election_window.clause
@@ -235,6 +241,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.election_window")
 def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
@@ -250,6 +257,7 @@ def waive_rofr(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.assignable")
 def assign_rofr(ctx: Ctx) -> Step:
     clause = ctx.rofr.assignable.clause
     if not ctx.rofr.assignable.value:
@@ -268,6 +276,7 @@ def assign_rofr(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash", "rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _choose(
     ctx: Ctx,
     step: Step,
@@ -325,6 +334,7 @@ def _no_choice_open(ctx: Ctx, prior: dict[str, object]) -> str:
     return f"the owner has no choice to make while the transfer is {describe(ctx.state)}"
 
 
+@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
 def choose_sale_alternative(ctx: Ctx) -> Step:
     pe = ctx.rofr.partial_exercise
     if pe is None:
@@ -349,6 +359,7 @@ def choose_sale_alternative(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.partial_exercise.on_silence")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name == ELECTION and ctx.state in (
         "election_window",

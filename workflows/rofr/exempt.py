@@ -15,10 +15,12 @@ from datetime import datetime
 
 from workflows.kernel import Refused
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import Ctx, Step
 from workflows.terms.rofr import ExemptTransfer
 
 
+@enforces("rofr.exempt_transfers")
 def _category(ctx: Ctx) -> ExemptTransfer:
     known: dict[str, ExemptTransfer] = {e.category: e for e in ctx.rofr.exempt_transfers}
     found = known.get(ctx.data.get("exempt_category", ""))
@@ -27,6 +29,7 @@ def _category(ctx: Ctx) -> ExemptTransfer:
     return found
 
 
+@enforces("rofr.exempt_transfers")
 def propose_exempt_transfer(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     known: dict[str, ExemptTransfer] = {e.category: e for e in rofr.exempt_transfers}

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from workflows.kernel import Refused
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import ALL_TIMERS, Ctx, Step
 from workflows.terms.rofr import LapseEvent
 
@@ -74,6 +75,7 @@ def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
     return {"market": market}
 
 
+@enforces("rofr.lapse_events")
 def record_lapse_event(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     kinds: dict[str, LapseEvent] = {e.event: e for e in rofr.lapse_events}

@@ -16,11 +16,17 @@ from typing import Any
 
 from workflows.kernel import Party, Refused
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.notices import EffectiveNotice
 from workflows.rofr.context import ALL_TIMERS, ELECTION, JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
 from workflows.rofr.valued import needs_appraisal
 
 
+@enforces(
+    "rofr.notice_name",
+    "rofr.requirements.one_notice_per_transferee",
+    "rofr.requirements.transferee_address",
+)
 def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
     req = ctx.rofr.requirements
     raw: Any = ctx.payload.get("transferees")
@@ -50,6 +56,11 @@ def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
     return out
 
 
+@enforces(
+    "rofr.non_cash",
+    "rofr.requirements.price_required_for",
+    "rofr.requirements.price_when_absent",
+)
 def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, str], str]:
     req = ctx.rofr.requirements
     raw = ctx.payload.get("consideration") or {}
@@ -85,6 +96,15 @@ def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, s
     return out, req.price_when_absent.value
 
 
+@enforces(
+    "rofr.escrow",
+    "rofr.notice_name",
+    "rofr.requirements.binding_commitment",
+    "rofr.requirements.bona_fide_evidence",
+    "rofr.requirements.compliance_proof",
+    "rofr.requirements.no_transfer_while_subject_to_repurchase",
+    "rofr.requirements.signatures",
+)
 def _check_contents(ctx: Ctx, transfer_type: str, rule: str) -> None:
     req = ctx.rofr.requirements
     if req.compliance_proof.value:
@@ -160,6 +180,7 @@ def _start_afresh(ctx: Ctx) -> None:
     ctx.data.update(kept)
 
 
+@enforces("rofr.partial_exercise.owner_choice")
 def _date_on_notice(ctx: Ctx, eff: EffectiveNotice, rule: str) -> date | None:
     """The date written on the notice (FMP §6(d)(v) counts the owner's choice from it)."""
     pe = ctx.rofr.partial_exercise
@@ -183,6 +204,16 @@ def _day_given(ctx: Ctx, eff: EffectiveNotice) -> date:
     return ctx.cal.local_date(eff.deposited_at or eff.delivered_at or eff.at)
 
 
+@enforces(
+    "rofr.election_scope",
+    "rofr.election_window",
+    "rofr.non_cash.agree_value",
+    "rofr.non_cash.joint_appraiser",
+    "rofr.non_cash.method",
+    "rofr.notice_name",
+    "rofr.requirements.transfer_types",
+    "rofr.sale_window",
+)
 def deliver_transfer_notice(ctx: Ctx) -> Step:
     rofr, req = ctx.rofr, ctx.rofr.requirements
     rule = rofr.notice_name.clause
@@ -297,6 +328,7 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.notice_review", "rofr.recording_needs_approval")
 def reject_transfer_notice(ctx: Ctx) -> Step:
     review = ctx.rofr.notice_review
     if not review.value:

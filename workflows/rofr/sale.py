@@ -33,6 +33,7 @@ from typing import Any
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 from workflows.rofr.machine import describe
@@ -40,6 +41,7 @@ from workflows.rofr.machine import describe
 PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
 
 
+@enforces("rofr.buyer_takes", "rofr.sale_buyer", "rofr.sale_window")
 def open_sale_window(ctx: Ctx, step: Step, opens_at: datetime) -> None:
     window = ctx.rofr.sale_window
     if window.runs_from == "election_deadline":
@@ -76,6 +78,7 @@ def _per_share(total: Decimal | None, per_share: Decimal | None, shares: int) ->
     return None if total is None else total / shares
 
 
+@enforces("rofr.notice_name", "rofr.sale_terms", "rofr.sale_window")
 def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
     rofr, cons = ctx.rofr, ctx.data["consideration"]
     rule, terms = rofr.sale_window.clause, rofr.sale_terms
@@ -130,6 +133,13 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
     return {"price_per_share": str(sold)}
 
 
+@enforces(
+    "rofr.notice_name",
+    "rofr.recording_needs_approval",
+    "rofr.sale_buyer",
+    "rofr.sale_window",
+    "rofr.transferee_written_agreement",
+)
 def report_third_party_sale(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.sale_window.clause
@@ -254,6 +264,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.buyer_takes")
 def _recorded(ctx: Ctx, step: Step) -> None:
     takes = ctx.rofr.buyer_takes
     step.event(
@@ -265,6 +276,7 @@ def _recorded(ctx: Ctx, step: Step) -> None:
     )
 
 
+@enforces("rofr.recording_needs_approval")
 def _approval_terms(ctx: Ctx) -> str:
     approval = ctx.rofr.recording_needs_approval
     if not approval.value:
@@ -320,6 +332,7 @@ def approve_transfer(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.sale_window")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name != SALE_WINDOW or ctx.state != "owner_sale_window":
         return None

@@ -15,6 +15,7 @@ from typing import Any
 
 from workflows.kernel import Refused, TimerFired
 from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.closing import schedule_closing
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
 from workflows.rofr.machine import describe
@@ -23,6 +24,7 @@ from workflows.rofr.valued import needs_appraisal
 VALUING_STATES = ("election_window", "owner_choice", "valuation")
 
 
+@enforces("rofr.non_cash")
 def _valuation(ctx: Ctx) -> dict[str, Any]:
     clause = ctx.rofr.non_cash.clause
     if not needs_appraisal(ctx):
@@ -49,6 +51,7 @@ def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
         schedule_closing(ctx, step)
 
 
+@enforces("rofr.non_cash")
 def agree_cash_value(ctx: Ctx) -> Step:
     _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -69,6 +72,7 @@ def agree_cash_value(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def appoint_joint_appraiser(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -88,6 +92,7 @@ def appoint_joint_appraiser(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def appoint_appraisers(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -116,6 +121,7 @@ def appoint_appraisers(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def record_valuation(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -135,6 +141,7 @@ def record_valuation(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     valuation = ctx.data.get("valuation") or {}
     if ctx.state not in VALUING_STATES:

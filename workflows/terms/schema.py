@@ -16,6 +16,7 @@ import holidays as holidays_lib
 from pydantic import Field, field_validator, model_validator
 
 from workflows.calendar import CompanyCalendar
+from workflows.kit.clauses import enforces
 from workflows.terms.base import Cited, Clause, Strict
 from workflows.terms.rofr import RofrTerms
 
@@ -59,6 +60,7 @@ class CalendarTerms(_Strict):
             raise ValueError(f"unknown holiday calendar {v.value!r} (use a country code, or '')")
         return v
 
+    @enforces("calendar")
     def company_calendar(self) -> CompanyCalendar:
         return _calendar(
             self.time_zone.value,
