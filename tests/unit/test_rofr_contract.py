@@ -148,3 +148,26 @@ def test_garbage_payloads_are_refused_by_a_rule_that_names_the_field() -> None:
                     rofr.decide(flow.state, flow.data, command, at("2026-04-05T12:00"), flow.terms)
                 except Refused as e:
                     assert e.code != "malformed", (flow.state, name, payload, e.reason)
+
+
+def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_named() -> None:
+    from workflows.rofr.election import ASSIGNABLE, EXERCISABLE
+    from workflows.rofr.machine import CHART
+    from workflows.rofr.sale import PRE_SALE
+    from workflows.rofr.valuation import VALUING_STATES
+
+    assert "note" not in {t for _, t in TRANSITIONS}
+    # Every self-loop is named for what it records, from the states where that is legal.
+    assert CHART.sources("assign") == ASSIGNABLE == {
+        "notice_insufficient", "election_window", "owner_choice", "owner_sale_window",
+    }  # fmt: skip
+    assert VALUING_STATES == {"election_window", "owner_choice", "valuation"}
+    assert PRE_SALE == {"owner_sale_window", "transfer_pending_approval"}
+    assert EXERCISABLE == {
+        "election_window",
+        "owner_choice",
+        "owner_sale_window",
+        "rofr_reattached",
+    }
+    assert CHART.sources("consent", "acknowledge") == {"exempt_transfer_pending"}
+    assert ("closing", "progress_valuation") not in TRANSITIONS  # valued before the closing

@@ -183,11 +183,11 @@ def release_escrow(ctx: Ctx) -> Step:
 
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name == CLOSING and ctx.state == "closing":
-        step = Step("note")
+        step = Step("closing_deadline_passed")
         step.event("closing_deadline_passed", deadline=ctx.must_deadline(CLOSING).as_dict())
         return step
     if timer.name == ESCROW_DELIVERY and ctx.state == "escrow_settlement":
-        step = Step("note")
+        step = Step("escrow_delivery_deadline_passed")
         step.event(
             "escrow_delivery_deadline_passed", deadline=ctx.must_deadline(ESCROW_DELIVERY).as_dict()
         )

@@ -35,11 +35,11 @@ from workflows.rofr.context import (
     Ctx,
     Step,
 )
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
 from workflows.rofr.sale import open_sale_window
 
-EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window", "rofr_reattached")
-ASSIGNABLE = ("notice_insufficient", "election_window", "owner_choice", "owner_sale_window")
+EXERCISABLE = CHART.sources("exercise_all")
+ASSIGNABLE = CHART.sources("assign")
 
 
 @enforces("rofr.assignable")
@@ -271,7 +271,7 @@ def assign_rofr(ctx: Ctx) -> Step:
     assignee = p.text(ctx.payload, "assignee", clause)
     entry = {"name": assignee, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()}
     ctx.data.setdefault("assignees", []).append(entry)
-    step = Step("note")
+    step = Step("assign")
     step.event("rofr_assigned", assignee=assignee, by=ctx.actor_record(), clause=clause)
     return step
 
@@ -354,7 +354,7 @@ def choose_sale_alternative(ctx: Ctx) -> Step:
     deadline = ctx.must_deadline(OWNER_CHOICE)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the owner's choice", eff.at, deadline)
-    step = Step("note")
+    step = Step("record_late_choice")  # _choose moves on from the owner's choice window
     _choose(ctx, step, alternative, False, eff.record(Party.OWNER, Party.COMPANY))
     return step
 
@@ -368,7 +368,7 @@ def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     ):
         deadline = ctx.must_deadline(ELECTION)
         if ctx.state != "election_window":
-            step = Step("note")
+            step = Step("election_ended_after_part")
             step.event(
                 "election_window_expired",
                 deadline=deadline.as_dict(),

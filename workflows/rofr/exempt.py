@@ -104,7 +104,7 @@ def consent_to_transfer(ctx: Ctx) -> Step:
         raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
     consented_at = ctx.fact_time("consented_at", exempt.clause)
     ctx.data["consent"] = {"at": consented_at.isoformat(), "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("consent")
     step.event(
         "transfer_consented",
         consented_at=consented_at.isoformat(),
@@ -132,7 +132,7 @@ def acknowledge_transfer_terms(ctx: Ctx) -> Step:
         raise Refused(exempt.clause, "this transferee gives no acknowledgment", "wrong_state")
     at = ctx.fact_time("acknowledged_at", exempt.clause)
     ctx.data["acknowledgment"] = {"at": at.isoformat(), "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("acknowledge")
     step.event(
         "transfer_terms_acknowledged",
         acknowledged_at=at.isoformat(),

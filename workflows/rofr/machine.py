@@ -91,17 +91,42 @@ class RofrMachine(StateMachine):
     waive = election_window.to(owner_sale_window)
     election_expired = election_window.to(owner_sale_window)
     owner_silent = owner_choice.to(owner_sale_window)
-    note = (
+    # What records a fact without moving the transfer: each a named transition from the states
+    # where it is legal (never a wildcard), so the chart says where each command may be sent.
+    assign = (  # FMP §16(c), RD ISO ¶11(h): before the purchase or sale is settled
+        notice_insufficient.to(notice_insufficient, internal=True)
+        | election_window.to(election_window, internal=True)
+        | owner_choice.to(owner_choice, internal=True)
+        | owner_sale_window.to(owner_sale_window, internal=True)
+    )
+    progress_valuation = (  # FMP §6(d)(iii): valuing a non-cash price, before or after exercise
         election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
         | valuation.to(valuation, internal=True)
-        | closing.to(closing, internal=True)
-        | escrow_settlement.to(escrow_settlement, internal=True)
-        | owner_sale_window.to(owner_sale_window, internal=True)
-        | transfer_pending_approval.to(transfer_pending_approval, internal=True)
-        | exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
-        | notice_insufficient.to(notice_insufficient, internal=True)
     )
+    valuation_deadline_passed = (
+        election_window.to(election_window, internal=True)
+        | owner_choice.to(owner_choice, internal=True)
+        | valuation.to(valuation, internal=True)
+    )
+    # The election window ends after an exercise for part: recorded, the owner's choice runs on.
+    election_ended_after_part = owner_choice.to(owner_choice, internal=True) | owner_sale_window.to(
+        owner_sale_window, internal=True
+    )
+    # FMP §6(d)(v): a written choice of (A) entered after the owner was deemed to have chosen it.
+    record_late_choice = owner_sale_window.to(owner_sale_window, internal=True)
+    closing_deadline_passed = closing.to(closing, internal=True)
+    escrow_delivery_deadline_passed = escrow_settlement.to(escrow_settlement, internal=True)
+    # RD ISO ¶11(e): assurances that the sale was carried out as the notice described.
+    demand_assurances = owner_sale_window.to(
+        owner_sale_window, internal=True
+    ) | transfer_pending_approval.to(transfer_pending_approval, internal=True)
+    provide_assurances = owner_sale_window.to(
+        owner_sale_window, internal=True
+    ) | transfer_pending_approval.to(transfer_pending_approval, internal=True)
+    # FMP §6(b)(i)-(ii): the conditions of an exempt transfer.
+    consent = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
+    acknowledge = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
     value_settled = valuation.to(closing)
     close = closing.to(repurchased)
     pay_escrow_agent = closing.to(escrow_settlement)

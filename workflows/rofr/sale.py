@@ -36,9 +36,9 @@ from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
 
-PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
+PRE_SALE = CHART.sources("demand_assurances")
 
 
 @enforces("rofr.buyer_takes", "rofr.sale_buyer", "rofr.sale_window")
@@ -297,7 +297,7 @@ def demand_assurances(ctx: Ctx) -> Step:
         or "that the transfer was carried out as described"
     )
     ctx.data["assurances"] = {"demanded": what, "by": ctx.actor_record(), "provided": None}
-    step = Step("note")
+    step = Step("demand_assurances")
     step.event("transfer_assurances_demanded", assurances=what, clause=clause)
     return step
 
@@ -309,7 +309,7 @@ def provide_assurances(ctx: Ctx) -> Step:
         raise Refused(clause, "the company has demanded no assurances", "wrong_state")
     provided = p.text(ctx.payload, "assurances", clause)
     assurances["provided"] = {"text": provided, "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("provide_assurances")
     step.event(
         "transfer_assurances_provided", assurances=provided, by=ctx.actor_record(), clause=clause
     )

@@ -18,10 +18,10 @@ from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
 from workflows.rofr.closing import schedule_closing
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
 from workflows.rofr.valued import needs_appraisal
 
-VALUING_STATES = ("election_window", "owner_choice", "valuation")
+VALUING_STATES = CHART.sources("progress_valuation")
 
 
 @enforces("rofr.non_cash")
@@ -60,7 +60,7 @@ def agree_cash_value(ctx: Ctx) -> Step:
     mark = ctx.must_deadline(VALUE_AGREEMENT)
     if mark.passed(agreed_at):
         raise ctx.late(clause, "the agreement on the cash value", agreed_at, mark)
-    step = Step("note")
+    step = Step("progress_valuation")
     step.event(
         "cash_value_agreed",
         cash_value=str(cash_value),
@@ -82,7 +82,7 @@ def appoint_joint_appraiser(ctx: Ctx) -> Step:
     if mark.passed(appointed_at):
         raise ctx.late(clause, "the choice of a joint appraiser", appointed_at, mark)
     valuation.update(stage="appraisal", appraisers={"joint": appraiser})
-    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "joint_appraiser_appointed",
         appraiser=appraiser,
@@ -110,7 +110,7 @@ def appoint_appraisers(ctx: Ctx) -> Step:
             "too_early",
         )
     valuation.update(stage="appraisal", appraisers=names)
-    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "appraisers_appointed",
         appraisers=names,
@@ -129,7 +129,7 @@ def record_valuation(ctx: Ctx) -> Step:
         raise Refused(clause, "no appraiser has been appointed yet", "wrong_state")
     cash_value = p.amount(ctx.payload, "cash_value", clause)
     valued_at = ctx.fact_time("valued_at", clause)
-    step = Step("note")
+    step = Step("progress_valuation")
     step.event(
         "cash_value_determined",
         cash_value=str(cash_value),
@@ -146,7 +146,7 @@ def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     valuation = ctx.data.get("valuation") or {}
     if ctx.state not in VALUING_STATES:
         return None
-    step = Step("note")
+    step = Step("valuation_deadline_passed")
     clause = ctx.rofr.non_cash.clause
     if timer.name == VALUE_AGREEMENT and valuation.get("stage") == "negotiating":
         valuation["stage"] = "joint_appraiser"
