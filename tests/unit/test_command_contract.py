@@ -156,3 +156,16 @@ def test_the_signers_are_recorded_by_name() -> None:
         "deliver_transfer_notice", "owner", "2026-03-02T12:00", rd_notice(signed_by=nameless)
     )
     assert r.code == "invalid_payload" and "payload.signed_by.0.name" in r.reason
+
+
+def test_what_the_terms_do_not_provide_is_a_rule_refusal_not_a_malformed_command() -> None:
+    # FMP §6(d)(ii) provides a notice of a sale only: a gift is well formed, and refused by rule.
+    r = Flow("fmp-1998-nso").refused(
+        "deliver_transfer_notice", "owner", "2026-03-02T12:00", fmp_notice(transfer_type="gift")
+    )
+    assert r.rule.startswith("FMP §6(d)") and refusal_status(r.code) == 409
+    # A transfer type no agreement knows is malformed whatever the terms.
+    r = Flow("fmp-1998-nso").refused(
+        "deliver_transfer_notice", "owner", "2026-03-02T12:00", fmp_notice(transfer_type="swap")
+    )
+    assert r.code == "invalid_payload" and "payload.transfer_type" in r.reason

@@ -98,5 +98,4 @@ def check_sale_under_a(ctx: Ctx, shares: int) -> None:
         f"{clause}(A)",
         f"the owner {how} (A): sale of all the {target} Target Shares to a third party, as if "
         f"the company had not exercised; {why}: report the sale of all {target}",
-        "invalid_payload",
     )

@@ -115,9 +115,7 @@ def complete_closing(ctx: Ctx) -> Step:
         )
     closed_at = ctx.fact_time("closed_at", clause)
     if closed_at < last_exercise_at(ctx):
-        raise Refused(
-            clause, "payload.closed_at is before the exercise took effect", "invalid_payload"
-        )
+        raise Refused(clause, "payload.closed_at is before the exercise took effect")
     price = p.optional_amount(ctx.payload, "amount_paid", clause)
     deadline = ctx.deadline(CLOSING)
     on_time = deadline is None or not deadline.passed(closed_at)

@@ -188,16 +188,12 @@ def exercise_rofr(ctx: Ctx) -> Step:
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
     if eff.at < datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"]):
-        raise Refused(
-            rule, "the notice of exercise took effect before the transfer notice", "invalid_payload"
-        )
+        raise Refused(rule, "the notice of exercise took effect before the transfer notice")
     target, elected = ctx.data["shares"], ctx.data["elected_shares"]
     remaining = target - elected
     shares = p.count(ctx.payload, "shares", rule) if "shares" in ctx.payload else remaining
     if shares > remaining:
-        raise Refused(
-            rule, f"only {remaining} of the {target} shares remain to elect", "invalid_payload"
-        )
+        raise Refused(rule, f"only {remaining} of the {target} shares remain to elect")
     scope = rofr.election_scope
     if scope.value == "all_only" and shares != target:
         raise Refused(

@@ -89,10 +89,9 @@ def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, s
             req.price_required_for.clause,
             f"a {transfer_type} notice must state the proposed price "
             "(payload.consideration.price_per_share or .total)",
-            "invalid_payload",
         )
     if req.price_when_absent is None:
-        raise Refused(rule, "the notice must state the proposed price", "invalid_payload")
+        raise Refused(rule, "the notice must state the proposed price")
     return out, req.price_when_absent.value
 
 
@@ -223,7 +222,6 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
             rule,
             f"this transfer is {ctx.data['holder']}'s; a notice for another holder "
             "starts its own workflow",
-            "invalid_payload",
         )
     transfer_type = ctx.payload.get("transfer_type", "sale")
     if transfer_type not in req.transfer_types.value:
@@ -231,7 +229,6 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
             req.transfer_types.clause,
             f"transfer_type {transfer_type!r} is not one these terms provide a notice "
             f"for ({', '.join(req.transfer_types.value)})",
-            "invalid_payload",
         )
     shares = p.count(ctx.payload, "shares", rule)
     transferees = _transferees(ctx, rule)
@@ -345,7 +342,6 @@ def reject_transfer_notice(ctx: Ctx) -> Step:
                 approval.clause,
                 "the sale has been reported: demand assurances that it was carried out as the "
                 "notice described, or find it not bona fide",
-                "invalid_payload",
             )
         review = approval
     reason = p.text(ctx.payload, "reason", review.clause)

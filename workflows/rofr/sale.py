@@ -94,14 +94,12 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
             f"a transfer of {shares} of the {ctx.data['shares']} shares is not on the terms the "
             f"{notice} described: a transfer on different terms is again subject to the Right of "
             f"First Refusal and needs a new {notice}",
-            "invalid_payload",
         )
     if cons["form"] == "property" or ctx.data.get("price_basis") != "stated":
         if not p.flag(ctx.payload, "conforms_to_notice", rule):
             raise Refused(
                 terms.clause,
                 f"confirm payload.conforms_to_notice: the sale's terms are {wording} the notice's",
-                "invalid_payload",
             )
         return {}
     per_share = p.optional_amount(ctx.payload, "price_per_share", rule)
@@ -122,13 +120,11 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
             terms.clause,
             f"a price of {sold:.4f} per share is below the notice's {noticed:.4f}: more "
             "favourable to the buyer than the notice's terms",
-            "invalid_payload",
         )
     if terms.value == "as_described" and sold != noticed:
         raise Refused(
             terms.clause,
             f"a price of {sold:.4f} per share is not the notice's {noticed:.4f}",
-            "invalid_payload",
         )
     return {"price_per_share": str(sold)}
 
@@ -195,7 +191,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
                 rofr.sale_buyer.clause,
                 f"only the Proposed Transferee ({', '.join(named.values())}) may buy on "
                 "this notice; another buyer needs a new notice",
-                "invalid_payload",
             )
     shares = p.count(ctx.payload, "shares", rule)
     target, sold_before = ctx.data["shares"], ctx.data.get("sold_shares", 0)
@@ -206,7 +201,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             rule,
             f"a sale of {shares} shares exceeds the {unsold} of the notice's {target} shares "
             f"still unsold{already}",
-            "invalid_payload",
         )
     check_sale_under_a(ctx, shares)
     price = _check_terms(ctx, shares)
@@ -219,7 +213,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             rofr.recording_needs_approval.clause,
             f"these terms record a transfer only once the company approves it: report the sale "
             f"of all {unsold} unsold shares",
-            "invalid_payload",
         )
     agreement = rofr.transferee_written_agreement
     if agreement.value and not p.flag(
@@ -229,7 +222,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             agreement.clause,
             "the transferee must agree in writing to hold the shares subject to the "
             "Right of First Refusal",
-            "invalid_payload",
         )
     sale: dict[str, Any] = {
         "buyer": dict(buyer),
