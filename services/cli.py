@@ -1,4 +1,8 @@
-"""``equityflow``: run the service, one service, the demo, and the operator's tools."""
+"""``equityflow``: run the service, one service, the demo, and the operator's tools.
+
+An operator's mistake (a setting that does not parse, a missing URL, a command that does not
+apply here) is answered in one line on stderr, with exit code 2, never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,40 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Coroutine, Iterator
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from services.cli_checkpoint import checkpoint_app
 from services.settings import Settings
 
 app = typer.Typer(
     help="equityflow: legal workflows of private-company equity, as persisted state machines.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Plain help: the rich panels label every flag "<bool>", as if it took a value.
+    rich_markup_mode=None,
+    add_completion=False,
 )
-terms_app = typer.Typer(help="Terms files: the shipped presets and a company's own.")
+terms_app = typer.Typer(
+    help="Terms files: the shipped presets and a company's own.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(terms_app, name="terms")
+app.add_typer(checkpoint_app, name="checkpoint")
+
+
+def _refuse(message: str) -> NoReturn:
+    """An operator's mistake: one line on stderr, exit code 2."""
+    typer.echo(f"equityflow: {message}", err=True)
+    raise typer.Exit(2)
 
 
 @contextlib.contextmanager
@@ -34,13 +55,51 @@ def _operator_errors() -> Iterator[None]:
     """
     import asyncpg
 
+    from services.audit import CheckpointKeyError
     from workflows.terms import TermsError
 
     try:
         yield
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError) as e:
-        typer.echo(f"equityflow: {type(e).__name__}: {e}", err=True)
-        raise typer.Exit(2) from None
+    except (
+        OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError, CheckpointKeyError
+    ) as e:  # fmt: skip
+        _refuse(f"{type(e).__name__}: {e}")
+
+
+def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived service; Ctrl-C before it is up (or a second one) ends it quietly."""
+    try:
+        with _operator_errors():
+            asyncio.run(service)
+    except KeyboardInterrupt:
+        typer.echo("equityflow: interrupted", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        # Everything is stopped; the interpreter only exits now. Python resets its handlers
+        # while it finalises, where a late Ctrl-C would kill the process by the signal.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"equityflow {version('equityflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """equityflow: legal workflows of private-company equity, as persisted state machines."""
 
 
 class Service(StrEnum):
@@ -52,31 +111,57 @@ class Service(StrEnum):
 
 
 def _settings(**overrides: object) -> Settings:
-    settings = Settings()
+    """The settings from the environment (and .env); a value that does not parse: exit 2."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from services.settings import settings_error
+
+    try:
+        settings = Settings()
+    except (ValidationError, SettingsError) as e:
+        _refuse(settings_error(e))
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
 
 @app.command()
 def up(
-    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="HTTP port (default 8000)")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="HTTP address (default 127.0.0.1; 0.0.0.0 for every interface)"),
+    ] = None,
     simulated_clock: Annotated[
         bool | None, typer.Option("--simulated-clock/--real-clock", help="demo/test time")
     ] = None,
 ) -> None:
     """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
+    settings = _settings(http_port=port, http_host=host, simulated_clock=simulated_clock)
     from services.processes import run_all
 
-    with _operator_errors():
-        asyncio.run(run_all(_settings(http_port=port, simulated_clock=simulated_clock)))
+    _run_until_stopped(run_all(settings))
 
 
 @app.command()
 def serve(service: Service) -> None:
-    """Run one service, for docker-compose and scale-out (needs DATABASE_URL and AMQP_URL)."""
+    """Run one service, for docker-compose and scale-out: every service needs DATABASE_URL,
+    and all but api need AMQP_URL."""
+    settings = _settings()
+    needed = {"DATABASE_URL": settings.database_url}
+    if service is not Service.api:  # the API never touches the broker: commands go to the engine
+        needed["AMQP_URL"] = settings.amqp_url
+    missing = [name for name, value in needed.items() if not value]
+    if missing:
+        _refuse(
+            f"serve {service.value} needs {' and '.join(missing)}: a service run on its own "
+            "cannot share the embedded PostgreSQL or the in-memory broker; set "
+            f"{' and '.join(missing)}, or run every service in one process with `equityflow up`"
+        )
     from services.processes import run_one
 
-    with _operator_errors():
-        asyncio.run(run_one(_settings(), service.value))
+    _run_until_stopped(run_one(settings, service.value))
 
 
 @app.command()
@@ -100,19 +185,31 @@ def migrate() -> None:
 
 @app.command()
 def verify(company: Annotated[str | None, typer.Option(help="only this company")] = None) -> None:
-    """Verify the hash chain of every workflow's history; exit 1 if any link is broken."""
+    """Verify every workflow's hash chain and the signed checkpoints; exit 1 if tampered.
+
+    Checkpoints are read from the database and from EQUITYFLOW_CHECKPOINT_DIR, and checked with
+    EQUITYFLOW_CHECKPOINT_PUBLIC_KEY_FILE (the public key is enough).
+    """
+    from services.audit.keys import public_key
+    from services.audit.verify import audit
     from services.runtime import resolve_database_url
     from services.store.db import connect
-    from services.store.history import verify_chain
+
+    settings = _settings()
 
     async def go() -> bool:
-        pool = await connect(await resolve_database_url(_settings()))
+        key = public_key(settings)
+        pool = await connect(await resolve_database_url(settings))
         try:
-            report = await verify_chain(pool, company_id=company)
+            async with (
+                pool.acquire() as c,
+                c.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                result = await audit(c, key, company_id=company, folder=settings.checkpoint_dir)
         finally:
             await pool.close()
-        typer.echo(report.summary())
-        return report.ok
+        typer.echo(result.report.summary())
+        return result.report.ok
 
     with _operator_errors():
         ok = asyncio.run(go())
@@ -120,7 +217,7 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
 
 
 def _known_terms(terms_id: str, param_hint: str) -> None:
-    """Refuse an unknown terms id as a usage error that lists the known ones."""
+    """Refuse an unknown terms id in one line that lists the known ones (exit 2)."""
     from services.terms_catalog import TermsCatalog, UnknownTerms
 
     with _operator_errors():  # a company terms file in error: one line, exit 2
@@ -128,7 +225,7 @@ def _known_terms(terms_id: str, param_hint: str) -> None:
     try:
         catalog.get(terms_id)
     except UnknownTerms as e:
-        raise typer.BadParameter(str(e), param_hint=param_hint) from None
+        _refuse(f"{param_hint}: {e}")
 
 
 @app.command("register-company")
@@ -138,9 +235,13 @@ def register_company(
     ],
     terms: Annotated[str, typer.Option(help="terms id, e.g. fmp-1998-nso")],
     name: str = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="change the terms even though workflows are open")
+    ] = False,
 ) -> None:
-    """Register a company and the terms its new workflows start under."""
+    """Register a company and the terms its new workflows start under (audited)."""
     from services.runtime import open_runtime
+    from services.store.companies import OpenWorkflows
     from services.store.companies import register_company as register
 
     # A company id no command could carry (workflows.messages.CommandMessage) is never useful.
@@ -152,11 +253,15 @@ def register_company(
 
     async def go() -> None:
         async with open_runtime(_settings()) as rt:
-            await register(rt.pool, company_id, terms, name)
+            await register(rt.pool, company_id, terms, name, force=force)
         typer.echo(f"{company_id}: terms {terms}")
 
-    with _operator_errors():
-        asyncio.run(go())
+    try:
+        with _operator_errors():
+            asyncio.run(go())
+    except OpenWorkflows as e:
+        typer.echo(f"equityflow: {e} (--force)", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("advance-clock")
@@ -164,14 +269,37 @@ def advance_clock(
     days: Annotated[int, typer.Option(min=0)] = 0,
     hours: Annotated[int, typer.Option(min=0)] = 0,
     minutes: Annotated[int, typer.Option(min=0)] = 0,
+    simulated_clock: Annotated[
+        bool | None,
+        typer.Option(
+            "--simulated-clock",
+            help="the installation runs on the simulated clock (as EQUITYFLOW_SIMULATED_CLOCK)",
+        ),
+    ] = None,
 ) -> None:
-    """Advance the shared simulated clock (demo/test mode only)."""
+    """Advance the shared simulated clock of an installation started with --simulated-clock.
+
+    An installation on the real clock is refused, as over HTTP: writing the simulated clock
+    there would make a later simulated start begin in the future and fire its deadlines at once.
+    """
+    settings = _settings(simulated_clock=simulated_clock)
+    if not settings.simulated_clock:
+        _refuse(
+            "the clock is real: advance-clock moves only the simulated clock of an installation "
+            "started with --simulated-clock; for one, set EQUITYFLOW_SIMULATED_CLOCK=true (or "
+            "pass --simulated-clock) here too, or POST /api/v1/clock/advance to its API"
+        )
     from services.clock import SimulatedClock
     from services.runtime import open_runtime
 
     async def go() -> None:
-        async with open_runtime(_settings(simulated_clock=True)) as rt:
+        async with open_runtime(settings) as rt:
             assert isinstance(rt.clock, SimulatedClock)
+            if await rt.clock.started() is None:
+                _refuse(
+                    "no simulated clock has run on this database: start the installation with "
+                    "`equityflow up --simulated-clock` first (a real-clock one cannot be advanced)"
+                )
             now = await rt.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
         typer.echo(f"simulated now: {now.isoformat()}")
 
@@ -182,10 +310,10 @@ def advance_clock(
 @app.command()
 def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
+    settings = _settings()
     from services.demo import run_demo
 
-    with _operator_errors():
-        asyncio.run(run_demo(_settings()))
+    _run_until_stopped(run_demo(settings))
 
 
 @app.command("export-topology")
@@ -194,12 +322,14 @@ def export_topology(
         "deploy/rabbitmq/definitions.json"
     ),
 ) -> None:
-    """Write the RabbitMQ definitions (exchanges, quorum queues, bindings) declared in code."""
+    """Write the RabbitMQ definitions declared in code: exchanges, quorum queues, bindings, and
+    the services' user (password unset: `rabbitmqctl change_password` it) with its permissions."""
+    from services.bus.permissions import installation_definitions
     from services.bus.topology import Topology
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    topology = Topology(_settings().namespace)
-    out.write_text(json.dumps(topology.to_definitions(), indent=2, sort_keys=True) + "\n")
+    definitions = installation_definitions(Topology(_settings().namespace))
+    out.write_text(json.dumps(definitions, indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {out}")
 
 
@@ -245,6 +375,7 @@ def redrive(
             limit=limit,
             dry_run=dry_run,
             include_poison=include_poison,
+            service_users=settings.service_users,
         )
         for letter in letters:
             typer.echo(letter.line())
@@ -290,15 +421,35 @@ def terms_list() -> None:
 
 
 @terms_app.command("show")
-def terms_show(terms_id: str) -> None:
-    """Print a terms document with the clause behind each value."""
+def terms_show(
+    terms_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML")] = False,
+) -> None:
+    """Print a terms document with the clause behind each value, as a workflow pins it.
+
+    YAML, shaped like a company's own terms file: save it as <new id>.yaml in a folder named
+    in EQUITYFLOW_TERMS_DIRS, change its id and values, and it is a company's agreement.
+    """
+    import yaml
+
     from services.terms_catalog import TermsCatalog
 
     _known_terms(terms_id, "TERMS_ID")
     with _operator_errors():
-        raw = TermsCatalog(list(_settings().terms_dirs)).raw(terms_id)
-    typer.echo(json.dumps(raw, indent=2, default=str))
+        terms = TermsCatalog(list(_settings().terms_dirs)).get(terms_id)
+    document = terms.model_dump(mode="json")  # in the schema's order, as a terms file is
+    if as_json:
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    typer.echo(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100), nl=False)
 
+
+# At the end: the sub-command modules use this module's helpers.
+from services.cli_integrations import integrations_app  # noqa: E402
+from services.cli_keys import keys_app  # noqa: E402
+
+app.add_typer(integrations_app, name="integrations")
+app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":
     app()

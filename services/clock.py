@@ -34,6 +34,10 @@ class SimulatedClock:
             return await self.set(datetime.now(UTC))
         return row  # type: ignore[no-any-return]
 
+    async def started(self) -> datetime | None:
+        """The simulated time, or None if no simulated clock has run on this database."""
+        return await self._pool.fetchval("SELECT now FROM sim_clock")  # type: ignore[no-any-return]
+
     async def set(self, when: datetime) -> datetime:
         if when.tzinfo is None:
             raise ValueError("the simulated clock needs an aware datetime")

@@ -16,7 +16,12 @@ Commands and timer messages are separate key spaces of the inbox: a command can 
 the message id of a timer. A timer message is applied only for a timer the deadlines service
 has fired (``services.engine_timers.check_timer``); any other is ignored, recording nothing.
 A company's registered terms govern its workflows: a start command naming other terms is
-refused (``terms_mismatch``); only an unregistered company's command chooses them.
+refused (``terms_mismatch``), and a command for a company nobody registered is refused
+(``unregistered_company``): commands never create companies.
+
+Such a command is answered but never recorded: its transaction is rolled back, so no inbox,
+history or ``command_refused`` event is kept for a company that is not there. The bus consumer
+dead-letters it with its reason, and HTTP answers 404.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ from services.clock import Clock
 from services.engine_events import EventLog, json_safe
 from services.engine_replies import Outcome, recorded_outcome
 from services.engine_timers import cancel_timers, check_timer, mark_timer_applied, plan_timers
-from services.store.companies import registered_terms
-from services.store.history import GENESIS, chain_hash, row_content
+from services.store.chain import GENESIS
+from services.store.companies import company_exists, registered_terms
 from services.store.transition import Transition, write_outbox, write_transition
 from workflows.kernel import Decision, Refused, refusal_status
 from workflows.messages import CommandMessage, TimerMessage
@@ -58,6 +63,14 @@ class _Ignored(Exception):
     """A timer message that is not the deadlines service's for a due timer: nothing is kept."""
 
 
+class _Unrecorded(Exception):
+    """A refusal for a company that does not exist: raised to roll the transaction back."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.refusal)
+        self.outcome = outcome
+
+
 class TermsSource(Protocol):
     def get(self, terms_id: str) -> Any: ...
     def pinned_json(self, terms_id: str) -> str: ...
@@ -78,12 +91,15 @@ async def apply(
         try:
             async with pool.acquire() as connection, connection.transaction():
                 outcome = await _Transaction(connection, message, now, catalog).run()
-            _log_outcome(message, outcome)
-            return outcome
+        except _Unrecorded as unrecorded:
+            outcome = unrecorded.outcome
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == _RETRIES - 1:
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+            continue
+        _log_outcome(message, outcome)
+        return outcome
     raise AssertionError("unreachable")
 
 
@@ -224,8 +240,8 @@ class _Transaction:
 
     async def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
-        sending the command may not override; a command names them only for a company that
-        has registered none."""
+        sending the command may not override (a command naming other terms is refused). A
+        company that has registered none starts nothing: a command never creates a company."""
         named = getattr(self.message, "terms", None)
         if named is not None:
             self._known_terms(named)  # an unknown id is a malformed command, whoever sends it
@@ -237,21 +253,25 @@ class _Transaction:
                 f"the command names {named}",
                 "terms_mismatch",
             )
-        terms_id = registered or named
-        if terms_id is None:
+        if registered is None:
+            # A command never creates a company: only an administrator registers one.
             raise Refused(
                 ENGINE_RULE,
-                f"company {self.company} has no registered terms and the command names none",
-                "no_terms",
+                f"company {self.company} is not registered: an administrator registers it "
+                f"first (PUT /api/v1/companies/{self.company} with an operator key, or "
+                "equityflow register-company), then its workflows start under its terms",
+                "unregistered_company",
             )
-        return terms_id, self._known_terms(terms_id)
+        return registered, self._known_terms(registered)
 
     def _known_terms(self, terms_id: str) -> str:
         """The canonical JSON of the terms, serialised once when the catalog was loaded."""
         try:
             return self.catalog.pinned_json(terms_id)
-        except Exception as e:  # the catalog's "unknown terms" error, or a terms file in error
-            raise Refused(ENGINE_RULE, f"unknown terms {terms_id!r}: {e}", "unknown_terms") from e
+        except LookupError as e:  # the catalog's "unknown terms 'x'; known terms: ..."
+            raise Refused(ENGINE_RULE, str(e), "unknown_terms") from e
+        except Exception as e:  # a terms file in error
+            raise Refused(ENGINE_RULE, f"terms {terms_id!r}: {e}", "unknown_terms") from e
 
     async def _write(
         self,
@@ -278,11 +298,7 @@ class _Transaction:
             )
         timer_rows = plan_timers(log, new_timers, version=version)
         state_from = row["state"] if row else None
-        content = row_content(
-            self.workflow_id, version, m.message_id, message_json, state_from, decision.state,
-            log.bodies, now,
-        )  # fmt: skip
-        prev_hash = row["head_hash"] if row else GENESIS
+        # The history row's hash is the transition's own (services.store.transition).
         transition = Transition(
             workflow_id=self.workflow_id,
             company_id=self.company,
@@ -296,8 +312,7 @@ class _Transaction:
             final=decision.final,
             applied_at=now,
             events=log.bodies,
-            prev_hash=prev_hash,
-            hash=chain_hash(prev_hash, content),
+            prev_hash=row["head_hash"] if row else GENESIS,
             timers=timer_rows,
             outgoing=log.outgoing(),
             pinned_terms=pinned,
@@ -325,6 +340,13 @@ class _Transaction:
 
     async def _refuse(self, refused: Refused) -> Outcome:
         m = self.message
+        if isinstance(m, CommandMessage) and not await company_exists(self.c, self.company):
+            if refused.code in {"no_terms", "not_found", "unregistered_company"}:
+                refused = _unknown_company(self.company)
+            refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
+            raise _Unrecorded(
+                Outcome("refused", self.workflow_id, None, 0, refusal=refusal, recorded=False)
+            )
         refusal = {"rule": refused.rule, "reason": refused.reason, "code": refused.code}
         await self._set_inbox("refused", refusal)
         state, version = self._visible()
@@ -366,6 +388,16 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
             "%s %s on %s → %s v%s (message %s)",
             outcome.status, what, where, outcome.state, outcome.version, message.message_id,
         )  # fmt: skip
+
+
+def _unknown_company(company: str) -> Refused:
+    return Refused(
+        ENGINE_RULE,
+        f"company {company} is not registered: an administrator registers it first (PUT "
+        f"/api/v1/companies/{company} with an operator key, or `equityflow register-company "
+        f"{company} --terms ...`), then its workflows start under its terms",
+        "unregistered_company",
+    )
 
 
 def _not_found(workflow_id: UUID, company: str) -> Refused:

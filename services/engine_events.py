@@ -1,9 +1,10 @@
 """The events a transaction puts in the outbox, with ids derived from the message id.
 
-Deriving event ids from (company, message id, position) means a message applied after a crash
-and redelivery produces the same event ids, so consumers can deduplicate on ``event_id``.
-Commands and timers are separate key spaces (a command may carry a timer's id as its message
-id), so the events of a timer message are derived from its kind too.
+Deriving event ids from (company, message kind, message id, position) means a message applied
+after a crash and redelivery produces the same event ids, so consumers can deduplicate on
+``event_id``. Commands and timers are separate key spaces (a command may carry a timer's id as
+its message id), so the kind is a part too; ``services.ids`` encodes the parts so that no
+company's message id can produce another company's event id.
 """
 
 from __future__ import annotations
@@ -17,18 +18,24 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
+from services.ids import derived_id
 from services.store.canonical import normalised
 from services.store.transition import Outgoing
 from workflows.messages import EventMessage, event_routing_key
 
 EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced exchange
-_EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
+_LEGACY_EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
 
 
 def event_id(company_id: str, message_id: str, position: int, kind: str = "command") -> str:
+    """The id of the ``position``-th event of a message (also its outbox message id)."""
+    return derived_id("event", company_id, kind, message_id, position)
+
+
+def legacy_event_id(company_id: str, message_id: str, position: int, kind: str) -> str:
+    """The ambiguous id events were given before ``derived_id``: only to find stored ones."""
     key = f"{company_id}\x1f{message_id}\x1f{position}"
-    # A command's event ids keep the derivation they always had.
-    return str(uuid.uuid5(_EVENT_IDS, key if kind == "command" else f"{kind}\x1f{key}"))
+    return str(uuid.uuid5(_LEGACY_EVENT_IDS, key if kind == "command" else f"{kind}\x1f{key}"))
 
 
 def json_safe(value: Any) -> Any:
@@ -68,7 +75,11 @@ class EventLog:
         return Outgoing(
             EVENTS_EXCHANGE,
             [
-                (event_routing_key(self.workflow_type, b["type"]), b["event_id"], b)
+                (
+                    event_routing_key(self.company_id, self.workflow_type, b["type"]),
+                    b["event_id"],
+                    b,
+                )
                 for b in self.bodies
             ],
         )

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.engine_events import event_id
+from services.engine_events import event_id, legacy_event_id
 from workflows.messages import CommandMessage, TimerMessage
 
 Status = Literal["applied", "refused", "duplicate", "stale"]
@@ -23,6 +23,8 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
     refusal: dict[str, str] | None = None
     note: str | None = None  # why a timer message was ignored (for the log; never recorded)
+    # False for a refusal of a command to a company that does not exist: answered, not kept.
+    recorded: bool = True
 
 
 async def recorded_outcome(
@@ -58,8 +60,16 @@ async def recorded_outcome(
         if applied is not None:
             version, events = applied["seq"], applied["events"]
     elif inbox["outcome"] == "refused":
+        # A refusal recorded before ids were derived by ``services.ids`` has its old id;
+        # the new one is tried first, and both only among this company's rows.
         body = await connection.fetchval(
-            "SELECT body FROM outbox WHERE message_id = $1",
+            "SELECT body FROM outbox WHERE message_id = ANY($1::text[]) AND company_id = $2 "
+            "ORDER BY message_id = $3 DESC LIMIT 1",
+            [
+                event_id(company, message.message_id, 0, kind),
+                legacy_event_id(company, message.message_id, 0, kind),
+            ],
+            company,
             event_id(company, message.message_id, 0, kind),
         )
         if body is not None:

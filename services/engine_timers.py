@@ -9,7 +9,8 @@ A timer message, whatever comes of it (applied, refused, stale, a duplicate), ma
 ``applied`` in the transaction that records it: until then the deadlines service keeps
 re-firing it, so a lost timer message can never leave a legal deadline without effect.
 
-Anyone who can publish to the commands exchange can send a timer message, so the engine takes
+On RabbitMQ only the services' users can send a timer message (topic permissions; the engine
+consumer refuses any other sender: ``services.integrations``). Whoever sent it, the engine takes
 one only for a timer the deadlines service has fired: its row (same id, workflow, company, type
 and name) is ``fired`` (or ``applied``, a redelivery), due by the engine's clock, and due at the
 instant the message says. Any other timer message is ignored: nothing is recorded, so it can

@@ -14,7 +14,6 @@ and emits nothing again.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from services.bus.poison import PoisonMessage, describe, parse_event_message
 from services.bus.topology import EVENTS
 from services.clock import Clock
+from services.ids import derived_id
 from services.store.canonical import canonical_json
 from workflows.messages import EventMessage, event_routing_key
 
 DEADLINE_SET = "deadline_set"
 ACTION_REQUIRED = "action_required"
-_NOTIFICATION_IDS = uuid.UUID("8f3b2c1e-6a4d-4f0e-9b7a-2d5c8e1f4a63")
 
 
 class _Loose(BaseModel):
@@ -101,7 +100,7 @@ async def _record_deadline(
     if not new:
         return False
     required = EventMessage(
-        event_id=str(uuid.uuid5(_NOTIFICATION_IDS, f"{event.event_id}\x1f{ACTION_REQUIRED}")),
+        event_id=derived_id("notification", event.company_id, event.event_id, ACTION_REQUIRED),
         company_id=event.company_id,
         workflow_id=event.workflow_id,
         workflow_type=event.workflow_type,
@@ -129,7 +128,7 @@ async def _record_deadline(
         required.company_id,
         required.workflow_id,
         EVENTS,
-        event_routing_key(required.workflow_type, ACTION_REQUIRED),
+        event_routing_key(required.company_id, required.workflow_type, ACTION_REQUIRED),
         required.event_id,
         canonical_json(required.model_dump(mode="json")),
     )

@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Collection, Iterator
+import threading
+from collections.abc import AsyncIterator, Collection, Iterator
+from pathlib import Path
 
 import uvicorn
 
 from services.api.app import create_app
 from services.bus import asyncapi_document
 from services.bus.serve import BUS_SERVICES, bus_services
+from services.local_admin import ensure_local_admin_key
+from services.readiness import Readiness, keep_ready_file
 from services.runtime import Runtime, open_runtime
 from services.settings import Settings
 
@@ -44,13 +48,51 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    async with open_runtime(settings) as rt:
-        _announce(rt, services, with_api)
-        if services:
-            async with bus_services(rt, services):
-                await _serve_api(rt) if with_api else await _until_signalled()
-        else:
-            await _serve_api(rt)
+    try:
+        async with open_runtime(settings) as rt:
+            _announce(rt, services, with_api)
+            if with_api:
+                await _announce_admin_key(rt)
+            if services:
+                async with bus_services(rt, services) as bus:
+                    readiness = Readiness(rt.pool, None if bus.in_memory else bus.broker)
+                    async with _ready_file(readiness, settings.ready_file):
+                        await _serve_api(rt, readiness) if with_api else await _until_signalled()
+            else:
+                readiness = Readiness(rt.pool)
+                async with _ready_file(readiness, settings.ready_file):
+                    await _serve_api(rt, readiness)
+    finally:
+        _ignore_signals_from_now_on()
+
+
+def _ignore_signals_from_now_on() -> None:
+    """Everything is stopped, the embedded PostgreSQL too: the process only exits now.
+
+    Closing the event loop would hand SIGINT back to Python's default (an exception wherever
+    the interpreter happens to be); a signal that arrives late must not turn a clean stop into
+    a traceback or a death by signal.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals are the main thread's: an embedding caller keeps its own handling
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
+
+
+@contextlib.asynccontextmanager
+async def _ready_file(readiness: Readiness, path: Path | None) -> AsyncIterator[None]:
+    if path is None:
+        yield
+        return
+    keeper = asyncio.create_task(keep_ready_file(readiness, path))
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
 
 
 class _Server(uvicorn.Server):
@@ -69,12 +111,18 @@ class _Server(uvicorn.Server):
         try:
             yield
         finally:
+            # Shutdown has begun: a second Ctrl-C (or the signal sent to the process group
+            # again, as some launchers do) must not interrupt it halfway with a traceback.
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+                loop.add_signal_handler(sig, _already_stopping, sig)
 
 
-async def _serve_api(rt: Runtime) -> None:
-    app = create_app(rt, asyncapi=asyncapi_document(rt.topology))
+def _already_stopping(sig: signal.Signals) -> None:
+    log.info("%s: already stopping", sig.name)
+
+
+async def _serve_api(rt: Runtime, readiness: Readiness) -> None:
+    app = create_app(rt, asyncapi=asyncapi_document(rt.topology), readiness=readiness)
     config = uvicorn.Config(
         app, host=rt.settings.http_host, port=rt.settings.http_port, log_level="info"
     )
@@ -107,3 +155,18 @@ def _announce(rt: Runtime, services: Collection[str], with_api: bool) -> None:
         log.info(
             "API on http://%s:%d (OpenAPI /docs, AsyncAPI /asyncapi.json)", s.http_host, s.http_port
         )
+
+
+async def _announce_admin_key(rt: Runtime) -> None:
+    """On the embedded default, make sure a local admin key exists and say where (not what)."""
+    if rt.settings.database_url is not None:
+        log.info("API keys: create them with `equityflow keys create` (none is made here)")
+        return
+    path, created = await ensure_local_admin_key(rt.pool, rt.settings.data_dir)
+    state = "created the local admin key" if created else "local admin key"
+    log.info(
+        '%s in %s (owner-only); send it as -H "Authorization: Bearer $(cat %s)"',
+        state,
+        path,
+        path,
+    )

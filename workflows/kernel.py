@@ -113,13 +113,18 @@ MALFORMED = frozenset(
 )
 
 
+#: Refusal codes answered as not found: the workflow, or the company, is not there to act on.
+NOT_FOUND = frozenset({"not_found", "unregistered_company"})
+
+
 def refusal_status(code: str) -> int:
     """The HTTP status of a refusal, and the ``status`` of its ``command_refused`` event.
 
-    422: the command is malformed and would be refused in any state; 404: no such workflow;
-    409: a rule of the terms refuses it in this workflow's state (the refusal cites the clause).
+    422: the command is malformed and would be refused in any state; 404: no such workflow, or
+    a company nobody registered (nothing of either is revealed); 409: a rule of the terms
+    refuses it in this workflow's state (the refusal cites the clause).
     """
-    return 404 if code == "not_found" else 422 if code in MALFORMED else 409
+    return 404 if code in NOT_FOUND else 422 if code in MALFORMED else 409
 
 
 class Commands(Protocol):

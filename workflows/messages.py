@@ -3,18 +3,43 @@
 Every message names its company and a unique ``message_id``; the engine applies a message id
 at most once. Commands name the acting party; a party the terms do not allow is refused.
 Routing keys: commands ``command.<workflow_type>.<name>``, timers ``timer.<workflow_type>.<name>``,
-events ``event.<workflow_type>.<type>``.
+events ``event.<company>.<workflow_type>.<type>``. An event's key carries its company as one
+routing word (``routing_word``), so RabbitMQ topic permissions can let an integration bind to
+its own company's events and to no other's.
+
+Clean bytes at the edge: ids have a fixed character set and length (``MessageId``, ``CompanyId``,
+``Name``), and no string anywhere in a message — a payload's nested keys and values included —
+may hold a character PostgreSQL ``text``/``jsonb`` cannot store (NUL, a lone UTF-16 surrogate).
+Such a message is refused as malformed, naming the field, before anything is written.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from workflows.kernel import Actor, Command, Party, TimerFired
+from workflows.text import printable_id, storable, storable_json
+
+#: A message or event id: 1-200 printable ASCII characters, no spaces (``!`` to ``~``).
+MessageId = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": "^[!-~]+$"}),
+    AfterValidator(printable_id),
+]
+#: A company id: letters, digits, ``_``, ``.``, ``-``; up to 100.
+CompanyId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+#: A workflow type, command, timer or event type: a lower-case identifier, as in routing keys.
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NAME_PATTERN)]
+#: Free text (a name, a reference): anything PostgreSQL can store, up to 1000 characters.
+Text = Annotated[str, Field(max_length=1000), AfterValidator(storable)]
+#: A JSON object whose every string (keys too, at any depth) PostgreSQL can store.
+Payload = Annotated[dict[str, Any], AfterValidator(storable_json)]
 
 
 class _Strict(BaseModel):
@@ -23,8 +48,8 @@ class _Strict(BaseModel):
 
 class ActorIn(_Strict):
     party: Party
-    name: str = ""
-    reference: str = ""
+    name: Text = ""
+    reference: Text = ""
 
     @field_validator("party")
     @classmethod
@@ -37,19 +62,24 @@ class ActorIn(_Strict):
 class CommandMessage(_Strict):
     """A command for one workflow. A new workflow starts with its first command."""
 
-    kind: Literal["command"] = "command"
-    message_id: str = Field(min_length=1, max_length=200)
-    company_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["command"] = Field(
+        default="command",
+        description="may be left out over AMQP: the routing key command.<workflow_type>.<command> "
+        "says the message is a command",
+    )
+    message_id: MessageId
+    company_id: CompanyId
     workflow_id: UUID
-    workflow_type: str = Field(min_length=1, max_length=50)
-    command: str = Field(min_length=1, max_length=80, pattern=r"^[a-z][a-z0-9_]*$")
+    workflow_type: Name
+    command: Name
     actor: ActorIn
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: Payload = Field(default_factory=dict)
     terms: str | None = Field(
         default=None,
-        description="terms id to pin when the command starts a workflow of a company that has "
-        "registered none; a registered company's workflows start under its registered terms, "
-        "and a command naming other terms is refused (terms_mismatch)",
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+        description="the terms id the sender expects: a company's workflows start under the "
+        "terms it registered, and a command naming other terms is refused (terms_mismatch); "
+        "a command never registers a company (unregistered_company)",
     )
 
     def to_domain(self) -> Command:
@@ -61,11 +91,11 @@ class TimerMessage(_Strict):
     """Sent by the deadlines service when a timer row falls due; ``message_id`` = timer id."""
 
     kind: Literal["timer"] = "timer"
-    message_id: str
-    company_id: str
+    message_id: MessageId
+    company_id: CompanyId
     workflow_id: UUID
-    workflow_type: str
-    timer: str
+    workflow_type: Name
+    timer: Name
     due_at: datetime
 
     def to_domain(self) -> TimerFired:
@@ -76,15 +106,15 @@ class EventMessage(_Strict):
     """Published from the outbox after the transaction that produced it commits."""
 
     kind: Literal["event"] = "event"
-    event_id: str
-    company_id: str
+    event_id: MessageId
+    company_id: CompanyId
     workflow_id: UUID | None
-    workflow_type: str
-    type: str
+    workflow_type: Name
+    type: Name
     version: int
     occurred_at: datetime
-    payload: dict[str, Any] = Field(default_factory=dict)
-    caused_by: str | None = None
+    payload: Payload = Field(default_factory=dict)
+    caused_by: Text | None = None  # the message id (or event id) that caused it
 
 
 def command_routing_key(workflow_type: str, command: str) -> str:
@@ -95,5 +125,20 @@ def timer_routing_key(workflow_type: str, timer: str) -> str:
     return f"timer.{workflow_type}.{timer}"
 
 
-def event_routing_key(workflow_type: str, event_type: str) -> str:
-    return f"event.{workflow_type}.{event_type}"
+_PLAIN = re.compile(r"[A-Za-z0-9_-]")
+
+
+def routing_word(text: str) -> str:
+    """``text`` as exactly one word of a topic routing key, the same text always the same word.
+
+    Topic exchanges split keys at ``.`` and treat ``*`` and ``#`` as wildcards in bindings; a
+    company id may hold a ``.``. Every character outside ``[A-Za-z0-9_-]`` is percent-encoded
+    (UTF-8 bytes), so company ``acme.eu`` is the word ``acme%2Eeu``: no company's word is
+    another's, nor a prefix of another's followed by ``.``, and a permission ``^event\\.acme\\.``
+    matches the events of ``acme`` alone.
+    """
+    return "".join(c if _PLAIN.fullmatch(c) else f"%{b:02X}" for c in text for b in c.encode())
+
+
+def event_routing_key(company_id: str, workflow_type: str, event_type: str) -> str:
+    return f"event.{routing_word(company_id)}.{workflow_type}.{event_type}"

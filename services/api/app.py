@@ -1,5 +1,9 @@
 """The HTTP API: send a command, read a workflow with its deadlines and history, list pending
-deadlines, and (demo/test mode) advance the simulated clock.
+deadlines, register companies, and (demo/test mode) advance the simulated clock.
+
+Every route but ``/api/v1/health`` and the API documents (``/openapi.json``, ``/docs``,
+``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the companies it
+holds a grant in, with its scopes, and sends commands only as its parties.
 
 A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
 transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
@@ -14,97 +18,121 @@ A message id sent again gets the answer it got the first time, with no second ef
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
+from starlette.exceptions import HTTPException
 
 from services import engine
-from services.api.problems import Problem, on_invalid_request, on_problem
-from services.clock import SimulatedClock
+from services.api.access import Caller, company_grant, require_party
+from services.api.body_limit import BodyLimit
+from services.api.clock import add_clock_routes
+from services.api.companies import CompanyId, add_company_routes
+from services.api.docs import problems, with_command_schema, with_problem_schema
+from services.api.problems import Problem, on_http_error, on_invalid_request, on_problem
+from services.readiness import Readiness
 from services.runtime import Runtime
-from services.store import companies, queries
+from services.store import queries
 from services.terms_catalog import UnknownTerms
 from workflows import registry
 from workflows.command_schemas import command_union
 from workflows.kernel import WorkflowKind, refusal_status
 from workflows.messages import CommandMessage
 
-# The same pattern as a message's company_id: a company registered here can receive commands.
-CompanyId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+WorkflowType = Annotated[
+    str | None, Query(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")
+]
+# One command of any kind with its payload model, discriminated on ``command``; the route reads
+# the body as a plain object first so the key and NUL checks answer before the contract does.
+COMMAND_BODY: TypeAdapter[Any] = TypeAdapter(
+    Annotated[command_union(company_in_path=True), Field(discriminator="command")]
+)
+# Refusals answered as not found, by title; which codes they are is ``refusal_status``'s.
+_NOT_FOUND = {"unregistered_company": "Company not found"}
+PartyName = Literal["owner", "company", "assignee", "board", "escrow_agent", "transferee"]
+# Reads of one company: the key must hold it (else 404) with the read scope (else 403).
+_READ = problems(401, 403, 404, 422)
 
 
-# One command of any kind, with its payload model; company_id may be left to the path.
-CommandBody = Annotated[command_union(company_in_path=True), Body(discriminator="command")]
-
-
-class CompanyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    terms_id: str = Field(description="a shipped preset or a company terms file id")
-    name: str = ""
-
-
-class ClockAdvance(BaseModel):
-    # A misspelt field ("day") must not silently advance the clock by nothing.
-    model_config = ConfigDict(extra="forbid")
-
-    days: int = Field(default=0, ge=0)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
-
-
-def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    asyncapi: dict[str, Any] | None = None,
+    readiness: Readiness | None = None,
+) -> FastAPI:
     app = FastAPI(
         title="equityflow",
         version="0.1.0",
-        description="Legal workflows of private-company equity as persisted state machines.",
+        description="Legal workflows of private-company equity as persisted state machines. "
+        "Every route but health and the API documents needs `Authorization: Bearer <API key>`.",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_message_bytes)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(HTTPException, on_http_error)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
+    app.state.pool = pool  # for the API key check (services.api.access)
 
-    @app.get("/api/v1/health")
+    ready = readiness or Readiness(pool)
+
+    @app.get("/api/v1/health", responses=problems(503))
     async def health() -> dict[str, Any]:
-        await pool.fetchval("SELECT 1")
+        """Open to all: whether the API reaches its database (503 naming what is down)."""
+        await _connected(ready)
         return {"status": "ok", "now": (await clock.now()).isoformat()}
 
-    @app.get("/api/v1/terms")
-    async def list_terms() -> list[str]:
+    @app.get("/api/v1/ready", responses=problems(503))
+    async def readiness_check() -> dict[str, Any]:
+        """Open to all: 200 while every connection this process needs answers; 503 naming
+        what is down."""
+        return {"status": "ready", "connections": await _connected(ready)}
+
+    @app.get("/api/v1/terms", responses=problems(401))
+    async def list_terms(_: Caller) -> list[str]:
         return catalog.ids()
 
-    @app.get("/api/v1/terms/{terms_id}")
-    async def get_terms(terms_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/terms/{terms_id}", responses=problems(401, 404))
+    async def get_terms(terms_id: str, _: Caller) -> dict[str, Any]:
         try:
             return catalog.raw(terms_id)
         except UnknownTerms as e:
             raise Problem(404, "Unknown terms", str(e)) from e
 
-    @app.put("/api/v1/companies/{company_id}")
-    async def register_company(company_id: CompanyId, body: CompanyIn) -> dict[str, Any]:
-        try:
-            catalog.get(body.terms_id)
-        except UnknownTerms as e:
-            raise Problem(422, "Unknown terms", str(e), known_terms=e.known) from e
-        await companies.register_company(pool, company_id, body.terms_id, body.name)
-        return {"company_id": company_id, "terms_id": body.terms_id, "name": body.name}
+    add_company_routes(app, runtime)
 
-    @app.post("/api/v1/companies/{company_id}/commands")
+    @app.post(
+        "/api/v1/companies/{company_id}/commands", responses=problems(400, 401, 403, 404, 409, 422)
+    )
     async def send_command(
-        company_id: CompanyId,
-        typed: CommandBody,  # the contract, checked (and documented) before this runs
-        request: Request,
+        company_id: CompanyId, body: dict[str, Any], who: Caller
     ) -> dict[str, Any]:
-        # The engine gets the command as sent, as it does from AMQP, and checks it again there.
-        body: dict[str, Any] = await request.json()
+        """Send a command (``command`` scope), acting as one of the key's parties."""
+        grant = company_grant(who, company_id, "command")
+        if (field := nul_field(body)) is not None:
+            # PostgreSQL text cannot hold NUL: refused at the edge, naming where it is.
+            raise Problem(
+                422,
+                "Invalid command",
+                f"{field}: NUL characters are not allowed",
+                errors=[{"field": field, "message": "NUL characters are not allowed"}],
+            )
         body = {**body, "company_id": body.get("company_id", company_id)}
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
+        try:
+            # The contract of the command named: its payload model (the union OpenAPI shows).
+            COMMAND_BODY.validate_python(body)
+        except ValidationError as e:
+            raise RequestValidationError(e.errors(include_url=False), body=body) from e
         try:
             message = CommandMessage.model_validate(body)
         except ValidationError as e:
@@ -114,6 +142,7 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             ]
             detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
             raise Problem(422, "Invalid command", detail, errors=errors) from e
+        require_party(grant, company_id, message.actor.party.value)
         outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)
         # A duplicate of a refused command carries its refusal: a retry gets the same answer.
@@ -121,41 +150,54 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             raise _refusal_problem(outcome.refusal, result)
         return result
 
-    @app.get("/api/v1/companies/{company_id}/workflows")
-    async def list_workflows(company_id: CompanyId, workflow_type: str | None = None) -> list[Any]:
+    @app.get("/api/v1/companies/{company_id}/workflows", responses=_READ)
+    async def list_workflows(
+        company_id: CompanyId, who: Caller, workflow_type: WorkflowType = None
+    ) -> list[Any]:
+        company_grant(who, company_id, "read")
         return await queries.list_workflows(pool, company_id, workflow_type=workflow_type)
 
-    @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}")
-    async def get_workflow(company_id: CompanyId, workflow_id: UUID) -> dict[str, Any]:
+    @app.get("/api/v1/companies/{company_id}/workflows/{workflow_id}", responses=_READ)
+    async def get_workflow(company_id: CompanyId, workflow_id: UUID, who: Caller) -> dict[str, Any]:
+        company_grant(who, company_id, "read")
         found = await queries.get_workflow(pool, company_id, workflow_id)
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
         return found
 
-    @app.get("/api/v1/workflow-types/{workflow_type}/diagram", response_class=PlainTextResponse)
-    async def diagram(workflow_type: str) -> str:
-        """The kind's chart as Mermaid text (``stateDiagram-v2``)."""
+    @app.get(
+        "/api/v1/workflow-types/{workflow_type}/diagram",
+        response_class=PlainTextResponse,
+        responses=problems(401, 404),
+    )
+    async def diagram(workflow_type: str, _: Caller) -> str:
+        """The kind's chart as Mermaid text (``stateDiagram-v2``); any valid key reads it."""
         return _kind(workflow_type).CHART.mermaid()
 
     @app.get(
         "/api/v1/companies/{company_id}/workflows/{workflow_id}/diagram",
         response_class=PlainTextResponse,
+        responses=_READ,
     )
-    async def workflow_diagram(company_id: CompanyId, workflow_id: UUID) -> str:
-        """The chart of the workflow's kind as Mermaid text, its current state marked."""
+    async def workflow_diagram(company_id: CompanyId, workflow_id: UUID, who: Caller) -> str:
+        """The chart of the workflow's kind as Mermaid text, its current state marked
+        (``read`` scope)."""
+        company_grant(who, company_id, "read")
         found = await queries.get_workflow(pool, company_id, workflow_id)
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
         return _kind(found["workflow_type"]).CHART.mermaid(current=found["state"])
 
-    @app.get("/api/v1/companies/{company_id}/deadlines")
+    @app.get("/api/v1/companies/{company_id}/deadlines", responses=_READ)
     async def pending_deadlines(
         company_id: CompanyId,
+        who: Caller,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        party: str | None = None,
+        party: PartyName | None = None,
         after_due: Annotated[datetime | None, Query(description="keyset: last due_at")] = None,
         after_id: Annotated[UUID | None, Query(description="keyset: last timer_id")] = None,
     ) -> dict[str, Any]:
+        company_grant(who, company_id, "read")
         if (after_due is None) != (after_id is None):
             # One half of the keyset alone would silently restart from the first page.
             raise Problem(422, "Invalid request", "after_due and after_id go together")
@@ -171,24 +213,32 @@ def create_app(runtime: Runtime, *, asyncapi: dict[str, Any] | None = None) -> F
             nxt = {**keyset, "href": f"/api/v1/companies/{company_id}/deadlines?{urlencode(query)}"}
         return {"deadlines": rows, "next": nxt}
 
-    @app.get("/api/v1/clock")
-    async def read_clock() -> dict[str, Any]:
-        return {"now": (await clock.now()).isoformat(), "simulated": _simulated(clock)}
-
-    @app.post("/api/v1/clock/advance")
-    async def advance_clock(body: ClockAdvance) -> dict[str, Any]:
-        if not isinstance(clock, SimulatedClock):
-            raise Problem(409, "Clock is real", "the clock can only be advanced in simulated mode")
-        now = await clock.advance(timedelta(days=body.days, hours=body.hours, minutes=body.minutes))
-        return {"now": now.isoformat(), "simulated": True}
+    add_clock_routes(app, clock)
 
     if asyncapi is not None:
         document = asyncapi
 
         @app.get("/asyncapi.json")
         async def asyncapi_document() -> dict[str, Any]:
+            """Open to all: the AsyncAPI document of the message contract."""
             return document
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            # The terms a company may register are the catalog's: say so, so a client (and a
+            # fuzzer) knows which ids are valid without being refused first.
+            company = document["components"]["schemas"]["CompanyIn"]
+            company["properties"]["terms_id"]["enum"] = catalog.ids()
+            app.openapi_schema = with_command_schema(with_problem_schema(document), COMMAND_BODY)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
@@ -199,10 +249,22 @@ def _kind(workflow_type: str) -> WorkflowKind:
         raise Problem(404, "Unknown workflow type", str(e.args[0])) from e
 
 
+async def _connected(readiness: Readiness) -> dict[str, bool]:
+    status = await readiness.check()
+    down = sorted(name for name, up in status.items() if not up)
+    if down:
+        raise Problem(
+            503, "Not ready", f"not connected to {', '.join(down)}; retrying", connections=status
+        )
+    return status
+
+
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
     code = refusal.get("code", "refused")
     status = refusal_status(code)
-    title = {404: "Workflow not found", 422: "Invalid command"}.get(status, "Command refused")
+    title = {404: _NOT_FOUND.get(code, "Workflow not found"), 422: "Invalid command"}.get(
+        status, "Command refused"
+    )
     return Problem(
         status,
         title,
@@ -214,8 +276,20 @@ def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Proble
     )
 
 
-def _simulated(clock: object) -> bool:
-    return isinstance(clock, SimulatedClock)
+def nul_field(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a NUL character, if any."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key) or (found := nul_field(item, inner)) is not None:
+                return inner if "\x00" in str(key) else found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_field(item, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
 
 
 def outcome_dict(outcome: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from services.bus.auth import Gate
 from services.bus.consumers import engine_consumer, notices_consumer
 from services.bus.runner import build_broker
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
@@ -26,15 +27,21 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
         engine_consumer(None, None, None),  # type: ignore[arg-type]  # never run
         notices_consumer(None, None),  # type: ignore[arg-type]
     ):
-        install(broker, topology, _Unused())
+        install(broker, topology, _Unused(), Gate())
     documented = (
         (topology.commands_exchange, "command.<workflow_type>.<command>", CommandMessage,
-         "Send a command to a workflow; message_id makes it idempotent."),
+         "Send a command to a workflow; message_id makes it idempotent. Publish as your "
+         "integration's RabbitMQ user with the user_id property set to it: the engine takes "
+         "a command only for that user's company, as one of its parties; any other is "
+         "dead-lettered with the reason."),
         (topology.commands_exchange, "timer.<workflow_type>.<timer>", TimerMessage,
-         "Sent by the deadlines service when a timer falls due (message_id = timer id)."),
-        (topology.events_exchange, "event.<workflow_type>.<type>", EventMessage,
+         "Sent by the deadlines service when a timer falls due (message_id = timer id); "
+         "only the services' RabbitMQ users may publish these."),
+        (topology.events_exchange, "event.<company>.<workflow_type>.<type>", EventMessage,
          "Published from the outbox after the transaction that produced it commits; "
-         "includes deadline_set, deadline_cancelled, command_refused and action_required."),
+         "includes deadline_set, deadline_cancelled, command_refused and action_required. "
+         "<company> is the company id with '.' written %2E (one routing word): an integration "
+         "binds with event.<company>.# and RabbitMQ lets it bind no other company's key."),
         (topology.dead_letter_exchange, "<original routing key>", bytes,
          f"Messages no consumer could parse, with headers {ERROR_HEADER} (why) and "
          f"{SOURCE_QUEUE_HEADER}; and messages that reached the delivery limit."),
@@ -68,4 +75,23 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
         description="Commands, timers and events of equityflow's workflows over RabbitMQ.",
     )
     document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return _with_message_schemas(document)
+
+
+# What each consumer receives. The consumers take the raw body (parsing it, and dead-lettering
+# what does not parse, is their job), so FastStream can only describe it as bytes.
+_RECEIVED = {
+    "engine:command": "CommandMessage",
+    "engine:timer": "TimerMessage",
+    "notices:events": "EventMessage",
+}
+
+
+def _with_message_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    messages, schemas = document["components"]["messages"], document["components"]["schemas"]
+    for title, schema in _RECEIVED.items():
+        message = messages[f"{title}:SubscribeMessage"]
+        placeholder = message["payload"]["$ref"].rsplit("/", 1)[-1]
+        message["payload"] = {"$ref": f"#/components/schemas/{schema}"}
+        schemas.pop(placeholder, None)
     return document

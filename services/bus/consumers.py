@@ -2,12 +2,18 @@
 
 Acknowledgement is manual, so a message is acked only once its effects are committed:
 - parsed and applied (or refused, or a duplicate) → ack;
-- unparseable (malformed JSON, schema-invalid, unknown workflow type) → dead-lettered with its
-  reason, then ack: it would fail the same way on every delivery (if the dead letter cannot be
-  published, say nothing is bound to receive it, the message is nacked instead, never dropped);
+- unusable (over ``max_bytes``, malformed JSON, schema-invalid, unknown workflow type, or
+  refused by the database for what it holds: ``services.bus.failures``) → dead-lettered at once
+  with its reason, then ack: it would fail the same way on every delivery (if the dead letter
+  cannot be published, say nothing is bound to receive it, the message is nacked instead, never
+  dropped);
 - any other failure (the database is down, a deadlock retried out) → wait, then nack with
   requeue, so it is retried; the quorum queue's delivery limit parks a message that never
-  succeeds in the dead-letter queue.
+  succeeds in the dead-letter queue. A service told to stop cuts the wait short.
+
+On RabbitMQ the consumers hear only senders they trust (``services.bus.auth``): the engine takes
+a message only within its sender's grant (``services.integrations.authorise``), the notices
+service only events a services' user published; anything else is dead-lettered with the reason.
 
 A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
 workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
@@ -30,9 +36,11 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.bus.auth import SENDER_HEADER, Gate
+from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import Publisher
-from services.bus.topology import Topology
+from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -41,10 +49,13 @@ log = logging.getLogger(__name__)
 #: work spreads over every replica of the service.
 PREFETCH = 16
 MAX_RETRY_DELAY = 30.0
+DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
 
-Handle = Callable[[bytes], Awaitable[None]]  # raises PoisonMessage for a message to dead-letter
+# (body, the routing key it was published with, its authenticated sender) → None; raises
+# PoisonMessage (or a permanent error, ``services.bus.failures``) for a message to dead-letter.
+Handle = Callable[[bytes, str, str | None], Awaitable[None]]
 OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
-Consumer = Callable[[RabbitBroker, Topology, Publisher], None]
+Consumer = Callable[[RabbitBroker, Topology, Publisher, Gate], None]
 
 
 @dataclass
@@ -116,12 +127,14 @@ def subscribe(
     exchange: Any,
     handle: Handle,
     *,
+    gate: Gate,
     title: str,
     description: str,
     retry_delay: float,
     channel: Channel | None = None,
     order: InArrivalOrder | None = None,
     order_key: OrderKey | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> None:
     """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``.
 
@@ -130,7 +143,7 @@ def subscribe(
     """
 
     async def consume(body: bytes, message: RabbitMessage) -> None:
-        if order is None or order_key is None:
+        if order is None or order_key is None or len(body) > max_bytes:  # never parse those
             await _consume(body, message)
             return
         async with order.turn(order_key(body)):
@@ -138,10 +151,24 @@ def subscribe(
 
     async def _consume(body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
+        # A message sent back by redrive arrives under its queue's name; the header keeps the
+        # key it was first published with.
+        published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
+        if isinstance(published_as, bytes):
+            published_as = published_as.decode(errors="replace")
+        if not subscriber.running:  # stopping: leave it to the next consumer, untouched
+            await message.nack(requeue=True)
+            return
+        sender = gate.sender(raw.user_id, raw.headers)
         try:
             try:
-                await handle(body)
-            except PoisonMessage as poison:
+                if (oversized := too_large(body, max_bytes)) is not None:
+                    raise oversized
+                await handle(body, str(published_as), sender)
+            except Exception as error:
+                poison = permanent_reason(error)
+                if poison is None:
+                    raise
                 log.warning("dead-lettering %s from %s: %s", message.message_id, queue.name, poison)
                 await dead_letter(
                     publisher,
@@ -150,18 +177,29 @@ def subscribe(
                     routing_key=raw.routing_key or "",
                     message_id=raw.message_id,
                     source_queue=queue.name,
-                    reason=str(poison),
-                    headers=raw.headers,
+                    reason=poison,
+                    # Republished by this service: whom it came from travels in a header.
+                    headers={**raw.headers, SENDER_HEADER: sender or ""},
                 )
         except Exception:
             delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
             log.exception("%s: %s failed; retrying in %.1fs", queue.name, message.message_id, delay)
-            await asyncio.sleep(delay)
+            await _back_off(delay)
             await message.nack(requeue=True)
             raise
         await message.ack()
 
-    broker.subscriber(
+    async def _back_off(delay: float) -> None:
+        """Wait ``delay``, but no longer than the subscriber runs: a service told to stop
+        (SIGTERM) hands back the messages it is backing off at once, instead of sleeping on
+        them while the broker waits for its handlers."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        # FastStream signals a stop only by this flag (no event to wait on): poll it.
+        while subscriber.running and (left := until - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(min(left, 0.1))
+
+    subscriber = broker.subscriber(
         queue,
         exchange,
         channel=channel or Channel(prefetch_count=PREFETCH),
@@ -170,20 +208,32 @@ def subscribe(
         no_reply=True,
         title=title,
         description=description,
-    )(consume)
+    )
+    subscriber(consume)
 
 
 def engine_consumer(
-    pool: asyncpg.Pool, clock: Clock, catalog: Any, *, retry_delay: float = 0.5
+    pool: asyncpg.Pool,
+    clock: Clock,
+    catalog: Any,
+    *,
+    retry_delay: float = 0.5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Consumer:
     """Commands and timers from the engine queue → ``services.engine.apply``."""
 
-    async def handle(body: bytes) -> None:
-        from services.engine import apply
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, routing_key: str, sender: str | None) -> None:
+            from services.engine import apply
+            from services.integrations import authorise
 
-        await apply(pool, parse_engine_message(body), clock, catalog)
+            message = parse_engine_message(body, routing_key)
+            await authorise(pool, gate, sender, message)
+            outcome = await apply(pool, message, clock, catalog)
+            if not outcome.recorded:  # a company that does not exist: nothing kept, say why here
+                refusal = outcome.refusal or {}
+                raise PoisonMessage(f"{refusal.get('rule')}: {refusal.get('reason')}")
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
         # delivers a queue's messages to one channel in queue order (two channels could
         # interleave them), and the messages of one workflow then apply one at a time in that
@@ -198,6 +248,7 @@ def engine_consumer(
             kind = queue.routing_key.split(".")[0]
             subscribe(
                 broker, topology, publisher, queue, topology.commands_exchange, handle,
+                gate=gate,
                 title=f"engine:{kind}",
                 description=f"The engine applies each {kind} message once (by message id), "
                 "the messages of one workflow in arrival order.",
@@ -205,27 +256,42 @@ def engine_consumer(
                 channel=channel,
                 order=order,
                 order_key=workflow_key,
+                max_bytes=max_bytes,
             )  # fmt: skip
 
     return install
 
 
-def notices_consumer(pool: asyncpg.Pool, clock: Clock, *, retry_delay: float = 0.5) -> Consumer:
+def notices_consumer(
+    pool: asyncpg.Pool,
+    clock: Clock,
+    *,
+    retry_delay: float = 0.5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Consumer:
     """Events from the notices queue → the notice register (``services.notices``)."""
 
-    async def handle(body: bytes) -> None:
-        from services.notices import record_event
+    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
+        async def handle(body: bytes, _routing_key: str, sender: str | None) -> None:
+            from services.notices import record_event
 
-        await record_event(pool, clock, body)
+            if not gate.is_service(sender):
+                # Only the relay publishes events: a deadline anyone else announces is forged.
+                raise PoisonMessage(
+                    f"untrusted: an event published by RabbitMQ user {sender!r}; the notices "
+                    "service records only events the equityflow relay published"
+                )
+            await record_event(pool, clock, body)
 
-    def install(broker: RabbitBroker, topology: Topology, publisher: Publisher) -> None:
         subscribe(
             broker, topology, publisher, topology.notices_subscription, topology.events_exchange,
             handle,
+            gate=gate,
             title="notices:events",
             description="Records notices and deadlines (who must act, by when, under which "
             "clause) and emits action_required events.",
             retry_delay=retry_delay,
+            max_bytes=max_bytes,
         )  # fmt: skip
 
     return install

@@ -28,6 +28,11 @@ MAX_REASON = 1000
 
 EngineMessage = Annotated[CommandMessage | TimerMessage, Field(discriminator="kind")]
 _ENGINE = TypeAdapter[CommandMessage | TimerMessage](EngineMessage)
+# The routing key's first word says what a message is, so its body may leave ``kind`` out.
+_BY_ROUTING_KEY: dict[str, TypeAdapter[CommandMessage] | TypeAdapter[TimerMessage]] = {
+    "command": TypeAdapter(CommandMessage),
+    "timer": TypeAdapter(TimerMessage),
+}
 _EVENT = TypeAdapter(EventMessage)
 
 
@@ -51,10 +56,16 @@ def _known_workflow_type(workflow_type: str) -> bool:
     return True
 
 
-def parse_engine_message(body: bytes) -> CommandMessage | TimerMessage:
-    """A command or timer message (told apart by ``kind``) for a workflow type that exists."""
+def parse_engine_message(body: bytes, routing_key: str = "") -> CommandMessage | TimerMessage:
+    """A command or timer message for a workflow type that exists.
+
+    Sent as ``command.<workflow_type>.<command>`` a body is a command (its ``kind``, if given,
+    must be ``command``), and as ``timer.…`` a timer message; under any other routing key the
+    body's ``kind`` tells them apart.
+    """
+    adapter = _BY_ROUTING_KEY.get(routing_key.split(".", 1)[0], _ENGINE)
     try:
-        message = _ENGINE.validate_json(body)
+        message = adapter.validate_json(body)
     except ValidationError as e:
         raise PoisonMessage(describe(e)) from None
     if not _known_workflow_type(message.workflow_type):

@@ -44,10 +44,17 @@ class Publisher(Protocol):
 
 
 class BrokerPublisher:
-    """Persistent messages with publisher confirms, through a connected ``RabbitBroker``."""
+    """Persistent messages with publisher confirms, through a connected ``RabbitBroker``.
 
-    def __init__(self, broker: RabbitBroker, *, confirm_timeout: float = 30.0) -> None:
+    Every message carries ``user_id`` = the RabbitMQ user the broker connected as, which
+    RabbitMQ validates: that is how consumers know a service, not an integration, sent it.
+    """
+
+    def __init__(
+        self, broker: RabbitBroker, *, user_id: str | None = None, confirm_timeout: float = 30.0
+    ) -> None:
         self._broker = broker
+        self._user_id = user_id
         self._timeout = confirm_timeout
 
     async def publish(
@@ -69,6 +76,7 @@ class BrokerPublisher:
             content_type=CONTENT_TYPE,
             persist=True,
             timeout=self._timeout,
+            user_id=self._user_id,
         )
 
 

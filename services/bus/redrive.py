@@ -17,7 +17,9 @@ of an event it had already handled. The original routing key travels in
 ``x-equityflow-routing-key`` (a consumer that dead-letters the message again keeps it), and
 ``x-equityflow-redriven`` counts how many times the message has been sent back. Sending back a
 command that had in fact been applied is harmless: the engine's inbox answers it as a
-duplicate.
+duplicate. It goes back as this connection's user's publish (``user_id``), naming the sender the
+consumers authenticated in ``x-equityflow-sender`` (``services.bus.auth``): an integration's
+command is judged again as that integration's, never as the services'.
 
 A pass looks at most at the messages the queue held when it started: a poison message sent back
 is dead-lettered again by a running engine within milliseconds, and a pass that read until the
@@ -31,7 +33,7 @@ messages left in place are held until the pass ends, so a pass sees each message
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,7 @@ import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 from aio_pika.exceptions import ChannelNotFoundEntity, DeliveryError
 
+from services.bus.auth import SENDER_HEADER, Gate, amqp_user
 from services.bus.topology import (
     ERROR_HEADER,
     REDRIVEN_HEADER,
@@ -122,12 +125,15 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _resent(message: AbstractIncomingMessage, routing_key: str) -> aio_pika.Message:
+def _resent(
+    message: AbstractIncomingMessage, routing_key: str, gate: Gate, user: str
+) -> aio_pika.Message:
     headers = {
         k: v
         for k, v in (message.headers or {}).items()
         if k not in _DEATH_HEADERS and not k.startswith(_DEATH_PREFIXES)
     }
+    headers[SENDER_HEADER] = gate.sender(message.user_id, message.headers) or ""
     headers[ROUTING_KEY_HEADER] = routing_key
     headers[REDRIVEN_HEADER] = times_redriven(message.headers) + 1
     return aio_pika.Message(
@@ -138,6 +144,7 @@ def _resent(message: AbstractIncomingMessage, routing_key: str) -> aio_pika.Mess
         correlation_id=message.correlation_id,
         message_id=message.message_id,
         app_id=message.app_id,
+        user_id=user,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
 
@@ -149,9 +156,10 @@ async def redrive(
     limit: int | None = None,
     dry_run: bool = False,
     include_poison: bool = False,
+    service_users: Sequence[str] = (),
 ) -> list[DeadLetter]:
     """Send back up to ``limit`` dead letters (all that are there now if None); say what became
-    of each."""
+    of each. ``service_users``: as for the services (``services.bus.auth.Gate``)."""
     connection = await aio_pika.connect(amqp_url, timeout=10)
     try:
         # Confirms and mandatory publishing, where a returned message raises: a message is
@@ -164,7 +172,9 @@ async def redrive(
             raise RedriveError(f"no dead-letter queue {topology.dead_letter_queue.name}") from None
         there = int(queue.declaration_result.message_count or 0)
         bound = there if limit is None else min(limit, there)
-        pass_ = _Pass(topology, target.default_exchange, dry_run, include_poison)
+        # Sent back as this connection's user, naming each sender as the services judge it.
+        signer = (Gate.for_broker(amqp_url, service_users), amqp_user(amqp_url))
+        pass_ = _Pass(topology, target.default_exchange, dry_run, include_poison, signer)
         held: list[AbstractIncomingMessage] = []
         done: list[DeadLetter] = []
         try:
@@ -188,13 +198,19 @@ async def redrive(
 
 class _Pass:
     def __init__(
-        self, topology: Topology, exchange: AbstractExchange, dry_run: bool, include_poison: bool
+        self,
+        topology: Topology,
+        exchange: AbstractExchange,
+        dry_run: bool,
+        include_poison: bool,
+        signer: tuple[Gate, str],
     ) -> None:
         self._work_queues = {topology.engine_queue.name, topology.notices_queue.name}
         self._exchange = exchange
         self._dry_run = dry_run
         self._include_poison = include_poison
         self._sent: set[str] = set()  # message ids sent back (or that would be) in this pass
+        self._gate, self._user = signer
 
     async def one(self, message: AbstractIncomingMessage) -> DeadLetter:
         routing_key = original_routing_key(message)
@@ -218,7 +234,9 @@ class _Pass:
             self._sent.add(message_id)
             return outcome(f"would be sent back to {queue}")
         try:
-            await self._exchange.publish(_resent(message, routing_key), queue, mandatory=True)
+            await self._exchange.publish(
+                _resent(message, routing_key, self._gate, self._user), queue, mandatory=True
+            )
         except DeliveryError as e:
             return outcome(f"left: {queue} did not take it ({e})")
         self._sent.add(message_id)

@@ -4,8 +4,10 @@
         ...  # bus.publisher for the relay and the deadlines service
 
 With an AMQP URL: RabbitMQ, every exchange, queue and binding of the topology declared on start
-(idempotent; the same definitions as ``deploy/rabbitmq/definitions.json``), publisher confirms.
-Without one: FastStream's in-memory broker, for ``equityflow up`` in a single process.
+(idempotent; the same definitions as ``deploy/rabbitmq/definitions.json``), publisher confirms,
+every publish signed with the URL's user as ``user_id``, and consumers that trust only that user
+and ``service_users`` as services (``services.bus.auth``). Without one: FastStream's in-memory
+broker, for ``equityflow up`` in a single process, where there are no users to check.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import aio_pika
 from faststream.rabbit import Channel, RabbitBroker, TestRabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 
+from services.bus.auth import Gate, amqp_user
 from services.bus.consumers import Consumer, raw_body
 from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
+from services.connections import rabbitmq_unreachable, until_connected
 from workflows.messages import CommandMessage, command_routing_key
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,8 @@ class Bus:
     in_memory: bool
 
     async def send_command(self, command: CommandMessage) -> None:
-        """Publish a command to the engine, as an integration would."""
+        """Publish a command to the engine as this bus's user (on RabbitMQ, a services' user:
+        trusted for any company)."""
         await self.publisher.publish(
             command.model_dump_json().encode(),
             exchange=self.topology.commands_exchange,
@@ -117,13 +122,19 @@ async def running_bus(
     amqp_url: str | None,
     topology: Topology,
     consumers: Sequence[Consumer] = (),
+    *,
+    service_users: Sequence[str] = (),
 ) -> AsyncIterator[Bus]:
-    """Start the broker (RabbitMQ if ``amqp_url``, else in memory) with ``consumers``."""
+    """Start the broker (RabbitMQ if ``amqp_url``, else in memory) with ``consumers``.
+
+    ``service_users``: RabbitMQ users of other equityflow services, trusted like this one's.
+    """
     broker = build_broker(amqp_url, topology)
+    gate = Gate.for_broker(amqp_url, service_users)
     if amqp_url is None:
         memory = InMemoryPublisher(broker)
         for install in consumers:
-            install(broker, topology, memory)
+            install(broker, topology, memory, gate)
         _log_dead_letters(broker, topology)
         async with TestRabbitBroker(broker) as started:
             memory.start()
@@ -133,10 +144,10 @@ async def running_bus(
                 await memory.stop()
         return
 
-    publisher = BrokerPublisher(broker)
+    publisher = BrokerPublisher(broker, user_id=amqp_user(amqp_url))
     for install in consumers:
-        install(broker, topology, publisher)
-    await broker.connect()
+        install(broker, topology, publisher, gate)
+    await until_connected("RabbitMQ", broker.connect, rabbitmq_unreachable)
     try:
         await declare_topology(broker, topology)
         await broker.start()

@@ -41,10 +41,14 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
         log.warning("no AMQP_URL: the in-memory broker reaches only services in this process")
     consumers: list[Consumer] = []
     if "engine" in names:
-        consumers.append(engine_consumer(rt.pool, rt.clock, rt.catalog))
+        consumers.append(
+            engine_consumer(rt.pool, rt.clock, rt.catalog, max_bytes=settings.max_message_bytes)
+        )
     if "notices" in names:
-        consumers.append(notices_consumer(rt.pool, rt.clock))
-    async with running_bus(settings.amqp_url, rt.topology, consumers) as bus:
+        consumers.append(notices_consumer(rt.pool, rt.clock, max_bytes=settings.max_message_bytes))
+    async with running_bus(
+        settings.amqp_url, rt.topology, consumers, service_users=settings.service_users
+    ) as bus:
         loops: list[Coroutine[Any, Any, None]] = []
         interval, batch = settings.poll_interval, settings.batch_size
         if "relay" in names:

@@ -2,10 +2,12 @@
 
 Two topic exchanges carry the public contract (``workflows.messages``): *commands* (routing keys
 ``command.<workflow_type>.<name>`` and ``timer.<workflow_type>.<name>``) and *events*
-(``event.<workflow_type>.<type>``). Work queues are durable quorum queues, so a message survives
-the loss of a RabbitMQ node and any number of replicas can consume from them. A message that
-cannot be parsed is dead-lettered by the consumer with its reason; a message that keeps failing
-is dead-lettered by RabbitMQ once it reaches the queue's delivery limit (the backstop).
+(``event.<company>.<workflow_type>.<type>``, so that RabbitMQ topic permissions can keep each
+integration to its own company's: ``services.bus.permissions``). Work queues are durable quorum
+queues, so a message survives the loss of a RabbitMQ node and any number of replicas can consume
+from them. A message that cannot be parsed is dead-lettered by the consumer with its reason; a
+message that keeps failing is dead-lettered by RabbitMQ once it reaches the queue's delivery
+limit (the backstop).
 
 Every name carries the namespace, so several installations (or tests) can share one RabbitMQ.
 """

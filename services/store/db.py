@@ -2,7 +2,9 @@
 
 JSON and JSONB columns take and return Python dicts and lists. Migrations are the ``*.sql``
 files next to this module, applied once each in name order and recorded in
-``schema_migrations``; an advisory lock lets several replicas start at the same time.
+``schema_migrations``; an advisory lock lets several replicas start at the same time. When
+every migration is applied, starting runs no DDL: services may connect as a role that owns no
+table (README, "Audit trail"), and ``equityflow migrate`` runs as the owner.
 """
 
 from __future__ import annotations
@@ -36,9 +38,19 @@ def migration_files() -> list[Path]:
     return sorted(MIGRATIONS.glob("*.sql"), key=lambda p: p.name)
 
 
+async def _pending(pool: asyncpg.Pool) -> bool:
+    """Is any migration not applied yet? Read-only, so a role without DDL rights may ask."""
+    if await pool.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return True
+    done = {r["name"] for r in await pool.fetch("SELECT name FROM schema_migrations")}
+    return any(path.stem not in done for path in migration_files())
+
+
 async def migrate(pool: asyncpg.Pool) -> list[str]:
     """Apply the migrations not applied yet; return their names (empty when up to date)."""
     applied: list[str] = []
+    if not await _pending(pool):
+        return applied  # no DDL at all: a service role that owns no table starts as well
     async with pool.acquire() as connection:
         await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:

@@ -101,3 +101,46 @@ def test_verify_tells_an_unreachable_database_from_a_broken_chain() -> None:
     assert result.exit_code == 2
     assert "ConnectionRefusedError" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_changing_terms_with_open_workflows_needs_force_and_is_audited(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    from services.store.companies import register_company
+
+    company = f"acme-{uuid.uuid4().hex[:8]}"
+    await register_company(pool, company, "fmp-1998-nso")
+    await pool.execute(
+        "INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, "
+        "data, version, final, head_hash, created_at, updated_at) VALUES ($1, $2, 'rofr', "
+        "'fmp-1998-nso', '{}', 'election_window', '{}', 1, false, 'h', now(), now())",
+        uuid.uuid4(),
+        company,
+    )
+    change = ["register-company", company, "--terms", "raydream-1992-iso"]
+
+    async def cli(*args: str) -> tuple[int | None, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", *args,
+            env={**os.environ, "DATABASE_URL": database_url},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 120)
+        return process.returncode, out.decode()
+
+    code, out = await cli(*change)
+    assert code == 2, out
+    assert "1 open workflow(s)" in out and "--force" in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+    assert await _company_terms(pool, company) == "fmp-1998-nso"
+
+    code, out = await cli(*change, "--force")
+    assert code == 0, out
+    assert await _company_terms(pool, company) == "raydream-1992-iso"
+    entry = await pool.fetchrow(
+        "SELECT action, principal_id, detail FROM company_audit WHERE company_id = $1 "
+        "ORDER BY id DESC LIMIT 1",
+        company,
+    )
+    assert (entry["action"], entry["principal_id"]) == ("terms_changed", None)
+    assert (entry["detail"]["forced"], entry["detail"]["open_workflows"]) == (True, 1)

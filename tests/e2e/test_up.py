@@ -5,14 +5,18 @@ the data folder) and the in-memory broker. An FMP Disposition Notice sent over H
 its deadline (FMP §6(d)(iii): 30 days) is recorded by the notices service, and with the simulated
 clock advanced 31 days the deadlines service fires the election deadline through the broker: the
 owner's 30-day sale window opens (FMP §6(d)(iv)). Ctrl-C stops everything, the database too.
+The first start writes a local admin key to the data folder (readable by its owner only) and
+says where: the HTTP calls use it, as the README's curl examples do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import uuid
@@ -90,12 +94,15 @@ class Up:
         self.log = data_dir / f"up-{self.port}.log"
         with self.log.open("wb") as out:
             # Run from the data folder: a developer's .env in the repository must not apply.
+            # Its own process group and no terminal, as a launcher or a service manager runs it.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "up", "--port", str(self.port), *args],
                 cwd=data_dir,
                 env=env,
+                stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
 
@@ -110,6 +117,12 @@ class Up:
             return r.json() if r.status_code == 200 else None  # type: ignore[no-any-return]
 
         return await _eventually(health, within, "GET /api/v1/health")
+
+    def use_admin_key(self) -> str:
+        """Send the local admin key ``up`` wrote to its data folder, as the README says."""
+        key = (self.data_dir / "admin-key").read_text().strip()
+        self.http.headers["Authorization"] = f"Bearer {key}"
+        return key
 
     def postmaster_pid(self) -> int:
         return int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
@@ -147,6 +160,7 @@ async def running_up(data_dir: Path, *args: str) -> AsyncIterator[Up]:
     up = Up(data_dir, *args)
     try:
         await up.healthy()
+        up.use_admin_key()
         yield up
     finally:
         if up.process.poll() is None:
@@ -261,3 +275,51 @@ async def test_up_stops_cleanly_on_sigterm_as_a_container_or_service_manager_sto
 
     assert code == 0, up.output()
     assert not left_running, "the embedded PostgreSQL is still running"
+
+
+async def test_ctrl_c_to_the_process_group_twice_stops_cleanly_without_a_traceback(
+    data_dir: Path,
+) -> None:
+    """A launcher that forwards the signal its process group received (``uv run`` does) makes
+    the service see Ctrl-C twice: the second one, arriving while the embedded PostgreSQL is
+    being stopped, must neither print a traceback nor kill the process halfway."""
+    async with running_up(data_dir, "--host", "127.0.0.1") as up:
+        postmaster = up.postmaster_pid()
+        await up.http.aclose()
+        os.killpg(up.process.pid, signal.SIGINT)
+
+        async def server_finished() -> bool:
+            return "Finished server process" in up.output() or up.process.poll() is not None
+
+        await _eventually(server_finished, 30, "the HTTP server stops")
+        with contextlib.suppress(ProcessLookupError):  # it may be gone already
+            os.killpg(up.process.pid, signal.SIGINT)
+        code = await asyncio.to_thread(up.process.wait, 30)
+
+    assert code == 0, up.output()
+    assert "Traceback" not in up.output(), up.output()
+    assert not _alive(postmaster), "the embedded PostgreSQL is still running"
+
+
+async def test_up_writes_a_local_admin_key_once_says_where_and_never_logs_it(
+    tmp_path: Path,
+) -> None:
+    logs: list[Path] = []
+    async with running_up(tmp_path) as up:
+        logs.append(up.log)
+        key_file = tmp_path / "admin-key"
+        key = up.use_admin_key()
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert str(key_file) in up.output()
+        async with httpx.AsyncClient(base_url=str(up.http.base_url)) as anonymous:
+            assert (await anonymous.get("/api/v1/terms")).status_code == 401
+        assert (await up.http.get("/api/v1/terms")).status_code == 200
+        await up.stop(signal.SIGINT)
+    async with running_up(tmp_path) as again:  # the second start reuses the key
+        logs.append(again.log)
+        assert again.use_admin_key() == key
+        assert (await again.http.get("/api/v1/terms")).status_code == 200
+        await again.stop(signal.SIGINT)
+    secret = key[len("efk_0123456789abcdef_") :]
+    for log in logs:
+        assert secret not in await asyncio.to_thread(log.read_text, errors="replace")

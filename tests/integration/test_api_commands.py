@@ -191,3 +191,15 @@ async def test_a_body_naming_another_company_than_the_path_is_422(api: Api) -> N
     r = await api.send(company, notice)
     assert r.status_code == 422
     assert r.json()["title"] == "Company mismatch"
+
+
+async def test_a_nul_anywhere_in_a_command_is_422_naming_the_field(api: Api) -> None:
+    company = await api.register()
+    for where, notice in (
+        ("message_id", {**disposition_notice(), "message_id": "n\x00"}),
+        ("payload.transferee.name", disposition_notice(transferee={"name": "Bob\x00"})),
+    ):
+        r = await api.send(company, notice)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [{"field": where, "message": "NUL characters are not allowed"}]
+        assert (await api.workflow(company, notice["workflow_id"])).status_code == 404

@@ -116,3 +116,20 @@ async def test_the_workflows_list_shows_only_the_companys_own(api: Api) -> None:
     listed = (await api.client.get(f"/api/v1/companies/{a}/workflows")).json()
     assert [w["workflow_id"] for w in listed] == [mine["workflow_id"]]
     assert listed[0]["state"] == "election_window"
+
+
+async def test_an_unknown_or_nul_query_parameter_is_422_naming_it(api: Api) -> None:
+    """A fuzzer found a NUL in `workflow_type` answered 500; a misspelt parameter was ignored."""
+    company = await api.register()
+    base = f"/api/v1/companies/{company}"
+    r = await api.client.get(f"{base}/workflows", params={"workflow_type": "rofr\x00"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "query.workflow_type"
+    r = await api.client.get(f"{base}/deadlines", params={"partie": "owner"})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == PROBLEM
+    assert "partie" in r.json()["detail"] and "party" in r.json()["detail"]
+    r = await api.client.put(base, json={"terms_id": "raydream-1992-iso"}, params={"forse": 1})
+    assert r.status_code == 422
+    terms = "SELECT terms_id FROM companies WHERE company_id = $1"
+    assert await api.runtime.pool.fetchval(terms, company) == "fmp-1998-nso"

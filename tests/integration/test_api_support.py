@@ -1,4 +1,9 @@
-"""What the HTTP API tests share: an API on the real PostgreSQL, a simulated clock, commands.
+"""What the HTTP API tests share: an API on the real PostgreSQL, a simulated clock, commands,
+and API keys.
+
+The client authenticates with an operator key: every company it registers (``Api.register``)
+grants it every party and scope, as for an administrator. ``Api.key`` issues a narrower key of
+one company, and ``Api.as_key`` sends a request with it.
 
 No tests here; each ``test_api_*`` module builds its client with ``api_client``.
 """
@@ -6,7 +11,7 @@ No tests here; each ``test_api_*`` module builds its client with ``api_client``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from services.api.app import create_app
+from services.auth.principals import create_key
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
@@ -47,6 +53,25 @@ class Api:
     async def workflow(self, company: str, workflow_id: str) -> httpx.Response:
         return await self.client.get(f"/api/v1/companies/{company}/workflows/{workflow_id}")
 
+    async def key(
+        self, company: str | None, parties: Sequence[str] = (), scopes: Sequence[str] = ()
+    ) -> str:
+        """A new API key: of ``company`` with these parties and scopes, or an operator's."""
+        key = await create_key(
+            self.runtime.pool, company_id=company, parties=list(parties), scopes=list(scopes)
+        )
+        return key.token
+
+    async def as_key(
+        self, token: str | None, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response:
+        """A request with ``token`` (None: with no Authorization header at all)."""
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        request = self.client.build_request(method, path, **kwargs)
+        request.headers.pop("Authorization", None)
+        request.headers.update(headers)
+        return await self.client.send(request)
+
 
 @asynccontextmanager
 async def api_client(database_url: str, *, simulated: bool = True) -> AsyncIterator[Api]:
@@ -65,8 +90,13 @@ async def api_client(database_url: str, *, simulated: bool = True) -> AsyncItera
             catalog=TermsCatalog(),
             topology=Topology("eftest-api"),
         )
+        operator = await create_key(pool, company_id=None, parties=[], scopes=["admin"])
         transport = httpx.ASGITransport(app=create_app(runtime))
-        async with httpx.AsyncClient(transport=transport, base_url="http://equityflow") as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://equityflow",
+            headers={"Authorization": f"Bearer {operator.token}"},
+        ) as client:
             yield Api(client, runtime)
     finally:
         await pool.close()

@@ -23,6 +23,7 @@ from services.bus.tap import Tap, eventually, tap
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings
+from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from workflows.messages import ActorIn, CommandMessage
@@ -58,6 +59,7 @@ async def _services(
     try:
         clock = SimulatedClock(pool)
         await clock.set(NOW)
+        await register_company(pool, "fmp", "fmp-1998-nso")  # a command never creates one
         settings = Settings().model_copy(
             update={"amqp_url": amqp_url, "database_url": url, "poll_interval": 0.05}
         )
@@ -145,10 +147,10 @@ async def _fmp_run_without_election(
         seen = Counter(m.message_id for m in events.messages)
         assert set(seen.values()) == {1}, "each event is published once"
         types = Counter(m.routing_key for m in events.messages)
-        assert types["event.rofr.transfer_notice_received"] == 1
-        assert types["event.rofr.deadline_set"] == 2
-        assert types["event.rofr.action_required"] == 2
-        assert types["event.rofr.rofr_reattached"] == 1
+        assert types["event.fmp.rofr.transfer_notice_received"] == 1
+        assert types["event.fmp.rofr.deadline_set"] == 2
+        assert types["event.fmp.rofr.action_required"] == 2
+        assert types["event.fmp.rofr.rofr_reattached"] == 1
 
 
 async def _fetch(url: str, workflow_id: uuid.UUID) -> dict[str, Any]:

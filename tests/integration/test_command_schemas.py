@@ -22,6 +22,7 @@ from services.bus.tap import eventually, tap
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings
+from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from workflows import registry
@@ -142,13 +143,14 @@ async def test_a_misspelt_field_over_rabbitmq_is_refused_naming_it(
         stack.push_async_callback(pool.close)
         clock = SimulatedClock(pool)
         await clock.set(NOW)
+        await register_company(pool, "acme", "fmp-1998-nso")  # a command never registers one
         settings = Settings().model_copy(
             update={"amqp_url": amqp_url, "database_url": fresh_database_url}
         )
         runtime = Runtime(settings, fresh_database_url, pool, clock, TermsCatalog(), topology)
         bus = await stack.enter_async_context(bus_services(runtime))
         refusals = await stack.enter_async_context(
-            tap(amqp_url, topology.events_exchange.name, "event.rofr.command_refused")
+            tap(amqp_url, topology.events_exchange.name, "event.acme.rofr.command_refused")
         )
         await bus.send_command(notice)
 

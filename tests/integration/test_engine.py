@@ -154,7 +154,7 @@ async def test_a_command_commits_state_history_events_and_deadlines_together(
     }  # fmt: skip
 
     events = await outbox(pool, company)
-    assert [r["routing_key"] for r in events] == [f"event.rofr.{t}" for t in types]
+    assert [r["routing_key"] for r in events] == [f"event.{company}.rofr.{t}" for t in types]
     assert [r["body"] for r in events] == outcome.events
     assert {r["exchange"] for r in events} == {"events"}
     assert [r["message_id"] for r in events] == [
@@ -249,7 +249,7 @@ async def test_a_refused_command_changes_nothing_and_says_which_rule(
     assert outcome.refusal["rule"].startswith("FMP §6(d)")
     assert await snapshot(pool, workflow_id) == before
     [refused] = (await outbox(pool, company))[sent_before:]
-    assert refused["routing_key"] == "event.rofr.command_refused"
+    assert refused["routing_key"] == f"event.{company}.rofr.command_refused"
     # ... with the status HTTP gives the same refusal: a rule of the terms, 409.
     assert refused["body"]["payload"] == {
         **outcome.refusal, "command": "exercise_rofr", "status": 409,
@@ -268,7 +268,7 @@ async def test_a_refused_command_changes_nothing_and_says_which_rule(
     [
         ({"workflow_type": "no_such_workflow"}, "unknown_workflow_type"),
         ({"terms": "no-such-terms"}, "unknown_terms"),
-        ({"company_id": "unregistered-co"}, "no_terms"),
+        ({"company_id": "unregistered-co"}, "unregistered_company"),
     ],
 )
 async def test_a_start_the_engine_cannot_run_is_refused_and_creates_nothing(
@@ -288,9 +288,11 @@ async def test_a_start_the_engine_cannot_run_is_refused_and_creates_nothing(
     }  # fmt: skip
 
 
-async def test_a_start_of_an_unregistered_company_pins_the_terms_it_names(
+async def test_a_command_naming_terms_never_creates_a_company(
     pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog
 ) -> None:
+    """A valid command for an unregistered company that named terms was
+    applied, so any caller could create companies: it is refused, saying to register first."""
     unregistered = f"newco-{uuid.uuid4().hex[:8]}"
     workflow_id = uuid.uuid4()
     # RD ISO ¶11(b): a Transfer Notice names the transferee's address and both sign it.
@@ -302,8 +304,17 @@ async def test_a_start_of_an_unregistered_company_pins_the_terms_it_names(
         notice=NOTICE,
     ).model_copy(update={"terms": "raydream-1992-nso"})  # fmt: skip
     outcome = await apply(pool, named, clock, catalog)
-    found = await queries.get_workflow(pool, unregistered, workflow_id)
-    assert found is not None and found["terms_id"] == "raydream-1992-nso", outcome.refusal
+
+    assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)
+    assert outcome.refusal is not None
+    assert outcome.refusal["code"] == "unregistered_company"
+    assert "register" in outcome.refusal["reason"]
+    assert await queries.get_workflow(pool, unregistered, workflow_id) is None
+    assert (
+        await pool.fetchval("SELECT count(*) FROM companies WHERE company_id = $1", unregistered)
+        == 0
+    )
+    assert await snapshot(pool, workflow_id) == {"workflow": None, "history": [], "timers": []}
 
 
 async def test_two_replicas_never_both_apply_conflicting_commands(

@@ -101,7 +101,7 @@ async def test_a_timer_swallowed_by_a_command_is_fired_again_and_applied_ones_st
         NOW,
     )
 
-    assert await migrate(pool) == ["0003_inbox_kinds"]
+    assert (await migrate(pool))[0] == "0003_inbox_kinds"  # and any later ones
 
     kinds = dict(await pool.fetch("SELECT message_id, kind FROM inbox"))
     assert kinds == {str(swallowed): "command", str(applied): "timer"}
@@ -134,7 +134,7 @@ async def test_a_swallowed_timer_already_replaced_by_a_later_one_is_not_fired_ag
         NOW,
     )
 
-    assert await migrate(pool) == ["0003_inbox_kinds"]
+    assert (await migrate(pool))[0] == "0003_inbox_kinds"  # and any later ones
 
     status = dict(await pool.fetch("SELECT timer_id, status FROM timers"))
     assert status == {old: "applied", new: "pending"}  # the old date never takes effect

@@ -84,7 +84,9 @@ async def test_deadlines_and_notices_are_recorded_once_with_an_action_required_e
                 await bus.publisher.publish(
                     event.model_dump_json().encode(),
                     exchange=topology.events_exchange,
-                    routing_key=event_routing_key(event.workflow_type, event.type),
+                    routing_key=event_routing_key(
+                        event.company_id, event.workflow_type, event.type
+                    ),
                     message_id=event.event_id,
                 )
             await _wait_rows(pool, "SELECT count(*) FROM notices", 2)
@@ -108,7 +110,7 @@ async def test_deadlines_and_notices_are_recorded_once_with_an_action_required_e
         assert n["effective_at"] == datetime.fromisoformat(NOTICE["effective_at"])
 
         (out,) = await pool.fetch("SELECT * FROM outbox")  # one action_required, not three
-        assert out["routing_key"] == "event.rofr.action_required"
+        assert out["routing_key"] == "event.acme.rofr.action_required"
         assert out["exchange"] == "events"
         body = EventMessage.model_validate(out["body"])
         assert body.type == "action_required" and body.caused_by == deadline.event_id

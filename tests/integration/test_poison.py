@@ -19,6 +19,7 @@ from services.bus import Topology, delete_topology, engine_consumer, notices_con
 from services.bus.tap import eventually, take
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER
 from services.clock import SimulatedClock
+from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 
@@ -56,6 +57,7 @@ async def test_poison_commands_are_dead_lettered_with_their_reason_and_the_next_
         (json.dumps({"kind": "telegram"}).encode(), "unknown kind"),
         (json.dumps(valid).encode(), "valid"),
     ]
+    await register_company(pool, "poison-co", "fmp-1998-nso")
     consumer = engine_consumer(pool, SimulatedClock(pool), TermsCatalog(), retry_delay=0.01)
     async with running_bus(amqp_url, topology, [consumer]) as bus:
         for body, label in bodies:
@@ -66,7 +68,7 @@ async def test_poison_commands_are_dead_lettered_with_their_reason_and_the_next_
                 message_id=label,
             )
         dead = await take(amqp_url, topology.dead_letter_queue.name, 4, within=15)
-        # The valid one after them is applied (here: refused, the company has no terms).
+        # The valid one after them is applied (here: refused, its payload is empty).
         await eventually(
             lambda: pool.fetchval(
                 "SELECT outcome FROM inbox WHERE company_id = 'poison-co' AND message_id = $1",

@@ -15,12 +15,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aio_pika
 import asyncpg
 import pytest
 
+from services.bus.auth import amqp_user
 from services.bus.runner import delete_topology
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
@@ -37,7 +39,7 @@ SERVICES = ["engine"] * ENGINES + ["deadlines", "deadlines", "relay", "notices"]
 
 @pytest.fixture
 def services(
-    fresh_database_url: str, amqp_url: str, namespace: str
+    fresh_database_url: str, amqp_url: str, namespace: str, tmp_path: Path
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     env = {
         **os.environ,
@@ -50,11 +52,12 @@ def services(
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name],
-            env=env,
+            # each keeps a ready file once connected and consuming
+            env={**env, "EQUITYFLOW_READY_FILE": str(tmp_path / f"{n}.ready")},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        for name in SERVICES
+        for n, name in enumerate(SERVICES)
     ]
     yield procs
     for p in procs:
@@ -103,8 +106,28 @@ def _notice(company: str, workflow_id: uuid.UUID, n: int) -> CommandMessage:
     )
 
 
+def _ready_files(folder: Path) -> int:
+    return len(list(folder.glob("*.ready")))
+
+
+async def _all_ready(services: list[subprocess.Popen[bytes]], ready_dir: Path) -> None:
+    """Every service connected and consuming (each keeps its ready file), however loaded the
+    machine is: starting six interpreters at once can take minutes on two busy cores."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 300
+    while _ready_files(ready_dir) < len(services):
+        exited = [p.stderr.read().decode()[-2000:] for p in services if p.poll() is not None]
+        if exited or loop.time() > deadline:
+            raise AssertionError(f"services did not start: {exited}")
+        await asyncio.sleep(0.1)
+
+
 async def test_separate_service_processes_run_rofr_windows_to_the_end(
-    services: list[subprocess.Popen[bytes]], fresh_database_url: str, amqp_url: str, namespace: str
+    services: list[subprocess.Popen[bytes]],
+    fresh_database_url: str,
+    amqp_url: str,
+    namespace: str,
+    tmp_path: Path,
 ) -> None:
     from services.store.db import connect
 
@@ -115,22 +138,14 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
         clock = SimulatedClock(pool)
         await clock.set(datetime(2026, 3, 2, 12, tzinfo=PT))
         topology = Topology(namespace)
-        connection = await aio_pika.connect(amqp_url)
-        channel = await connection.channel()
         # Publish only once both engines consume: until the engine queue and its bindings are
         # declared, a command published to the exchange would be unroutable and dropped.
-        for _ in range(1200):  # a loaded machine may take a minute or two to start six
-            try:
-                queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
-                # each engine subscribes twice, for command.# and timer.#, on one channel
-                if queue.declaration_result.consumer_count >= 2 * ENGINES:
-                    break
-            except aio_pika.exceptions.ChannelClosed:
-                channel = await connection.channel()
-            await asyncio.sleep(0.1)
-        else:
-            errors = [p.stderr.read().decode()[-2000:] for p in services if p.poll() is not None]
-            raise AssertionError(f"services did not start: {errors}")
+        await _all_ready(services, tmp_path)
+        connection = await aio_pika.connect(amqp_url)
+        channel = await connection.channel()
+        queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
+        # each engine subscribes twice, for command.# and timer.#, on one channel
+        assert queue.declaration_result.consumer_count == 2 * ENGINES
         exchange = await channel.get_exchange(topology.commands_exchange.name)
 
         ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
@@ -139,7 +154,9 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
             for _ in range(3):  # every command delivered three times
                 await exchange.publish(
                     aio_pika.Message(
-                        message.model_dump_json().encode(), message_id=message.message_id
+                        message.model_dump_json().encode(),
+                        message_id=message.message_id,
+                        user_id=amqp_user(amqp_url),  # the services' user (guest): trusted
                     ),
                     routing_key=command_routing_key("rofr", message.command),
                 )

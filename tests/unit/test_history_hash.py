@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from services.store.canonical import canonical_json
-from services.store.history import GENESIS, chain_hash, row_content
+from services.store.chain import GENESIS, chain_hash, json_digest, row_content, row_content_v2
 
 WORKFLOW = UUID("6f1c2d3e-0000-4000-8000-000000000001")
 AT = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
@@ -74,3 +74,39 @@ def test_the_same_content_hashes_the_same_however_it_was_read_back() -> None:
 def test_numbers_that_are_not_json_are_refused() -> None:
     with pytest.raises(ValueError):
         canonical_json({"price": float("nan")})
+
+
+def content_v2(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = dict(
+        company_id="acme", workflow_id=WORKFLOW, workflow_type="rofr", seq=1, message_id="m-1",
+        message={"kind": "command", "command": "deliver_transfer_notice"},
+        state_from=None, state_to="notice_received", final=False, data_digest="d" * 64,
+        terms_digest="t" * 64, events=[{"type": "deadline_set"}], applied_at=AT,
+    )  # fmt: skip
+    base.update(changes)
+    return row_content_v2(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"company_id": "mallory"},
+        {"workflow_type": "repurchase"},
+        {"final": True},
+        {"data_digest": "e" * 64},
+        {"terms_digest": None},
+        {"message": {"kind": "timer", "command": "deliver_transfer_notice"}},
+        {"events": [{"type": "deadline_cancelled"}]},
+    ],
+)
+def test_hash_version_2_covers_what_a_reader_relies_on(change: dict[str, object]) -> None:
+    assert chain_hash(GENESIS, content_v2(**change)) != chain_hash(GENESIS, content_v2())
+
+
+def test_the_two_hash_versions_never_share_a_content() -> None:
+    assert content_v2()["hash_version"] == 2
+    assert "hash_version" not in content()
+
+
+def test_the_data_digest_is_of_canonical_json() -> None:
+    assert json_digest({"b": 1.0, "a": 2}) == hashlib.sha256(b'{"a":2,"b":1}').hexdigest()

@@ -171,3 +171,14 @@ def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_na
     }
     assert CHART.sources("consent", "acknowledge") == {"exempt_transfer_pending"}
     assert ("closing", "progress_valuation") not in TRANSITIONS  # valued before the closing
+
+
+def test_an_unknown_command_lists_the_aliases_too() -> None:
+    terms = TermsCatalog().get("fmp-1998-nso")
+    command = Command("deliver_disposal_notice", Actor(Party.OWNER), fmp_notice())
+    with pytest.raises(Refused) as e:
+        rofr.decide(None, {}, command, at("2026-03-02T10:00"), terms)
+    assert e.value.code == "unknown_command"
+    # FMP §6(d)(ii) calls it a Disposition Notice; the README sends it by that name.
+    assert "deliver_disposition_notice" in e.value.reason
+    assert "deliver_transfer_notice" in e.value.reason

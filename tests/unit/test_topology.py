@@ -1,10 +1,12 @@
-"""The topology declared in code is the one shipped in deploy/rabbitmq/definitions.json."""
+"""The topology and the services' user declared in code are the ones shipped in
+deploy/rabbitmq/definitions.json."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from services.bus.permissions import installation_definitions
 from services.bus.topology import DELIVERY_LIMIT, Topology
 
 DEFINITIONS = Path(__file__).parents[2] / "deploy" / "rabbitmq" / "definitions.json"
@@ -12,7 +14,7 @@ DEFINITIONS = Path(__file__).parents[2] / "deploy" / "rabbitmq" / "definitions.j
 
 def test_committed_definitions_equal_the_code() -> None:
     committed = json.loads(DEFINITIONS.read_text())
-    assert committed == Topology().to_definitions(), (
+    assert committed == installation_definitions(Topology()), (
         "deploy/rabbitmq/definitions.json is out of date: run `equityflow export-topology`"
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import unquote
+
 from services.bus import Topology, asyncapi_document
 
 
@@ -22,9 +25,36 @@ def test_asyncapi_documents_the_queues_exchanges_and_message_schemas() -> None:
     }
     assert exchanges["command.<workflow_type>.<command>"] == "ef.commands"
     assert exchanges["timer.<workflow_type>.<timer>"] == "ef.commands"
-    assert exchanges["event.<workflow_type>.<type>"] == "ef.events"
+    assert exchanges["event.<company>.<workflow_type>.<type>"] == "ef.events"
     schemas = document["components"]["schemas"]
     assert {"CommandMessage", "TimerMessage", "EventMessage"} <= set(schemas)
     assert {"message_id", "company_id", "workflow_id", "command", "actor"} <= set(
         schemas["CommandMessage"]["required"]
     )
+
+
+def _resolve(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[unquote(part)]
+    return node
+
+
+def test_each_consumer_channel_shows_the_message_it_receives_and_kind_is_optional() -> None:
+    document = asyncapi_document(Topology("ef"))
+    received = {}
+    for channel in document["channels"].values():
+        if channel["bindings"]["amqp"]["is"] != "queue":
+            continue
+        [message] = channel["messages"].values()
+        payload = _resolve(document, message["$ref"])["payload"]
+        received[channel["address"]] = payload["$ref"].rsplit("/", 1)[-1]
+        assert _resolve(document, payload["$ref"])["type"] == "object"
+    assert received == {
+        "command.#": "CommandMessage",
+        "timer.#": "TimerMessage",
+        "event.#": "EventMessage",
+    }
+    command = document["components"]["schemas"]["CommandMessage"]
+    assert "kind" not in command["required"]
+    assert "routing key" in command["properties"]["kind"]["description"]

@@ -50,7 +50,8 @@ class CommandTable(Generic[C, S]):
             raise Refused(
                 SCHEMA_RULE,
                 f"unknown command {name!r} for a {self.kind} workflow; its commands: "
-                f"{', '.join(self.specs)}",
+                f"{', '.join(self.specs)}"
+                + "".join(f"; {alias} (= {to})" for alias, to in self.aliases.items()),
                 "unknown_command",
             )
         return command

@@ -1,0 +1,121 @@
+"""The demo's timeline as a stock administrator reads it: plain words, wrapped to 100 columns.
+
+Each step prints what happened (the ROFR's own sentences, ``workflows.rofr.words``), then each
+deadline it set with the clause it comes from and how its date was counted.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workflows.rofr.words import event_sentence, party_name, state_sentence
+from workflows.terms import Terms
+
+WIDTH = 100
+RULE = "═" * WIDTH
+_NBSP = "\u00a0"
+_KEEP_TOGETHER = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?: [A-Z]{2,5})?)?"  # a date, its time and zone
+    r"|[A-Z][A-Za-z]*(?: [A-Z]{2,4})? [§¶][^\s,;)]*"  # a citation: FMP §6(d)(iii), RD ISO ¶11(d)
+    r"|\+ \d+ \w+"  # + 30 days
+)
+_ENGINE_EVENTS = {"deadline_set", "deadline_cancelled"}
+
+
+def wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
+    """Lines of at most WIDTH columns that never split a date, a citation or a period."""
+    glued = _KEEP_TOGETHER.sub(lambda m: m.group().replace(" ", _NBSP), text)
+    lines = textwrap.wrap(
+        glued,
+        WIDTH,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [line.replace(_NBSP, " ") for line in lines]
+
+
+def moment(when: datetime | str, zone: str) -> str:
+    """``Mon 2026-03-02 09:00 PST``: the weekday matters when a deadline falls on a weekend."""
+    at = datetime.fromisoformat(when) if isinstance(when, str) else when
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def zone_of(terms: Terms) -> str:
+    return terms.calendar.time_zone.value
+
+
+def agreement(number: int, title: str, terms: Terms) -> list[str]:
+    """The scenario's heading: the agreement by name, and what its citations abbreviate."""
+    lines = ["", RULE, *wrap(title, "   ", f"{number}. "), RULE]
+    lines += wrap(f"{terms.name} (terms {terms.id})", " " * 11, "Agreement  ")
+    for i, (short, document) in enumerate(terms.documents.items()):
+        lines += wrap(f"{short}: {document}", " " * 11, "Cited as   " if i == 0 else " " * 11)
+    return lines
+
+
+def step(at: datetime, what: str, zone: str) -> list[str]:
+    when = moment(at, zone)
+    return ["", *wrap(what, " " * (len(when) + 2), f"{when}  ")]
+
+
+def happened(rows: Iterable[Mapping[str, Any]], terms: Terms) -> list[str]:
+    """What each new history row recorded: its events in words, then deadlines set and lifted."""
+    lines: list[str] = []
+    for row in rows:
+        events = row["events"]
+        for e in events:
+            if e["type"] not in _ENGINE_EVENTS:
+                lines += wrap(event_sentence(e["type"], terms), "    ", "  • ")
+        for e in events:
+            if e["type"] == "deadline_set":
+                lines += _deadline(e["payload"], terms)
+            elif e["type"] == "deadline_cancelled":
+                p = e["payload"]
+                due = moment(p["due_at"], zone_of(terms))
+                lines += wrap(
+                    f"No longer due: {party_name(p['party'])}'s deadline of {due}.", "    ", "  ✓ "
+                )
+    return lines
+
+
+def _deadline(p: Mapping[str, Any], terms: Terms) -> list[str]:
+    due = moment(p["due_at"], zone_of(terms))
+    lines = wrap(f"{party_name(p['party'])} must {p['action']}.", "      ", f"  Due {due}: ")
+    rule, start = _split_derivation(p["derivation"])
+    lines += wrap(rule, "      ")
+    if start:
+        lines += wrap(start, "      ")
+    return lines
+
+
+def _split_derivation(derivation: str) -> tuple[str, str]:
+    """The count itself, and the parenthesis saying where it started (a notice's effect)."""
+    arrow = derivation.find("→")
+    start = derivation.find(" (", arrow) if arrow >= 0 else -1
+    if start < 0 or not derivation.endswith(")"):
+        return derivation, ""
+    return derivation[:start], derivation[start + 1 :]
+
+
+def outcome(wf: Mapping[str, Any]) -> list[str]:
+    """Where the workflow ended, and whether anything can still move it."""
+    pending = len(wf["deadlines"])
+    if wf["final"]:
+        status = "The workflow is closed."
+    elif pending:
+        status = f"The workflow stays open, with {_count(pending, 'deadline')} pending."
+    else:
+        status = "The workflow stays open, with no deadline pending."
+    return ["", *wrap(f"{state_sentence(wf['state'])} {status}", "         ", "Outcome: ")]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

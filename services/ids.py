@@ -1,0 +1,52 @@
+"""Every id equityflow derives (rather than draws at random) comes from ``derived_id``.
+
+An id derived by joining its parts with a separator is ambiguous: company ``timer`` with message
+id ``"acme\\x1f<timer id>"`` joined to the same string as company ``acme``'s timer message, so one
+company could take the id of another's event and stop that company's deadline from ever firing
+(the outbox refuses a second row with one message id). Here the parts are encoded without
+ambiguity (each tagged with its type and prefixed with its length), so two different tuples of
+parts never encode alike, whatever characters their strings hold; the id is a UUIDv5 (RFC 9562
+§5.5) of that encoding, equal for two tuples only on a SHA-1 collision. The first part names what
+the id is for (``"event"``, ``"notification"``...), so ids of different purposes never meet, and
+every id of a company's data has the company among its parts.
+
+Ids derived before this scheme (joined with U+001F) stay as they were stored: they are never
+recomputed, except when a duplicate refused command looks up its first answer
+(``services.engine_replies``), which also tries the old derivation within the company.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+#: The namespace of every derived id (any fixed UUID; never change it: ids are stored).
+NAMESPACE = uuid.UUID("0b7e5a39-3c2d-4f61-8a45-9e1d2c6b7f08")
+
+Part = str | int
+
+
+def encode_parts(parts: tuple[Part, ...]) -> bytes:
+    """An injective encoding: a type tag, an 8-byte length, the bytes; part after part.
+
+    Strings are UTF-8 with surrogates passed through, so every Python string encodes (and two
+    different strings never encode alike); integers as signed decimal. ``bool`` is refused: it
+    would otherwise encode like the integer it equals.
+    """
+    out = bytearray()
+    for part in parts:
+        if isinstance(part, bool) or not isinstance(part, str | int):
+            raise TypeError(f"an id part is a str or an int, not {type(part).__name__}")
+        tag, data = (
+            (b"s", part.encode("utf-8", "surrogatepass"))
+            if isinstance(part, str)
+            else (b"i", str(part).encode("ascii"))
+        )
+        out += tag + len(data).to_bytes(8, "big") + data
+    return bytes(out)
+
+
+def derived_id(purpose: str, *parts: Part) -> str:
+    """The id of ``purpose`` for ``parts``, as a UUID string (a UUIDv5 of ``encode_parts``)."""
+    digest = hashlib.sha1(NAMESPACE.bytes + encode_parts((purpose, *parts))).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
