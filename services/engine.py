@@ -257,7 +257,7 @@ class _Transaction:
             # A command never creates a company: only an administrator registers one.
             raise Refused(
                 ENGINE_RULE,
-                f"company {self.company} is not registered: an administrator registers it "
+                f"no company {self.company} is registered: an administrator registers it "
                 f"first (PUT /api/v1/companies/{self.company} with an operator key, or "
                 "equityflow register-company), then its workflows start under its terms",
                 "unregistered_company",
@@ -393,7 +393,7 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
 def _unknown_company(company: str) -> Refused:
     return Refused(
         ENGINE_RULE,
-        f"company {company} is not registered: an administrator registers it first (PUT "
+        f"no company {company} is registered: an administrator registers it first (PUT "
         f"/api/v1/companies/{company} with an operator key, or `equityflow register-company "
         f"{company} --terms ...`), then its workflows start under its terms",
         "unregistered_company",

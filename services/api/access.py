@@ -72,7 +72,12 @@ Caller = Annotated[Principal, Depends(current_caller)]
 def not_found(company_id: str) -> Problem:
     """The same answer for a company that does not exist and one the key may not see."""
     return Problem(
-        404, "Company not found", f"no company {company_id} among those this API key may use"
+        404,
+        "Company not found",
+        f"no company {company_id} among those this API key may use: an operator registers one "
+        f"with PUT /api/v1/companies/{company_id} (or equityflow register-company), and an "
+        "administrator grants a key access with equityflow keys create",
+        code="unregistered_company",
     )
 
 

@@ -1,9 +1,9 @@
 """The HTTP API: send a command, read a workflow with its deadlines and history, list pending
 deadlines, register companies, and (demo/test mode) advance the simulated clock.
 
-Every route but ``/api/v1/health`` and the API documents (``/openapi.json``, ``/docs``,
-``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the companies it
-holds a grant in, with its scopes, and sends commands only as its parties.
+Every route but ``/api/v1/health``, ``/api/v1/ready`` and the API documents (``/openapi.json``,
+``/docs``, ``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the
+companies it holds a grant in, with its scopes, and sends commands only as its parties.
 
 A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
 transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
@@ -50,7 +50,7 @@ WorkflowType = Annotated[
     str | None, Query(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")
 ]
 # One command of any kind with its payload model, discriminated on ``command``; the route reads
-# the body as a plain object first so the key and NUL checks answer before the contract does.
+# the body as a plain object first so the key, NUL and envelope checks answer before it.
 COMMAND_BODY: TypeAdapter[Any] = TypeAdapter(
     Annotated[command_union(company_in_path=True), Field(discriminator="command")]
 )
@@ -129,11 +129,6 @@ def create_app(
         if body["company_id"] != company_id:
             raise Problem(422, "Company mismatch", "the body names another company than the path")
         try:
-            # The contract of the command named: its payload model (the union OpenAPI shows).
-            COMMAND_BODY.validate_python(body)
-        except ValidationError as e:
-            raise RequestValidationError(e.errors(include_url=False), body=body) from e
-        try:
             message = CommandMessage.model_validate(body)
         except ValidationError as e:
             errors = [
@@ -142,6 +137,11 @@ def create_app(
             ]
             detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
             raise Problem(422, "Invalid command", detail, errors=errors) from e
+        try:
+            # Then the contract of the command named: its payload model (the union OpenAPI shows).
+            COMMAND_BODY.validate_python(body)
+        except ValidationError as e:
+            raise RequestValidationError(e.errors(include_url=False), body=body) from e
         require_party(grant, company_id, message.actor.party.value)
         outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.api.access import Caller, require_operator
 from services.api.docs import problems
@@ -16,15 +16,17 @@ from services.api.problems import Problem
 from services.clock import Clock, SimulatedClock
 
 _CENTURY_DAYS = 36_525
+#: The most one request advances the simulated clock: a century, each part and all together.
+MAX_ADVANCE = timedelta(days=_CENTURY_DAYS)
 
 
 def _whole_number(value: object) -> object:
     """A JSON integer (``3`` or ``3.0``); never ``false`` (not zero minutes) nor ``"3"``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a whole number is needed")
+        raise ValueError("a whole number (an integer) is needed")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("a whole number is needed")
+            raise ValueError("a whole number (an integer) is needed")
         return int(value)
     return value
 
@@ -40,6 +42,12 @@ class ClockAdvance(BaseModel):
     days: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS)
     hours: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24)
     minutes: WholeNumber = Field(default=0, ge=0, le=_CENTURY_DAYS * 24 * 60)
+
+    @model_validator(mode="after")
+    def _at_most_a_century(self) -> ClockAdvance:
+        if timedelta(days=self.days, hours=self.hours, minutes=self.minutes) > MAX_ADVANCE:
+            raise ValueError(f"at most 100 years ({_CENTURY_DAYS} days) in all")
+        return self
 
 
 def add_clock_routes(app: FastAPI, clock: Clock) -> None:

@@ -19,7 +19,7 @@ from test_api_support import PROBLEM, Api, api_client, command, disposition_noti
 
 from services.api.app import create_app
 
-OPEN = {"/api/v1/health", "/openapi.json", "/docs", "/asyncapi.json"}
+OPEN = {"/api/v1/health", "/api/v1/ready", "/openapi.json", "/docs", "/asyncapi.json"}
 
 
 @pytest.fixture

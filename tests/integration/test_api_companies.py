@@ -106,7 +106,7 @@ async def test_a_command_for_a_company_that_does_not_exist_is_404_and_leaves_no_
 
 
 async def test_an_unknown_terms_id_is_named_once(api: Api) -> None:
-    company = _nowhere()
+    company = await api.register()  # an unregistered company is not found before its terms
     notice = {**disposition_notice(), "terms": "fmp-1999-nso"}
     r = await api.send(company, notice)
     assert r.status_code == 422, r.text

@@ -41,3 +41,20 @@ async def test_a_workflows_diagram_marks_its_current_state(api: Api) -> None:
         f"/api/v1/companies/other-co/workflows/{notice['workflow_id']}/diagram"
     )
     assert other.status_code == 404
+
+
+async def test_a_workflows_diagram_needs_the_read_scope_in_its_company(api: Api) -> None:
+    company = await api.register()
+    notice = disposition_notice()
+    assert (await api.send(company, notice)).status_code == 200
+    path = f"/api/v1/companies/{company}/workflows/{notice['workflow_id']}/diagram"
+    reader = await api.key(company, ["owner"], ["read"])
+    commander = await api.key(company, ["owner"], ["command"])
+    other = await api.key(await api.register(), ["owner"], ["read"])
+    assert (await api.as_key(reader, "GET", path)).status_code == 200
+    assert (await api.as_key(commander, "GET", path)).status_code == 403
+    assert (await api.as_key(other, "GET", path)).status_code == 404
+    assert (await api.as_key(None, "GET", path)).status_code == 401
+    chart = "/api/v1/workflow-types/rofr/diagram"
+    assert (await api.as_key(None, "GET", chart)).status_code == 401
+    assert (await api.as_key(commander, "GET", chart)).status_code == 200

@@ -169,3 +169,8 @@ def test_what_the_terms_do_not_provide_is_a_rule_refusal_not_a_malformed_command
         "deliver_transfer_notice", "owner", "2026-03-02T12:00", fmp_notice(transfer_type="swap")
     )
     assert r.code == "invalid_payload" and "payload.transfer_type" in r.reason
+
+
+def test_a_company_nobody_registered_is_not_found_over_http_and_amqp_alike() -> None:
+    # One mapping: the 404 HTTP answers is the status of the AMQP refusal for the same code.
+    assert refusal_status("unregistered_company") == refusal_status("not_found") == 404
