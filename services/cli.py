@@ -393,6 +393,23 @@ def redrive(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def clauses(
+    terms_id: Annotated[
+        str | None, typer.Argument(help="one terms document (default: all)")
+    ] = None,
+) -> None:
+    """Every clause the terms cite, with their values and the rule functions enforcing them."""
+    from services.clauses_page import render
+    from services.terms_catalog import TermsCatalog
+
+    with _operator_errors():
+        catalog = TermsCatalog(list(_settings().terms_dirs))
+    if terms_id is not None:
+        _known_terms(terms_id, "TERMS_ID")
+    typer.echo(render(catalog, [terms_id] if terms_id else None), nl=False)
+
+
 @terms_app.command("list")
 def terms_list() -> None:
     """List the terms ids available (presets and extra folders)."""

@@ -1,4 +1,4 @@
-"""The engine: one message, one transaction (DESIGN.md, "The path of a command").
+"""The engine: one message, one transaction (docs/design.md, "The path of a command").
 
     BEGIN
       INSERT inbox                 -- a message id already recorded: return what it got, stop
@@ -42,7 +42,7 @@ from services.engine_timers import cancel_timers, check_timer, mark_timer_applie
 from services.store.chain import GENESIS
 from services.store.companies import company_exists, registered_terms
 from services.store.transition import Transition, write_outbox, write_transition
-from workflows.kernel import Decision, Refused
+from workflows.kernel import Decision, Refused, refusal_status
 from workflows.messages import CommandMessage, TimerMessage
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class _Transaction:
             # A command never creates a company: only an administrator registers one.
             raise Refused(
                 ENGINE_RULE,
-                f"company {self.company} is not registered: an administrator registers it "
+                f"no company {self.company} is registered: an administrator registers it "
                 f"first (PUT /api/v1/companies/{self.company} with an operator key, or "
                 "equityflow register-company), then its workflows start under its terms",
                 "unregistered_company",
@@ -352,7 +352,8 @@ class _Transaction:
         state, version = self._visible()
         log = self._log(self.now)
         command = m.command if isinstance(m, CommandMessage) else m.timer
-        log.add("command_refused", {**refusal, "command": command}, version)
+        status = refusal_status(refused.code)  # the status the same refusal gets over HTTP
+        log.add("command_refused", {**refusal, "command": command, "status": status}, version)
         await write_outbox(self.c, self.company, self.workflow_id, log.outgoing())
         return Outcome("refused", self.workflow_id, state, version, log.bodies, refusal)
 
@@ -392,7 +393,7 @@ def _log_outcome(message: CommandMessage | TimerMessage, outcome: Outcome) -> No
 def _unknown_company(company: str) -> Refused:
     return Refused(
         ENGINE_RULE,
-        f"company {company} is not registered: an administrator registers it first (PUT "
+        f"no company {company} is registered: an administrator registers it first (PUT "
         f"/api/v1/companies/{company} with an operator key, or `equityflow register-company "
         f"{company} --terms ...`), then its workflows start under its terms",
         "unregistered_company",

@@ -3,8 +3,8 @@
 Every deadline a workflow sets arrives as a ``deadline_set`` event; it is recorded as a notice
 row (the party who must act, the action, the due time, the clause) and announced by an
 ``action_required`` event — through the outbox, in the same transaction, so the relay publishes
-it exactly when the row exists (RULES.md §2; e.g. FMP §6(d)(iii): the Company's 30-day election
-window runs from the Disposition Notice's effective time). A domain event that carries a
+it exactly when the row exists (docs/rules.md §2; e.g. FMP §6(d)(iii): the Company's 30-day
+election window runs from the Disposition Notice's effective time). A domain event that carries a
 ``notice`` (kind, from_party, to_party, method, effective_at, clause) records that notice with
 its effective time, which the workflow computed from the delivery method.
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import workflows.terms
 from services.store.canonical import canonical_json
+from workflows import registry
 from workflows.terms import Terms, TermsError, parse_terms_text
 
 PRESETS_DIR = Path(workflows.terms.__file__).resolve().parent / "presets"
@@ -42,6 +43,7 @@ class TermsCatalog:
 
     def _load(self, path: Path) -> None:
         terms = parse_terms_text(path.read_text(encoding="utf-8"), source=str(path))
+        registry.check_terms(terms, source=str(path))
         if terms.id != path.stem:
             raise TermsError(
                 str(path), [f"id: {terms.id!r} must match the file name {path.stem!r}"]

@@ -1,4 +1,4 @@
-"""Calendar arithmetic for legal deadlines (RULES.md §9).
+"""Calendar arithmetic for legal deadlines (docs/rules.md §9).
 
 Every deadline is computed in the company's time zone and carries the clause it comes from and
 a derivation a person can check by hand ("FMP §6(d)(iii): Disposition Notice received
@@ -105,7 +105,7 @@ class CompanyCalendar:
         return Deadline(at, clause, f"{clause}: {start_text} + {step} → {self.fmt(at)}")
 
     def days_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
-        """End of the Nth calendar day after the local date of ``start`` (RULES.md §9)."""
+        """End of the Nth calendar day after the local date of ``start`` (docs/rules.md §9)."""
         day = self.local_date(start)
         return self._deadline(day + timedelta(days=n), clause, f"{what} {day}", f"{n} days")
 

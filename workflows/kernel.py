@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from workflows.calendar import Deadline
 
 
@@ -99,8 +101,55 @@ class Refused(Exception):
         self.code = code
 
 
+#: Refusal codes that mean "this message is malformed" (whatever the state): HTTP 422.
+MALFORMED = frozenset(
+    {
+        "invalid_payload",  # a payload that breaks its command's model
+        "unknown_command",
+        "malformed",  # a payload shape no rule anticipated
+        "unknown_terms",
+        "unknown_workflow_type",
+    }
+)
+
+
+#: Refusal codes answered as not found: the workflow, or the company, is not there to act on.
+NOT_FOUND = frozenset({"not_found", "unregistered_company"})
+
+
+def refusal_status(code: str) -> int:
+    """The HTTP status of a refusal, and the ``status`` of its ``command_refused`` event.
+
+    422: the command is malformed and would be refused in any state; 404: no such workflow, or
+    a company nobody registered (nothing of either is revealed); 409: a rule of the terms
+    refuses it in this workflow's state (the refusal cites the clause).
+    """
+    return 404 if code in NOT_FOUND else 422 if code in MALFORMED else 409
+
+
+class Commands(Protocol):
+    """A kind's command table (``workflows.kit.commands.CommandTable``)."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def payloads(self) -> Mapping[str, type[BaseModel]]: ...
+
+
+class Diagram(Protocol):
+    """A kind's chart (``workflows.kit.chart.Chart``), drawn."""
+
+    def mermaid(self, current: str | None = None) -> str: ...
+
+
 class WorkflowKind(Protocol):
     KIND: str
+
+    @property
+    def CHART(self) -> Diagram: ...  # a module constant of the kind
+
+    @property
+    def COMMANDS(self) -> Commands: ...  # a module constant of the kind
 
     def decide(
         self,

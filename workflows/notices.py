@@ -1,4 +1,4 @@
-"""When a notice takes effect (RULES.md §2), computed from the terms' notice rules.
+"""When a notice takes effect (docs/rules.md §2), computed from the terms' notice rules.
 
 FMP §16(b): a notice is effective when delivered, or, if sent by first-class certified mail,
 return receipt requested, 72 hours after deposit in the mail. RD ISO/NSO ¶11 run every window
@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from workflows.kernel import Party, Refused
+from workflows.kit.clauses import enforces
 from workflows.terms.schema import Effectiveness, NoticeMethod, Terms
 
 
@@ -68,6 +69,7 @@ def allowed_methods(kind: str, terms: Terms) -> list[NoticeMethod]:
     return list(limited.value) if limited else list(terms.notices.methods)
 
 
+@enforces("notices")
 def effective_time(
     kind: str,
     method: str,

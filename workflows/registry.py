@@ -7,7 +7,7 @@ from typing import Any
 
 from workflows import rofr
 from workflows.kernel import WorkflowKind
-from workflows.terms import Terms, as_terms
+from workflows.terms import Terms, TermsError, as_terms
 
 KINDS: Mapping[str, WorkflowKind] = {rofr.KIND: rofr}
 
@@ -19,6 +19,23 @@ def kind(workflow_type: str) -> WorkflowKind:
         raise KeyError(
             f"unknown workflow type {workflow_type!r}; known: {', '.join(sorted(KINDS))}"
         ) from None
+
+
+def check_terms(terms: Terms, *, source: str = "terms") -> None:
+    """What the terms schema cannot know alone: each kind's section names only that kind's
+    commands in ``parties`` (the kind's command table is the one list of its commands)."""
+    problems = []
+    for workflow_type, k in KINDS.items():
+        section = getattr(terms, workflow_type, None)
+        parties = getattr(section, "parties", {})
+        unknown = sorted(set(parties) - set(k.COMMANDS.names))
+        if unknown:
+            problems.append(
+                f"{workflow_type}.parties: unknown commands {unknown}; "
+                f"known: {list(k.COMMANDS.names)}"
+            )
+    if problems:
+        raise TermsError(source, problems)
 
 
 def parse_terms(raw: Mapping[str, Any]) -> Terms:

@@ -1,17 +1,18 @@
 """The HTTP API: send a command, read a workflow with its deadlines and history, list pending
 deadlines, register companies, and (demo/test mode) advance the simulated clock.
 
-Every route but ``/api/v1/health`` and the API documents (``/openapi.json``, ``/docs``,
-``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the companies it
-holds a grant in, with its scopes, and sends commands only as its parties.
+Every route but ``/api/v1/health``, ``/api/v1/ready`` and the API documents (``/openapi.json``,
+``/docs``, ``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the
+companies it holds a grant in, with its scopes, and sends commands only as its parties.
 
 A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
 transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
 another company is simply not found.
 
 A refusal answers with a problem document naming the rule, the reason and the refusal code:
-404 when the workflow is not the company's, 422 when the command itself is malformed (a payload
-field, unknown terms or workflow type), 409 when the rules refuse it in the workflow's state.
+404 when the workflow is not the company's, 422 when the command itself is malformed (an unknown
+command, a payload that breaks its command's model, unknown terms or workflow type), 409 when
+the rules of the terms refuse it in the workflow's state (``workflows.kernel.refusal_status``).
 A message id sent again gets the answer it got the first time, with no second effect.
 """
 
@@ -25,7 +26,8 @@ from uuid import UUID
 from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from pydantic import ValidationError
+from fastapi.responses import PlainTextResponse
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
 from services import engine
@@ -39,15 +41,21 @@ from services.readiness import Readiness
 from services.runtime import Runtime
 from services.store import queries
 from services.terms_catalog import UnknownTerms
+from workflows import registry
+from workflows.command_schemas import command_union
+from workflows.kernel import WorkflowKind, refusal_status
 from workflows.messages import CommandMessage
 
-# Refusal codes that mean "this request is malformed", as opposed to "not in this state".
-_UNPROCESSABLE = {"invalid_payload", "malformed", "unknown_terms", "unknown_workflow_type"}
-# Refusal codes answered 404: nothing of the company or workflow is revealed.
-_NOT_FOUND = {"not_found": "Workflow not found", "unregistered_company": "Company not found"}
 WorkflowType = Annotated[
     str | None, Query(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9_]*$")
 ]
+# One command of any kind with its payload model, discriminated on ``command``; the route reads
+# the body as a plain object first so the key, NUL and envelope checks answer before it.
+COMMAND_BODY: TypeAdapter[Any] = TypeAdapter(
+    Annotated[command_union(company_in_path=True), Field(discriminator="command")]
+)
+# Refusals answered as not found, by title; which codes they are is ``refusal_status``'s.
+_NOT_FOUND = {"unregistered_company": "Company not found"}
 PartyName = Literal["owner", "company", "assignee", "board", "escrow_agent", "transferee"]
 # Reads of one company: the key must hold it (else 404) with the read scope (else 403).
 _READ = problems(401, 403, 404, 422)
@@ -121,6 +129,11 @@ def create_app(
             ]
             detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
             raise Problem(422, "Invalid command", detail, errors=errors) from e
+        try:
+            # Then the contract of the command named: its payload model (the union OpenAPI shows).
+            COMMAND_BODY.validate_python(body)
+        except ValidationError as e:
+            raise RequestValidationError(e.errors(include_url=False), body=body) from e
         require_party(grant, company_id, message.actor.party.value)
         outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)
@@ -143,6 +156,29 @@ def create_app(
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
         return found
+
+    @app.get(
+        "/api/v1/workflow-types/{workflow_type}/diagram",
+        response_class=PlainTextResponse,
+        responses=problems(401, 404),
+    )
+    async def diagram(workflow_type: str, _: Caller) -> str:
+        """The kind's chart as Mermaid text (``stateDiagram-v2``); any valid key reads it."""
+        return _kind(workflow_type).CHART.mermaid()
+
+    @app.get(
+        "/api/v1/companies/{company_id}/workflows/{workflow_id}/diagram",
+        response_class=PlainTextResponse,
+        responses=_READ,
+    )
+    async def workflow_diagram(company_id: CompanyId, workflow_id: UUID, who: Caller) -> str:
+        """The chart of the workflow's kind as Mermaid text, its current state marked
+        (``read`` scope)."""
+        company_grant(who, company_id, "read")
+        found = await queries.get_workflow(pool, company_id, workflow_id)
+        if found is None:
+            raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+        return _kind(found["workflow_type"]).CHART.mermaid(current=found["state"])
 
     @app.get("/api/v1/companies/{company_id}/deadlines", responses=_READ)
     async def pending_deadlines(
@@ -191,11 +227,18 @@ def create_app(
             # fuzzer) knows which ids are valid without being refused first.
             company = document["components"]["schemas"]["CompanyIn"]
             company["properties"]["terms_id"]["enum"] = catalog.ids()
-            app.openapi_schema = with_command_schema(with_problem_schema(document))
+            app.openapi_schema = with_command_schema(with_problem_schema(document), COMMAND_BODY)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _kind(workflow_type: str) -> WorkflowKind:
+    try:
+        return registry.kind(workflow_type)
+    except KeyError as e:
+        raise Problem(404, "Unknown workflow type", str(e.args[0])) from e
 
 
 async def _connected(readiness: Readiness) -> dict[str, bool]:
@@ -210,8 +253,10 @@ async def _connected(readiness: Readiness) -> dict[str, bool]:
 
 def _refusal_problem(refusal: dict[str, str], outcome: dict[str, Any]) -> Problem:
     code = refusal.get("code", "refused")
-    status = 404 if code in _NOT_FOUND else 422 if code in _UNPROCESSABLE else 409
-    title = _NOT_FOUND.get(code) or {422: "Invalid command"}.get(status, "Command refused")
+    status = refusal_status(code)
+    title = {404: _NOT_FOUND.get(code, "Workflow not found"), 422: "Invalid command"}.get(
+        status, "Command refused"
+    )
     return Problem(
         status,
         title,

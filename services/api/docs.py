@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details; refusals of a command also name the rule.",
@@ -61,22 +63,17 @@ def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     return openapi
 
 
-def with_command_schema(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Document the command route's body as the message contract's ``CommandMessage``.
+def with_command_schema(openapi: dict[str, Any], body: TypeAdapter[Any]) -> dict[str, Any]:
+    """Document the command route's body as ``body``: every command's message with its payload
+    model, a union discriminated on ``command``.
 
-    The route reads a plain JSON object so that a malformed command is answered with the
-    contract's own 422 naming each field; the document still shows what a command is. Over
-    HTTP ``company_id`` may be left out: the path names the company.
+    The route reads a plain JSON object so that the API key and NUL checks answer first and a
+    malformed command gets the contract's own 422 naming each field; the document still shows
+    what each command is. Over HTTP ``company_id`` may be left out: the path names the company.
     """
-    from workflows.messages import CommandMessage
-
-    command = CommandMessage.model_json_schema(ref_template="#/components/schemas/{model}")
+    union = body.json_schema(ref_template="#/components/schemas/{model}")
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(command.pop("$defs", {}))
-    command["required"] = [name for name in command["required"] if name != "company_id"]
-    schemas["CommandMessage"] = command
+    schemas.update(union.pop("$defs", {}))
     operation = openapi["paths"]["/api/v1/companies/{company_id}/commands"]["post"]
-    operation["requestBody"]["content"]["application/json"]["schema"] = {
-        "$ref": "#/components/schemas/CommandMessage"
-    }
+    operation["requestBody"]["content"]["application/json"]["schema"] = union
     return openapi

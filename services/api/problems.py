@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from workflows.kit.payload import SCHEMA_RULE
+
 
 class Problem(Exception):
     def __init__(
@@ -45,10 +47,42 @@ async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, str(exc.detail), str(exc.detail), exc.headers)
 
 
-async def on_invalid_request(_: Request, exc: Exception) -> JSONResponse:
+async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if request.url.path.endswith("/commands"):
+        return _invalid_command(exc)
     errors = [
         {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem_response(422, "Invalid request", detail, errors=errors)
+
+
+_TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
+
+
+def _invalid_command(exc: RequestValidationError) -> JSONResponse:
+    """A command that breaks its schema: the same problem a refusal by the engine gives (422,
+    ``invalid_payload``, or ``unknown_command`` listing the commands), naming each field as it
+    is in the body."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    errors = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        if loc[:1] == ["body"]:
+            loc = loc[1:]
+        if loc[:1] == [body.get("command")]:  # the union member the command chose
+            loc = loc[1:]
+        errors.append({"field": ".".join(loc) or "body", "message": e["msg"]})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    unknown = any(e["type"] in _TAG_ERRORS for e in exc.errors())
+    code = "unknown_command" if unknown else "invalid_payload"
+    return problem_response(
+        422,
+        "Invalid command",
+        detail,
+        rule=SCHEMA_RULE,
+        reason=detail,
+        code=code,
+        errors=errors,
+    )

@@ -10,7 +10,9 @@ from services.bus.auth import Gate
 from services.bus.consumers import engine_consumer, notices_consumer
 from services.bus.runner import build_broker
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
-from workflows.messages import CommandMessage, EventMessage, TimerMessage
+from workflows import registry
+from workflows.command_schemas import command_envelopes
+from workflows.messages import CommandMessage, EventMessage, TimerMessage, command_routing_key
 
 
 class _Unused:
@@ -44,7 +46,20 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
          f"Messages no consumer could parse, with headers {ERROR_HEADER} (why) and "
          f"{SOURCE_QUEUE_HEADER}; and messages that reached the delivery limit."),
     )  # fmt: skip
-    for exchange, routing_key, schema, description in documented:
+    # Each command on its own routing key, with its payload's fields.
+    envelopes = command_envelopes()
+    commands = tuple(
+        (
+            topology.commands_exchange,
+            command_routing_key(workflow_type, name),
+            envelopes[name],
+            f"{envelopes[name].__doc__} Refused with a command_refused event (status 422 for a "
+            "payload that breaks this schema, 409 for a rule of the terms).",
+        )
+        for workflow_type, kind in registry.KINDS.items()
+        for name in kind.COMMANDS.payloads()
+    )
+    for exchange, routing_key, schema, description in (*documented, *commands):
         broker.publisher(
             exchange=exchange,
             routing_key=routing_key,

@@ -92,7 +92,11 @@ RD_SELLS = Story(
                 "transferee": {"name": "Dan Transferee", "address": "1 Main St, Palo Alto"},
                 "consideration": {"form": "cash", "price_per_share": "4.00"},
                 "bona_fide_evidence": "signed purchase agreement",
-                "signed_by": ["owner", "transferee"],
+                "signed_by": [
+                    {"party": "owner", "name": "Carol Optionee"},
+                    {"party": "transferee", "name": "Dan Transferee"},
+                ],
+                "binding_commitment": True,
                 "notice": {
                     "method": "personal",
                     "delivered_at": pt("2026-03-02T11:00").isoformat(),

@@ -29,6 +29,7 @@ from workflows.rofr.context import ELECTION
 
 NOW = datetime(2026, 3, 2, 17, tzinfo=UTC)
 NOTICE = {"method": "personal", "delivered_at": "2026-03-02T16:00:00+00:00"}
+SIGNED = [{"party": "owner", "name": "Holder One"}, {"party": "transferee", "name": "Buyer"}]
 TERMS = "fmp-1998-nso"
 
 
@@ -249,7 +250,10 @@ async def test_a_refused_command_changes_nothing_and_says_which_rule(
     assert await snapshot(pool, workflow_id) == before
     [refused] = (await outbox(pool, company))[sent_before:]
     assert refused["routing_key"] == f"event.{company}.rofr.command_refused"
-    assert refused["body"]["payload"] == {**outcome.refusal, "command": "exercise_rofr"}
+    # ... with the status HTTP gives the same refusal: a rule of the terms, 409.
+    assert refused["body"]["payload"] == {
+        **outcome.refusal, "command": "exercise_rofr", "status": 409,
+    }  # fmt: skip
 
     again = await apply(pool, exercise, clock, catalog)
     assert (again.status, again.refusal, again.events) == (
@@ -296,7 +300,8 @@ async def test_a_command_naming_terms_never_creates_a_company(
         unregistered, workflow_id, "deliver_transfer_notice", "owner",
         holder="holder-1", shares=100, transferee={"name": "Buyer LLC", "address": "1 Main St"},
         consideration={"form": "cash", "price_per_share": "2.50"},
-        bona_fide_evidence="signed offer", signed_by=["owner", "transferee"], notice=NOTICE,
+        bona_fide_evidence="signed offer", signed_by=SIGNED, binding_commitment=True,
+        notice=NOTICE,
     ).model_copy(update={"terms": "raydream-1992-nso"})  # fmt: skip
     outcome = await apply(pool, named, clock, catalog)
 

@@ -30,6 +30,7 @@ from workflows.messages import CommandMessage, TimerMessage
 
 NOW = datetime(2026, 3, 2, 17, tzinfo=UTC)
 NOTICE = {"method": "personal", "delivered_at": "2026-03-02T16:00:00+00:00"}
+SIGNED = [{"party": "owner", "name": "Holder One"}, {"party": "transferee", "name": "Buyer"}]
 PAST_ELECTION = timedelta(days=31)  # the window closes at the end of 2026-04-01, PT
 
 
@@ -217,7 +218,7 @@ async def test_a_start_naming_terms_other_than_the_registered_ones_is_refused(
     chosen = _notice(
         company, uuid.uuid4(), terms="raydream-1992-iso",
         transferee={"name": "Bob Buyer", "address": "1 Main St"},
-        bona_fide_evidence="signed offer", signed_by=["owner", "transferee"],
+        bona_fide_evidence="signed offer", signed_by=SIGNED, binding_commitment=True,
     )  # fmt: skip
     outcome = await apply(pool, chosen, clock, catalog)
     assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)

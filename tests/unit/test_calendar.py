@@ -1,4 +1,4 @@
-"""Calendar arithmetic for legal deadlines (RULES.md §9)."""
+"""Calendar arithmetic for legal deadlines (docs/rules.md §9)."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def test_under_a_selling_only_the_shares_the_company_left_is_refused() -> None:
     r = flow.refused(
         "report_third_party_sale", "owner", "2026-04-10T12:00", sale(600, "2026-04-10T10:00")
     )
-    assert (r.rule, r.code) == ("FMP §6(d)(v)(A)", "invalid_payload")
+    assert (r.rule, r.code) == ("FMP §6(d)(v)(A)", "refused")  # a rule: 409
     assert r.reason == (
         "the owner chose (A): sale of all the 1000 Target Shares to a third party, as if the "
         "company had not exercised; selling only the 600 the company did not elect would keep "
@@ -78,7 +78,7 @@ def test_under_a_deemed_by_silence_a_part_sale_is_refused_and_all_shares_reattac
     r = flow.refused(
         "report_third_party_sale", "owner", "2026-04-10T12:00", sale(600, "2026-04-10T10:00")
     )
-    assert (r.rule, r.code) == ("FMP §6(d)(v)(A)", "invalid_payload")
+    assert (r.rule, r.code) == ("FMP §6(d)(v)(A)", "refused")  # a rule: 409
     assert r.reason.startswith("the owner is deemed, by not answering in time, to have chosen (A)")
     d = flow.fire("sale_window_end")  # 2026-05-01, nothing sold: the right applies to all again
     assert flow.state == "rofr_reattached"

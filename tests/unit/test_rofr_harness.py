@@ -1,112 +1,23 @@
-"""A small driver for the pure ROFR workflow: state, data and pending timers, as the engine."""
+"""A small driver for the pure ROFR workflow: the kit's harness with the ROFR's notices."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pytest
+from kind_flow import CATALOG, PT, KindFlow, at, delivered, event, iso, mailed, types
 
-from services.terms_catalog import TermsCatalog
 from workflows import registry
-from workflows.kernel import Actor, Command, Decision, Party, Refused, SetTimer, TimerFired
 
-PT = ZoneInfo("America/Los_Angeles")
-CATALOG = TermsCatalog()
 ROFR = registry.kind("rofr")
 
-
-def at(text: str) -> datetime:
-    """A wall-clock time in the companies' zone (both are in California)."""
-    when = datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=PT)
+__all__ = ["CATALOG", "PT", "ROFR", "at", "delivered", "event", "iso", "mailed", "types"]
 
 
-def iso(text: str) -> str:
-    return at(text).isoformat()
-
-
-def delivered(text: str, method: str = "personal") -> dict[str, str]:
-    return {"method": method, "delivered_at": iso(text)}
-
-
-def mailed(text: str, method: str = "certified_mail") -> dict[str, str]:
-    return {"method": method, "deposited_at": iso(text)}
-
-
-def types(decision: Decision) -> list[str]:
-    return [e.type for e in decision.events]
-
-
-def event(decision: Decision, type_: str) -> dict[str, Any]:
-    found = [e.payload for e in decision.events if e.type == type_]
-    assert found, f"no {type_} in {types(decision)}"
-    return dict(found[0])
-
-
-class Flow:
-    """One workflow, driven command by command and timer by timer."""
+class Flow(KindFlow):
+    """One ROFR workflow under ``terms_id``."""
 
     def __init__(self, terms_id: str) -> None:
-        self.terms = CATALOG.get(terms_id)
-        self.state: str | None = None
-        self.data: dict[str, Any] = {}
-        self.timers: dict[str, SetTimer] = {}
-        self.last: Decision | None = None
-
-    def _apply(self, d: Decision) -> Decision:
-        json.dumps(d.data)  # the engine stores it as JSON
-        for e in d.events:
-            json.dumps(dict(e.payload))
-        self.state, self.data = d.state, dict(d.data)
-        for name in d.cancel_timers:
-            self.timers.pop(name, None)
-        for t in d.set_timers:
-            self.timers[t.name] = t
-        if d.final:
-            self.timers.clear()
-        self.last = d
-        return d
-
-    def send(
-        self,
-        name: str,
-        party: str,
-        now: str,
-        payload: dict[str, Any] | None = None,
-        actor: str = "",
-        reference: str = "",
-    ) -> Decision:
-        command = Command(name, Actor(Party(party), actor, reference), payload or {})
-        return self._apply(ROFR.decide(self.state, self.data, command, at(now), self.terms))
-
-    def refused(
-        self,
-        name: str,
-        party: str,
-        now: str,
-        payload: dict[str, Any] | None = None,
-        actor: str = "",
-        reference: str = "",
-    ) -> Refused:
-        before = (self.state, json.dumps(self.data, sort_keys=True))
-        command = Command(name, Actor(Party(party), actor, reference), payload or {})
-        with pytest.raises(Refused) as caught:
-            ROFR.decide(self.state, self.data, command, at(now), self.terms)
-        assert (self.state, json.dumps(self.data, sort_keys=True)) == before
-        return caught.value
-
-    def deadline(self, name: str) -> datetime:
-        return self.timers[name].deadline.at
-
-    def fire(self, name: str) -> Decision:
-        timer = self.timers.pop(name)
-        message = TimerFired(name, timer.deadline.at)
-        return self._apply(
-            ROFR.decide(self.state, self.data, message, timer.deadline.at, self.terms)
-        )
+        super().__init__("rofr", terms_id)
 
 
 def fmp_notice(**overrides: Any) -> dict[str, Any]:
@@ -129,7 +40,11 @@ def rd_notice(**overrides: Any) -> dict[str, Any]:
         "transferee": {"name": "Dan Transferee", "address": "1 Main St, Palo Alto"},
         "consideration": {"form": "cash", "price_per_share": "4.00"},
         "bona_fide_evidence": "signed purchase agreement",
-        "signed_by": ["owner", "transferee"],
+        "signed_by": [
+            {"party": "owner", "name": "Carol Optionee"},
+            {"party": "transferee", "name": "Dan Transferee"},
+        ],
+        "binding_commitment": True,
         "notice": {"method": "certified_mail", "delivered_at": iso("2026-03-02T11:00")},
     }
     payload.update(overrides)

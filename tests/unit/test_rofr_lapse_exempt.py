@@ -148,7 +148,8 @@ def test_raydream_public_market_exists() -> None:
         "2026-03-11T12:00",
         lapse("public_market_exists", market="pink_sheets"),
     )
-    assert r.rule == "RD ISO ¶11(i)(ii)"
+    assert r.code == "invalid_payload" and "payload.market" in r.reason
+    assert "RD ISO ¶11(i)(ii)" in r.reason
     flow.send(
         "record_lapse_event",
         "company",
@@ -343,4 +344,5 @@ def test_an_ownership_change_must_be_one_the_agreement_defines() -> None:
             "ownership_change": "private_sale",
         },
     )
-    assert r.rule == "RD ISO ¶11(g)" and "merger" in r.reason
+    assert r.code == "invalid_payload" and "payload.ownership_change" in r.reason
+    assert "'merger'" in r.reason and "RD ISO ¶8" in r.reason

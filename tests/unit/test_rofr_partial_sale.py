@@ -97,12 +97,12 @@ def test_sales_can_never_exceed_the_target_shares() -> None:
     r = flow.refused(
         "report_third_party_sale", "owner", "2026-04-10T12:00", sale(1001, "2026-04-10T10:00")
     )
-    assert r.rule == "FMP §6(d)(iv)" and r.code == "invalid_payload"
+    assert r.rule == "FMP §6(d)(iv)" and r.code == "refused"
     flow.send("report_third_party_sale", "owner", "2026-04-10T12:00", sale(10, "2026-04-10T10:00"))
     r = flow.refused(
         "report_third_party_sale", "owner", "2026-04-11T12:00", sale(991, "2026-04-11T10:00")
     )
-    assert r.rule == "FMP §6(d)(iv)" and r.code == "invalid_payload"
+    assert r.rule == "FMP §6(d)(iv)" and r.code == "refused"
     assert "exceeds the 990 of the notice's 1000 shares still unsold; 10 were sold" in r.reason
 
 
@@ -163,7 +163,7 @@ def test_raydream_refuses_a_transfer_of_part_of_the_transfer_shares() -> None:
             "transferee_agreed_in_writing": True,
         },
     )
-    assert r.rule == "RD ISO ¶11(e)" and r.code == "invalid_payload"
+    assert r.rule == "RD ISO ¶11(e)" and r.code == "refused"
     assert "100 of the 500 shares is not on the terms the Transfer Notice described" in r.reason
     assert "new Transfer Notice" in r.reason
 

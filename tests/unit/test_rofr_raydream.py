@@ -31,9 +31,13 @@ def test_a_transfer_notice_opens_30_days_from_delivery_and_sets_the_120_day_limi
 def test_the_notice_must_be_signed_by_optionee_and_transferee(terms: str) -> None:
     flow = Flow(terms)
     r = flow.refused(
-        "deliver_transfer_notice", "owner", "2026-03-02T12:00", rd_notice(signed_by=["owner"])
+        "deliver_transfer_notice",
+        "owner",
+        "2026-03-02T12:00",
+        rd_notice(signed_by=[{"party": "owner", "name": "Carol Optionee"}]),
     )
     assert r.rule == f"RD {terms[-3:].upper()} ¶11(b)" and "transferee" in r.reason
+    assert r.code == "refused"  # a rule of the terms (409), not a malformed command (422)
 
 
 def test_one_notice_per_transferee_with_name_and_address() -> None:

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kind_flow import KindFlow
 from pydantic import BaseModel
+from test_rofr_harness import fmp_notice
 
 from services.store.canonical import canonical_json
 from services.terms_catalog import PRESETS_DIR, TermsCatalog, UnknownTerms
 from workflows import registry
-from workflows.kernel import Party
+from workflows.kernel import Party, refusal_status
 from workflows.terms import Cited, TermsError, parse_terms, parse_terms_text
-from workflows.terms.schema import ROFR_COMMANDS
 
 PRESETS = ["fmp-1998-nso", "raydream-1992-iso", "raydream-1992-nso"]
 
@@ -186,13 +187,40 @@ def test_every_value_needs_its_clause() -> None:
 def test_parties_name_known_commands_and_never_the_system() -> None:
     raw = TermsCatalog().raw("fmp-1998-nso")
     raw["rofr"]["parties"]["buy_everything"] = {"value": ["owner"], "clause": "x"}
-    with pytest.raises(TermsError, match="unknown commands"):
-        parse_terms(raw)
+    with pytest.raises(TermsError, match=r"rofr\.parties: unknown commands"):
+        registry.check_terms(parse_terms(raw))  # the kind's command table is the one list
     raw = TermsCatalog().raw("fmp-1998-nso")
     raw["rofr"]["parties"]["exercise_rofr"]["value"] = ["system"]
     with pytest.raises(TermsError, match="reserved for timers"):
         parse_terms(raw)
-    assert set(TermsCatalog().get("fmp-1998-nso").rofr.parties) <= set(ROFR_COMMANDS)
+    rofr = TermsCatalog().get("fmp-1998-nso").rofr
+    assert rofr is not None and set(rofr.parties) <= set(registry.kind("rofr").COMMANDS.names)
+
+
+def test_a_company_terms_file_naming_an_unknown_command_is_refused_on_load(
+    tmp_path: Path,
+) -> None:
+    raw = yaml.safe_load((PRESETS_DIR / "fmp-1998-nso.yaml").read_text())
+    raw["id"] = "acme-2024"
+    raw["rofr"]["parties"]["exercise_rofrs"] = {"value": ["company"], "clause": "FMP §6(d)"}
+    path = tmp_path / "acme-2024.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    with pytest.raises(TermsError, match="exercise_rofrs") as e:
+        TermsCatalog([tmp_path])
+    assert str(path) in str(e.value)
+
+
+def test_a_terms_document_without_a_rofr_section_is_valid_but_starts_no_rofr() -> None:
+    raw = TermsCatalog().raw("fmp-1998-nso")
+    del raw["rofr"]
+    terms = parse_terms(raw)
+    assert terms.rofr is None
+    registry.check_terms(terms)
+    flow = KindFlow("rofr", "fmp-1998-nso")
+    flow.terms = terms
+    r = flow.refused("deliver_transfer_notice", "owner", "2026-03-02T12:00", fmp_notice())
+    assert (r.code, refusal_status(r.code)) == ("not_provided", 409)
+    assert "no rofr section" in r.reason
 
 
 def test_the_calendar_is_configurable() -> None:

@@ -1,4 +1,4 @@
-"""The Right of First Refusal on a proposed transfer of shares (RULES.md §7), ``KIND = "rofr"``.
+"""The Right of First Refusal on a proposed transfer (docs/rules.md §7), ``KIND = "rofr"``.
 
 Both agreement families run on this one workflow; what differs (windows, partial elections, what
 a buyer takes, valuation of a non-cash price, escrow, lapse events, exempt transfers, who may
@@ -17,12 +17,13 @@ with that late report, a later notice in the same workflow, or a lapse). A later
 judged on its own (RD ISO ¶11(d)): nothing of the earlier one carries over; it is kept in
 ``previous_notices``. Parties per preset below; a company's terms file can change them.
 
-Commands (payload fields; parties FMP / RD):
+Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD):
 - ``deliver_transfer_notice`` (alias ``deliver_disposition_notice``): ``holder, shares,
   transferee{name, address}`` (or ``transferees[]``), ``transfer_type`` (sale | pledge | gift |
   involuntary), ``consideration{form: cash|indebtedness|property, price_per_share | total,
-  description}``, ``compliance_proof`` (FMP §6(d)(ii)(2)), ``bona_fide_evidence`` and
-  ``signed_by[]`` (RD ¶11(b)), ``shares_in_escrow``, ``subject_to_repurchase_right``, ``notice``.
+  description}``, ``compliance_proof`` (FMP §6(d)(ii)(2)), ``bona_fide_evidence``,
+  ``signed_by[{party, name}]`` (who signed, by name) and ``binding_commitment`` (RD ¶11(b)),
+  ``shares_in_escrow``, ``subject_to_repurchase_right``, ``notice``.
   ``notice.dated`` (the date written on it; FMP §6(d)(v) counts from it; not after delivery).
   Starts the workflow, resubmits after a finding of insufficiency, or gives a new notice once the
   right applies again. owner / owner.
@@ -91,8 +92,9 @@ States: see ``workflows.rofr.machine.RofrMachine``.
 
 from __future__ import annotations
 
-from workflows.rofr.decide import decide
+from workflows.rofr.decide import COMMANDS, decide
+from workflows.rofr.machine import CHART
 
 KIND = "rofr"
 
-__all__ = ["KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "KIND", "decide"]

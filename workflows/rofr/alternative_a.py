@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from workflows.kernel import Refused
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import Ctx
 
 
@@ -48,6 +49,7 @@ def written_choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     return choice if choice and not choice.get("deemed") and choice.get("notice") else None
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _clause(ctx: Ctx, choice: dict[str, Any]) -> str:
     pe = ctx.rofr.partial_exercise
     assert pe is not None  # an owner choice exists only under terms with partial exercise
@@ -96,5 +98,4 @@ def check_sale_under_a(ctx: Ctx, shares: int) -> None:
         f"{clause}(A)",
         f"the owner {how} (A): sale of all the {target} Target Shares to a third party, as if "
         f"the company had not exercised; {why}: report the sale of all {target}",
-        "invalid_payload",
     )

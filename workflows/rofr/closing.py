@@ -14,10 +14,11 @@ from datetime import datetime
 
 from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
 from workflows.rofr.machine import describe
-from workflows.rofr.valuation import is_valued, needs_appraisal
+from workflows.rofr.valued import is_valued, needs_appraisal
 
 
 def last_exercise(ctx: Ctx) -> dict[str, str]:
@@ -32,6 +33,11 @@ def last_exercise_at(ctx: Ctx) -> datetime:
     return datetime.fromisoformat(last_exercise(ctx)["effective_at"])
 
 
+@enforces(
+    "rofr.closing",
+    "rofr.non_cash.closing_business_days_after_exercise",
+    "rofr.non_cash.closing_days_after_valuation",
+)
 def _closing_deadline(ctx: Ctx) -> Deadline | None:
     exercised, how = last_exercise_at(ctx), last_exercise(ctx)["derivation"]
     cal, nc = ctx.cal, ctx.rofr.non_cash
@@ -70,6 +76,7 @@ def awaits_valuation(ctx: Ctx) -> bool:
     return needs_appraisal(ctx) and ctx.data.get("pay_cash_value", True) and not is_valued(ctx)
 
 
+@enforces("rofr.closing")
 def schedule_closing(ctx: Ctx, step: Step) -> None:
     """Set the closing deadline (none where the terms fix no date)."""
     deadline = _closing_deadline(ctx)
@@ -93,6 +100,11 @@ def schedule_closing(ctx: Ctx, step: Step) -> None:
     )
 
 
+@enforces(
+    "rofr.closing",
+    "rofr.escrow.delivery_days_after_payment",
+    "rofr.escrow.notices_to_escrow_agent",
+)
 def complete_closing(ctx: Ctx) -> Step:
     clause = ctx.rofr.closing.clause
     if ctx.state != "closing":
@@ -103,9 +115,7 @@ def complete_closing(ctx: Ctx) -> Step:
         )
     closed_at = ctx.fact_time("closed_at", clause)
     if closed_at < last_exercise_at(ctx):
-        raise Refused(
-            clause, "payload.closed_at is before the exercise took effect", "invalid_payload"
-        )
+        raise Refused(clause, "payload.closed_at is before the exercise took effect")
     price = p.optional_amount(ctx.payload, "amount_paid", clause)
     deadline = ctx.deadline(CLOSING)
     on_time = deadline is None or not deadline.passed(closed_at)
@@ -142,6 +152,7 @@ def complete_closing(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.escrow.delivery_days_after_payment")
 def release_escrow(ctx: Ctx) -> Step:
     escrow = ctx.rofr.escrow
     if escrow is None:
@@ -170,11 +181,11 @@ def release_escrow(ctx: Ctx) -> Step:
 
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name == CLOSING and ctx.state == "closing":
-        step = Step("note")
+        step = Step("closing_deadline_passed")
         step.event("closing_deadline_passed", deadline=ctx.must_deadline(CLOSING).as_dict())
         return step
     if timer.name == ESCROW_DELIVERY and ctx.state == "escrow_settlement":
-        step = Step("note")
+        step = Step("escrow_delivery_deadline_passed")
         step.event(
             "escrow_delivery_deadline_passed", deadline=ctx.must_deadline(ESCROW_DELIVERY).as_dict()
         )

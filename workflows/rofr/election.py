@@ -18,7 +18,8 @@ from datetime import date, datetime, time
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import (
     chose_a_before,
     refuse_election_after_a,
@@ -34,13 +35,14 @@ from workflows.rofr.context import (
     Ctx,
     Step,
 )
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
 from workflows.rofr.sale import open_sale_window
 
-EXERCISABLE = ("election_window", "owner_choice", "owner_sale_window", "rofr_reattached")
-ASSIGNABLE = ("notice_insufficient", "election_window", "owner_choice", "owner_sale_window")
+EXERCISABLE = CHART.sources("exercise_all")
+ASSIGNABLE = CHART.sources("assign")
 
 
+@enforces("rofr.assignable")
 def _check_assignee(ctx: Ctx) -> None:
     if ctx.party is not Party.ASSIGNEE:
         return
@@ -54,6 +56,7 @@ def _check_assignee(ctx: Ctx) -> None:
         )
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     """Why no further election is open once the company's purchase is settled."""
     choice = ctx.data.get("owner_choice") or {}
@@ -109,6 +112,7 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         )
 
 
+@enforces("rofr.non_cash.method", "rofr.requirements.price_when_absent")
 def _price_terms(ctx: Ctx) -> None:
     """Record what the company pays where the notice states no cash price."""
     req, nc = ctx.rofr.requirements, ctx.rofr.non_cash
@@ -131,6 +135,7 @@ def _price_terms(ctx: Ctx) -> None:
             ctx.data["cash_equivalent"] = {"amount": str(value), "clause": nc.clause}
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
     pe = ctx.rofr.partial_exercise
     assert pe is not None
@@ -169,6 +174,7 @@ def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
     )
 
 
+@enforces("rofr.election_scope", "rofr.election_window", "rofr.non_cash")
 def exercise_rofr(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.election_window.clause
@@ -182,22 +188,17 @@ def exercise_rofr(ctx: Ctx) -> Step:
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
     if eff.at < datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"]):
-        raise Refused(
-            rule, "the notice of exercise took effect before the transfer notice", "invalid_payload"
-        )
+        raise Refused(rule, "the notice of exercise took effect before the transfer notice")
     target, elected = ctx.data["shares"], ctx.data["elected_shares"]
     remaining = target - elected
     shares = p.count(ctx.payload, "shares", rule) if "shares" in ctx.payload else remaining
     if shares > remaining:
-        raise Refused(
-            rule, f"only {remaining} of the {target} shares remain to elect", "invalid_payload"
-        )
+        raise Refused(rule, f"only {remaining} of the {target} shares remain to elect")
     scope = rofr.election_scope
     if scope.value == "all_only" and shares != target:
         raise Refused(
             scope.clause,
             f"the right is for all, but not less than all, of the {target} shares",
-            "invalid_payload",
         )
     _price_terms(ctx)
     record = eff.record(ctx.party, to_owner)
@@ -236,6 +237,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.election_window")
 def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
@@ -251,6 +253,7 @@ def waive_rofr(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.assignable")
 def assign_rofr(ctx: Ctx) -> Step:
     clause = ctx.rofr.assignable.clause
     if not ctx.rofr.assignable.value:
@@ -264,11 +267,12 @@ def assign_rofr(ctx: Ctx) -> Step:
     assignee = p.text(ctx.payload, "assignee", clause)
     entry = {"name": assignee, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()}
     ctx.data.setdefault("assignees", []).append(entry)
-    step = Step("note")
+    step = Step("assign")
     step.event("rofr_assigned", assignee=assignee, by=ctx.actor_record(), clause=clause)
     return step
 
 
+@enforces("rofr.non_cash", "rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _choose(
     ctx: Ctx,
     step: Step,
@@ -326,6 +330,7 @@ def _no_choice_open(ctx: Ctx, prior: dict[str, object]) -> str:
     return f"the owner has no choice to make while the transfer is {describe(ctx.state)}"
 
 
+@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
 def choose_sale_alternative(ctx: Ctx) -> Step:
     pe = ctx.rofr.partial_exercise
     if pe is None:
@@ -345,11 +350,12 @@ def choose_sale_alternative(ctx: Ctx) -> Step:
     deadline = ctx.must_deadline(OWNER_CHOICE)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the owner's choice", eff.at, deadline)
-    step = Step("note")
+    step = Step("record_late_choice")  # _choose moves on from the owner's choice window
     _choose(ctx, step, alternative, False, eff.record(Party.OWNER, Party.COMPANY))
     return step
 
 
+@enforces("rofr.partial_exercise.on_silence")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name == ELECTION and ctx.state in (
         "election_window",
@@ -358,7 +364,7 @@ def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     ):
         deadline = ctx.must_deadline(ELECTION)
         if ctx.state != "election_window":
-            step = Step("note")
+            step = Step("election_ended_after_part")
             step.event(
                 "election_window_expired",
                 deadline=deadline.as_dict(),

@@ -14,11 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.kernel import Refused
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import Ctx, Step
-from workflows.terms.schema import ExemptTransfer
+from workflows.terms.rofr import ExemptTransfer
 
 
+@enforces("rofr.exempt_transfers")
 def _category(ctx: Ctx) -> ExemptTransfer:
     known: dict[str, ExemptTransfer] = {e.category: e for e in ctx.rofr.exempt_transfers}
     found = known.get(ctx.data.get("exempt_category", ""))
@@ -27,6 +29,7 @@ def _category(ctx: Ctx) -> ExemptTransfer:
     return found
 
 
+@enforces("rofr.exempt_transfers")
 def propose_exempt_transfer(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     known: dict[str, ExemptTransfer] = {e.category: e for e in rofr.exempt_transfers}
@@ -101,7 +104,7 @@ def consent_to_transfer(ctx: Ctx) -> Step:
         raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
     consented_at = ctx.fact_time("consented_at", exempt.clause)
     ctx.data["consent"] = {"at": consented_at.isoformat(), "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("consent")
     step.event(
         "transfer_consented",
         consented_at=consented_at.isoformat(),
@@ -129,7 +132,7 @@ def acknowledge_transfer_terms(ctx: Ctx) -> Step:
         raise Refused(exempt.clause, "this transferee gives no acknowledgment", "wrong_state")
     at = ctx.fact_time("acknowledged_at", exempt.clause)
     ctx.data["acknowledgment"] = {"at": at.isoformat(), "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("acknowledge")
     step.event(
         "transfer_terms_acknowledged",
         acknowledged_at=at.isoformat(),

@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.kernel import Refused
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.context import ALL_TIMERS, Ctx, Step
-from workflows.terms.schema import LapseEvent
+from workflows.terms.rofr import LapseEvent
 
 EXERCISED = ("valuation", "closing")
 
@@ -55,12 +56,11 @@ def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
             raise Refused(
                 c,
                 "name the Board resolution (payload.resolution or the actor's reference)",
-                "invalid_payload",
             )
         return {"resolution": resolution}
     if rule.event == "transfer_of_control":
         if "successor_assumes_plan" not in pl:
-            raise Refused(c, "payload.successor_assumes_plan is required", "invalid_payload")
+            raise Refused(c, "payload.successor_assumes_plan is required")
         if rule.unless_successor_assumes and p.flag(pl, "successor_assumes_plan", c):
             raise Refused(
                 c,
@@ -74,6 +74,7 @@ def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
     return {"market": market}
 
 
+@enforces("rofr.lapse_events")
 def record_lapse_event(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     kinds: dict[str, LapseEvent] = {e.event: e for e in rofr.lapse_events}
@@ -84,7 +85,6 @@ def record_lapse_event(ctx: Ctx) -> Step:
             rofr.clause,
             f"{name!r} does not end the right under these terms; "
             f"events that do: {', '.join(kinds)}",
-            "invalid_payload",
         )
     if ctx.party not in rule.parties:
         raise Refused(

@@ -1,15 +1,15 @@
 """The ROFR state machine: every state a transfer can be in and every legal move between them.
 
 ``decide`` never sets a state by hand: each rule names a transition, and the target comes from
-this machine, so a move the diagram does not allow cannot happen. ``print(f"{RofrMachine:md}")``
-or ``RofrMachine()._graph()`` shows it.
+this machine (``workflows.kit.chart``), so a move the diagram does not allow cannot happen.
+``print(f"{RofrMachine:md}")`` or ``RofrMachine()._graph()`` shows it.
 """
 
 from __future__ import annotations
 
 from statemachine import State, StateMachine
 
-from workflows.kernel import Refused
+from workflows.kit.chart import Chart
 
 
 class RofrMachine(StateMachine):
@@ -91,17 +91,42 @@ class RofrMachine(StateMachine):
     waive = election_window.to(owner_sale_window)
     election_expired = election_window.to(owner_sale_window)
     owner_silent = owner_choice.to(owner_sale_window)
-    note = (
+    # What records a fact without moving the transfer: each a named transition from the states
+    # where it is legal (never a wildcard), so the chart says where each command may be sent.
+    assign = (  # FMP §16(c), RD ISO ¶11(h): before the purchase or sale is settled
+        notice_insufficient.to(notice_insufficient, internal=True)
+        | election_window.to(election_window, internal=True)
+        | owner_choice.to(owner_choice, internal=True)
+        | owner_sale_window.to(owner_sale_window, internal=True)
+    )
+    progress_valuation = (  # FMP §6(d)(iii): valuing a non-cash price, before or after exercise
         election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
         | valuation.to(valuation, internal=True)
-        | closing.to(closing, internal=True)
-        | escrow_settlement.to(escrow_settlement, internal=True)
-        | owner_sale_window.to(owner_sale_window, internal=True)
-        | transfer_pending_approval.to(transfer_pending_approval, internal=True)
-        | exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
-        | notice_insufficient.to(notice_insufficient, internal=True)
     )
+    valuation_deadline_passed = (
+        election_window.to(election_window, internal=True)
+        | owner_choice.to(owner_choice, internal=True)
+        | valuation.to(valuation, internal=True)
+    )
+    # The election window ends after an exercise for part: recorded, the owner's choice runs on.
+    election_ended_after_part = owner_choice.to(owner_choice, internal=True) | owner_sale_window.to(
+        owner_sale_window, internal=True
+    )
+    # FMP §6(d)(v): a written choice of (A) entered after the owner was deemed to have chosen it.
+    record_late_choice = owner_sale_window.to(owner_sale_window, internal=True)
+    closing_deadline_passed = closing.to(closing, internal=True)
+    escrow_delivery_deadline_passed = escrow_settlement.to(escrow_settlement, internal=True)
+    # RD ISO ¶11(e): assurances that the sale was carried out as the notice described.
+    demand_assurances = owner_sale_window.to(
+        owner_sale_window, internal=True
+    ) | transfer_pending_approval.to(transfer_pending_approval, internal=True)
+    provide_assurances = owner_sale_window.to(
+        owner_sale_window, internal=True
+    ) | transfer_pending_approval.to(transfer_pending_approval, internal=True)
+    # FMP §6(b)(i)-(ii): the conditions of an exempt transfer.
+    consent = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
+    acknowledge = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
     value_settled = valuation.to(closing)
     close = closing.to(repurchased)
     pay_escrow_agent = closing.to(escrow_settlement)
@@ -131,19 +156,6 @@ class RofrMachine(StateMachine):
     refuse_exempt = exempt_transfer_pending.to(exempt_transfer_refused)
 
 
-def _table() -> dict[tuple[str, str], State]:
-    table: dict[tuple[str, str], State] = {}
-    for state in RofrMachine.states:
-        for transition in state.transitions:
-            for event in transition.events:
-                table[(state.id, str(event.id))] = transition.target
-    return table
-
-
-TRANSITIONS = _table()  # (source state, transition) → target: built once from the machine
-STATES = {s.id: s for s in RofrMachine.states}
-
-
 # Each state as a stock administrator would say it, for refusals ("while the transfer is ...").
 STATE_WORDS = {
     "new": "not yet noticed",
@@ -166,15 +178,8 @@ STATE_WORDS = {
 }
 
 
-def describe(state: str) -> str:
-    return STATE_WORDS.get(state, state.replace("_", " "))
-
-
-def target(state: str, transition: str, *, rule: str, action: str) -> State:
-    """The state a legal transition leads to; Refused citing ``rule`` if the machine forbids it."""
-    found = TRANSITIONS.get((state, transition))
-    if found is None:
-        raise Refused(
-            rule, f"cannot {action} while the transfer is {describe(state)}", "wrong_state"
-        )
-    return found
+CHART = Chart(RofrMachine, STATE_WORDS, subject="the transfer")
+TRANSITIONS = CHART.transitions  # (source state, transition) → target: built once
+STATES = CHART.states
+describe = CHART.describe
+target = CHART.target

@@ -15,12 +15,18 @@ from datetime import date
 from typing import Any
 
 from workflows.kernel import Party, Refused
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.notices import EffectiveNotice
-from workflows.rofr import payload as p
 from workflows.rofr.context import ALL_TIMERS, ELECTION, JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.valuation import needs_appraisal
+from workflows.rofr.valued import needs_appraisal
 
 
+@enforces(
+    "rofr.notice_name",
+    "rofr.requirements.one_notice_per_transferee",
+    "rofr.requirements.transferee_address",
+)
 def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
     req = ctx.rofr.requirements
     raw: Any = ctx.payload.get("transferees")
@@ -36,7 +42,6 @@ def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
             req.one_notice_per_transferee.clause,
             f"one {ctx.rofr.notice_name.value} per proposed transferee: send a separate "
             f"notice to each of {names}",
-            "invalid_payload",
         )
     out = []
     for t in raw:
@@ -51,6 +56,11 @@ def _transferees(ctx: Ctx, rule: str) -> list[dict[str, str]]:
     return out
 
 
+@enforces(
+    "rofr.non_cash",
+    "rofr.requirements.price_required_for",
+    "rofr.requirements.price_when_absent",
+)
 def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, str], str]:
     req = ctx.rofr.requirements
     raw = ctx.payload.get("consideration") or {}
@@ -79,30 +89,43 @@ def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, s
             req.price_required_for.clause,
             f"a {transfer_type} notice must state the proposed price "
             "(payload.consideration.price_per_share or .total)",
-            "invalid_payload",
         )
     if req.price_when_absent is None:
-        raise Refused(rule, "the notice must state the proposed price", "invalid_payload")
+        raise Refused(rule, "the notice must state the proposed price")
     return out, req.price_when_absent.value
 
 
+@enforces(
+    "rofr.escrow",
+    "rofr.notice_name",
+    "rofr.requirements.binding_commitment",
+    "rofr.requirements.bona_fide_evidence",
+    "rofr.requirements.compliance_proof",
+    "rofr.requirements.no_transfer_while_subject_to_repurchase",
+    "rofr.requirements.signatures",
+)
 def _check_contents(ctx: Ctx, transfer_type: str, rule: str) -> None:
     req = ctx.rofr.requirements
     if req.compliance_proof.value:
         p.text(ctx.payload, "compliance_proof", req.compliance_proof.clause)
     if req.bona_fide_evidence.value and transfer_type != "involuntary":
         p.text(ctx.payload, "bona_fide_evidence", req.bona_fide_evidence.clause)
-    signed = ctx.payload.get("signed_by") or []
-    if not isinstance(signed, list):
-        raise Refused(rule, "payload.signed_by must be a list of parties", "invalid_payload")
-    missing = [str(s) for s in req.signatures.value if str(s) not in {str(x) for x in signed}]
+    signers = {str(s["party"]) for s in ctx.payload.get("signed_by") or []}
+    missing = [str(s) for s in req.signatures.value if str(s) not in signers]
     if missing:
         raise Refused(
             req.signatures.clause,
             f"the {ctx.rofr.notice_name.value} must be signed by "
             f"{' and '.join(str(s) for s in req.signatures.value)}; "
-            f"missing: {', '.join(missing)}",
-            "invalid_payload",
+            f"missing: {', '.join(missing)} (payload.signed_by: party and name of each signer)",
+        )
+    binding = req.binding_commitment
+    if binding and binding.value and not p.flag(ctx.payload, "binding_commitment", rule):
+        raise Refused(
+            binding.clause,
+            f"the {ctx.rofr.notice_name.value} must be a binding commitment of the owner and the "
+            "proposed transferee to the transfer, subject only to the right: confirm "
+            "payload.binding_commitment",
         )
     blocked = req.no_transfer_while_subject_to_repurchase
     if blocked and blocked.value and p.flag(ctx.payload, "subject_to_repurchase_right", rule):
@@ -156,6 +179,7 @@ def _start_afresh(ctx: Ctx) -> None:
     ctx.data.update(kept)
 
 
+@enforces("rofr.partial_exercise.owner_choice")
 def _date_on_notice(ctx: Ctx, eff: EffectiveNotice, rule: str) -> date | None:
     """The date written on the notice (FMP §6(d)(v) counts the owner's choice from it)."""
     pe = ctx.rofr.partial_exercise
@@ -179,6 +203,16 @@ def _day_given(ctx: Ctx, eff: EffectiveNotice) -> date:
     return ctx.cal.local_date(eff.deposited_at or eff.delivered_at or eff.at)
 
 
+@enforces(
+    "rofr.election_scope",
+    "rofr.election_window",
+    "rofr.non_cash.agree_value",
+    "rofr.non_cash.joint_appraiser",
+    "rofr.non_cash.method",
+    "rofr.notice_name",
+    "rofr.requirements.transfer_types",
+    "rofr.sale_window",
+)
 def deliver_transfer_notice(ctx: Ctx) -> Step:
     rofr, req = ctx.rofr, ctx.rofr.requirements
     rule = rofr.notice_name.clause
@@ -188,7 +222,6 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
             rule,
             f"this transfer is {ctx.data['holder']}'s; a notice for another holder "
             "starts its own workflow",
-            "invalid_payload",
         )
     transfer_type = ctx.payload.get("transfer_type", "sale")
     if transfer_type not in req.transfer_types.value:
@@ -196,7 +229,6 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
             req.transfer_types.clause,
             f"transfer_type {transfer_type!r} is not one these terms provide a notice "
             f"for ({', '.join(req.transfer_types.value)})",
-            "invalid_payload",
         )
     shares = p.count(ctx.payload, "shares", rule)
     transferees = _transferees(ctx, rule)
@@ -227,7 +259,14 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
         assignees=ctx.data.get("assignees", []),
         deadlines={},
     )
-    for key in ("compliance_proof", "bona_fide_evidence", "holder_name", "certificates"):
+    for key in (
+        "compliance_proof",
+        "bona_fide_evidence",
+        "signed_by",
+        "binding_commitment",
+        "holder_name",
+        "certificates",
+    ):
         if key in ctx.payload:
             ctx.data[key] = ctx.payload[key]
     step = Step("submit_notice")
@@ -286,6 +325,7 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.notice_review", "rofr.recording_needs_approval")
 def reject_transfer_notice(ctx: Ctx) -> Step:
     review = ctx.rofr.notice_review
     if not review.value:
@@ -302,7 +342,6 @@ def reject_transfer_notice(ctx: Ctx) -> Step:
                 approval.clause,
                 "the sale has been reported: demand assurances that it was carried out as the "
                 "notice described, or find it not bona fide",
-                "invalid_payload",
             )
         review = approval
     reason = p.text(ctx.payload, "reason", review.clause)

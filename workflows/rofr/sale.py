@@ -32,14 +32,16 @@ from typing import Any
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
 
-PRE_SALE = ("owner_sale_window", "transfer_pending_approval")
+PRE_SALE = CHART.sources("demand_assurances")
 
 
+@enforces("rofr.buyer_takes", "rofr.sale_buyer", "rofr.sale_window")
 def open_sale_window(ctx: Ctx, step: Step, opens_at: datetime) -> None:
     window = ctx.rofr.sale_window
     if window.runs_from == "election_deadline":
@@ -76,6 +78,7 @@ def _per_share(total: Decimal | None, per_share: Decimal | None, shares: int) ->
     return None if total is None else total / shares
 
 
+@enforces("rofr.notice_name", "rofr.sale_terms", "rofr.sale_window")
 def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
     rofr, cons = ctx.rofr, ctx.data["consideration"]
     rule, terms = rofr.sale_window.clause, rofr.sale_terms
@@ -91,14 +94,12 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
             f"a transfer of {shares} of the {ctx.data['shares']} shares is not on the terms the "
             f"{notice} described: a transfer on different terms is again subject to the Right of "
             f"First Refusal and needs a new {notice}",
-            "invalid_payload",
         )
     if cons["form"] == "property" or ctx.data.get("price_basis") != "stated":
         if not p.flag(ctx.payload, "conforms_to_notice", rule):
             raise Refused(
                 terms.clause,
                 f"confirm payload.conforms_to_notice: the sale's terms are {wording} the notice's",
-                "invalid_payload",
             )
         return {}
     per_share = p.optional_amount(ctx.payload, "price_per_share", rule)
@@ -119,17 +120,22 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
             terms.clause,
             f"a price of {sold:.4f} per share is below the notice's {noticed:.4f}: more "
             "favourable to the buyer than the notice's terms",
-            "invalid_payload",
         )
     if terms.value == "as_described" and sold != noticed:
         raise Refused(
             terms.clause,
             f"a price of {sold:.4f} per share is not the notice's {noticed:.4f}",
-            "invalid_payload",
         )
     return {"price_per_share": str(sold)}
 
 
+@enforces(
+    "rofr.notice_name",
+    "rofr.recording_needs_approval",
+    "rofr.sale_buyer",
+    "rofr.sale_window",
+    "rofr.transferee_written_agreement",
+)
 def report_third_party_sale(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.sale_window.clause
@@ -185,7 +191,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
                 rofr.sale_buyer.clause,
                 f"only the Proposed Transferee ({', '.join(named.values())}) may buy on "
                 "this notice; another buyer needs a new notice",
-                "invalid_payload",
             )
     shares = p.count(ctx.payload, "shares", rule)
     target, sold_before = ctx.data["shares"], ctx.data.get("sold_shares", 0)
@@ -196,7 +201,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             rule,
             f"a sale of {shares} shares exceeds the {unsold} of the notice's {target} shares "
             f"still unsold{already}",
-            "invalid_payload",
         )
     check_sale_under_a(ctx, shares)
     price = _check_terms(ctx, shares)
@@ -209,7 +213,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             rofr.recording_needs_approval.clause,
             f"these terms record a transfer only once the company approves it: report the sale "
             f"of all {unsold} unsold shares",
-            "invalid_payload",
         )
     agreement = rofr.transferee_written_agreement
     if agreement.value and not p.flag(
@@ -219,7 +222,6 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             agreement.clause,
             "the transferee must agree in writing to hold the shares subject to the "
             "Right of First Refusal",
-            "invalid_payload",
         )
     sale: dict[str, Any] = {
         "buyer": dict(buyer),
@@ -254,6 +256,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.buyer_takes")
 def _recorded(ctx: Ctx, step: Step) -> None:
     takes = ctx.rofr.buyer_takes
     step.event(
@@ -265,6 +268,7 @@ def _recorded(ctx: Ctx, step: Step) -> None:
     )
 
 
+@enforces("rofr.recording_needs_approval")
 def _approval_terms(ctx: Ctx) -> str:
     approval = ctx.rofr.recording_needs_approval
     if not approval.value:
@@ -285,7 +289,7 @@ def demand_assurances(ctx: Ctx) -> Step:
         or "that the transfer was carried out as described"
     )
     ctx.data["assurances"] = {"demanded": what, "by": ctx.actor_record(), "provided": None}
-    step = Step("note")
+    step = Step("demand_assurances")
     step.event("transfer_assurances_demanded", assurances=what, clause=clause)
     return step
 
@@ -297,7 +301,7 @@ def provide_assurances(ctx: Ctx) -> Step:
         raise Refused(clause, "the company has demanded no assurances", "wrong_state")
     provided = p.text(ctx.payload, "assurances", clause)
     assurances["provided"] = {"text": provided, "by": ctx.actor_record()}
-    step = Step("note")
+    step = Step("provide_assurances")
     step.event(
         "transfer_assurances_provided", assurances=provided, by=ctx.actor_record(), clause=clause
     )
@@ -320,6 +324,7 @@ def approve_transfer(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.sale_window")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     if timer.name != SALE_WINDOW or ctx.state != "owner_sale_window":
         return None

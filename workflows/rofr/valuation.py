@@ -14,23 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from workflows.kernel import Refused, TimerFired
-from workflows.rofr import payload as p
+from workflows.kit import readers as p
+from workflows.kit.clauses import enforces
+from workflows.rofr.closing import schedule_closing
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.machine import describe
+from workflows.rofr.machine import CHART, describe
+from workflows.rofr.valued import needs_appraisal
 
-VALUING_STATES = ("election_window", "owner_choice", "valuation")
-
-
-def needs_appraisal(ctx: Ctx) -> bool:
-    v = ctx.data.get("valuation")
-    return bool(v) and ctx.rofr.non_cash.method == "appraisal"
+VALUING_STATES = CHART.sources("progress_valuation")
 
 
-def is_valued(ctx: Ctx) -> bool:
-    v = ctx.data.get("valuation") or {}
-    return v.get("stage") == "valued"
-
-
+@enforces("rofr.non_cash")
 def _valuation(ctx: Ctx) -> dict[str, Any]:
     clause = ctx.rofr.non_cash.clause
     if not needs_appraisal(ctx):
@@ -50,8 +44,6 @@ def _valuation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
-    from workflows.rofr.closing import schedule_closing  # closing needs the valuation in turn
-
     ctx.data["valuation"].update(stage="valued", cash_value=cash_value, valued_at=valued_at)
     step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
     if ctx.state == "valuation":
@@ -59,6 +51,7 @@ def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
         schedule_closing(ctx, step)
 
 
+@enforces("rofr.non_cash")
 def agree_cash_value(ctx: Ctx) -> Step:
     _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -67,7 +60,7 @@ def agree_cash_value(ctx: Ctx) -> Step:
     mark = ctx.must_deadline(VALUE_AGREEMENT)
     if mark.passed(agreed_at):
         raise ctx.late(clause, "the agreement on the cash value", agreed_at, mark)
-    step = Step("note")
+    step = Step("progress_valuation")
     step.event(
         "cash_value_agreed",
         cash_value=str(cash_value),
@@ -79,6 +72,7 @@ def agree_cash_value(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def appoint_joint_appraiser(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -88,7 +82,7 @@ def appoint_joint_appraiser(ctx: Ctx) -> Step:
     if mark.passed(appointed_at):
         raise ctx.late(clause, "the choice of a joint appraiser", appointed_at, mark)
     valuation.update(stage="appraisal", appraisers={"joint": appraiser})
-    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "joint_appraiser_appointed",
         appraiser=appraiser,
@@ -98,6 +92,7 @@ def appoint_joint_appraiser(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def appoint_appraisers(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -115,7 +110,7 @@ def appoint_appraisers(ctx: Ctx) -> Step:
             "too_early",
         )
     valuation.update(stage="appraisal", appraisers=names)
-    step = Step("note", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "appraisers_appointed",
         appraisers=names,
@@ -126,6 +121,7 @@ def appoint_appraisers(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def record_valuation(ctx: Ctx) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
@@ -133,7 +129,7 @@ def record_valuation(ctx: Ctx) -> Step:
         raise Refused(clause, "no appraiser has been appointed yet", "wrong_state")
     cash_value = p.amount(ctx.payload, "cash_value", clause)
     valued_at = ctx.fact_time("valued_at", clause)
-    step = Step("note")
+    step = Step("progress_valuation")
     step.event(
         "cash_value_determined",
         cash_value=str(cash_value),
@@ -145,11 +141,12 @@ def record_valuation(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.non_cash")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     valuation = ctx.data.get("valuation") or {}
     if ctx.state not in VALUING_STATES:
         return None
-    step = Step("note")
+    step = Step("valuation_deadline_passed")
     clause = ctx.rofr.non_cash.clause
     if timer.name == VALUE_AGREEMENT and valuation.get("stage") == "negotiating":
         valuation["stage"] = "joint_appraiser"

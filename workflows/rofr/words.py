@@ -108,7 +108,9 @@ def event_sentence(event_type: str, terms: Terms) -> str:
     template = EVENT_SENTENCES.get(event_type)
     if template is None:
         return f"{event_type.replace('_', ' ').capitalize()}."
-    return template.format(notice=terms.rofr.notice_name.value)
+    # A terms document without a ROFR section starts no ROFR workflow; name the notice plainly.
+    rofr = terms.rofr
+    return template.format(notice=rofr.notice_name.value if rofr else "transfer notice")
 
 
 def party_name(party: str) -> str:

@@ -14,16 +14,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from workflows.terms.schema import (
-    ROFR_COMMANDS,
-    Cited,
-    Effectiveness,
-    NoticeMethod,
-    Terms,
-)
+from workflows.terms.base import Cited
+from workflows.terms.schema import Effectiveness, NoticeMethod, Terms
 
 __all__ = [
-    "ROFR_COMMANDS",
     "Cited",
     "Effectiveness",
     "NoticeMethod",

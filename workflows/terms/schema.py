@@ -10,28 +10,17 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from workflows.calendar import CompanyCalendar
-from workflows.kernel import Party
+from workflows.kit.clauses import enforces
+from workflows.terms.base import Cited, Clause, Strict
+from workflows.terms.rofr import RofrTerms
 
-T = TypeVar("T")
-Clause = str
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Cited(_Strict, Generic[T]):
-    """A value and the clause it comes from."""
-
-    value: T
-    clause: Clause = Field(min_length=1)
+_Strict = Strict
 
 
 class NoticeMethod(StrEnum):
@@ -71,6 +60,7 @@ class CalendarTerms(_Strict):
             raise ValueError(f"unknown holiday calendar {v.value!r} (use a country code, or '')")
         return v
 
+    @enforces("calendar")
     def company_calendar(self) -> CompanyCalendar:
         return _calendar(
             self.time_zone.value,
@@ -111,187 +101,9 @@ class NoticeTerms(_Strict):
         return self
 
 
-class Window(_Strict):
-    """``days`` calendar days after the event named by ``runs_from``."""
-
-    days: int = Field(gt=0, le=3650)
-    runs_from: Literal[
-        "notice_effective", "notice_date", "election_deadline", "exercise_notice_effective"
-    ]
-    clause: Clause = Field(min_length=1)
-    label: str = ""  # the start as the clause words it ("Disposition Notice received")
-
-
-class NoticeRequirements(_Strict):
-    """What the owner's notice of a proposed transfer must contain."""
-
-    transfer_types: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
-    price_required_for: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
-    price_when_absent: Cited[Literal["fair_market_value_determined_by_company"]] | None = None
-    transferee_address: Cited[bool]
-    compliance_proof: Cited[bool]
-    bona_fide_evidence: Cited[bool]
-    signatures: Cited[list[Party]]
-    one_notice_per_transferee: Cited[bool]
-    no_transfer_while_subject_to_repurchase: Cited[bool] | None = None
-
-
-class ClosingTerms(_Strict):
-    """When a repurchase after a full exercise must close (``days`` null: no fixed deadline)."""
-
-    days: int | None = Field(default=None, gt=0)
-    runs_from: Literal["exercise_notice_effective"] = "exercise_notice_effective"
-    clause: Clause = Field(min_length=1)
-
-
-class PartialExerciseTerms(_Strict):
-    """The owner's choice after an exercise for only part of the shares (FMP §6(d)(v))."""
-
-    owner_choice: Window
-    on_silence: Cited[Literal["third_party_sale", "sale_to_company"]]
-
-
-class NonCashTerms(_Strict):
-    """A price payable in property other than cash or indebtedness."""
-
-    method: Literal["appraisal", "company_discounted_cash_equivalent"]
-    clause: Clause = Field(min_length=1)
-    agree_value: Window | None = None
-    joint_appraiser: Window | None = None
-    third_appraiser_binds: Cited[bool] | None = None
-    cost_shared_equally: Cited[bool] | None = None
-    closing_business_days_after_exercise: Cited[int] | None = None
-    closing_days_after_valuation: Cited[int] | None = None
-    debt_cancellation_is_cash: Cited[bool] | None = None
-
-    @model_validator(mode="after")
-    def _appraisal_has_its_marks(self) -> NonCashTerms:
-        if self.method == "appraisal":
-            needed = (
-                "agree_value",
-                "joint_appraiser",
-                "closing_business_days_after_exercise",
-                "closing_days_after_valuation",
-            )
-            missing = [n for n in needed if getattr(self, n) is None]
-            if missing:
-                raise ValueError(f"an appraisal needs {', '.join(missing)}")
-        return self
-
-
-class EscrowTerms(_Strict):
-    notices_to_escrow_agent: Cited[bool]
-    delivery_days_after_payment: Cited[int]
-
-
-LapseKind = Literal[
-    "holders_of_record_exceeded",
-    "public_market_determined",
-    "firm_commitment_offering",
-    "transfer_of_control",
-    "public_market_exists",
-]
-
-
-class LapseEvent(_Strict):
-    """An event on which the right ends for good."""
-
-    event: LapseKind
-    parties: list[Party] = Field(min_length=1)
-    clause: Clause = Field(min_length=1)
-    more_than_holders: int | None = Field(default=None, gt=0)
-    min_offering_amount: int | None = Field(default=None, gt=0)
-    unless_successor_assumes: bool = False
-    markets: list[Literal["national_exchange", "otc_daily_prices"]] = Field(default_factory=list)
-
-
-class ExemptTransfer(_Strict):
-    """A transfer the right does not reach, and the conditions it needs."""
-
-    category: Literal[
-        "gift_to_spouse_or_issue", "will_or_intestacy", "pledge_to_company", "ownership_change"
-    ]
-    company_consent: bool
-    transferee_acknowledgment: bool
-    clause: Clause = Field(min_length=1)
-    note: str = ""
-
-
-ROFR_COMMANDS = (
-    "deliver_transfer_notice",
-    "reject_transfer_notice",
-    "assign_rofr",
-    "exercise_rofr",
-    "waive_rofr",
-    "choose_sale_alternative",
-    "agree_cash_value",
-    "appoint_joint_appraiser",
-    "appoint_appraisers",
-    "record_valuation",
-    "complete_closing",
-    "release_escrow",
-    "report_third_party_sale",
-    "demand_assurances",
-    "provide_assurances",
-    "approve_transfer",
-    "record_lapse_event",
-    "propose_exempt_transfer",
-    "consent_to_transfer",
-    "refuse_consent",
-    "acknowledge_transfer_terms",
-    "complete_exempt_transfer",
-)
-
-
-class RofrTerms(_Strict):
-    clause: Clause = Field(min_length=1)  # the grant of the right
-    notice_name: Cited[str]
-    notice_recipient: Cited[str]
-    requirements: NoticeRequirements
-    notice_review: Cited[bool]
-    election_window: Window
-    election_scope: Cited[Literal["any_or_all", "all_only"]]
-    closing: ClosingTerms
-    partial_exercise: PartialExerciseTerms | None = None
-    sale_window: Window
-    sale_terms: Cited[Literal["no_more_favourable", "as_described"]]
-    sale_buyer: Cited[Literal["any_third_party", "proposed_transferee"]]
-    buyer_takes: Cited[Literal["free_and_clear", "subject_to_rofr"]]
-    transferee_written_agreement: Cited[bool]
-    recording_needs_approval: Cited[bool]
-    non_cash: NonCashTerms
-    escrow: EscrowTerms | None = None
-    assignable: Cited[bool]
-    lapse_events: list[LapseEvent] = Field(min_length=1)
-    exempt_transfers: list[ExemptTransfer] = Field(default_factory=list)
-    parties: dict[str, Cited[list[Party]]]
-
-    @field_validator("parties")
-    @classmethod
-    def _known_commands_and_parties(
-        cls, v: dict[str, Cited[list[Party]]]
-    ) -> dict[str, Cited[list[Party]]]:
-        unknown = sorted(set(v) - set(ROFR_COMMANDS))
-        if unknown:
-            raise ValueError(f"unknown commands {unknown}; known: {list(ROFR_COMMANDS)}")
-        for name, allowed in v.items():
-            if Party.SYSTEM in allowed.value:
-                raise ValueError(f"{name}: the system party is reserved for timers")
-        return v
-
-    @model_validator(mode="after")
-    def _windows_run_from_known_events(self) -> RofrTerms:
-        if self.election_window.runs_from not in ("notice_effective", "notice_date"):
-            raise ValueError("election_window must run from the notice")
-        if self.sale_window.runs_from not in ("notice_effective", "election_deadline"):
-            raise ValueError("sale_window runs from the notice or the end of the election window")
-        if self.election_scope.value == "any_or_all" and self.partial_exercise is None:
-            raise ValueError("a partial election (any_or_all) needs partial_exercise terms")
-        return self
-
-
 class Terms(_Strict):
-    """One agreement family: its company calendar, notice rules and Right of First Refusal."""
+    """One agreement family: its company calendar and notice rules, shared by every kind, and a
+    section per workflow kind it governs."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     name: str = Field(min_length=1)
@@ -299,7 +111,9 @@ class Terms(_Strict):
     documents: dict[str, str] = Field(min_length=1)  # citation prefix → document title
     calendar: CalendarTerms
     notices: NoticeTerms
-    rofr: RofrTerms
+    # A section per workflow kind the document governs (``workflows.registry.SECTIONS``); a
+    # kind whose section is absent cannot start under these terms.
+    rofr: RofrTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()

@@ -1,4 +1,5 @@
-"""Reading command payloads: every bad field is a refusal that names the field and the rule."""
+"""Reading payload fields the rules need, after the model checked their shape: a bad field is
+a refusal that names the field and the rule."""
 
 from __future__ import annotations
 

@@ -1,0 +1,123 @@
+"""What one decision of any kind works with: the data being changed, the terms, the message.
+
+A kind subclasses ``Context`` to add its terms section and its own helpers; everything here
+reads only what every kind has: the company calendar, the notice rules, deadlines in
+``data["deadlines"]`` and the command's payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workflows.calendar import CompanyCalendar, Deadline
+from workflows.kernel import Actor, Party, Refused, SetTimer
+from workflows.kit import readers as r
+from workflows.kit.step import Step
+from workflows.notices import EffectiveNotice, effective_time
+from workflows.terms import Terms
+from workflows.terms.base import Window
+
+
+@dataclass
+class Context:
+    state: str
+    data: dict[str, Any]
+    terms: Terms
+    now: datetime
+    command: str = ""
+    actor: Actor | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def clause(self) -> str:
+        """The clause that grants what this kind runs; cited when no narrower rule applies."""
+        raise NotImplementedError
+
+    @property
+    def cal(self) -> CompanyCalendar:
+        return self.terms.company_calendar()
+
+    @property
+    def party(self) -> Party:
+        return self.actor.party if self.actor else Party.SYSTEM
+
+    def actor_record(self) -> dict[str, str]:
+        a = self.actor
+        return {
+            "party": str(self.party),
+            "name": a.name if a else "",
+            "reference": a.reference if a else "",
+        }
+
+    # -- deadlines ------------------------------------------------------------------------
+    def deadline(self, name: str) -> Deadline | None:
+        raw = self.data.get("deadlines", {}).get(name)
+        return Deadline.from_dict(raw) if raw else None
+
+    def must_deadline(self, name: str) -> Deadline:
+        found = self.deadline(name)
+        if found is None:  # a rule ran in a state whose deadline was never computed
+            raise Refused(self.clause, f"no {name.replace('_', ' ')} on record", "wrong_state")
+        return found
+
+    def set_timer(self, step: Step, name: str, d: Deadline, party: Party, action: str) -> None:
+        self.data.setdefault("deadlines", {})[name] = d.as_dict()
+        step.set_timers.append(SetTimer(name, d, party, action))
+
+    def window_end(self, window: Window, start: datetime, start_text: str = "") -> Deadline:
+        """End of ``window`` from ``start``; ``start_text`` says how ``start`` came about."""
+        label = window.label or window.runs_from.replace("_", " ")
+        d = self.cal.days_after(start, window.days, clause=window.clause, what=label)
+        return Deadline(
+            d.at, d.clause, f"{d.derivation} ({start_text})" if start_text else d.derivation
+        )
+
+    def late(self, rule: str, what: str, when: datetime, d: Deadline) -> Refused:
+        return Refused(
+            rule,
+            f"{what} took effect {self.cal.fmt(when)}, after the deadline {self.cal.fmt(d.at)} "
+            f"({d.derivation})",
+            "late",
+        )
+
+    # -- payload --------------------------------------------------------------------------
+    def notice(self, kind: str, rule: str) -> EffectiveNotice:
+        """The effective time of the notice described by ``payload.notice``."""
+        raw = self.payload.get("notice")
+        if not isinstance(raw, Mapping):
+            raise Refused(
+                rule,
+                f"payload.notice is required: how and when the {kind.replace('_', ' ')} was given",
+                "invalid_payload",
+            )
+        method = raw.get("method")
+        if not isinstance(method, str):
+            raise Refused(rule, "payload.notice.method is required", "invalid_payload")
+        delivered = r.optional_instant(raw, "delivered_at", rule, "payload.notice.")
+        deposited = r.optional_instant(raw, "deposited_at", rule, "payload.notice.")
+        for name, when in (("delivered_at", delivered), ("deposited_at", deposited)):
+            if when is not None and when > self.now:
+                raise Refused(
+                    rule,
+                    f"payload.notice.{name} {when.isoformat()} is in the future",
+                    "invalid_payload",
+                )
+        return effective_time(
+            kind, method, self.terms, delivered_at=delivered, deposited_at=deposited
+        )
+
+    def fact_time(self, key: str, rule: str) -> datetime:
+        """A past instant from the payload (when a sale, payment or agreement happened)."""
+        when = r.instant(self.payload, key, rule)
+        if when > self.now:
+            raise Refused(
+                rule, f"payload.{key} {when.isoformat()} is in the future", "invalid_payload"
+            )
+        return when
+
+
+def on_time(when: datetime, d: Deadline) -> bool:
+    return not d.passed(when)

@@ -1,0 +1,19 @@
+"""The outcome of one rule: the chart transition it takes and what it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.kernel import Event, SetTimer
+
+
+@dataclass
+class Step:
+    transition: str
+    events: list[Event] = field(default_factory=list)
+    set_timers: list[SetTimer] = field(default_factory=list)
+    cancel_timers: list[str] = field(default_factory=list)
+
+    def event(self, type_: str, **payload: Any) -> None:
+        self.events.append(Event(type_, payload))

@@ -1,0 +1,208 @@
+"""The ROFR's command payloads: what each command carries, typed (docs/rules.md §7).
+
+Presence and shape are checked here, for every command alike; whether a well-formed command is
+allowed (its timing, its parties, the notice's contents the terms require) is for the rules,
+each citing its clause. A field the terms require only under some terms (``compliance_proof``,
+``bona_fide_evidence``, a transferee's address) is optional here and required by its rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from workflows.kernel import Party
+from workflows.kit.payload import Amount, Flag, Instant, Payload, Shares, Text
+from workflows.terms.rofr import LapseKind
+
+TransferType = Literal["sale", "pledge", "gift", "involuntary"]
+
+
+class NoticeGiven(Payload):
+    """How and when a written notice was given; its effective time comes from the terms."""
+
+    method: Text = Field(description="a notice method the terms provide (personal, ...)")
+    delivered_at: Instant | None = None
+    deposited_at: Instant | None = Field(default=None, description="when mailed")
+    dated: date | None = Field(default=None, description="the date written on the notice")
+
+
+class Transferee(Payload):
+    name: str
+    address: str | None = None
+
+
+class Signature(Payload):
+    """RD ISO ¶11(b): the Transfer Notice is signed by the Optionee and the Proposed
+    Transferee; a signature names who signed, in which capacity."""
+
+    party: Party
+    name: Text = Field(description="who signed, by name")
+
+
+class Consideration(Payload):
+    form: Literal["cash", "indebtedness", "property"] = "cash"
+    price_per_share: Amount | None = None
+    total: Amount | None = None
+    description: str | None = Field(default=None, description="what a property price is")
+
+
+class DeliverTransferNotice(Payload):
+    holder: str = Field(description="the owner's id")
+    shares: Shares
+    transferee: Transferee | None = None
+    transferees: list[Transferee] | None = Field(default=None, description="one per notice in RD")
+    transfer_type: TransferType = "sale"
+    consideration: Consideration | None = None
+    compliance_proof: str | None = Field(default=None, description="FMP §6(d)(ii)(2)")
+    bona_fide_evidence: str | None = Field(default=None, description="RD ISO ¶11(b)")
+    signed_by: list[Signature] = Field(default_factory=list, description="RD ISO ¶11(b)")
+    binding_commitment: Flag = Field(
+        default=False,
+        description="RD ISO ¶11(b): the notice binds the owner and the proposed transferee to "
+        "the transfer, subject only to the right",
+    )
+    shares_in_escrow: Flag = False
+    subject_to_repurchase_right: Flag = False
+    holder_name: str | None = None
+    certificates: list[str] | None = None
+    notice: NoticeGiven
+
+
+class RejectTransferNotice(Payload):
+    ground: Literal["insufficient_information", "not_bona_fide"]
+    reason: str
+    notice: NoticeGiven
+
+
+class AssignRofr(Payload):
+    assignee: str
+
+
+class ExerciseRofr(Payload):
+    notice: NoticeGiven
+    shares: Shares | None = Field(default=None, description="default: all remaining")
+    price_per_share: Amount | None = Field(default=None, description="RD gift or involuntary")
+    payment: Literal["cash_value", "as_offered"] | None = Field(
+        default=None, description="FMP property price"
+    )
+    cash_equivalent: Amount | None = Field(default=None, description="RD property price")
+
+
+class WaiveRofr(Payload):
+    notice: NoticeGiven
+
+
+class ChooseSaleAlternative(Payload):
+    alternative: Literal["third_party_sale", "sale_to_company"]
+    notice: NoticeGiven
+
+
+class AgreeCashValue(Payload):
+    cash_value: Amount
+    agreed_at: Instant
+
+
+class AppointJointAppraiser(Payload):
+    appraiser: str
+    appointed_at: Instant
+
+
+class AppointAppraisers(Payload):
+    owner_appraiser: str
+    company_appraiser: str
+    third_appraiser: str
+    appointed_at: Instant
+
+
+class RecordValuation(Payload):
+    cash_value: Amount
+    valued_at: Instant
+
+
+class CompleteClosing(Payload):
+    closed_at: Instant
+    amount_paid: Amount | None = None
+
+
+class ReleaseEscrow(Payload):
+    delivered_at: Instant
+
+
+class Buyer(Payload):
+    name: str
+    address: str | None = None
+
+
+class ReportThirdPartySale(Payload):
+    buyer: Buyer
+    shares: Shares
+    sold_at: Instant
+    price_per_share: Amount | None = None
+    total: Amount | None = None
+    conforms_to_notice: Flag = False
+    transferee_agreed_in_writing: Flag = Field(default=False, description="RD ISO ¶11(f)")
+
+
+class DemandAssurances(Payload):
+    assurances: str | None = None
+
+
+class ProvideAssurances(Payload):
+    assurances: str
+
+
+class ApproveTransfer(Payload):
+    pass
+
+
+class RecordLapseEvent(Payload):
+    event: LapseKind
+    occurred_at: Instant
+    holders_of_record: Shares | None = None
+    offering_amount: Amount | None = None
+    firm_commitment: Flag | None = None
+    registered: Flag | None = None
+    resolution: str | None = Field(default=None, description="or the actor's reference")
+    successor_assumes_plan: Flag | None = None
+    market: Literal["national_exchange", "otc_daily_prices"] | None = Field(
+        default=None, description="the public market, as RD ISO ¶11(i)(ii) names it"
+    )
+
+
+class ExemptTransferee(Payload):
+    name: str
+    relationship: str | None = Field(default=None, description="spouse, issue, adopted_child")
+
+
+class ProposeExemptTransfer(Payload):
+    holder: str
+    shares: Shares
+    category: Literal[
+        "gift_to_spouse_or_issue", "will_or_intestacy", "pledge_to_company", "ownership_change"
+    ]
+    transferee: ExemptTransferee
+    without_consideration: Flag = False
+    purchase_money_debt: Flag = False
+    ownership_change: Literal["sale_of_stock", "merger", "sale_of_assets", "liquidation"] | None = (
+        Field(default=None, description="an Ownership Change as RD ISO ¶8 defines it")
+    )
+
+
+class ConsentToTransfer(Payload):
+    consented_at: Instant
+
+
+class RefuseConsent(Payload):
+    reason: str | None = None
+
+
+class AcknowledgeTransferTerms(Payload):
+    acknowledged_at: Instant
+
+
+class CompleteExemptTransfer(Payload):
+    transferred_at: Instant
+    participating_company_stock: Flag = False
