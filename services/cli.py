@@ -7,21 +7,22 @@ apply here) is answered in one line on stderr, with exit code 2, never with a tr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import signal
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from services.cli_checkpoint import checkpoint_app
-from services.settings import Settings
+from services.cli_integrations import integrations_app
+from services.cli_keys import keys_app
+from services.cli_support import operator_errors, refuse, settings_or_exit
 
 app = typer.Typer(
     help="equityflow: legal workflows of private-company equity, as persisted state machines.",
@@ -38,38 +39,14 @@ terms_app = typer.Typer(
 )
 app.add_typer(terms_app, name="terms")
 app.add_typer(checkpoint_app, name="checkpoint")
-
-
-def _refuse(message: str) -> NoReturn:
-    """An operator's mistake: one line on stderr, exit code 2."""
-    typer.echo(f"equityflow: {message}", err=True)
-    raise typer.Exit(2)
-
-
-@contextlib.contextmanager
-def _operator_errors() -> Iterator[None]:
-    """An unreachable database, an unmigrated schema or a bad terms file: one line, exit 2.
-
-    Exit 2 keeps such failures apart from the answers the commands exist to give (``verify``
-    exits 1 for a broken chain), so a monitor can tell "tampered" from "misconfigured".
-    """
-    import asyncpg
-
-    from services.audit import CheckpointKeyError
-    from workflows.terms import TermsError
-
-    try:
-        yield
-    except (
-        OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TermsError, CheckpointKeyError
-    ) as e:  # fmt: skip
-        _refuse(f"{type(e).__name__}: {e}")
+app.add_typer(integrations_app, name="integrations")
+app.add_typer(keys_app, name="keys")
 
 
 def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
     """Run a long-lived service; Ctrl-C before it is up (or a second one) ends it quietly."""
     try:
-        with _operator_errors():
+        with operator_errors():
             asyncio.run(service)
     except KeyboardInterrupt:
         typer.echo("equityflow: interrupted", err=True)
@@ -110,20 +87,6 @@ class Service(StrEnum):
     api = "api"
 
 
-def _settings(**overrides: object) -> Settings:
-    """The settings from the environment (and .env); a value that does not parse: exit 2."""
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from services.settings import settings_error
-
-    try:
-        settings = Settings()
-    except (ValidationError, SettingsError) as e:
-        _refuse(settings_error(e))
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-
-
 @app.command()
 def up(
     port: Annotated[
@@ -138,7 +101,7 @@ def up(
     ] = None,
 ) -> None:
     """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
-    settings = _settings(http_port=port, http_host=host, simulated_clock=simulated_clock)
+    settings = settings_or_exit(http_port=port, http_host=host, simulated_clock=simulated_clock)
     from services.processes import run_all
 
     _run_until_stopped(run_all(settings))
@@ -148,13 +111,13 @@ def up(
 def serve(service: Service) -> None:
     """Run one service, for docker-compose and scale-out: every service needs DATABASE_URL,
     and all but api need AMQP_URL."""
-    settings = _settings()
+    settings = settings_or_exit()
     needed = {"DATABASE_URL": settings.database_url}
     if service is not Service.api:  # the API never touches the broker: commands go to the engine
         needed["AMQP_URL"] = settings.amqp_url
     missing = [name for name, value in needed.items() if not value]
     if missing:
-        _refuse(
+        refuse(
             f"serve {service.value} needs {' and '.join(missing)}: a service run on its own "
             "cannot share the embedded PostgreSQL or the in-memory broker; set "
             f"{' and '.join(missing)}, or run every service in one process with `equityflow up`"
@@ -172,14 +135,14 @@ def migrate() -> None:
     from services.store.db import migrate as apply_migrations
 
     async def go() -> None:
-        pool = await connect(await resolve_database_url(_settings()))
+        pool = await connect(await resolve_database_url(settings_or_exit()))
         try:
             applied = await apply_migrations(pool)
             typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
         finally:
             await pool.close()
 
-    with _operator_errors():
+    with operator_errors():
         asyncio.run(go())
 
 
@@ -195,7 +158,7 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
     from services.runtime import resolve_database_url
     from services.store.db import connect
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def go() -> bool:
         key = public_key(settings)
@@ -211,7 +174,7 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
         typer.echo(result.report.summary())
         return result.report.ok
 
-    with _operator_errors():
+    with operator_errors():
         ok = asyncio.run(go())
     raise typer.Exit(0 if ok else 1)
 
@@ -220,12 +183,12 @@ def _known_terms(terms_id: str, param_hint: str) -> None:
     """Refuse an unknown terms id in one line that lists the known ones (exit 2)."""
     from services.terms_catalog import TermsCatalog, UnknownTerms
 
-    with _operator_errors():  # a company terms file in error: one line, exit 2
-        catalog = TermsCatalog(list(_settings().terms_dirs))
+    with operator_errors():  # a company terms file in error: one line, exit 2
+        catalog = TermsCatalog(list(settings_or_exit().terms_dirs))
     try:
         catalog.get(terms_id)
     except UnknownTerms as e:
-        _refuse(f"{param_hint}: {e}")
+        refuse(f"{param_hint}: {e}")
 
 
 @app.command("register-company")
@@ -252,12 +215,12 @@ def register_company(
     _known_terms(terms, "--terms")  # before starting a database for nothing
 
     async def go() -> None:
-        async with open_runtime(_settings()) as rt:
+        async with open_runtime(settings_or_exit()) as rt:
             await register(rt.pool, company_id, terms, name, force=force)
         typer.echo(f"{company_id}: terms {terms}")
 
     try:
-        with _operator_errors():
+        with operator_errors():
             asyncio.run(go())
     except OpenWorkflows as e:
         typer.echo(f"equityflow: {e} (--force)", err=True)
@@ -282,9 +245,9 @@ def advance_clock(
     An installation on the real clock is refused, as over HTTP: writing the simulated clock
     there would make a later simulated start begin in the future and fire its deadlines at once.
     """
-    settings = _settings(simulated_clock=simulated_clock)
+    settings = settings_or_exit(simulated_clock=simulated_clock)
     if not settings.simulated_clock:
-        _refuse(
+        refuse(
             "the clock is real: advance-clock moves only the simulated clock of an installation "
             "started with --simulated-clock; for one, set EQUITYFLOW_SIMULATED_CLOCK=true (or "
             "pass --simulated-clock) here too, or POST /api/v1/clock/advance to its API"
@@ -296,21 +259,21 @@ def advance_clock(
         async with open_runtime(settings) as rt:
             assert isinstance(rt.clock, SimulatedClock)
             if await rt.clock.started() is None:
-                _refuse(
+                refuse(
                     "no simulated clock has run on this database: start the installation with "
                     "`equityflow up --simulated-clock` first (a real-clock one cannot be advanced)"
                 )
             now = await rt.clock.advance(timedelta(days=days, hours=hours, minutes=minutes))
         typer.echo(f"simulated now: {now.isoformat()}")
 
-    with _operator_errors():
+    with operator_errors():
         asyncio.run(go())
 
 
 @app.command()
 def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
-    settings = _settings()
+    settings = settings_or_exit()
     from services.demo import run_demo
 
     _run_until_stopped(run_demo(settings))
@@ -328,7 +291,7 @@ def export_topology(
     from services.bus.topology import Topology
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    definitions = installation_definitions(Topology(_settings().namespace))
+    definitions = installation_definitions(Topology(settings_or_exit().namespace))
     out.write_text(json.dumps(definitions, indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {out}")
 
@@ -362,7 +325,7 @@ def redrive(
     from services.bus.redrive import redrive as redrive_dead_letters
     from services.bus.topology import Topology
 
-    settings = _settings()
+    settings = settings_or_exit()
     if not settings.amqp_url:
         typer.echo("equityflow: redrive needs AMQP_URL (an in-memory broker keeps none)", err=True)
         raise typer.Exit(2)
@@ -386,7 +349,7 @@ def redrive(
             typer.echo(f"{sent} sent back, {len(letters) - sent} left in the dead-letter queue")
 
     try:
-        with _operator_errors():
+        with operator_errors():
             asyncio.run(go())
     except RedriveError as e:
         typer.echo(f"equityflow: {e}", err=True)
@@ -403,8 +366,8 @@ def clauses(
     from services.clauses_page import render
     from services.terms_catalog import TermsCatalog
 
-    with _operator_errors():
-        catalog = TermsCatalog(list(_settings().terms_dirs))
+    with operator_errors():
+        catalog = TermsCatalog(list(settings_or_exit().terms_dirs))
     if terms_id is not None:
         _known_terms(terms_id, "TERMS_ID")
     typer.echo(render(catalog, [terms_id] if terms_id else None), nl=False)
@@ -415,8 +378,8 @@ def terms_list() -> None:
     """List the terms ids available (presets and extra folders)."""
     from services.terms_catalog import TermsCatalog
 
-    with _operator_errors():
-        for terms_id in TermsCatalog(list(_settings().terms_dirs)).ids():
+    with operator_errors():
+        for terms_id in TermsCatalog(list(settings_or_exit().terms_dirs)).ids():
             typer.echo(terms_id)
 
 
@@ -435,21 +398,14 @@ def terms_show(
     from services.terms_catalog import TermsCatalog
 
     _known_terms(terms_id, "TERMS_ID")
-    with _operator_errors():
-        terms = TermsCatalog(list(_settings().terms_dirs)).get(terms_id)
+    with operator_errors():
+        terms = TermsCatalog(list(settings_or_exit().terms_dirs)).get(terms_id)
     document = terms.model_dump(mode="json")  # in the schema's order, as a terms file is
     if as_json:
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     typer.echo(yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100), nl=False)
 
-
-# At the end: the sub-command modules use this module's helpers.
-from services.cli_integrations import integrations_app  # noqa: E402
-from services.cli_keys import keys_app  # noqa: E402
-
-app.add_typer(integrations_app, name="integrations")
-app.add_typer(keys_app, name="keys")
 
 if __name__ == "__main__":
     app()

@@ -25,12 +25,12 @@ def checkpoint(
         return
     from services.audit.checkpoint import take_checkpoints
     from services.audit.keys import private_key
-    from services.cli import _operator_errors, _settings
+    from services.cli_support import operator_errors, settings_or_exit
     from services.runtime import resolve_database_url
     from services.store.db import connect
 
-    config = _settings()
-    with _operator_errors():
+    config = settings_or_exit()
+    with operator_errors():
         key = private_key(config)
     if key is None:
         typer.echo(
@@ -60,7 +60,7 @@ def checkpoint(
             typer.echo(f"wrote {path}")
         return True
 
-    with _operator_errors():
+    with operator_errors():
         ok = asyncio.run(go())
     raise typer.Exit(0 if ok else 1)
 
@@ -71,9 +71,9 @@ def keygen(
 ) -> None:
     """Make a new Ed25519 signing key: PATH (private, mode 0600) and PATH.pub (public)."""
     from services.audit.keys import generate_key_files
-    from services.cli import _operator_errors
+    from services.cli_support import operator_errors
 
-    with _operator_errors():
+    with operator_errors():
         public = generate_key_files(path)
     typer.echo(f"private key: {path}  (set EQUITYFLOW_CHECKPOINT_KEY_FILE where checkpoints are")
     typer.echo("  taken; keep it off the database host and out of every service's environment)")

@@ -62,12 +62,12 @@ def add(
         integration_permissions,
     )
     from services.bus.topology import Topology
-    from services.cli import _operator_errors, _settings
+    from services.cli_support import operator_errors, settings_or_exit
     from services.integrations import Integration, add_integration
     from services.runtime import open_runtime
 
     parties = _checked(user, company, party)
-    settings = _settings()
+    settings = settings_or_exit()
     services = {SERVICES_USER, *settings.service_users}
     if settings.amqp_url:
         services.add(amqp_user(settings.amqp_url))
@@ -83,7 +83,7 @@ def add(
         async with open_runtime(settings) as rt:
             return await add_integration(rt.pool, Integration(user, company, parties))
 
-    with _operator_errors():
+    with operator_errors():
         new = asyncio.run(go())
     verb = "registered" if new else "re-granted"
     typer.echo(f"{verb} {user}: company {company}, as {', '.join(parties)}")
@@ -104,31 +104,31 @@ def add(
 @integrations_app.command("list")
 def list_() -> None:
     """List the registered integrations: user, company, parties."""
-    from services.cli import _operator_errors, _settings
+    from services.cli_support import operator_errors, settings_or_exit
     from services.integrations import list_integrations
     from services.runtime import open_runtime
 
     async def go() -> None:
-        async with open_runtime(_settings()) as rt:
+        async with open_runtime(settings_or_exit()) as rt:
             for i in await list_integrations(rt.pool):
                 typer.echo(f"{i.rabbitmq_user}\t{i.company_id}\t{','.join(i.parties)}")
 
-    with _operator_errors():
+    with operator_errors():
         asyncio.run(go())
 
 
 @integrations_app.command("remove")
 def remove(user: Annotated[str, typer.Argument(help="the integration's RabbitMQ user")]) -> None:
     """Unregister an integration: the engine refuses its messages from now on."""
-    from services.cli import _operator_errors, _settings
+    from services.cli_support import operator_errors, settings_or_exit
     from services.integrations import remove_integration
     from services.runtime import open_runtime
 
     async def go() -> bool:
-        async with open_runtime(_settings()) as rt:
+        async with open_runtime(settings_or_exit()) as rt:
             return await remove_integration(rt.pool, user)
 
-    with _operator_errors():
+    with operator_errors():
         removed = asyncio.run(go())
     if not removed:
         typer.echo(

@@ -119,15 +119,15 @@ def _grant_text(grant: dict[str, Any]) -> str:
 
 @asynccontextmanager
 async def _pool() -> AsyncIterator[Any]:
-    from services.cli import _settings
+    from services.cli_support import settings_or_exit
     from services.runtime import open_runtime
 
-    async with open_runtime(_settings()) as rt:
+    async with open_runtime(settings_or_exit()) as rt:
         yield rt.pool
 
 
 def _run(coroutine: Any) -> Any:
-    from services.cli import _operator_errors
+    from services.cli_support import operator_errors
 
-    with _operator_errors():
+    with operator_errors():
         return asyncio.run(coroutine)
