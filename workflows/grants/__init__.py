@@ -1,0 +1,1 @@
+"""Option grants: their facts, vesting and exercisability (docs/rules.md §3)."""
