@@ -101,6 +101,9 @@ class GrantFacts(Fact):
     initial_exercise_date: date | None = None
     leaves: list[Leave] = Field(default_factory=list)
     leave_limit_days: int | None = Field(default=None, gt=0)
+    #: A leave counts as employment for vesting only if it carries vesting credit (RD ISO
+    #: ¶7(e)): the days of any other leave do not count, and the schedule waits for them.
+    leave_credit_by_designation: bool = False
     leave_clause: str = ""
     service_ended_on: date | None = None
     window_ends_at: AwareDatetime | None = None
