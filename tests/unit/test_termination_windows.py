@@ -8,6 +8,7 @@ from datetime import date
 from kind_flow import CATALOG
 
 from workflows.calendar import Deadline
+from workflows.grants.term import expiry
 from workflows.termination import windows as w
 from workflows.terms.termination import TerminationTerms
 
@@ -25,7 +26,7 @@ CAL = CATALOG.get("fmp-1998-nso").company_calendar()
 
 
 def far(day: str = "2036-12-31") -> Deadline:
-    return w.expiry(CAL, D(day), "RD ISO ¶1(h)", "Option Term Date")
+    return expiry(CAL, D(day), "RD ISO ¶1(h)", "Option Term Date")
 
 
 def test_fmp_30_days_after_termination_with_its_derivation() -> None:

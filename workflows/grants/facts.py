@@ -128,3 +128,33 @@ def open_at(grant: GrantFacts, at: datetime) -> bool:
     if grant.status == "expired" or at > grant.expires_at:
         return False
     return grant.window_ends_at is None or at <= grant.window_ends_at
+
+
+# -- what a new grant is checked against (RD Plan ¶4–¶6) --------------------------------------
+
+
+class FairMarketValue(Fact):
+    """A Board determination of fair market value (FMP §4(a)(ii), RD Plan ¶6(A)): the one in
+    force on the grant date, as the valuation register holds it."""
+
+    per_share: Decimal = Field(gt=0, allow_inf_nan=False)
+    effective_on: date
+    resolution: str = Field(min_length=1)
+    method: Literal["closing_price", "mean_bid_ask", "board_good_faith"] = "board_good_faith"
+
+
+class PlanFacts(Fact):
+    """The plan a grant is made under. ``shares_committed``: shares subject to outstanding
+    options plus shares issued on exercise and not repurchased; expired, terminated and
+    repurchased shares have already returned to the pool (RD Plan ¶4)."""
+
+    adopted_on: date | None = Field(default=None, description="by the Board")
+    shareholders_approved_on: date | None = None
+    shares_committed: int = Field(default=0, strict=True, ge=0)
+
+
+class GrantingFacts(Fact):
+    """The facts ``grant_option`` reads: the FMV in force and the plan's reserve and dates."""
+
+    fmv: FairMarketValue | None = None
+    plan: PlanFacts | None = None

@@ -71,14 +71,18 @@ def credited_day(grant: GrantFacts, on: date) -> date:
     day = min(on, end) if end is not None else on
     if not grant.leave_credit_by_designation:
         return day
-    unpaid = 0
-    for leave in grant.leaves:
-        if leave.vesting_credit:
-            continue
-        first = max(leave.starts_on, grant.grant_date)
-        last = min(leave.ends_on or day, day)
+    # Days of leave without credit, each counted once (leaves on record may overlap).
+    spans = sorted(
+        (max(leave.starts_on, grant.grant_date), min(leave.ends_on or day, day))
+        for leave in grant.leaves
+        if not leave.vesting_credit
+    )
+    unpaid, counted_to = 0, date.min
+    for first, last in spans:
+        first = max(first, counted_to + timedelta(days=1))
         if last >= first:
             unpaid += (last - first).days + 1
+            counted_to = last
     return day - timedelta(days=unpaid)
 
 

@@ -20,13 +20,6 @@ from workflows.kit.clauses import enforces
 from workflows.terms.termination import PostTerminationWindow, TerminationTerms
 
 
-def expiry(cal: CompanyCalendar, expiration_date: date, clause: str, name: str) -> Deadline:
-    """The end of the option's last day: exercisable through it (FMP §5(a): "in no case later
-    than the Option Expiration Date"; RD ISO ¶7(a): "no later than the Option Term Date")."""
-    at = cal.end_of_day(expiration_date)
-    return Deadline(at, clause, f"{clause}: {name} {expiration_date} → {cal.fmt(at)}")
-
-
 def _start(cal: CompanyCalendar, day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=cal.zone)  # any time of the local day
 

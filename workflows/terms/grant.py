@@ -28,21 +28,12 @@ class PriceFloors(Strict):
 
 
 class TermLimits(Strict):
-    """How long an option may run, and the standard term when a grant names no date."""
+    """How long an option may run: at most ``max_years`` (``ten_percent_owner_max_years`` for a
+    Ten Percent Owner Optionee) after its grant; null where the documents set no limit."""
 
     max_years: int | None = Field(default=None, gt=0, le=50)
     ten_percent_owner_max_years: int | None = Field(default=None, gt=0, le=50)
-    #: "anniversary_less_one_day": the Nth anniversary less one day (RD ISO ¶1(h)); null: each
-    #: grant states its date (FMP Certificate: the Option Expiration Date).
-    standard: Literal["anniversary_less_one_day"] | None = None
-    standard_years: int | None = Field(default=None, gt=0, le=50)
     clause: Clause = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _standard_has_years(self) -> TermLimits:
-        if (self.standard is None) != (self.standard_years is None):
-            raise ValueError("standard and standard_years go together")
-        return self
 
 
 class VestingTerms(Strict):
@@ -79,6 +70,9 @@ class GrantTerms(Strict):
     eligible: dict[OptionType, Cited[list[Service]]]
     price_floor: PriceFloors
     term: TermLimits
+    #: The standard term when a grant names no expiration: the Nth anniversary of the grant
+    #: less one day (RD ISO ¶1(h)); null where each grant states its date (FMP §2).
+    standard_term_years: Cited[int | None]
     share_reserve: Cited[int | None]
     granting_period_years: Cited[int | None]
     vesting: VestingTerms
