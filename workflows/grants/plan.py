@@ -102,7 +102,7 @@ def price(ctx: Ctx, cmd: GrantOption, kind: str) -> Check | None:
     who = "a Ten Percent Owner Optionee's option" if cmd.ten_percent_owner else kind.upper()
     said = (
         f"{_pct(floor)} of the Board's FMV ${fmv.per_share} (determined {fmv.effective_on}, "
-        f"{fmv.resolution}, {fmv.method.replace('_', ' ')}) = ${lowest.normalize():f}"
+        f"{fmv.resolution}, {fmv.method.replace('_', ' ')}) = ${_money(lowest)}"
     )
     if cmd.exercise_price < lowest:
         raise Refused(
@@ -110,6 +110,11 @@ def price(ctx: Ctx, cmd: GrantOption, kind: str) -> Check | None:
             f"the exercise price ${cmd.exercise_price} of an {who} is below {said}",
         )
     return {"clause": floors.clause, "text": f"price ${cmd.exercise_price} ≥ {said}"}
+
+
+def _money(amount: Decimal) -> str:
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{cents:f}" if cents == amount else f"{amount.normalize():f}"
 
 
 def _pct(fraction: Decimal) -> str:
