@@ -32,11 +32,16 @@ def test_rd_iso_grant_runs_to_the_tenth_anniversary_less_one_day() -> None:
     assert flow.state == "outstanding"
     e = event(flow.last, "option_granted")  # type: ignore[arg-type]
     assert (e["option_type"], e["expiration_date"]) == ("iso", "2003-02-28")
-    assert e["deadline"]["derivation"] == "RD ISO ¶1(h); RD Plan ¶7(B): Option Term Date 2003-02-28 → 2003-02-28 23:59 PST"  # noqa: E501
+    assert (
+        e["deadline"]["derivation"]
+        == "RD ISO ¶1(h); RD Plan ¶7(B): Option Term Date 2003-02-28 → 2003-02-28 23:59 PST"
+    )
     assert flow.deadline("option_expiry") == at("2003-02-28T23:59:59.999999")
     assert e["initial_exercise_date"] == "1993-04-30"  # RD ISO ¶1(e): the Initial Vesting Date
     checks = {c["clause"]: c["text"] for c in e["checks"]}
-    assert checks["RD ISO ¶1(h); RD Plan ¶7(B)"].endswith("10th anniversary less one day → 2003-02-28")  # noqa: E501
+    assert checks["RD ISO ¶1(h); RD Plan ¶7(B)"].endswith(
+        "10th anniversary less one day → 2003-02-28"
+    )
     # the price cites the FMV determination it used
     assert checks["RD Plan ¶6(A)"] == (
         "price $0.20 ≥ 100% of the Board's FMV $0.20 (determined 1993-02-15, BR-1993-02, board "
@@ -47,8 +52,9 @@ def test_rd_iso_grant_runs_to_the_tenth_anniversary_less_one_day() -> None:
 
 
 def test_a_leap_day_grant_ends_on_the_27th_of_february() -> None:
-    flow = granted(grant_date="1996-02-29", initial_vesting_date="1996-04-30",
-                   facts=rd_facts() | {"fmv": {**rd_facts()["fmv"], "effective_on": "1996-01-01"}})  # fmt: skip
+    facts = rd_facts()
+    facts["fmv"]["effective_on"] = "1996-01-01"
+    flow = granted(grant_date="1996-02-29", initial_vesting_date="1996-04-30", facts=facts)
     assert flow.data["expiration_date"] == "2006-02-27"
 
 
