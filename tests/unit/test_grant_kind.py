@@ -68,10 +68,13 @@ def test_rd_nso_is_exercisable_one_year_after_grant() -> None:
     [
         (RD_ISO, {"exercise_price": "0.19"}, "below 100% of the Board's FMV $0.20"),
         (RD_NSO, {"exercise_price": "0.16"}, "below 85% of the Board's FMV $0.20"),
-        (RD_ISO, {"exercise_price": "0.21", "ten_percent_owner": True,
-                  "expiration_date": "1998-02-28"}, "below 110% of the Board's FMV $0.20"),
+        (
+            RD_ISO,
+            {"exercise_price": "0.21", "ten_percent_owner": True, "expiration_date": "1998-02-28"},
+            "below 110% of the Board's FMV $0.20",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_price_floor_is_refused_citing_rd_plan_6a(
     terms_id: str, payload: dict[str, Any], words: str
 ) -> None:
@@ -185,12 +188,20 @@ def test_a_recorded_leave_says_when_it_ends_employment() -> None:
     flow.send("record_leave", "company", "1994-01-10T09:00", {"starts_on": "1994-01-10"})
     e = event(flow.last, "leave_recorded")  # type: ignore[arg-type]
     assert (e["employment_ends_on"], e["clause"]) == ("1994-04-10", "RD ISO ¶7(e)")
-    flow.send("record_leave", "company", "1994-02-10T09:00",
-              {"starts_on": "1994-01-10", "ends_on": "1994-02-09"})  # fmt: skip
+    flow.send(
+        "record_leave",
+        "company",
+        "1994-02-10T09:00",
+        {"starts_on": "1994-01-10", "ends_on": "1994-02-09"},
+    )
     assert flow.data["leaves"] == [
-        {"starts_on": "1994-01-10", "ends_on": "1994-02-09", "vesting_credit": False,
-         "reemployment_guaranteed": False}
-    ]  # fmt: skip
+        {
+            "starts_on": "1994-01-10",
+            "ends_on": "1994-02-09",
+            "vesting_credit": False,
+            "reemployment_guaranteed": False,
+        }
+    ]
     assert event(flow.last, "leave_recorded")["employment_ends_on"] is None  # type: ignore[arg-type]
 
 

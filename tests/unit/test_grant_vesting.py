@@ -92,8 +92,14 @@ def test_rd_vested_ratio_never_exceeds_one() -> None:
 
 
 def test_a_full_month_from_the_31st_ends_on_the_months_last_day() -> None:
-    g = rd_grant(vesting={"kind": "vested_ratio", "initial_vesting_date": "1993-01-31",
-                          "clause": "RD ISO ¶1(g)"}, grant_date="1993-01-01")  # fmt: skip
+    g = rd_grant(
+        vesting={
+            "kind": "vested_ratio",
+            "initial_vesting_date": "1993-01-31",
+            "clause": "RD ISO ¶1(g)",
+        },
+        grant_date="1993-01-01",
+    )
     assert full_months(D("1993-01-31"), D("1993-02-28")) == 1
     assert vested(g, D("1993-02-27")) == 100
     assert vested(g, D("1993-02-28")) == 200
@@ -123,10 +129,13 @@ def test_rd_nso_is_exercisable_only_from_one_year_after_grant() -> None:
         grant_date="1995-05-23",
         expiration_date="2005-05-22",
         expires_at="2005-05-22T23:59:59.999999-07:00",
-        vesting={"kind": "vested_ratio", "initial_vesting_date": "1995-04-30",
-                 "clause": "RD NSO ¶1(g)"},
+        vesting={
+            "kind": "vested_ratio",
+            "initial_vesting_date": "1995-04-30",
+            "clause": "RD NSO ¶1(g)",
+        },
         initial_exercise_date="1996-05-23",
-    )  # fmt: skip
+    )
     assert vested(g, D("1995-05-22")) == 0  # before the grant itself
     assert vested(g, D("1995-05-23")) == 100
     assert exercisable(g, D("1996-05-22")) == 0
@@ -202,8 +211,12 @@ def test_a_leave_of_90_days_does_not_end_employment() -> None:
 
 
 def test_guaranteed_reemployment_keeps_a_long_leave_from_ending_employment() -> None:
-    leave = {"starts_on": "1993-07-01", "ends_on": "1993-12-31", "vesting_credit": True,
-             "reemployment_guaranteed": True}  # fmt: skip
+    leave = {
+        "starts_on": "1993-07-01",
+        "ends_on": "1993-12-31",
+        "vesting_credit": True,
+        "reemployment_guaranteed": True,
+    }
     assert vested(rd_grant(leaves=[leave]), D("1995-01-01")) > 500
 
 
@@ -234,8 +247,10 @@ def grants(draw: st.DrawFn) -> GrantFacts:
             installments.append({"on": on, "shares": part})
         installments = installments or [{"on": grant_date, "shares": shares}]
         vesting: dict[str, Any] = {
-            "kind": "installments", "installments": installments, "clause": "FMP §3(a)"
-        }  # fmt: skip
+            "kind": "installments",
+            "installments": installments,
+            "clause": "FMP §3(a)",
+        }
     else:
         ivd = grant_date + timedelta(days=draw(st.integers(-60, 400)))
         vesting = {"kind": "vested_ratio", "initial_vesting_date": ivd, "clause": "RD ISO ¶1(g)"}
@@ -243,24 +258,36 @@ def grants(draw: st.DrawFn) -> GrantFacts:
     for _ in range(draw(st.integers(0, 3))):
         starts = grant_date + timedelta(days=draw(st.integers(0, 2000)))
         length = draw(st.none() | st.integers(0, 200))
-        leaves.append({
-            "starts_on": starts,
-            "ends_on": None if length is None else starts + timedelta(days=length),
-            "vesting_credit": draw(st.booleans()),
-            "reemployment_guaranteed": draw(st.booleans()),
-        })  # fmt: skip
+        leaves.append(
+            {
+                "starts_on": starts,
+                "ends_on": None if length is None else starts + timedelta(days=length),
+                "vesting_credit": draw(st.booleans()),
+                "reemployment_guaranteed": draw(st.booleans()),
+            }
+        )
     ended = draw(st.none() | st.integers(0, 3000))
     expiration = grant_date + timedelta(days=3652)
-    return GrantFacts.model_validate({
-        "grant_id": "g", "optionee": "o", "plan": "p", "option_type": "nso", "shares": shares,
-        "exercised": draw(st.integers(0, shares)), "exercise_price": "1",
-        "grant_date": grant_date, "expiration_date": expiration,
-        "expires_at": f"{expiration}T23:59:59-08:00", "vesting": vesting,
-        "initial_exercise_date": draw(st.none() | st.just(grant_date + timedelta(days=365))),
-        "leaves": leaves, "leave_limit_days": draw(st.none() | st.just(90)),
-        "leave_credit_by_designation": draw(st.booleans()),
-        "service_ended_on": None if ended is None else grant_date + timedelta(days=ended),
-    })  # fmt: skip
+    return GrantFacts.model_validate(
+        {
+            "grant_id": "g",
+            "optionee": "o",
+            "plan": "p",
+            "option_type": "nso",
+            "shares": shares,
+            "exercised": draw(st.integers(0, shares)),
+            "exercise_price": "1",
+            "grant_date": grant_date,
+            "expiration_date": expiration,
+            "expires_at": f"{expiration}T23:59:59-08:00",
+            "vesting": vesting,
+            "initial_exercise_date": draw(st.none() | st.just(grant_date + timedelta(days=365))),
+            "leaves": leaves,
+            "leave_limit_days": draw(st.none() | st.just(90)),
+            "leave_credit_by_designation": draw(st.booleans()),
+            "service_ended_on": None if ended is None else grant_date + timedelta(days=ended),
+        }
+    )
 
 
 @settings(max_examples=300, deadline=None)
