@@ -30,7 +30,7 @@ def refused(terms_id: str = RD_ISO, facts: Any = None, **payload: Any) -> Any:
 def test_rd_iso_grant_runs_to_the_tenth_anniversary_less_one_day() -> None:
     flow = granted()
     assert flow.state == "outstanding"
-    e = event(flow.last, "option_granted")  # type: ignore[arg-type]
+    e = event(flow.last, "option_granted")
     assert (e["option_type"], e["expiration_date"]) == ("iso", "2003-02-28")
     assert (
         e["deadline"]["derivation"]
@@ -145,7 +145,7 @@ def test_the_schedule_is_the_one_the_terms_call_for() -> None:
 
 def test_fmp_grant_needs_no_plan_facts_and_states_its_expiration() -> None:
     flow = granted(FMP, facts={})
-    e = event(flow.last, "option_granted")  # type: ignore[arg-type]
+    e = event(flow.last, "option_granted")
     assert e["vesting"]["kind"] == "installments" and e["initial_exercise_date"] is None
     assert e["deadline"]["at"].startswith("2036-01-15T23:59:59")
     r = refused(FMP, facts={}, expiration_date=None)
@@ -186,7 +186,7 @@ def test_unreadable_facts_are_refused_as_the_engines_fault() -> None:
 def test_a_recorded_leave_says_when_it_ends_employment() -> None:
     flow = granted()
     flow.send("record_leave", "company", "1994-01-10T09:00", {"starts_on": "1994-01-10"})
-    e = event(flow.last, "leave_recorded")  # type: ignore[arg-type]
+    e = event(flow.last, "leave_recorded")
     assert (e["employment_ends_on"], e["clause"]) == ("1994-04-10", "RD ISO ¶7(e)")
     flow.send(
         "record_leave",
@@ -202,7 +202,7 @@ def test_a_recorded_leave_says_when_it_ends_employment() -> None:
             "reemployment_guaranteed": False,
         }
     ]
-    assert event(flow.last, "leave_recorded")["employment_ends_on"] is None  # type: ignore[arg-type]
+    assert event(flow.last, "leave_recorded")["employment_ends_on"] is None
 
 
 def test_the_option_expires_by_its_timer() -> None:

@@ -84,7 +84,7 @@ def test_fmp_for_cause_terminates_the_option_at_once() -> None:
         effective_at="2027-06-01T08:30:00-07:00",
     )
     assert flow.state == "window_closed" and not flow.timers
-    e = event(flow.last, "post_termination_window_closed")  # type: ignore[arg-type]
+    e = event(flow.last, "post_termination_window_closed")
     assert e["deadline"]["derivation"] == (
         "FMP §5(c): terminated for cause 2027-06-01: the option terminated immediately → "
         "2027-06-01 08:30 PDT"
@@ -127,7 +127,7 @@ def test_a_window_is_capped_by_the_option_expiration_date() -> None:
     flow = terminate(
         facts, FMP, "2027-01-16T09:00", reason="without_cause", terminated_on="2027-01-15"
     )
-    window = event(flow.last, "post_termination_window_opened")["deadline"]  # type: ignore[arg-type]
+    window = event(flow.last, "post_termination_window_opened")["deadline"]
     assert window["at"].startswith("2027-02-01T23:59:59")
     assert "never after the Option Expiration Date 2027-02-01" in window["derivation"]
 
@@ -139,9 +139,9 @@ def test_rd_three_months_from_january_31_ends_april_30() -> None:
     flow = terminate(
         rd_2027(), RD_ISO, "2027-02-01T09:00", reason="without_cause", terminated_on="2027-01-31"
     )
-    e = event(flow.last, "service_terminated")  # type: ignore[arg-type]
+    e = event(flow.last, "service_terminated")
     assert (e["vested"], e["exercisable"]) == (1300, 1300)  # (1 + 12 full months)/48 × 4,800
-    window = event(flow.last, "post_termination_window_opened")["deadline"]  # type: ignore[arg-type]
+    window = event(flow.last, "post_termination_window_opened")["deadline"]
     assert window["derivation"] == (
         "RD ISO ¶7(a): employment terminated 2027-01-31 + 3 months → 2027-04-30 23:59 PDT"
     )
@@ -182,7 +182,7 @@ def test_rd_7c_exercise_prevented_by_law() -> None:
     assert flow.deadline("exercise_window_end") == at("2035-12-31T23:59:59.999999")
     flow.send("notify_exercisable", "company", "2027-06-10T09:00", {"notified_on": "2027-06-10"})
     assert flow.deadline("exercise_window_end") == at("2027-09-10T23:59:59.999999")
-    d = event(flow.last, "optionee_notified_option_exercisable")["deadline"]  # type: ignore[arg-type]
+    d = event(flow.last, "optionee_notified_option_exercisable")["deadline"]
     assert (
         "the Company notified that the option is exercisable 2027-06-10 + 3 months"
         in (d["derivation"])
@@ -225,8 +225,8 @@ def test_rd_nso_ended_before_its_initial_exercise_date_forfeits_everything() -> 
         terminated_on="2026-09-30",
     )
     assert flow.state == "window_closed"
-    assert event(flow.last, "unvested_shares_forfeited")["shares"] == 4800  # type: ignore[arg-type]
-    assert event(flow.last, "service_terminated")["clause"] == "RD NSO ¶7(f); RD Plan ¶7(A)(iii)"  # type: ignore[arg-type]
+    assert event(flow.last, "unvested_shares_forfeited")["shares"] == 4800
+    assert event(flow.last, "service_terminated")["clause"] == "RD NSO ¶7(f); RD Plan ¶7(A)(iii)"
 
 
 def test_rd_iso_knows_no_end_of_director_status() -> None:
