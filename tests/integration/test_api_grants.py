@@ -46,7 +46,7 @@ async def test_an_fmp_grant_is_recorded_with_its_expiry_deadline(api: Api) -> No
     r = await api.send(company, grant)
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "outstanding"
-    assert [e["type"] for e in r.json()["events"]] == ["option_granted"]
+    assert [e["type"] for e in r.json()["events"]] == ["option_granted", "deadline_set"]
     workflow = (await api.workflow(company, grant["workflow_id"])).json()
     [deadline] = workflow["deadlines"]
     assert (deadline["name"], deadline["party"]) == ("option_expiry", "owner")
