@@ -212,3 +212,10 @@ def test_the_option_expires_by_its_timer() -> None:
     assert types(d) == ["option_expired"]
     r = flow.refused("record_leave", "company", "2003-03-01T09:00", {"starts_on": "2003-03-01"})
     assert r.code == "wrong_state" and "while the option is expired" in r.reason
+
+
+def test_a_leave_before_any_grant_is_refused_for_its_state() -> None:
+    r = FactFlow("grant", RD_ISO, rd_facts()).refused(
+        "record_leave", "company", "1994-01-10T09:00", {"starts_on": "1994-01-10"}
+    )
+    assert (r.code, refusal_status(r.code)) == ("wrong_state", 409)

@@ -3,12 +3,13 @@ derivation, capped by the expiration, the RD extensions, and the timer that ends
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fact_flow import FMP, RD_ISO, RD_NSO, FactFlow, fmp_grant, rd_facts, rd_grant
 from kind_flow import at, event, types
 
-from workflows.grants.facts import GrantFacts
+from workflows.grants.facts import GrantFacts, open_at
 from workflows.grants.register import facts_of
 from workflows.kernel import refusal_status
 
@@ -258,3 +259,20 @@ def test_a_future_termination_is_refused() -> None:
         "terminate_service", "company", "2027-02-01T09:00", body
     )
     assert "is in the future" in r.reason
+
+
+def test_an_extension_before_any_termination_is_refused_for_its_state() -> None:
+    r = FactFlow("termination", RD_ISO, rd_2027()).refused(
+        "record_death", "company", "2027-02-01T09:00", {"died_on": "2027-01-31"}
+    )
+    assert (r.code, refusal_status(r.code)) == ("wrong_state", 409)
+    assert "terminate_service first" in r.reason
+
+
+def test_the_register_facts_say_when_the_option_is_open() -> None:
+    facts = rd_2027()
+    assert open_at(facts, at("2035-12-31T23:00"))
+    assert not open_at(facts, at("2036-01-01T00:00"))
+    ended = facts.model_copy(update={"window_ends_at": at("2027-04-30T23:59:59.999999")})
+    assert open_at(ended, at("2027-04-30T23:00"))
+    assert not open_at(ended, at("2027-04-30T23:59:59.999999") + timedelta(microseconds=1))

@@ -112,6 +112,8 @@ def grant_option(ctx: Ctx) -> Step:
 def record_leave(ctx: Ctx) -> Step:
     """Record a leave of absence (RD ISO ¶7(e); FMP §5(a): the Board decides whether a leave is
     a termination). A later record of the same start replaces it (the leave ended)."""
+    if ctx.state == "new":
+        raise Refused(ctx.clause, "no option is granted yet: grant_option first", "wrong_state")
     cmd = RecordLeave.model_validate(dict(ctx.payload))
     rule = ctx.grant.leave
     if cmd.starts_on < date.fromisoformat(ctx.data["grant_date"]):

@@ -33,6 +33,13 @@ def _day(ctx: Ctx, key: str) -> date:
     return date.fromisoformat(ctx.data[key])
 
 
+def _recorded(ctx: Ctx) -> None:
+    """An extension or a death is recorded against a termination on record."""
+    if ctx.state == "new":
+        raise Refused(ctx.clause, "no termination is recorded yet: terminate_service first",
+                      "wrong_state")  # fmt: skip
+
+
 def _not_future(ctx: Ctx, clause: str, what: str, day: date) -> None:
     if day > ctx.cal.local_date(ctx.now):
         raise Refused(clause, f"{what} {day} is in the future", "invalid_payload")
@@ -190,6 +197,7 @@ def _rd(ctx: Ctx, rule: object, what: str) -> None:
 def record_death(ctx: Ctx) -> Step:
     """RD ISO ¶7(a): a death within three months after termination makes it a termination on
     account of death, with its twelve-month window."""
+    _recorded(ctx)
     cmd = RecordDeath.model_validate(dict(ctx.payload))
     t = ctx.termination
     rule = t.death_after_termination
@@ -210,6 +218,7 @@ def record_death(ctx: Ctx) -> Step:
 @enforces("termination.prevented_by_law")
 def record_exercise_prevented(ctx: Ctx) -> Step:
     """RD ISO ¶7(c): exercise within the window is prevented by law (¶4(f))."""
+    _recorded(ctx)
     cmd = RecordExercisePrevented.model_validate(dict(ctx.payload))
     rule = ctx.termination.prevented_by_law
     _rd(ctx, rule, "extension for exercise prevented by law")
@@ -226,6 +235,7 @@ def record_exercise_prevented(ctx: Ctx) -> Step:
 
 def notify_exercisable(ctx: Ctx) -> Step:
     """RD ISO ¶7(c): the Company notifies the optionee that the option is exercisable."""
+    _recorded(ctx)
     cmd = NotifyExercisable.model_validate(dict(ctx.payload))
     rule = ctx.termination.prevented_by_law
     _rd(ctx, rule, "extension for exercise prevented by law")
@@ -242,6 +252,7 @@ def notify_exercisable(ctx: Ctx) -> Step:
 @enforces("termination.section_16b")
 def record_section_16b_exposure(ctx: Ctx) -> Step:
     """RD ISO ¶7(d): exercise would expose the optionee to suit under Section 16(b)."""
+    _recorded(ctx)
     cmd = RecordSection16bExposure.model_validate(dict(ctx.payload))
     _rd(ctx, ctx.termination.section_16b, "Section 16(b) extension")
     ends = cmd.exposure_ends_on.isoformat() if cmd.exposure_ends_on else None
