@@ -276,3 +276,12 @@ def test_the_register_facts_say_when_the_option_is_open() -> None:
     ended = facts.model_copy(update={"window_ends_at": at("2027-04-30T23:59:59.999999")})
     assert open_at(ended, at("2027-04-30T23:00"))
     assert not open_at(ended, at("2027-04-30T23:59:59.999999") + timedelta(microseconds=1))
+
+
+def test_shares_exercised_in_the_window_do_not_expire_with_it() -> None:
+    facts = fmp_facts()
+    flow = terminate(facts, FMP, "2027-01-16T09:00", reason="without_cause",
+                     terminated_on="2027-01-15")  # fmt: skip
+    flow.facts = facts.model_copy(update={"exercised": 200})  # an exercise in the window
+    closed = flow.fire("exercise_window_end")
+    assert event(closed, "post_termination_window_closed")["unexercised_expired"] == 50

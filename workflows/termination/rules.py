@@ -162,7 +162,12 @@ def current_window(ctx: Ctx) -> Deadline:
 
 
 def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
+    """The window ended: what was still exercisable expires. The grant's facts, when loaded,
+    tell the shares exercised since the termination."""
     unexercised = ctx.data["retained"]
+    if ctx.facts is not None and ctx.facts.grant_id == ctx.data["grant"]:
+        since = max(0, ctx.facts.exercised - ctx.data["exercised"])
+        unexercised = max(0, unexercised - since)
     ctx.data["closed"] = {"at": window.at.isoformat(), "clause": window.clause}
     step.event("post_termination_window_closed", grant=ctx.data["grant"], deadline=window.as_dict(),
                unexercised_expired=unexercised, returned_to_pool=True)  # fmt: skip
