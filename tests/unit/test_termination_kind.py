@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fact_flow import FMP, RD_ISO, RD_NSO, FactFlow, fmp_grant, rd_facts, rd_grant
 from kind_flow import at, event, types
 
@@ -285,3 +286,27 @@ def test_shares_exercised_in_the_window_do_not_expire_with_it() -> None:
     flow.facts = facts.model_copy(update={"exercised": 200})  # an exercise in the window
     closed = flow.fire("exercise_window_end")
     assert event(closed, "post_termination_window_closed")["unexercised_expired"] == 50
+
+
+@pytest.mark.parametrize(
+    ("terms_id", "reason", "extra", "ends", "clause"),
+    [
+        (FMP, "resignation", {}, "2027-08-30", "FMP §5(a)"),
+        (FMP, "end_of_service_status", {}, "2027-08-30", "FMP §5(a)"),
+        (FMP, "employer_left_group", {}, "2027-08-30", "FMP §5(a)"),
+        (FMP, "death", {}, "2028-01-31", "FMP §5(b)"),
+        (RD_ISO, "for_cause", {}, "2027-10-31", "RD ISO ¶7(a)"),
+        (RD_ISO, "employer_left_group", {}, "2027-10-31", "RD ISO ¶7(a)"),
+        (RD_ISO, "disability", {}, "2028-07-31", "RD ISO ¶7(a)"),
+        (RD_NSO, "death", {}, "2028-07-31", "RD NSO ¶7(a)"),
+    ],
+)
+def test_each_reason_gets_its_window(
+    terms_id: str, reason: str, extra: dict[str, Any], ends: str, clause: str
+) -> None:
+    facts = fmp_facts() if terms_id == FMP else rd_2027(terms_id)
+    flow = terminate(facts, terms_id, "2027-08-01T09:00", reason=reason,
+                     terminated_on="2027-07-31", **extra)  # fmt: skip
+    window = event(flow.last, "post_termination_window_opened")["deadline"]
+    assert window["clause"] == clause
+    assert flow.deadline("exercise_window_end") == at(f"{ends}T23:59:59.999999")
