@@ -143,6 +143,10 @@ def test_rd_three_months_from_january_31_ends_april_30() -> None:
     )
     e = event(flow.last, "service_terminated")
     assert (e["vested"], e["exercisable"]) == (1300, 1300)  # (1 + 12 full months)/48 × 4,800
+    assert e["vesting"] == (
+        "RD ISO ¶1(g): on 2027-01-31: 1/48 on the Initial Vesting Date 2026-01-31 + 12 full "
+        "months → Vested Ratio 13/48 × 4800 = 1300"
+    )
     window = event(flow.last, "post_termination_window_opened")["deadline"]
     assert window["derivation"] == (
         "RD ISO ¶7(a): employment terminated 2027-01-31 + 3 months → 2027-04-30 23:59 PDT"

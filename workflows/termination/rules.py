@@ -15,7 +15,7 @@ from datetime import date, datetime
 from workflows.calendar import Deadline, combine
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
-from workflows.grants.vesting import exercisable, leave_ends_employment, vested
+from workflows.grants.vesting import exercisable, explain, leave_ends_employment, vested
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.termination import windows as w
@@ -121,6 +121,7 @@ def terminate_service(ctx: Ctx) -> Step:
         terminated_on=day.isoformat(),
         clause=t.reasons[cmd.reason].clause,
         vested=vested_then,
+        vesting=explain(ended, day),
         exercised=grant.exercised,
         exercisable=retained,
         retained_clause=t.retained.clause,
