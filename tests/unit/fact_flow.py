@@ -25,7 +25,7 @@ def rd_facts(**plan: Any) -> dict[str, Any]:
     """The Board's FMV in force and the plan's record, as the register view loads them."""
     return {
         "fmv": {
-            "per_share": "0.20",
+            "price_per_share": "0.20",
             "effective_on": "1993-02-15",
             "resolution": "BR-1993-02",
             "method": "board_good_faith",

@@ -179,8 +179,8 @@ def test_a_misspelt_field_is_422_naming_it() -> None:
 
 
 def test_unreadable_facts_are_refused_as_the_engines_fault() -> None:
-    r = refused(facts={"fmv": {"per_share": "cheap"}})
-    assert r.code == "unreadable_facts" and "fmv.per_share" in r.reason
+    r = refused(facts={"fmv": {"price_per_share": "cheap"}})
+    assert r.code == "unreadable_facts" and "fmv.price_per_share" in r.reason
 
 
 def test_a_recorded_leave_says_when_it_ends_employment() -> None:

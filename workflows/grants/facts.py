@@ -82,7 +82,8 @@ class GrantFacts(Fact):
     (FMP §3(a)); else nothing is exercisable before it (RD ISO ¶4(a), RD NSO ¶1(e)).
     ``service_ended_on``: the last day of employment (or of director or consultant status), once
     a termination is recorded; vesting stops there. ``window_ends_at``: the end of the
-    post-termination window (FMP §5, RD ISO ¶7), never after ``expires_at``.
+    post-termination window (FMP §5, RD ISO ¶7), never after ``expires_at``, and
+    ``window_derivation`` how it was reached.
     ``leave_limit_days``: a leave longer than this ends employment on the next day unless
     re-employment is guaranteed (RD ISO ¶7(e): 90); None where the Board decides (FMP §5(a)).
     """
@@ -107,6 +108,7 @@ class GrantFacts(Fact):
     leave_clause: str = ""
     service_ended_on: date | None = None
     window_ends_at: AwareDatetime | None = None
+    window_derivation: str | None = None
     status: Status = "outstanding"
 
     @model_validator(mode="after")
@@ -135,12 +137,13 @@ def open_at(grant: GrantFacts, at: datetime) -> bool:
 
 class FairMarketValue(Fact):
     """A Board determination of fair market value (FMP §4(a)(ii), RD Plan ¶6(A)): the one in
-    force on the grant date, as the valuation register holds it."""
+    force on the grant date, as the valuation register holds it (the exercise reads the same
+    shape and field names)."""
 
-    per_share: Decimal = Field(gt=0, allow_inf_nan=False)
+    price_per_share: Decimal = Field(gt=0, allow_inf_nan=False)
     effective_on: date
     resolution: str = Field(min_length=1)
-    method: Literal["closing_price", "mean_bid_ask", "board_good_faith"] = "board_good_faith"
+    method: Literal["closing_price", "mean_of_bid_and_ask", "board_good_faith"] = "board_good_faith"
 
 
 class PlanFacts(Fact):

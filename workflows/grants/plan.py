@@ -98,10 +98,10 @@ def price(ctx: Ctx, cmd: GrantOption, kind: str) -> Check | None:
     if fmv is None:
         raise _missing(floors.clause, "the Board's fair market value in force on the grant date")
     _fmv_in_force(floors.clause, fmv, cmd.grant_date)
-    lowest = floor * fmv.per_share
+    lowest = floor * fmv.price_per_share
     who = "a Ten Percent Owner Optionee's option" if cmd.ten_percent_owner else kind.upper()
     said = (
-        f"{_pct(floor)} of the Board's FMV ${fmv.per_share} (determined {fmv.effective_on}, "
+        f"{_pct(floor)} of the Board's FMV ${fmv.price_per_share} (determined {fmv.effective_on}, "
         f"{fmv.resolution}, {fmv.method.replace('_', ' ')}) = ${_money(lowest)}"
     )
     if cmd.exercise_price < lowest:

@@ -18,6 +18,7 @@ def facts_of(
     exercised: int = 0,
     service_ended_on: date | None = None,
     window_ends_at: datetime | None = None,
+    window_derivation: str | None = None,
 ) -> GrantFacts:
     status: Status = "expired" if state == "expired" else "outstanding"
     if status == "outstanding" and service_ended_on is not None:
@@ -42,6 +43,7 @@ def facts_of(
             "leave_clause": data.get("leave_clause") or "",
             "service_ended_on": service_ended_on,
             "window_ends_at": window_ends_at,
+            "window_derivation": window_derivation,
             "status": status,
         }
     )
