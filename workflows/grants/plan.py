@@ -65,7 +65,7 @@ def expiration(ctx: Ctx, cmd: GrantOption) -> tuple[date, Check]:
         how = f"stated: {end}"
     elif standard.value is not None:
         end = anniversary_less_one_day(cmd.grant_date, standard.value)
-        how = f"{standard.clause}: granted {cmd.grant_date}, {standard.value}th anniversary less one day → {end}"  # noqa: E501
+        how = f"granted {cmd.grant_date}, {standard.value}th anniversary less one day → {end}"
     else:
         raise Refused(standard.clause, "payload.expiration_date is required", "invalid_payload")
     if end <= cmd.grant_date:

@@ -131,16 +131,14 @@ def explain(grant: GrantFacts, on: date) -> str:
         due = [i for i in schedule.installments if i.on <= day]
         parts = " + ".join(f"{i.shares} from {i.on}" for i in due) or "no installment yet"
         return f"{schedule.clause}: on {on}{held}: {parts} → {vested(grant, on)} of {grant.shares}"
-    ratio = vested_ratio(schedule, day)
-    if ratio == 0:
-        how = f"before the Initial Vesting Date {schedule.initial_vesting_date}"
+    den = schedule.denominator
+    if day < schedule.initial_vesting_date:
+        how, counted = f"before the Initial Vesting Date {schedule.initial_vesting_date}", 0
     else:
         months = full_months(schedule.initial_vesting_date, day)
-        how = (
-            f"1/{schedule.denominator} on the Initial Vesting Date "
-            f"{schedule.initial_vesting_date} + {months} full months"
-        )
+        how = f"1/{den} on the Initial Vesting Date {schedule.initial_vesting_date} + {months} full months"  # noqa: E501
+        counted = min(1 + months, den)
     return (
-        f"{schedule.clause}: on {on}{held}: {how} → Vested Ratio {ratio} × {grant.shares} "
+        f"{schedule.clause}: on {on}{held}: {how} → Vested Ratio {counted}/{den} × {grant.shares} "
         f"= {vested(grant, on)}"
     )
