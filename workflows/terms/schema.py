@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from workflows.calendar import CompanyCalendar
 from workflows.kit.clauses import enforces
 from workflows.terms.base import Cited, Clause, Strict
+from workflows.terms.exercise import ExerciseTerms
 from workflows.terms.rofr import RofrTerms
 
 _Strict = Strict
@@ -114,6 +115,7 @@ class Terms(_Strict):
     # A section per workflow kind the document governs (``workflows.registry.SECTIONS``); a
     # kind whose section is absent cannot start under these terms.
     rofr: RofrTerms | None = None
+    option_exercise: ExerciseTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()
