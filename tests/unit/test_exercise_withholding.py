@@ -184,3 +184,23 @@ def test_no_election_before_the_company_requires_withholding() -> None:
     }
     r = f.refused("elect_withholding", "owner", "2000-03-02T10:00", payload)
     assert r.rule == "FMP §13(a)" and r.code == "wrong_state"
+
+
+def test_the_company_may_let_the_tax_be_remitted_at_a_later_date_it_sets() -> None:
+    f = flow(FMP)
+    f.send(
+        "deliver_exercise_notice",
+        "owner",
+        "2000-03-01T11:00",
+        notice(
+            1_000, [cash("500")], delivered("2000-03-01T10:00"), facts(), investment_statement=True
+        ),
+    )
+    later = {"amount": "300", "tax_date": TAX_DATE, "remit_by": "2000-04-15"}
+    f.send("require_withholding", "company", "2000-03-01T12:00", later)
+    d = f.send("issue_certificate", "company", "2000-03-16T09:00", ISSUE)
+    cert = event(d, "certificate_issued")["certificate"]
+    owed = cert["withholding_owed"]
+    assert (owed["amount"], owed["by"]) == ("300.00", "2000-04-15")
+    assert owed["clause"].startswith("FMP §13(a) (at the time of delivery or at such later date")
+    assert (cert["shareholder_from"], cert["shareholder_clause"]) == (ISSUE["issued_at"], "FMP §11")

@@ -97,6 +97,9 @@ class RequireWithholding(Payload):
     amount: Amount
     tax_date: date = Field(description="the day the tax to withhold is determined")
     fair_market_value: Amount | None = Field(default=None, description="per share on Tax Date")
+    remit_by: date | None = Field(
+        default=None, description="a later date the Company sets for the remittance"
+    )
 
 
 class RemitWithholding(Payload):

@@ -118,12 +118,15 @@ def _registered_in(ctx: Ctx) -> str:
     return ctx.facts.optionee if living else str(who["name"])
 
 
+@enforces("option_exercise.shareholder_from")
 def issue_certificate(ctx: Ctx) -> Step:
     cmd = ctx.typed(c.IssueCertificate)
     issued = ctx.past(cmd.issued_at, "issued_at")
-    owed = outstanding(ctx)
-    if owed:
-        w = ctx.data["withholding"]
+    if issued < datetime.fromisoformat(ctx.data["notice"]["effective_at"]):
+        raise Refused(ctx.clause, "payload.issued_at is before the notice took effect",
+                      "invalid_payload")  # fmt: skip
+    owed, w = outstanding(ctx), ctx.data.get("withholding") or {}
+    if owed and not w.get("remit_by"):
         raise Refused(
             str(w["clause"]),
             f"withholding of {money(owed)} is still owed (required {w['amount']}, remitted "
@@ -144,7 +147,12 @@ def issue_certificate(ctx: Ctx) -> Step:
         "shares": _whole_shares(ctx),
         "legends": _legends(ctx, cmd, watch),
         "delivered_to": str(Party.ESCROW_AGENT) if escrow else "optionee",
+        "shareholder_from": issued.isoformat(),
+        "shareholder_clause": ctx.ex.shareholder_from.clause,
     }
+    if owed:  # the Company set a later date for the remittance
+        certificate["withholding_owed"] = {"amount": money(owed), "by": w["remit_by"],
+                                           "clause": w["later_clause"]}  # fmt: skip
     if escrow:
         certificate["escrow_agent"] = escrow["agent"]
     ctx.data["certificate"] = certificate

@@ -22,7 +22,10 @@ from workflows.kit.clauses import enforces
 from workflows.terms.exercise import ElectionTerms
 
 
-@enforces("option_exercise.withholding.condition_of_delivery")
+@enforces(
+    "option_exercise.withholding.condition_of_delivery",
+    "option_exercise.withholding.later_remittance",
+)
 def require_withholding(ctx: Ctx) -> Step:
     rule = ctx.ex.withholding.condition_of_delivery
     if not rule.value:
@@ -33,6 +36,9 @@ def require_withholding(ctx: Ctx) -> Step:
             "an Election answers the withholding already required; it cannot be re-set now",
         )
     cmd = ctx.typed(c.RequireWithholding)
+    later = ctx.ex.withholding.later_remittance
+    if cmd.remit_by is not None and not later.value:
+        raise Refused(later.clause, "the tax must be remitted at the time of delivery")
     fmv = cmd.fair_market_value
     ctx.data["withholding"] = {
         "amount": money(cmd.amount),
@@ -43,6 +49,8 @@ def require_withholding(ctx: Ctx) -> Step:
         "clause": rule.clause,
         "by": ctx.actor_record(),
     }
+    if cmd.remit_by is not None:
+        ctx.data["withholding"].update(remit_by=cmd.remit_by.isoformat(), later_clause=later.clause)
     step = Step("record_condition")
     step.event(
         "withholding_required",

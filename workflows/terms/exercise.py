@@ -105,6 +105,8 @@ class ElectionTerms(Strict):
 
 class WithholdingTerms(Strict):
     condition_of_delivery: Cited[bool]
+    #: The Company may let the tax be remitted at a later date it determines.
+    later_remittance: Cited[bool]
     election: ElectionTerms | None = None
 
 
@@ -154,6 +156,8 @@ class ExerciseTerms(Strict):
     legends: list[Legend] = Field(min_length=1)
     optional_legends: Cited[bool]
     fractional_shares: FractionTerms
+    #: No rights as a shareholder until the certificate issues (FMP §11; RD ISO ¶10).
+    shareholder_from: Cited[Literal["certificate_issued"]]
     disposition_watch: DispositionWatchTerms | None = None
     parties: dict[str, Cited[list[Party]]]
 
