@@ -22,7 +22,11 @@ from workflows.kit.clauses import enforces
 from workflows.notices import EffectiveNotice
 
 
-@enforces("option_exercise.notice.methods", "option_exercise.notice.name")
+@enforces(
+    "option_exercise.notice.methods",
+    "option_exercise.notice.name",
+    "option_exercise.notice.recipient",
+)
 def _effective(ctx: Ctx, cmd: c.DeliverExerciseNotice) -> EffectiveNotice:
     n = ctx.ex.notice
     if cmd.notice.method not in n.methods.value:
