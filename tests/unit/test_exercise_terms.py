@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from kind_flow import CATALOG
+from exercise_flow import FMP, cash, facts, flow, notice
+from kind_flow import CATALOG, delivered, iso
 
 from workflows.exercise import CHART, COMMANDS
+from workflows.kernel import refusal_status
 
 
 def test_the_rd_nso_exercise_section_differs_from_the_iso_only_where_the_agreements_do() -> None:
@@ -53,3 +55,17 @@ def test_every_command_the_presets_name_has_a_rule_and_every_rule_a_chart_move()
     CHART.check(named)
     assert CHART.finals() == {"completed", "rejected", "withdrawn"}
     assert "election_pending" in CHART.mermaid()
+
+
+def test_a_misspelt_field_is_refused_naming_it_and_a_command_out_of_turn_names_the_state() -> None:
+    f = flow(FMP)
+    payload = notice(1_000, [cash("500")], delivered("2000-03-01T10:00"), facts())
+    r = f.refused("deliver_exercise_notice", "owner", "2000-03-01T11:00", payload | {"share": 1})
+    assert refusal_status(r.code) == 422 and "payload.share is not a field" in r.reason
+    bad = payload | {"payment": [{"form": "cash", "amount": "-5"}]}
+    r = f.refused("deliver_exercise_notice", "owner", "2000-03-01T11:00", bad)
+    assert r.code == "invalid_payload" and "payload.payment.0.amount" in r.reason
+    issue = {"certificate_number": "C-1", "issued_at": iso("2000-03-01T11:00")}
+    r = f.refused("issue_certificate", "company", "2000-03-01T11:00", issue)
+    assert (r.code, r.rule) == ("wrong_state", "FMP §4(a)")
+    assert "while the exercise is not yet exercised" in r.reason
