@@ -21,6 +21,7 @@ from workflows.terms.base import Cited, Clause, Strict
 from workflows.terms.exercise import ExerciseTerms
 from workflows.terms.grant import GrantTerms
 from workflows.terms.rofr import RofrTerms
+from workflows.terms.share_register import ShareRegisterTerms
 from workflows.terms.termination import TerminationTerms
 
 _Strict = Strict
@@ -120,6 +121,7 @@ class Terms(_Strict):
     grant: GrantTerms | None = None
     termination: TerminationTerms | None = None
     option_exercise: ExerciseTerms | None = None
+    share_register: ShareRegisterTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()
