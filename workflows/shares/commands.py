@@ -11,9 +11,15 @@ from workflows.terms.share_register import Endorsement, Officer
 
 
 class HolderGiven(Payload):
-    id: Text = Field(description="the holder's id (the optionee's id for a certificate on exercise)")
-    name: Text | None = Field(default=None, description="required the first time a holder is recorded")
-    address: Text | None = Field(default=None, description="required the first time (BYL Art. VI §1)")
+    id: Text = Field(
+        description="the holder's id (the optionee's id for a certificate on exercise)"
+    )
+    name: Text | None = Field(
+        default=None, description="required the first time a holder is recorded"
+    )
+    address: Text | None = Field(
+        default=None, description="required the first time (BYL Art. VI §1)"
+    )
 
 
 class Signature(Payload):
@@ -49,7 +55,8 @@ class OpenShareRegister(Payload):
     share_classes: list[Text] = Field(default_factory=lambda: ["common"], min_length=1)
     first_number: int = Field(default=1, strict=True, gt=0, description="of the certificates")
     signatures: list[Signature] = Field(
-        default_factory=list, description="the officers whose (facsimile) signatures certificates bear"
+        default_factory=list,
+        description="the officers whose (facsimile) signatures certificates bear",
     )
 
 

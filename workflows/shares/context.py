@@ -38,29 +38,41 @@ class Ctx(Context):
         """The payload as its command's model, once the register is open (the chart would
         refuse the move anyway; the rules never read a register that is not there)."""
         if self.state == "new" and self.command != "open_share_register":
-            raise Refused(self.clause, f"cannot {self.command.replace('_', ' ')} while the share "
-                          "register is not yet opened: open_share_register first", "wrong_state")  # fmt: skip
+            raise Refused(
+                self.clause,
+                f"cannot {self.command.replace('_', ' ')} while the share "
+                "register is not yet opened: open_share_register first",
+                "wrong_state",
+            )
         return model.model_validate(dict(self.payload))
 
     def past(self, when: datetime, field: str) -> datetime:
         """An act's effective instant: never after it is entered, never before the register
         was opened (acts are judged by when they took effect)."""
         if when > self.now:
-            raise Refused(self.clause, f"payload.{field} {when.isoformat()} is in the future",
-                          "invalid_payload")  # fmt: skip
+            raise Refused(
+                self.clause,
+                f"payload.{field} {when.isoformat()} is in the future",
+                "invalid_payload",
+            )
         opened = self.data.get("opened_at")
         if opened and when < datetime.fromisoformat(opened):
-            raise Refused(self.clause, f"payload.{field} {when.isoformat()} is before the "
-                          f"register was opened ({opened})", "invalid_payload")  # fmt: skip
+            raise Refused(
+                self.clause,
+                f"payload.{field} {when.isoformat()} is before the register was opened ({opened})",
+                "invalid_payload",
+            )
         return when
 
     @property
     def certificates(self) -> dict[str, dict[str, Any]]:
-        return self.data.setdefault("certificates", {})
+        found: dict[str, dict[str, Any]] = self.data.setdefault("certificates", {})
+        return found
 
     @property
     def holders(self) -> dict[str, dict[str, Any]]:
-        return self.data.setdefault("holders", {})
+        found: dict[str, dict[str, Any]] = self.data.setdefault("holders", {})
+        return found
 
 
 __all__ = ["Ctx", "Step"]

@@ -21,10 +21,14 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "open_share_register": Spec(c.OpenShareRegister, issuance.open_share_register),
         "issue_share_certificate": Spec(c.IssueShareCertificate, issuance.issue_share_certificate),
         "record_share_transfer": Spec(c.RecordShareTransfer, transfer.record_share_transfer),
-        "cancel_share_certificate": Spec(c.CancelShareCertificate, transfer.cancel_share_certificate),
+        "cancel_share_certificate": Spec(
+            c.CancelShareCertificate, transfer.cancel_share_certificate
+        ),
         "change_holder_address": Spec(c.ChangeHolderAddress, issuance.change_holder_address),
         "claim_lost_certificate": Spec(c.ClaimLostCertificate, lost.claim_lost_certificate),
-        "require_replacement_terms": Spec(c.RequireReplacementTerms, lost.require_replacement_terms),
+        "require_replacement_terms": Spec(
+            c.RequireReplacementTerms, lost.require_replacement_terms
+        ),
         "replace_lost_certificate": Spec(c.ReplaceLostCertificate, lost.replace_lost_certificate),
     },
 )

@@ -17,16 +17,28 @@ def open_share_register(ctx: Ctx) -> Step:
     cmd = ctx.typed(c.OpenShareRegister)
     opened = ctx.past(cmd.opened_at, "opened_at")
     ctx.data.update(
-        terms_id=ctx.terms.id, opened_at=opened.isoformat(), kept_by=cmd.kept_by,
-        kept_at=cmd.kept_at, share_classes=list(dict.fromkeys(cmd.share_classes)),
-        next_number=cmd.first_number, signatures=[s.model_dump() for s in cmd.signatures],
-        holders={}, certificates={}, transfers=[], sources={},
-    )  # fmt: skip
+        terms_id=ctx.terms.id,
+        opened_at=opened.isoformat(),
+        kept_by=cmd.kept_by,
+        kept_at=cmd.kept_at,
+        share_classes=list(dict.fromkeys(cmd.share_classes)),
+        next_number=cmd.first_number,
+        signatures=[s.model_dump() for s in cmd.signatures],
+        holders={},
+        certificates={},
+        transfers=[],
+        sources={},
+    )
     if cmd.signatures:
         e.signatures(ctx, cmd.signatures)
     step = Step("open")
-    step.event("share_register_opened", kept_by=cmd.kept_by, kept_at=cmd.kept_at,
-               share_classes=ctx.data["share_classes"], clause=ctx.clause)  # fmt: skip
+    step.event(
+        "share_register_opened",
+        kept_by=cmd.kept_by,
+        kept_at=cmd.kept_at,
+        share_classes=ctx.data["share_classes"],
+        clause=ctx.clause,
+    )
     return step
 
 
@@ -39,12 +51,17 @@ def _partly_paid(ctx: Ctx, cmd: c.IssueShareCertificate) -> dict[str, str] | Non
         return None
     rule = ctx.reg.partly_paid
     if not rule.value:
-        raise Refused(rule.clause, "a certificate is issued only for shares fully paid",
-                      "not_fully_paid")  # fmt: skip
+        raise Refused(
+            rule.clause, "a certificate is issued only for shares fully paid", "not_fully_paid"
+        )
     if p.paid >= p.consideration:
         raise Refused(rule.clause, "paid in full: issue it without partly_paid", "invalid_payload")
-    return {"consideration": f"{p.consideration:f}", "paid": f"{p.paid:f}",
-            "resolution": p.resolution, "clause": rule.clause}  # fmt: skip
+    return {
+        "consideration": f"{p.consideration:f}",
+        "paid": f"{p.paid:f}",
+        "resolution": p.resolution,
+        "clause": rule.clause,
+    }
 
 
 def issue_share_certificate(ctx: Ctx) -> Step:
@@ -56,12 +73,18 @@ def issue_share_certificate(ctx: Ctx) -> Step:
     source = e.once(ctx, cmd.source, f"certificate {number}")
     e.record_holder(ctx, cmd.holder, at)
     cert = {
-        "number": number, "holder": cmd.holder.id, "shares": cmd.shares,
-        "share_class": cmd.share_class, "issued_at": at.isoformat(),
+        "number": number,
+        "holder": cmd.holder.id,
+        "shares": cmd.shares,
+        "share_class": cmd.share_class,
+        "issued_at": at.isoformat(),
         "legends": [legend.model_dump() for legend in cmd.legends],
-        "signatures": e.signatures(ctx, cmd.signatures), "origin": {"kind": "issued"},
-        "partly_paid": _partly_paid(ctx, cmd), "escrow_agent": cmd.escrow_agent, "source": source,
-    }  # fmt: skip
+        "signatures": e.signatures(ctx, cmd.signatures),
+        "origin": {"kind": "issued"},
+        "partly_paid": _partly_paid(ctx, cmd),
+        "escrow_agent": cmd.escrow_agent,
+        "source": source,
+    }
     step = Step("issue")
     e.issue(ctx, step, cert)
     e.counted(ctx, step, count)
@@ -80,6 +103,11 @@ def change_holder_address(ctx: Ctx) -> Step:
         raise Refused(ctx.clause, "a holder changes only their own address", "not_authorised")
     e.move_address(holder, cmd.address, at)
     step = Step("change_address")
-    step.event("holder_address_changed", holder=cmd.holder, address=cmd.address,
-               since=at.isoformat(), clause=ctx.clause)  # fmt: skip
+    step.event(
+        "holder_address_changed",
+        holder=cmd.holder,
+        address=cmd.address,
+        since=at.isoformat(),
+        clause=ctx.clause,
+    )
     return step

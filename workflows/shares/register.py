@@ -63,8 +63,9 @@ def holding(data: Data, holder: str, at: datetime | None = None) -> Holding | No
     shares: dict[str, int] = {}
     for c in certs:
         shares[c.share_class] = shares.get(c.share_class, 0) + c.shares
-    return Holding(holder=holder, name=who["name"], address=who["address"], shares=shares,
-                   certificates=certs)  # fmt: skip
+    return Holding(
+        holder=holder, name=who["name"], address=who["address"], shares=shares, certificates=certs
+    )
 
 
 def facts_of(data: Data, at: datetime) -> RegisterFacts:
@@ -72,8 +73,12 @@ def facts_of(data: Data, at: datetime) -> RegisterFacts:
     shares: dict[str, int] = {}
     for c in certs:
         shares[c["share_class"]] = shares.get(c["share_class"], 0) + c["shares"]
-    return RegisterFacts(as_of=at, holders_of_record=len({c["holder"] for c in certs}),
-                         shares_outstanding=shares, certificates_outstanding=len(certs))  # fmt: skip
+    return RegisterFacts(
+        as_of=at,
+        holders_of_record=len({c["holder"] for c in certs}),
+        shares_outstanding=shares,
+        certificates_outstanding=len(certs),
+    )
 
 
 def _order(number: str) -> tuple[int, int, str]:

@@ -21,31 +21,53 @@ def _legends(ctx: Ctx, certs: list[dict[str, Any]], release: list[str]) -> list[
     allowed = ctx.reg.releasable_legends
     for key in release:
         if key not in allowed.value:
-            raise Refused(allowed.clause, f"the {key} legend stays on the new certificate; "
-                          f"releasable: {', '.join(allowed.value) or 'none'}", "legend_required")  # fmt: skip
+            raise Refused(
+                allowed.clause,
+                f"the {key} legend stays on the new certificate; "
+                f"releasable: {', '.join(allowed.value) or 'none'}",
+                "legend_required",
+            )
         if key not in carried:
-            raise Refused(allowed.clause, f"no {key} legend on the certificates surrendered",
-                          "invalid_payload")  # fmt: skip
+            raise Refused(
+                allowed.clause,
+                f"no {key} legend on the certificates surrendered",
+                "invalid_payload",
+            )
     return [legend for key, legend in carried.items() if key not in release]
 
 
 def _balance(
-    ctx: Ctx, step: Step, certs: list[dict[str, Any]], shares: int, at: datetime,
-    number: str | None, sigs: list[dict[str, str]],
-) -> dict[str, Any] | None:  # fmt: skip
+    ctx: Ctx,
+    step: Step,
+    certs: list[dict[str, Any]],
+    shares: int,
+    at: datetime,
+    number: str | None,
+    sigs: list[dict[str, str]],
+) -> dict[str, Any] | None:
     """The shares surrendered beyond those transferred, on a new certificate to the holder."""
     rest = sum(cert["shares"] for cert in certs) - shares
     if rest < 0:
-        raise Refused(ctx.reg.surrender.required.clause, f"the certificates surrendered are for "
-                      f"{rest + shares:,} shares, fewer than {shares:,}", "insufficient_shares")  # fmt: skip
+        raise Refused(
+            ctx.reg.surrender.required.clause,
+            f"the certificates surrendered are for {rest + shares:,} shares, fewer than {shares:,}",
+            "insufficient_shares",
+        )
     if rest == 0:
         return None
     first = certs[0]
     legends = list({g["key"]: g for cert in certs for g in cert.get("legends") or []}.values())
-    cert = {"number": e.number(ctx, number), "holder": first["holder"], "shares": rest,
-            "share_class": first["share_class"], "issued_at": at.isoformat(), "legends": legends,
-            "signatures": sigs, "origin": {"kind": "balance", "from": [x["number"] for x in certs]},
-            "escrow_agent": first.get("escrow_agent")}  # fmt: skip
+    cert = {
+        "number": e.number(ctx, number),
+        "holder": first["holder"],
+        "shares": rest,
+        "share_class": first["share_class"],
+        "issued_at": at.isoformat(),
+        "legends": legends,
+        "signatures": sigs,
+        "origin": {"kind": "balance", "from": [x["number"] for x in certs]},
+        "escrow_agent": first.get("escrow_agent"),
+    }
     return e.issue(ctx, step, cert)
 
 
@@ -63,22 +85,46 @@ def record_share_transfer(ctx: Ctx) -> Step:
     source = e.once(ctx, cmd.source, f"transfer {seq}")
     step = Step("transfer")
     e.record_holder(ctx, cmd.transferee, at)
-    new = {"number": e.number(ctx, cmd.number), "holder": cmd.transferee.id, "shares": cmd.shares,
-           "share_class": certs[0]["share_class"], "issued_at": at.isoformat(), "legends": legends,
-           "signatures": sigs, "origin": {"kind": "transfer", "from": [x["number"] for x in certs],
-           "transfer": seq}, "source": source}  # fmt: skip
+    new = {
+        "number": e.number(ctx, cmd.number),
+        "holder": cmd.transferee.id,
+        "shares": cmd.shares,
+        "share_class": certs[0]["share_class"],
+        "issued_at": at.isoformat(),
+        "legends": legends,
+        "signatures": sigs,
+        "origin": {"kind": "transfer", "from": [x["number"] for x in certs], "transfer": seq},
+        "source": source,
+    }
     balance = _balance(ctx, step, certs, cmd.shares, at, cmd.balance_number, sigs)
     issued = [new["number"], *([balance["number"]] if balance else [])]
     by = {s.number: s for s in cmd.surrendered}
     for cert in certs:
         s = by[cert["number"]]
-        e.cancel(ctx, step, cert, at, "transfer", transfer=seq, replaced_by=issued,
-                 endorsement=s.endorsement, endorsed_by=s.endorsed_by)  # fmt: skip
+        e.cancel(
+            ctx,
+            step,
+            cert,
+            at,
+            "transfer",
+            transfer=seq,
+            replaced_by=issued,
+            endorsement=s.endorsement,
+            endorsed_by=s.endorsed_by,
+        )
     e.issue(ctx, step, new)
-    record = {"seq": seq, "effective_at": at.isoformat(), "from": transferor,
-              "to": cmd.transferee.id, "shares": cmd.shares, "share_class": new["share_class"],
-              "surrendered": [x["number"] for x in certs], "issued": issued,
-              "released_legends": cmd.release_legends, "source": source}  # fmt: skip
+    record = {
+        "seq": seq,
+        "effective_at": at.isoformat(),
+        "from": transferor,
+        "to": cmd.transferee.id,
+        "shares": cmd.shares,
+        "share_class": new["share_class"],
+        "surrendered": [x["number"] for x in certs],
+        "issued": issued,
+        "released_legends": cmd.release_legends,
+        "source": source,
+    }
     ctx.data.setdefault("transfers", []).append(record)
     step.event("share_transfer_recorded", transfer=record, clause=ctx.reg.surrender.required.clause)
     e.counted(ctx, step, count)
@@ -92,8 +138,9 @@ def cancel_share_certificate(ctx: Ctx) -> Step:
     cmd = ctx.typed(c.CancelShareCertificate)
     at = ctx.past(cmd.cancelled_at, "cancelled_at")
     count = e.before(ctx)
-    given = c.Surrendered(number=cmd.number, endorsement=cmd.endorsement or "endorsed",
-                          endorsed_by=cmd.endorsed_by)  # fmt: skip
+    given = c.Surrendered(
+        number=cmd.number, endorsement=cmd.endorsement or "endorsed", endorsed_by=cmd.endorsed_by
+    )
     e.endorse(ctx, cmd.number, cmd.endorsement)
     certs = e.surrender(ctx, [given], at)
     shares = cmd.shares or certs[0]["shares"]
@@ -101,8 +148,17 @@ def cancel_share_certificate(ctx: Ctx) -> Step:
     step = Step("cancel")
     sigs = e.signatures(ctx, cmd.signatures) if shares < certs[0]["shares"] else []
     balance = _balance(ctx, step, certs, shares, at, cmd.balance_number, sigs)
-    e.cancel(ctx, step, certs[0], at, cmd.reason, shares_taken=shares, source=source,
-             endorsement=cmd.endorsement, endorsed_by=cmd.endorsed_by,
-             replaced_by=[balance["number"]] if balance else [])  # fmt: skip
+    e.cancel(
+        ctx,
+        step,
+        certs[0],
+        at,
+        cmd.reason,
+        shares_taken=shares,
+        source=source,
+        endorsement=cmd.endorsement,
+        endorsed_by=cmd.endorsed_by,
+        replaced_by=[balance["number"]] if balance else [],
+    )
     e.counted(ctx, step, count)
     return step
