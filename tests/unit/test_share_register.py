@@ -486,3 +486,12 @@ def test_the_rd_presets_differ_only_in_citations_and_the_commissioners_paragraph
     assert text.replace("¶14 (Rule 260.141.11(c)", "¶15 (Rule 260.141.11(c)") == json.dumps(
         iso, sort_keys=True, ensure_ascii=False
     )
+
+
+def test_an_owner_changes_only_their_own_address() -> None:
+    flow = issued(opened())
+    body = {"holder": "alex", "address": "3 Pine St", "changed_at": iso("2026-04-01T09:00")}
+    r = flow.refused("change_holder_address", "owner", "2026-04-01T10:00", body, actor="Bo Buyer")
+    assert r.code == "not_authorised"
+    flow.send("change_holder_address", "owner", "2026-04-01T10:00", body, actor="Alex Rivera")
+    assert flow.data["holders"]["alex"]["address"] == "3 Pine St"

@@ -99,8 +99,9 @@ def change_holder_address(ctx: Ctx) -> Step:
     holder = ctx.holders.get(cmd.holder)
     if holder is None:
         raise Refused(ctx.clause, f"no holder {cmd.holder} on the register", "unknown_holder")
-    if ctx.party == "owner" and ctx.actor and ctx.actor.name and ctx.actor.name != cmd.holder:
-        raise Refused(ctx.clause, "a holder changes only their own address", "not_authorised")
+    who = ctx.actor.name if ctx.actor else ""
+    if ctx.party == "owner" and who and who not in (cmd.holder, holder["name"]):
+        raise Refused(ctx.clause, f"{who} may change only their own address", "not_authorised")
     e.move_address(holder, cmd.address, at)
     step = Step("change_address")
     step.event(
