@@ -495,3 +495,21 @@ def test_an_owner_changes_only_their_own_address() -> None:
     assert r.code == "not_authorised"
     flow.send("change_holder_address", "owner", "2026-04-01T10:00", body, actor="Alex Rivera")
     assert flow.data["holders"]["alex"]["address"] == "3 Pine St"
+
+
+def test_a_certificate_surrendered_twice_or_one_number_for_two_is_refused() -> None:
+    twice = [{"number": "101", "endorsement": "endorsed"}] * 2
+    r = issued(opened()).refused(
+        "record_share_transfer",
+        "company",
+        "2026-05-04T15:00",
+        transfer(shares=1_500, surrendered=twice),
+    )
+    assert r.code == "invalid_payload" and "surrendered once" in r.reason
+    r = issued(opened()).refused(
+        "record_share_transfer",
+        "company",
+        "2026-05-04T15:00",
+        transfer(number="200", balance_number="200"),
+    )
+    assert r.code == "duplicate_number"

@@ -129,6 +129,9 @@ def surrender(ctx: Ctx, given: Sequence[Surrendered], at: datetime) -> list[Cert
             "certificate: name the certificates surrendered",
             "surrender_required",
         )
+    numbers = [s.number for s in given]
+    if len(set(numbers)) < len(numbers):
+        raise Refused(rule.required.clause, "a certificate is surrendered once", "invalid_payload")
     certs = []
     for s in given:
         cert = outstanding_certificate(ctx, s.number, rule.required.clause)

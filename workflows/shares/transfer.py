@@ -78,6 +78,10 @@ def record_share_transfer(ctx: Ctx) -> Step:
     at = ctx.past(cmd.effective_at, "effective_at")
     count = e.before(ctx)
     certs = e.surrender(ctx, cmd.surrendered, at)
+    if cmd.number is not None and cmd.number == cmd.balance_number:
+        raise Refused(
+            ctx.clause, f"certificate {cmd.number} is one certificate, not two", "duplicate_number"
+        )
     transferor = certs[0]["holder"]
     sigs = e.signatures(ctx, cmd.signatures)
     legends = _legends(ctx, certs, cmd.release_legends)
