@@ -65,7 +65,7 @@ def test_a_version_1_row_loads_upgrades_and_finishes_its_workflow(path: Path) ->
     row = json.loads(path.read_text())
     assert "schema_version" not in row["data"]
     loaded = SCHEMA.load(row["data"], rule="test")
-    assert loaded["schema_version"] == 2
+    assert loaded["schema_version"] == 3
     RofrData.model_validate(loaded)
 
     terms = CATALOG.get(row["terms_id"])
@@ -81,7 +81,7 @@ def test_a_version_1_row_loads_upgrades_and_finishes_its_workflow(path: Path) ->
         else:
             command, party, payload = _ending(row["terms_id"], state, data)
             d = ROFR.decide(state, data, Command(command, Actor(party, "x"), payload), LATER, terms)
-        assert d.data["schema_version"] == 2
+        assert d.data["schema_version"] == 3
         state, data = d.state, dict(d.data)
         for name in d.cancel_timers:
             timers.pop(name, None)

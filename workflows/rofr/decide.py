@@ -7,7 +7,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
-from workflows.rofr import closing, election, exempt, lapse, notice, sale, valuation
+from workflows.rofr import closing, election, exempt, lapse, notice, sale, timeline, valuation
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
@@ -55,5 +55,8 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer),
     parties=lambda ctx: ctx.rofr.parties,
     data=SCHEMA,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
+    void_clause=timeline.void_clause,
 )
 decide = KIND.decide
