@@ -13,13 +13,23 @@ EXERCISE_0330 = {"notice": delivered("2026-03-30T09:00")}  # in time: the window
 
 
 def sale(shares: int, sold_on: str, **extra: Any) -> dict[str, Any]:
-    return {"buyer": {"name": "Bob Buyer"}, "shares": shares, "price_per_share": "2.50",
-            "sold_at": iso(sold_on), **extra}  # fmt: skip
+    return {
+        "buyer": {"name": "Bob Buyer"},
+        "shares": shares,
+        "price_per_share": "2.50",
+        "sold_at": iso(sold_on),
+        **extra,
+    }
 
 
 def rd_sale(sold_on: str) -> dict[str, Any]:
-    return {"buyer": {"name": "Dan Transferee"}, "shares": 500, "price_per_share": "4.00",
-            "sold_at": iso(sold_on), "transferee_agreed_in_writing": True}  # fmt: skip
+    return {
+        "buyer": {"name": "Dan Transferee"},
+        "shares": 500,
+        "price_per_share": "4.00",
+        "sold_at": iso(sold_on),
+        "transferee_agreed_in_writing": True,
+    }
 
 
 def fmp_sold(shares: int) -> Flow:
@@ -28,7 +38,9 @@ def fmp_sold(shares: int) -> Flow:
     flow = Flow(FMP)
     flow.send("deliver_disposition_notice", "owner", "2026-03-02T10:00", fmp_notice())
     flow.fire("election_deadline")
-    flow.send("report_third_party_sale", "owner", "2026-04-05T12:00", sale(shares, "2026-04-05T10:00"))
+    flow.send(
+        "report_third_party_sale", "owner", "2026-04-05T12:00", sale(shares, "2026-04-05T10:00")
+    )
     return flow
 
 
@@ -37,8 +49,9 @@ def items(flow: Flow) -> list[dict[str, Any]]:
 
 
 def void_acts(flow: Flow) -> dict[str, str]:
-    return {a["command"]: a["void"]["clause"] for a in flow.data["timeline"]["acts"]
-            if a.get("void")}  # fmt: skip
+    return {
+        a["command"]: a["void"]["clause"] for a in flow.data["timeline"]["acts"] if a.get("void")
+    }
 
 
 def test_a_timely_exercise_entered_after_a_recorded_sale_wins_and_the_sale_is_void() -> None:
@@ -111,15 +124,21 @@ def test_a_new_notice_does_not_wipe_a_timely_exercise_on_the_earlier_one() -> No
     assert list(void_acts(flow)) == ["deliver_transfer_notice"]
 
 
-def test_a_lapse_recorded_before_a_timely_exercise_entered_later_lets_the_purchase_proceed() -> None:
+def test_a_lapse_recorded_before_a_timely_exercise_entered_later_lets_the_purchase_go_on() -> None:
     flow = Flow(FMP)
     flow.send("deliver_disposition_notice", "owner", "2026-03-02T10:00", fmp_notice())
-    ipo = {"event": "firm_commitment_offering", "occurred_at": iso("2026-03-25T09:00"),
-           "offering_amount": "20000000", "firm_commitment": True, "registered": True}  # fmt: skip
+    ipo = {
+        "event": "firm_commitment_offering",
+        "occurred_at": iso("2026-03-25T09:00"),
+        "offering_amount": "20000000",
+        "firm_commitment": True,
+        "registered": True,
+    }
     flow.send("record_lapse_event", "company", "2026-03-26T09:00", ipo)
     assert flow.state == "lapsed"
-    d = flow.send("exercise_rofr", "company", "2026-03-27T09:00",
-                  {"notice": delivered("2026-03-20T09:00")})  # fmt: skip
+    d = flow.send(
+        "exercise_rofr", "company", "2026-03-27T09:00", {"notice": delivered("2026-03-20T09:00")}
+    )
     # lapse.py: a purchase exercised before the event is a bargain made and proceeds to closing
     assert flow.state == "closing" and "lapse" not in flow.data
     assert void_acts(flow) == {"record_lapse_event": "FMP §6(d)(vi)(3)"}
@@ -133,15 +152,19 @@ def test_the_same_acts_in_the_other_order_give_the_same_workflow_without_an_item
     b = Flow(FMP)
     b.send("deliver_disposition_notice", "owner", "2026-03-02T10:00", fmp_notice())
     b.send("exercise_rofr", "company", "2026-03-30T12:00", EXERCISE_0330)
-    r = b.refused("report_third_party_sale", "owner", "2026-04-05T12:00",
-                  sale(1000, "2026-04-05T10:00"))  # fmt: skip
+    r = b.refused(
+        "report_third_party_sale", "owner", "2026-04-05T12:00", sale(1000, "2026-04-05T10:00")
+    )
     assert r.code == "wrong_state"
     assert (a.state, a.data["purchase_shares"], a.timers.keys()) == (
-        b.state, b.data["purchase_shares"], b.timers.keys())  # fmt: skip
+        b.state,
+        b.data["purchase_shares"],
+        b.timers.keys(),
+    )
     assert a.deadline("closing_deadline") == b.deadline("closing_deadline")
-    assert items(b) == [] and [i["fact"]["command"] for i in items(a) if "command" in i["fact"]] == [
-        "report_third_party_sale"
-    ]
+    assert items(b) == [] and [
+        i["fact"]["command"] for i in items(a) if "command" in i["fact"]
+    ] == ["report_third_party_sale"]
 
 
 def test_a_late_act_refused_in_its_place_changes_nothing() -> None:
@@ -159,13 +182,19 @@ def test_a_timer_the_replay_already_fired_is_stale_when_its_message_comes() -> N
     election = flow.timers["election_deadline"]
     # The sale window opened at the election deadline, so a sale dated after it is judged there,
     # even though the deadlines service had not yet fired the election timer.
-    d = flow.send("report_third_party_sale", "owner", "2026-04-05T12:00",
-                  sale(1000, "2026-04-05T10:00"))  # fmt: skip
+    d = flow.send(
+        "report_third_party_sale", "owner", "2026-04-05T12:00", sale(1000, "2026-04-05T10:00")
+    )
     assert flow.state == "sold_to_third_party"
     assert types(d)[:2] == ["election_window_expired", "sale_window_opened"]
     assert "election_deadline" in d.cancel_timers
     from workflows.kernel import TimerFired
 
-    again = flow.kind.decide(flow.state, flow.data, TimerFired(election.name, election.deadline.at),
-                             election.deadline.at, flow.terms)  # fmt: skip
+    again = flow.kind.decide(
+        flow.state,
+        flow.data,
+        TimerFired(election.name, election.deadline.at),
+        election.deadline.at,
+        flow.terms,
+    )
     assert again.events == () and again.state == flow.state and dict(again.data) == flow.data

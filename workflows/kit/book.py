@@ -39,9 +39,12 @@ VERSION_KEY = "schema_version"
 
 
 class _Kind(Protocol):
-    chart: Chart
-    ranks: Mapping[str, int]
-    void_clause: Callable[[Terms, str], str | None]
+    @property
+    def chart(self) -> Chart: ...
+    @property
+    def ranks(self) -> Mapping[str, int]: ...
+    @property
+    def void_clause(self) -> Callable[[Terms, str], str | None]: ...
 
     def context(self, state: str, data: dict[str, Any], terms: Terms, now: datetime) -> Any: ...
     def rule(
@@ -62,8 +65,13 @@ class Book:
         now: datetime,
     ) -> None:
         self.kind, self.terms, self.state, self.data, self.tl, self.now = (
-            kind, terms, state, data, tl, now,
-        )  # fmt: skip
+            kind,
+            terms,
+            state,
+            data,
+            tl,
+            now,
+        )
         self.version = data.get(VERSION_KEY)
 
     def _rule(self, state: str, data: dict[str, Any], message: Message, now: datetime) -> Decision:

@@ -48,8 +48,12 @@ def reconcile(
         item = _item(tl, kind, fact, clause, reason, new, now)
         tl.reconciliation.append(item)
         if kind in ("void", "withdrawn"):
-            events.append(Event("fact_voided", {k: item[k] for k in
-                                ("fact", "clause", "reason", "contradicted_by")}))  # fmt: skip
+            events.append(
+                Event(
+                    "fact_voided",
+                    {k: item[k] for k in ("fact", "clause", "reason", "contradicted_by")},
+                )
+            )
         events.append(Event("reconciliation_raised", dict(item)))
 
     for act in tl.acts:
@@ -69,11 +73,19 @@ def reconcile(
             raise_item("void", summary(act), clause, reason)
         elif before is None and after is not None:
             was = act.pop("void", None) or {}
-            raise_item("restored", summary(act), was.get("clause", ""),
-                       f"{label(act).replace('_', ' ')} stands again")  # fmt: skip
+            raise_item(
+                "restored",
+                summary(act),
+                was.get("clause", ""),
+                f"{label(act).replace('_', ' ')} stands again",
+            )
         elif before is not None and before != after:
-            raise_item("changed", summary(act), "",
-                       f"{label(act).replace('_', ' ')} now takes {after} instead of {before}")  # fmt: skip
+            raise_item(
+                "changed",
+                summary(act),
+                "",
+                f"{label(act).replace('_', ' ')} now takes {after} instead of {before}",
+            )
         act["transition"] = after
 
     now_fired = {(f["name"], f["due_at"]): f for f in run.fired}

@@ -62,10 +62,14 @@ class Run:
             moved = d is not None and bool(d.transition)
             if d is not None and moved:
                 self._take(d)
-            self.fired.append({
-                "name": t.name, "due_at": due.isoformat(), "clause": t.deadline.clause,
-                "transition": d.transition if d is not None and moved else None,
-            })  # fmt: skip
+            self.fired.append(
+                {
+                    "name": t.name,
+                    "due_at": due.isoformat(),
+                    "clause": t.deadline.clause,
+                    "transition": d.transition if d is not None and moved else None,
+                }
+            )
             self.log.append(("timer", f"{t.name}@{due.isoformat()}", d.events if d else ()))
 
     def apply(self, rule: Rule, act: Record) -> None:

@@ -77,9 +77,11 @@ def message(act: Record) -> Message:
         return TimerFired(act["timer"], datetime.fromisoformat(act["due_at"]))
     a = act["actor"]
     return Command(
-        act["command"], Actor(Party(a["party"]), a["name"], a["reference"]), act["payload"],
+        act["command"],
+        Actor(Party(a["party"]), a["name"], a["reference"]),
+        act["payload"],
         act["id"],
-    )  # fmt: skip
+    )
 
 
 def sort_key(act: Record) -> tuple[datetime, int, int]:
@@ -103,13 +105,18 @@ def summary(act: Record) -> Record:
 
 
 def timer_record(t: SetTimer) -> Record:
-    return {"name": t.name, "deadline": t.deadline.as_dict(), "party": str(t.party),
-            "action": t.action}  # fmt: skip
+    return {
+        "name": t.name,
+        "deadline": t.deadline.as_dict(),
+        "party": str(t.party),
+        "action": t.action,
+    }
 
 
 def timer_from(r: Mapping[str, Any]) -> SetTimer:
-    return SetTimer(r["name"], Deadline.from_dict(dict(r["deadline"])), Party(r["party"]),
-                    r["action"])  # fmt: skip
+    return SetTimer(
+        r["name"], Deadline.from_dict(dict(r["deadline"])), Party(r["party"]), r["action"]
+    )
 
 
 @dataclass

@@ -4,8 +4,8 @@ Version 1: the rows written before rows carried a version. Version 2 adds ``sche
 and is otherwise the same shape. Version 3 adds the kit's ``timeline`` (the acts with their
 effective times, ``workflows.kit.timeline``); a row of an earlier version has none, and the
 kit starts its timeline from the row as stored: acts recorded before the upgrade are not
-reordered, those after it are judged by their effective times. Times are ISO 8601 text; the nested records (notices,
-deadlines, elections, sales) are as the rules write them.
+reordered, those after it are judged by their effective times. Times are ISO 8601 text; the
+nested records (notices, deadlines, elections, sales) are as the rules write them.
 """
 
 from __future__ import annotations
