@@ -36,6 +36,10 @@ SCRIPTS = {
         ["first_page_median_ms", "deep_page_median_ms", "party_deep_page_uses_index",
          "rss_growth_mib"],
     ),
+    "replay_cost.py": (
+        ["--acts", "6", "--repeat", "3"],
+        ["rule_only_us", "fast_path_us", "full_replay_ms"],
+    ),
     "through_broker.py": (
         ["--size", "20", "--replicas", "2", "--pool-size", "2"],
         ["start_commands_per_second", "exercise_seconds_until_all_applied", "applied"],

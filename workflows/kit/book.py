@@ -79,7 +79,8 @@ class Book:
 
     # -- messages -----------------------------------------------------------------------
     def enter(self, command: Command) -> Decision:
-        ctx = self.kind.context(self.state, copy.deepcopy(self.data), self.terms, self.now)
+        # Checks and readers only read: the rules run later, on copies, in the replay.
+        ctx = self.kind.context(self.state, self.data, self.terms, self.now)
         name = self.kind.check(ctx, command)
         act = command_act(
             command,

@@ -64,8 +64,12 @@ class Kind(Generic[C]):
         """The workflow after ``message``: the replay of its acts in the order they took effect
         (``workflows.kit.timeline``), the message's act among them."""
         current, parsed = state or "new", as_terms(terms)
-        loaded = self.data.load(copy.deepcopy(dict(data)), rule=DATA_RULE)
-        tl = Timeline.read(loaded.pop(TIMELINE, None))
+        raw = dict(data)
+        # The record of acts is read apart: the kit alone writes it, and copying it whole for
+        # every message would cost more than the rule itself.
+        tl = Timeline.read(raw.pop(TIMELINE, None))
+        # Not copied: nothing below changes it in place (each rule works on its own deep copy).
+        loaded = self.data.load(raw, rule=DATA_RULE)
         if tl.base is None and not tl.acts and current != "new":
             # A row written before the timeline: its acts so far are not known one by one, so
             # the replay starts from it as stored (they are not reordered).
