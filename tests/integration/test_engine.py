@@ -329,8 +329,7 @@ async def test_two_replicas_never_both_apply_conflicting_commands(
     # acts are not "conflicting" this way: one effective before the other is judged in its
     # place whatever the order of entry, and may void it; tests/unit/test_rofr_entry_order.)
     conflicting = [
-        command(company, workflow_id, "exercise_rofr", "company", notice=NOTICE)
-        for _ in range(20)
+        command(company, workflow_id, "exercise_rofr", "company", notice=NOTICE) for _ in range(20)
     ]
     outcomes = await asyncio.gather(
         *(apply((pool, replica)[i % 2], m, clock, catalog) for i, m in enumerate(conflicting))
