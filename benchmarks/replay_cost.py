@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900)  # the harness's common flag
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, cores {os.cpu_count()}, "
+        f"Python {platform.python_version()} (pure: no server)"
     )
     steps = acts(args.acts)
     state: str | None = None
