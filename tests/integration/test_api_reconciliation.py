@@ -88,6 +88,14 @@ async def test_a_late_entered_timely_exercise_voids_the_recorded_sale_and_raises
     assert [d["name"] for d in workflow["deadlines"]] == ["closing_deadline"]
     assert workflow["history"][-1]["message"]["command"] == "exercise_rofr"
 
+    # The company marks it reconciled: it leaves the open items; the transfer does not move.
+    closing = command(workflow_id, "reconcile_rofr", "company", item=item["id"], note="register")
+    closed = await _sent(api, company, closing)
+    assert closed["state"] == "closing"
+    assert [e["type"] for e in closed["events"]] == ["reconciliation_closed"]
+    listed = (await api.client.get(f"/api/v1/companies/{company}/reconciliation")).json()
+    assert item["id"] not in [i["id"] for i in listed["items"]]
+
     # Another company's key sees none of it (the same read grant as every company read).
     other = await api.register()
     token = await api.key(other, parties=["company"], scopes=["read"])

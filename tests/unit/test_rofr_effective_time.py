@@ -198,3 +198,22 @@ def test_a_timer_the_replay_already_fired_is_stale_when_its_message_comes() -> N
         flow.terms,
     )
     assert again.events == () and again.state == flow.state and dict(again.data) == flow.data
+
+
+def test_the_company_marks_an_item_reconciled_once() -> None:
+    flow = fmp_sold(1000)
+    flow.send("exercise_rofr", "company", "2026-04-06T09:00", EXERCISE_0330)
+    [sale_item] = [i for i in items(flow) if i["kind"] == "void"]
+    r = flow.refused("reconcile_rofr", "owner", "2026-04-07T09:00", {"item": sale_item["id"]})
+    assert r.code == "not_authorised" and r.rule.startswith("FMP §6(i)")
+    d = flow.send("reconcile_rofr", "company", "2026-04-07T09:00",
+                  {"item": sale_item["id"], "note": "register shows alice's 1,000 shares"},
+                  actor="Secretary")  # fmt: skip
+    assert flow.state == "closing" and types(d) == ["reconciliation_closed"]
+    closed = next(i for i in items(flow) if i["id"] == sale_item["id"])
+    assert closed["status"] == "reconciled" and closed["reconciled"]["by"]["name"] == "Secretary"
+    assert "closing_deadline" in flow.timers and d.set_timers == () and d.cancel_timers == ()
+    r = flow.refused("reconcile_rofr", "company", "2026-04-07T10:00", {"item": sale_item["id"]})
+    assert r.code == "wrong_state"
+    r = flow.refused("reconcile_rofr", "company", "2026-04-07T10:00", {"item": "R99"})
+    assert "no reconciliation item R99" in r.reason

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from workflows.kernel import Command, Decision, Event, Message, SetTimer, TimerFired
 from workflows.kit.chart import Chart
-from workflows.kit.reconcile import reconcile
+from workflows.kit.reconcile import close_item, reconcile
 from workflows.kit.replay import Run, replay
 from workflows.kit.timeline import (
     DEFAULT_RANK,
@@ -45,6 +45,8 @@ class _Kind(Protocol):
     def ranks(self) -> Mapping[str, int]: ...
     @property
     def void_clause(self) -> Callable[[Terms, str], str | None]: ...
+    @property
+    def reconcile_command(self) -> str: ...
 
     def context(self, state: str, data: dict[str, Any], terms: Terms, now: datetime) -> Any: ...
     def rule(
@@ -82,6 +84,8 @@ class Book:
         # Checks and readers only read: the rules run later, on copies, in the replay.
         ctx = self.kind.context(self.state, self.data, self.terms, self.now)
         name = self.kind.check(ctx, command)
+        if name == self.kind.reconcile_command:
+            return self._close(ctx, command)
         act = command_act(
             command,
             name,
@@ -112,6 +116,20 @@ class Book:
             return False
         due = timer.due_at.isoformat()
         return not any(a.get("timer") == timer.name and a["due_at"] == due for a in self.tl.acts)
+
+    def _close(self, ctx: Any, command: Command) -> Decision:
+        """Bookkeeping, not an act of the workflow: nothing is replayed or moved."""
+        event = close_item(
+            self.tl,
+            str(command.payload["item"]),
+            by=ctx.actor_record(),
+            note=str(command.payload.get("note") or ""),
+            now=self.now,
+            clause=ctx.clause,
+        )
+        data = {**self.data, VERSION_KEY: self.version, TIMELINE: self.tl.dump()}
+        final = bool(self.kind.chart.states[self.state].final)
+        return Decision(state=self.state, data=data, events=(event,), final=final)
 
     # -- the record ---------------------------------------------------------------------
     def _record(self, act: Record) -> Decision:

@@ -52,6 +52,9 @@ class Kind(Generic[C]):
     ranks: Mapping[str, int] = field(default_factory=dict)
     #: (terms, command) → the clause voiding such an act when a timely one contradicts it.
     void_clause: Callable[[Terms, str], str | None] = _no_void_clause
+    #: The kind's command for the company to mark a reconciliation item reconciled (its payload
+    #: is ``workflows.kit.reconcile.ReconcileItem``); handled by the kit, never replayed.
+    reconcile_command: str = ""
 
     def decide(
         self,

@@ -15,9 +15,37 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from workflows.kernel import Event
+from pydantic import Field
+
+from workflows.kernel import Event, Refused
+from workflows.kit.payload import Payload, Text
 from workflows.kit.replay import Run
 from workflows.kit.timeline import Record, Timeline, label, summary
+
+
+class ReconcileItem(Payload):
+    """The company marks a reconciliation item of the workflow reconciled (its records, e.g.
+    the share register, no longer show the void fact as valid)."""
+
+    item: Text = Field(description="the item's id in the workflow, e.g. R1")
+    note: str | None = Field(default=None, description="what was done")
+
+
+def close_item(tl: Timeline, item_id: str, *, by: Record, note: str, now: datetime,
+               clause: str) -> Event:  # fmt: skip
+    """Mark the open item ``item_id`` reconciled; Refused (409) if there is none open."""
+    found = next((i for i in tl.reconciliation if i["id"] == item_id), None)
+    if found is None:
+        known = ", ".join(i["id"] for i in tl.reconciliation) or "none"
+        raise Refused(clause, f"no reconciliation item {item_id} in this workflow (its items: "
+                      f"{known})")  # fmt: skip
+    if found["status"] != "open":
+        raise Refused(clause, f"item {item_id} was reconciled already", "wrong_state")
+    found["status"] = "reconciled"
+    found["reconciled"] = {"by": by, "at": now.isoformat(), "note": note}
+    return Event("reconciliation_closed", {"item": item_id, "fact": found["fact"], "by": by,
+                                           "note": note})  # fmt: skip
+
 
 #: The kind's clause voiding an act of this command when contradicted, if it names one.
 VoidClause = Callable[[str], str | None]
