@@ -88,8 +88,8 @@ purchase_price_paid_to_escrow_agent, escrow_delivery_deadline_passed,
 escrowed_shares_delivered, third_party_sale_reported, transfer_assurances_demanded,
 transfer_assurances_provided, transfer_approved, transfer_recorded, sale_window_expired,
 rofr_reattached, rofr_lapsed, exempt_transfer_proposed, transfer_consented,
-transfer_consent_refused, transfer_terms_acknowledged, exempt_transfer_completed; and the
-kit's fact_voided, reconciliation_raised, reconciliation_closed.
+transfer_consent_refused, transfer_terms_acknowledged, exempt_transfer_completed,
+fact_voided, reconciliation_raised, reconciliation_closed.
 Events for a delivered notice carry ``notice{kind, from_party, to_party, method, effective_at,
 clause, derivation, delivered_at | deposited_at}``; events for a deadline carry
 ``deadline{at, clause, derivation, parts}``. ``third_party_sale_reported`` carries
