@@ -66,14 +66,8 @@ class Book:
         tl: Timeline,
         now: datetime,
     ) -> None:
-        self.kind, self.terms, self.state, self.data, self.tl, self.now = (
-            kind,
-            terms,
-            state,
-            data,
-            tl,
-            now,
-        )
+        self.kind, self.terms, self.state, self.data = kind, terms, state, data
+        self.tl, self.now = tl, now
         self.version = data.get(VERSION_KEY)
 
     def _rule(self, state: str, data: dict[str, Any], message: Message, now: datetime) -> Decision:
@@ -189,5 +183,4 @@ class Book:
             set_timers=() if final else set_timers,
             cancel_timers=tuple(sorted(cancels)),
             final=final,
-            transition=next((t for t in reversed(list(run.outcomes.values())) if t), ""),
         )

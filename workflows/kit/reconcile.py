@@ -31,20 +31,23 @@ class ReconcileItem(Payload):
     note: str | None = Field(default=None, description="what was done")
 
 
-def close_item(tl: Timeline, item_id: str, *, by: Record, note: str, now: datetime,
-               clause: str) -> Event:  # fmt: skip
+def close_item(
+    tl: Timeline, item_id: str, *, by: Record, note: str, now: datetime, clause: str
+) -> Event:
     """Mark the open item ``item_id`` reconciled; Refused (409) if there is none open."""
     found = next((i for i in tl.reconciliation if i["id"] == item_id), None)
     if found is None:
         known = ", ".join(i["id"] for i in tl.reconciliation) or "none"
-        raise Refused(clause, f"no reconciliation item {item_id} in this workflow (its items: "
-                      f"{known})")  # fmt: skip
+        raise Refused(
+            clause, f"no reconciliation item {item_id} in this workflow (its items: {known})"
+        )
     if found["status"] != "open":
         raise Refused(clause, f"item {item_id} was reconciled already", "wrong_state")
     found["status"] = "reconciled"
     found["reconciled"] = {"by": by, "at": now.isoformat(), "note": note}
-    return Event("reconciliation_closed", {"item": item_id, "fact": found["fact"], "by": by,
-                                           "note": note})  # fmt: skip
+    return Event(
+        "reconciliation_closed", {"item": item_id, "fact": found["fact"], "by": by, "note": note}
+    )
 
 
 #: The kind's clause voiding an act of this command when contradicted, if it names one.
