@@ -110,6 +110,21 @@ def test_rd_a_sale_awaiting_approval_then_approved_is_void_against_a_timely_exer
     assert r.code == "wrong_state"
 
 
+def test_rd_a_sale_awaiting_approval_does_not_block_a_timely_exercise() -> None:
+    flow = Flow(RD)
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T12:00", rd_notice())
+    flow.fire("election_deadline")
+    flow.send("report_third_party_sale", "owner", "2026-04-05T12:00", rd_sale("2026-04-05T10:00"))
+    assert flow.state == "transfer_pending_approval"
+    notice = {"method": "certified_mail", "delivered_at": iso("2026-03-30T09:00")}
+    flow.send("exercise_rofr", "company", "2026-04-06T09:00", {"notice": notice})
+    assert flow.state == "closing"
+    assert void_acts(flow) == {"report_third_party_sale": "RD ISO ¶11(f)"}
+    # and approve_transfer can no longer record the void transfer
+    r = flow.refused("approve_transfer", "company", "2026-04-07T12:00", {}, actor="CFO")
+    assert r.code == "wrong_state" and flow.state == "closing"
+
+
 def test_a_new_notice_does_not_wipe_a_timely_exercise_on_the_earlier_one() -> None:
     flow = Flow(FMP)
     flow.send("deliver_disposition_notice", "owner", "2026-03-02T10:00", fmp_notice())
