@@ -12,15 +12,21 @@ import asyncio
 import logging
 import os
 import platform
+import re
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -210,6 +216,161 @@ async def machine_context(database_url: str, *, with_broker: bool = False) -> No
             await broker.close()
 
 
+def load_average() -> str:
+    """The machine's load (1, 5, 15 min): the figures depend on what else shares the cores."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def pgbench_tps(url: str, *, clients: int, seconds: int, scale: int) -> float | None:
+    """TPC-B (pgbench's default script) on a scratch database of the same server."""
+    if shutil.which("pgbench") is None:
+        say("pgbench: not installed; no ratio")
+        return None
+    parts = urlsplit(url)
+    env = {**os.environ, "PGPASSWORD": unquote(parts.password or "")}
+    connection = [
+        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+        "-U", unquote(parts.username or "postgres"), parts.path.lstrip("/"),
+    ]  # fmt: skip
+    subprocess.run(
+        ["pgbench", "-i", "-q", "-s", str(scale), *connection],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    threads = min(clients, os.cpu_count() or 1)
+    say(f"pgbench: TPC-B, scale {scale}, {clients} clients, {threads} threads, {seconds} s")
+    done = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds), *connection],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    found = re.search(r"tps = ([\d.]+)", done.stdout)
+    if found is None:
+        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
+    return float(found.group(1))
+
+
+async def pgbench_ratio(name: str, per_second: float, seconds: float, args: Any) -> None:
+    """pgbench on a scratch database right after the measurement, as long; prints the ratio."""
+    if args.no_pgbench:
+        return
+    seconds = max(1, round(seconds)) if args.pgbench_seconds <= 0 else args.pgbench_seconds
+    async with scratch_database("equityflow_pgbench", migrated=False) as url:
+        tps = await asyncio.to_thread(
+            pgbench_tps, url, clients=args.pgbench_clients, seconds=seconds,
+            scale=args.pgbench_scale,
+        )  # fmt: skip
+    if tps is not None:
+        figure("pgbench_tps", tps, "/s")
+        figure(f"{name}_to_pgbench_ratio", per_second / tps)
+
+
+def pgbench_arguments(parser: argparse.ArgumentParser, clients: int = 16) -> None:
+    parser.add_argument("--pgbench-clients", type=int, default=clients, help="pgbench -c")
+    parser.add_argument(
+        "--pgbench-scale", type=int, default=16,
+        help="pgbench -s (TPC-B branches; at least the number of clients)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pgbench-seconds", type=int, default=0, help="pgbench -T; 0 = as long as measured"
+    )
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench comparison")
+
+
+# -- the services, as deployed ---------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@asynccontextmanager
+async def served(
+    database_url: str, namespace: str, names: Sequence[str], **settings: object
+) -> AsyncIterator[list[subprocess.Popen[bytes]]]:
+    """``equityflow serve <name>`` for each of ``names``, one process each, as deployed.
+
+    They use the system clock and the settings given (``batch_size=500`` sets
+    ``EQUITYFLOW_BATCH_SIZE``). Ready when every one keeps its ready file (connected, consuming);
+    stopped with SIGTERM at the end. Each one's log goes to a file, shown if it fails to start.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="efbench-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "AMQP_URL": server_amqp_url(),
+        "EQUITYFLOW_NAMESPACE": namespace,
+        "EQUITYFLOW_SIMULATED_CLOCK": "false",
+        **{f"EQUITYFLOW_{k.upper()}": str(v) for k, v in settings.items()},
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for n, name in enumerate(names):
+            processes.append(
+                _start(
+                    name,
+                    {**env, "EQUITYFLOW_READY_FILE": str(folder / f"{n}.ready")},
+                    folder / f"{n}-{name}.log",
+                )
+            )
+        await _until_ready(folder, names, processes)
+        say(f"services running: {', '.join(names)}")
+        yield processes
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in processes:
+            try:
+                await asyncio.to_thread(p.wait, 30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            cwd=REPOSITORY, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+async def _until_ready(
+    folder: Path, names: Sequence[str], processes: Sequence[subprocess.Popen[bytes]]
+) -> None:
+    began = time.perf_counter()
+    while not all((folder / f"{n}.ready").exists() for n in range(len(names))):
+        for n, p in enumerate(processes):
+            if p.poll() is not None:
+                log = (folder / f"{n}-{names[n]}.log").read_text(errors="replace")
+                raise RuntimeError(f"serve {names[n]} exited ({p.returncode}):\n{log[-3000:]}")
+        if time.perf_counter() - began > 120:
+            raise RuntimeError("the services were not ready within 120 s")
+        await asyncio.sleep(0.1)
+
+
+async def until(
+    pool: asyncpg.Pool,
+    query: str,
+    target: int,
+    what: str,
+    *args: object,
+    every: float = 5.0,
+    interval: float = 0.2,
+) -> float:
+    """Poll ``query`` (a count) every ``interval`` s until it reaches ``target``; the time it
+    took. Counting is not free: the interval is the resolution, kept coarse so that polling
+    takes little of the cores being measured. Progress is printed ``every`` seconds."""
+    began = last = time.perf_counter()
+    while (done := await pool.fetchval(query, *args)) < target:
+        now = time.perf_counter()
+        if now - last >= every:
+            last = now
+            say(f"  … {what}: {done}/{target} ({done / (now - began):,.0f}/s)")
+        await asyncio.sleep(interval)
+    return time.perf_counter() - began
+
+
 def rss_mib() -> float:
     """The resident set size of this process now (not its peak)."""
     try:
@@ -242,19 +403,26 @@ def rofr_command(
     )
 
 
-def disposition_notice(company: str, workflow: uuid.UUID) -> CommandMessage:
+def delivered(at: datetime) -> dict[str, str]:
+    """A notice delivered in person at ``at``."""
+    return {"method": "personal", "delivered_at": at.isoformat()}
+
+
+def disposition_notice(
+    company: str, workflow: uuid.UUID, notice: dict[str, str] = NOTICE
+) -> CommandMessage:
     """FMP §6(d)(ii): the owner's Disposition Notice starts the ROFR."""
     return rofr_command(
         company, workflow, "deliver_disposition_notice", "owner",
         holder="holder-1", shares=100, transferee={"name": "Buyer LLC"},
         consideration={"form": "cash", "price_per_share": "2.50"},
-        compliance_proof="opinion of counsel", notice=NOTICE,
+        compliance_proof="opinion of counsel", notice=notice,
     )  # fmt: skip
 
 
-def exercise(company: str, workflow: uuid.UUID) -> CommandMessage:
+def exercise(company: str, workflow: uuid.UUID, notice: dict[str, str] = NOTICE) -> CommandMessage:
     """FMP §6(d)(iii): the company exercises: the election deadline goes, a closing one comes."""
-    return rofr_command(company, workflow, "exercise_rofr", "company", notice=NOTICE)
+    return rofr_command(company, workflow, "exercise_rofr", "company", notice=notice)
 
 
 async def register_companies(pool: asyncpg.Pool, companies: Sequence[str]) -> None:
@@ -282,7 +450,8 @@ _CLONE_WORKFLOWS = """
 INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, data,
                        version, final, head_hash, created_at, updated_at)
 SELECT md5($1 || '/w/' || i)::uuid, ($3::text[])[1 + i % cardinality($3::text[])],
-       t.workflow_type, t.terms_id, jsonb_build_object('id', t.terms_id), t.state, t.data,
+       t.workflow_type, t.terms_id,
+       CASE WHEN $6 THEN t.terms ELSE jsonb_build_object('id', t.terms_id) END, t.state, t.data,
        t.version, false, t.head_hash, t.created_at, t.updated_at
 FROM workflows t, generate_series($4::bigint, $5::bigint) AS i
 WHERE t.workflow_id = $2
@@ -300,6 +469,14 @@ FROM timers t, generate_series($4::bigint, $5::bigint) AS i, generate_series(0, 
 WHERE t.workflow_id = $2 AND t.status = 'pending'
 """
 
+# The clones' recorded deadlines, moved to their timers' due times.
+_ALIGN_DEADLINES = """
+UPDATE workflows w SET data = jsonb_set(w.data, ARRAY['deadlines', t.name, 'at'], to_jsonb(t.due_at))
+FROM timers t
+WHERE t.workflow_id = w.workflow_id AND t.status = 'pending'
+  AND w.workflow_id IN (SELECT md5($1 || '/w/' || i)::uuid FROM generate_series($2::bigint, $3::bigint) AS i)
+"""
+
 
 async def clone_deadlines(
     pool: asyncpg.Pool,
@@ -312,13 +489,16 @@ async def clone_deadlines(
     spacing_seconds: float,
     per_workflow: int = 1,
     chunk: int = 50_000,
+    applicable: bool = False,
 ) -> int:
     """Insert ``count`` pending timers (``per_workflow`` to a workflow) copied from the template.
 
     Workflows and timers are generated by the server (``generate_series``), a chunk of
     workflows per transaction: the rows are what the engine writes, except that each clone's
-    pinned terms is a stub (these benchmarks never apply a message to a clone). Returns how
-    many timers were inserted (``count`` rounded up to whole workflows).
+    pinned terms is a stub, unless ``applicable``: then the template's terms are copied and
+    each clone's recorded deadline is its timer's due time, so that the engine applies the
+    timer as the real transition (a timer whose deadline was since replaced is stale, a no-op).
+    Returns how many timers were inserted (``count`` rounded up to whole workflows).
     """
     salt = uuid.uuid4().hex
     workflows = -(-count // per_workflow)
@@ -327,10 +507,14 @@ async def clone_deadlines(
     for low in range(0, workflows, chunk):
         high = min(workflows, low + chunk) - 1
         async with pool.acquire() as c, c.transaction():
-            await c.execute(_CLONE_WORKFLOWS, salt, template, list(companies), low, high)
+            await c.execute(
+                _CLONE_WORKFLOWS, salt, template, list(companies), low, high, applicable
+            )
             await c.execute(
                 _CLONE_TIMERS, salt, template, list(companies), low, high, first_due, spacing,
                 per_workflow, list(parties), per_workflow,
             )  # fmt: skip
+            if applicable:
+                await c.execute(_ALIGN_DEADLINES, salt, low, high)
         progress.update((high + 1) * per_workflow)
     return workflows * per_workflow
