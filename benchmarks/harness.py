@@ -471,10 +471,12 @@ WHERE t.workflow_id = $2 AND t.status = 'pending'
 
 # The clones' recorded deadlines, moved to their timers' due times.
 _ALIGN_DEADLINES = """
-UPDATE workflows w SET data = jsonb_set(w.data, ARRAY['deadlines', t.name, 'at'], to_jsonb(t.due_at))
+UPDATE workflows w
+SET data = jsonb_set(w.data, ARRAY['deadlines', t.name, 'at'], to_jsonb(t.due_at))
 FROM timers t
 WHERE t.workflow_id = w.workflow_id AND t.status = 'pending'
-  AND w.workflow_id IN (SELECT md5($1 || '/w/' || i)::uuid FROM generate_series($2::bigint, $3::bigint) AS i)
+  AND w.workflow_id IN (SELECT md5($1 || '/w/' || i)::uuid
+                        FROM generate_series($2::bigint, $3::bigint) AS i)
 """
 
 
