@@ -276,7 +276,7 @@ parser = arguments(
     default_size=2_000,
     replicas=(int, 2, "engine replica processes through RabbitMQ"),
     concurrency=(int, 8, "directly: concurrent workers applying notices, and timers"),
-    batch=(int, 500, "the deadlines service's and the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
+    batch=(int, 100, "the deadlines service's and the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
 )
 parser.add_argument(
     "--offline", action="store_true", help="make DBOS's environment from the package cache only"

@@ -125,7 +125,7 @@ parser = arguments(
     __doc__.split("\n")[0],
     default_size=10_000,
     replicas=(int, 2, "engine replica processes"),
-    batch=(int, 500, "the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
+    batch=(int, 100, "the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
 )
 pgbench_arguments(parser)
 

@@ -144,7 +144,7 @@ parser = arguments(
     __doc__.split("\n")[0],
     default_size=100_000,
     replicas=(int, 2, "engine replica processes (the deadlines services are always two)"),
-    batch=(int, 500, "timers claimed per transaction (EQUITYFLOW_BATCH_SIZE)"),
+    batch=(int, 100, "timers claimed per transaction (EQUITYFLOW_BATCH_SIZE)"),
 )
 pgbench_arguments(parser)
 

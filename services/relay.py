@@ -28,9 +28,10 @@ from services.store.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 
-#: Rows claimed per pass. Measured (benchmarks/through_broker.py): 500 publishes several times
-#: faster than 100, and larger batches gain little more while holding row locks longer.
-DEFAULT_BATCH_SIZE = 500
+#: Rows claimed per pass (``EQUITYFLOW_BATCH_SIZE``). Measured by benchmarks/relay_batches.py on
+#: 2 shared cores: a pass of 100 publishes 2.5-4x as many events/s as one confirm at a time;
+#: 250, 500 or 1,000 were no faster (publishing was CPU-bound) and hold row locks longer.
+DEFAULT_BATCH_SIZE = 100
 
 # Any constant shared by every relay of the database: "the relay is publishing".
 _RELAY_LOCK = 0x6571_7569_7479  # "equity"
