@@ -46,6 +46,11 @@ SCRIPTS = {
          "exercise_seconds_until_all_events_published", "applied", "commands_per_second",
          *(["transitions_to_pgbench_ratio"] if PGBENCH else [])],
     ),
+    "relay_batches.py": (
+        ["--size", "60", "--workflows", "7", "--batches", "10,50"],
+        ["one_at_a_time_events_per_second", "batch_10_events_per_second",
+         "batch_50_events_per_second"],
+    ),
     "rofr_vs_dbos.py": (
         ["--size", "10", "--replicas", "1", "--concurrency", "2"],
         ["direct_workflows_per_second", "broker_workflows_per_second",
