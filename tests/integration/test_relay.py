@@ -210,3 +210,40 @@ async def test_run_relay_picks_up_rows_written_while_it_runs(
         assert [m.message_id for m in events.messages] == ids
     finally:
         await pool.close()
+
+
+async def test_two_relay_replicas_keep_each_workflow_s_events_in_order(
+    fresh_database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    """One relay publishes at a time: two replicas draining small batches side by side never
+    let a workflow's later event (in one replica's batch) overtake an earlier one (in the
+    other's)."""
+    pools = [await connect(fresh_database_url) for _ in range(2)]
+    try:
+        ids = await _outbox(pools[0], 200, workflows=4)
+        async with (
+            running_bus(amqp_url, topology) as one,
+            running_bus(amqp_url, topology) as two,
+            tap(amqp_url, topology.events_exchange.name) as events,
+        ):
+            relays = [
+                asyncio.create_task(
+                    run_relay(pool, bus.publisher, topology, poll_interval=0.01, batch_size=5)
+                )
+                for pool, bus in ((pools[0], one), (pools[1], two))
+            ]
+            try:
+                await events.wait_for(200, within=30)
+                await events.quiet(0.3)
+            finally:
+                for relay in relays:
+                    relay.cancel()
+                await asyncio.gather(*relays, return_exceptions=True)
+        received = [m.message_id for m in events.messages]
+        assert sorted(received) == sorted(ids)
+        for w in range(4):
+            of_one = [mid for i, mid in enumerate(ids) if i % 4 == w]
+            assert [mid for mid in received if mid in of_one] == of_one
+    finally:
+        for p in pools:
+            await p.close()
