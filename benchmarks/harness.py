@@ -110,12 +110,20 @@ def quiet_logs() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run(main: Any, max_seconds: float) -> None:
     """Run ``main()`` (a coroutine function) within the time bound; exit 2 when it runs over."""
 
     async def bounded() -> None:
         async with asyncio.timeout(max_seconds):
             await main()
+
+    # Stopped (SIGTERM): unwind like Ctrl-C, so the services started, the scratch database and
+    # the namespace are stopped and removed on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     try:
         asyncio.run(bounded())

@@ -76,7 +76,10 @@ async def measure(url: str, namespace: str, args: Any) -> tuple[int, float]:
     services = ["engine"] * args.replicas + ["deadlines"] * 2
     pool = await connect(url, max_size=2)
     try:
-        async with served(url, namespace, services, batch_size=args.batch, poll_interval=0.1):
+        async with served(
+            url, namespace, services, batch_size=args.batch, poll_interval=0.1,
+            timer_redelivery_grace=args.redelivery_grace,
+        ):  # fmt: skip
             template = await start_template(url, namespace)
             version = await pool.fetchval(
                 "SELECT version FROM workflows WHERE workflow_id = $1", template
@@ -145,6 +148,13 @@ parser = arguments(
     default_size=100_000,
     replicas=(int, 2, "engine replica processes (the deadlines services are always two)"),
     batch=(int, 100, "timers claimed per transaction (EQUITYFLOW_BATCH_SIZE)"),
+    redelivery_grace=(
+        float,
+        60.0,
+        "EQUITYFLOW_TIMER_REDELIVERY_GRACE: seconds before a fired, unapplied timer is fired "
+        "again (the service's default, 60; a burst the engines cannot apply within it is "
+        "fired again while still queued)",
+    ),
 )
 pgbench_arguments(parser)
 
