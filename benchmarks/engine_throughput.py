@@ -27,7 +27,6 @@ from harness import (
     figure,
     machine_context,
     percentile,
-    pgbench_tps,
     quiet_logs,
     register_companies,
     run,
@@ -36,6 +35,7 @@ from harness import (
     unique_name,
     workflow_id,
 )
+from pgbench import pgbench_tps
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))

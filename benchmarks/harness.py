@@ -12,21 +12,16 @@ import asyncio
 import logging
 import os
 import platform
-import re
-import shutil
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -230,153 +225,6 @@ def load_average() -> str:
         return ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
-
-
-def pgbench_tps(url: str, *, clients: int, seconds: int, scale: int) -> float | None:
-    """TPC-B (pgbench's default script) on a scratch database of the same server."""
-    if shutil.which("pgbench") is None:
-        say("pgbench: not installed; no ratio")
-        return None
-    parts = urlsplit(url)
-    env = {**os.environ, "PGPASSWORD": unquote(parts.password or "")}
-    connection = [
-        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-        "-U", unquote(parts.username or "postgres"), parts.path.lstrip("/"),
-    ]  # fmt: skip
-    subprocess.run(
-        ["pgbench", "-i", "-q", "-s", str(scale), *connection],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    threads = min(clients, os.cpu_count() or 1)
-    say(f"pgbench: TPC-B, scale {scale}, {clients} clients, {threads} threads, {seconds} s")
-    done = subprocess.run(
-        ["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds), *connection],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    found = re.search(r"tps = ([\d.]+)", done.stdout)
-    if found is None:
-        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
-    return float(found.group(1))
-
-
-async def pgbench_ratio(name: str, per_second: float, seconds: float, args: Any) -> None:
-    """pgbench on a scratch database right after the measurement, as long; prints the ratio."""
-    if args.no_pgbench:
-        return
-    seconds = max(1, round(seconds)) if args.pgbench_seconds <= 0 else args.pgbench_seconds
-    async with scratch_database("equityflow_pgbench", migrated=False) as url:
-        tps = await asyncio.to_thread(
-            pgbench_tps, url, clients=args.pgbench_clients, seconds=seconds,
-            scale=args.pgbench_scale,
-        )  # fmt: skip
-    if tps is not None:
-        figure("pgbench_tps", tps, "/s")
-        figure(f"{name}_to_pgbench_ratio", per_second / tps)
-
-
-def pgbench_arguments(parser: argparse.ArgumentParser, clients: int = 16) -> None:
-    parser.add_argument("--pgbench-clients", type=int, default=clients, help="pgbench -c")
-    parser.add_argument(
-        "--pgbench-scale", type=int, default=16,
-        help="pgbench -s (TPC-B branches; at least the number of clients)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pgbench-seconds", type=int, default=0, help="pgbench -T; 0 = as long as measured"
-    )
-    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench comparison")
-
-
-# -- the services, as deployed ---------------------------------------------------------------
-
-REPOSITORY = Path(__file__).resolve().parents[1]
-
-
-@asynccontextmanager
-async def served(
-    database_url: str, namespace: str, names: Sequence[str], **settings: object
-) -> AsyncIterator[list[subprocess.Popen[bytes]]]:
-    """``equityflow serve <name>`` for each of ``names``, one process each, as deployed.
-
-    They use the system clock and the settings given (``batch_size=500`` sets
-    ``EQUITYFLOW_BATCH_SIZE``). Ready when every one keeps its ready file (connected, consuming);
-    stopped with SIGTERM at the end. Each one's log goes to a file, shown if it fails to start.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="efbench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "AMQP_URL": server_amqp_url(),
-        "EQUITYFLOW_NAMESPACE": namespace,
-        "EQUITYFLOW_SIMULATED_CLOCK": "false",
-        **{f"EQUITYFLOW_{k.upper()}": str(v) for k, v in settings.items()},
-    }
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        for n, name in enumerate(names):
-            processes.append(
-                _start(
-                    name,
-                    {**env, "EQUITYFLOW_READY_FILE": str(folder / f"{n}.ready")},
-                    folder / f"{n}-{name}.log",
-                )
-            )
-        await _until_ready(folder, names, processes)
-        say(f"services running: {', '.join(names)}")
-        yield processes
-    finally:
-        for p in processes:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in processes:
-            try:
-                await asyncio.to_thread(p.wait, 30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _start(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "serve", name],
-            cwd=REPOSITORY, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-async def _until_ready(
-    folder: Path, names: Sequence[str], processes: Sequence[subprocess.Popen[bytes]]
-) -> None:
-    began = time.perf_counter()
-    while not all((folder / f"{n}.ready").exists() for n in range(len(names))):
-        for n, p in enumerate(processes):
-            if p.poll() is not None:
-                log = (folder / f"{n}-{names[n]}.log").read_text(errors="replace")
-                raise RuntimeError(f"serve {names[n]} exited ({p.returncode}):\n{log[-3000:]}")
-        if time.perf_counter() - began > 120:
-            raise RuntimeError("the services were not ready within 120 s")
-        await asyncio.sleep(0.1)
-
-
-async def until(
-    pool: asyncpg.Pool,
-    query: str,
-    target: int,
-    what: str,
-    *args: object,
-    every: float = 5.0,
-    interval: float = 0.2,
-) -> float:
-    """Poll ``query`` (a count) every ``interval`` s until it reaches ``target``; the time it
-    took. Counting is not free: the interval is the resolution, kept coarse so that polling
-    takes little of the cores being measured. Progress is printed ``every`` seconds."""
-    began = last = time.perf_counter()
-    while (done := await pool.fetchval(query, *args)) < target:
-        now = time.perf_counter()
-        if now - last >= every:
-            last = now
-            say(f"  … {what}: {done}/{target} ({done / (now - began):,.0f}/s)")
-        await asyncio.sleep(interval)
-    return time.perf_counter() - began
 
 
 def rss_mib() -> float:

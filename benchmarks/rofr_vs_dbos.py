@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from deployed import served, until
 from harness import (
     arguments,
     delivered,
@@ -47,10 +48,8 @@ from harness import (
     say,
     scratch_database,
     scratch_namespace,
-    served,
     server_amqp_url,
     unique_name,
-    until,
     workflow_id,
 )
 

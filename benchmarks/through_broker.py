@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from deployed import served, until
 from harness import (
     arguments,
     delivered,
@@ -26,20 +27,17 @@ from harness import (
     figure,
     load_average,
     machine_context,
-    pgbench_arguments,
-    pgbench_ratio,
     quiet_logs,
     register_companies,
     run,
     say,
     scratch_database,
     scratch_namespace,
-    served,
     server_amqp_url,
     unique_name,
-    until,
     workflow_id,
 )
+from pgbench import pgbench_arguments, pgbench_ratio
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))

@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from deployed import served, until
 from harness import (
     arguments,
     clone_deadlines,
@@ -28,18 +29,15 @@ from harness import (
     figure,
     load_average,
     machine_context,
-    pgbench_arguments,
-    pgbench_ratio,
     quiet_logs,
     register_companies,
     run,
     say,
     scratch_database,
     scratch_namespace,
-    served,
     server_amqp_url,
-    until,
 )
+from pgbench import pgbench_arguments, pgbench_ratio
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 TEMPLATE = "template"  # the company of the one workflow the clones copy
