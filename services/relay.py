@@ -29,8 +29,9 @@ from services.store.canonical import canonical_json
 log = logging.getLogger(__name__)
 
 #: Rows claimed per pass (``EQUITYFLOW_BATCH_SIZE``). Measured by benchmarks/relay_batches.py on
-#: 2 shared cores: a pass of 100 publishes 2.5-4x as many events/s as one confirm at a time;
-#: 250, 500 or 1,000 were no faster (publishing was CPU-bound) and hold row locks longer.
+#: 2 shared cores (3 runs): a pass of 100 publishes 2.5-6x as many events/s as one confirm at a
+#: time; 250, 500 and 1,000 came within the runs' noise of it (publishing is CPU-bound there)
+#: while holding more row locks for longer.
 DEFAULT_BATCH_SIZE = 100
 
 # Any constant shared by every relay of the database: "the relay is publishing".
