@@ -122,6 +122,9 @@ def run(main: Any, max_seconds: float) -> None:
 
     try:
         asyncio.run(bounded())
+    except KeyboardInterrupt:
+        say("stopped; scratch database, namespace and services removed")
+        sys.exit(130)
     except TimeoutError:
         say(f"gave up after {max_seconds:.0f} s (--max-seconds)")
         sys.exit(2)
