@@ -377,5 +377,8 @@ async def clone_deadlines(
             )  # fmt: skip
             if applicable:
                 await c.execute(_ALIGN_DEADLINES, salt, low, high)
+                # Statistics in the same commit: services already running plan their first
+                # claims with them, as they would after autovacuum on a table grown slowly.
+                await c.execute("ANALYZE timers, workflows")
         progress.update((high + 1) * per_workflow)
     return workflows * per_workflow
