@@ -14,7 +14,8 @@ from typing import Any
 
 from workflows.calendar import CompanyCalendar, Deadline
 from workflows.kernel import Actor, Party, Refused, SetTimer
-from workflows.kit import readers as r
+from workflows.kit.chart import Chart
+from workflows.kit.payload import NoticeGiven
 from workflows.kit.step import Step
 from workflows.notices import EffectiveNotice, effective_time
 from workflows.terms import Terms
@@ -30,6 +31,18 @@ class Context:
     command: str = ""
     actor: Actor | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    #: The kind's chart, set by the kit: rules ask it where an act is legal.
+    chart: Chart | None = None
+
+    def legal_in(self, *events: str) -> frozenset[str]:
+        """The states where any of ``events`` is on the chart."""
+        assert self.chart is not None
+        return self.chart.sources(*events)
+
+    def describe(self, state: str | None = None) -> str:
+        """``state`` (default: the current one) as a user would say it."""
+        assert self.chart is not None
+        return self.chart.describe(self.state if state is None else state)
 
     @property
     def clause(self) -> str:
@@ -84,21 +97,10 @@ class Context:
         )
 
     # -- payload --------------------------------------------------------------------------
-    def notice(self, kind: str, rule: str) -> EffectiveNotice:
-        """The effective time of the notice described by ``payload.notice``."""
-        raw = self.payload.get("notice")
-        if not isinstance(raw, Mapping):
-            raise Refused(
-                rule,
-                f"payload.notice is required: how and when the {kind.replace('_', ' ')} was given",
-                "invalid_payload",
-            )
-        method = raw.get("method")
-        if not isinstance(method, str):
-            raise Refused(rule, "payload.notice.method is required", "invalid_payload")
-        delivered = r.optional_instant(raw, "delivered_at", rule, "payload.notice.")
-        deposited = r.optional_instant(raw, "deposited_at", rule, "payload.notice.")
-        for name, when in (("delivered_at", delivered), ("deposited_at", deposited)):
+    def notice(self, kind: str, rule: str, given: NoticeGiven) -> EffectiveNotice:
+        """The effective time of the notice ``given`` (how and when it was given)."""
+        for name in ("delivered_at", "deposited_at"):
+            when = getattr(given, name)
             if when is not None and when > self.now:
                 raise Refused(
                     rule,
@@ -106,12 +108,16 @@ class Context:
                     "invalid_payload",
                 )
         return effective_time(
-            kind, method, self.terms, delivered_at=delivered, deposited_at=deposited
+            kind,
+            given.method,
+            self.terms,
+            delivered_at=given.delivered_at,
+            deposited_at=given.deposited_at,
         )
 
-    def fact_time(self, key: str, rule: str) -> datetime:
-        """A past instant from the payload (when a sale, payment or agreement happened)."""
-        when = r.instant(self.payload, key, rule)
+    def fact_time(self, key: str, when: datetime, rule: str) -> datetime:
+        """``when``, a past instant from the payload (when a sale, payment or agreement
+        happened), refused if it is in the future."""
         if when > self.now:
             raise Refused(
                 rule, f"payload.{key} {when.isoformat()} is in the future", "invalid_payload"

@@ -51,6 +51,7 @@ class Kind(Generic[C]):
         current = state or "new"
         loaded = self.data.load(copy.deepcopy(dict(data)), rule=DATA_RULE)
         ctx = self.context(current, loaded, as_terms(terms), now)
+        ctx.chart = self.chart
         if isinstance(message, TimerFired):
             step = self._on_timer(ctx, message)
             if step is None:  # nothing left for this timer to do in this state
@@ -59,7 +60,11 @@ class Kind(Generic[C]):
         else:
             step = self._on_command(ctx, message)
             action = ctx.command.replace("_", " ")
-        to = self.chart.target(current, step.transition, rule=ctx.clause, action=action)
+        move = self.chart.take(current, step.transition, ctx, rule=ctx.clause, action=action)
+        for effect in self.chart.entry_effects(move):
+            effect(ctx, step)
+        to = move.target
+        assert to is not None
         ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
@@ -75,10 +80,10 @@ class Kind(Generic[C]):
         spec = self.commands.specs[name]
         ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
         authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
-        # The model checks shape and types; the rules then read the payload as sent.
-        read(spec.payload, command.payload, command.name)
+        # The model checks shape and types; the rule reads the typed model.
+        cmd = read(spec.payload, command.payload, command.name)
         try:
-            return spec.rule(ctx)
+            return spec.rule(ctx, cmd)
         except _UNANTICIPATED as e:
             raise Refused(ctx.clause, f"malformed {name} payload: {e!r}", "malformed") from e
 

@@ -44,6 +44,12 @@ def choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     return choice if choice.get("alternative") == "third_party_sale" else None
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
+def a_stands(ctx: Ctx) -> bool:
+    """Guard, FMP §6(d)(v)(A): the owner's choice of a sale of all to a third party stands."""
+    return choice_of_a(ctx) is not None
+
+
 def written_choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     choice = choice_of_a(ctx)
     return choice if choice and not choice.get("deemed") and choice.get("notice") else None
