@@ -2,13 +2,12 @@
 
 A kind subclasses ``Context`` to add its terms section and its own helpers; everything here
 reads only what every kind has: the company calendar, the notice rules, deadlines in
-``data["deadlines"]`` and the command's payload.
+``data["deadlines"]`` and the notice or time a command's payload gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +29,6 @@ class Context:
     now: datetime
     command: str = ""
     actor: Actor | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict)
     #: The kind's chart, set by the kit: rules ask it where an act is legal.
     chart: Chart | None = None
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
+
 from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFired
 from workflows.kit.chart import Chart
 from workflows.kit.commands import CommandTable
@@ -21,6 +23,7 @@ from workflows.kit.parties import authorise
 from workflows.kit.payload import read
 from workflows.kit.step import Step
 from workflows.terms import Cited, Terms, as_terms
+from workflows.terms.sections import register_section
 
 C = TypeVar("C", bound=Context)
 DATA_RULE = "equityflow stored data"
@@ -39,6 +42,11 @@ class Kind(Generic[C]):
     timer_rules: Sequence[TimerRule]
     parties: Callable[[C], Mapping[str, Cited[list[Party]]]]
     data: DataSchema
+    #: The schema of the kind's section of a terms document (under the kind's name).
+    terms_section: type[BaseModel]
+
+    def __post_init__(self) -> None:
+        register_section(self.commands.kind, self.terms_section)
 
     def decide(
         self,
@@ -78,7 +86,7 @@ class Kind(Generic[C]):
     def _on_command(self, ctx: C, command: Command) -> Step:
         name = self.commands.resolve(command.name)
         spec = self.commands.specs[name]
-        ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
+        ctx.command, ctx.actor = name, command.actor
         authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
         # The model checks shape and types; the rule reads the typed model.
         cmd = read(spec.payload, command.payload, command.name)

@@ -12,6 +12,7 @@ from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
+from workflows.terms.rofr import RofrTerms
 
 # Who may send each command: the kit authorises it from the section's parties; the grant of
 # the right is cited by the kit's decide where no narrower clause applies.
@@ -55,5 +56,6 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer),
     parties=lambda ctx: ctx.rofr.parties,
     data=SCHEMA,
+    terms_section=RofrTerms,
 )
 decide = KIND.decide
