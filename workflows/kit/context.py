@@ -8,7 +8,8 @@ reads only what every kind has: the company calendar, the notice rules, deadline
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from workflows.calendar import CompanyCalendar, Deadline
@@ -62,6 +63,28 @@ class Context:
             "name": a.name if a else "",
             "reference": a.reference if a else "",
         }
+
+    # -- typed reads of the data (stored as JSON: times as ISO 8601 text, amounts as text) --
+    def recorded(self, *path: str | int) -> Any:
+        """The value at ``path`` in the data (``"transfer_notice", "effective_at"``)."""
+        node: Any = self.data
+        for part in path:
+            node = node[part]
+        return node
+
+    def instant(self, *path: str | int) -> datetime:
+        """The time recorded at ``path``."""
+        return datetime.fromisoformat(self.recorded(*path))
+
+    def day(self, *path: str | int) -> date:
+        """The date recorded at ``path``."""
+        return date.fromisoformat(self.recorded(*path))
+
+    def amount(self, *path: str | int) -> Decimal | None:
+        """The amount recorded at ``path``, or None where the record has none."""
+        *parent, key = path
+        value = self.recorded(*parent).get(key)
+        return None if value is None else Decimal(value)
 
     # -- deadlines ------------------------------------------------------------------------
     def deadline(self, name: str) -> Deadline | None:

@@ -29,7 +29,8 @@ def last_exercise(ctx: Ctx) -> dict[str, str]:
 
 
 def last_exercise_at(ctx: Ctx) -> datetime:
-    return datetime.fromisoformat(last_exercise(ctx)["effective_at"])
+    last_exercise(ctx)  # refused if there was none
+    return ctx.instant("elections", -1, "notice", "effective_at")
 
 
 @enforces(
@@ -43,7 +44,7 @@ def _closing_deadline(ctx: Ctx) -> Deadline | None:
     what = "Exercise Notice delivered"
     if needs_appraisal(ctx) and ctx.data.get("pay_cash_value", True):
         assert nc.closing_business_days_after_exercise and nc.closing_days_after_valuation
-        valued_at = datetime.fromisoformat(ctx.data["valuation"]["valued_at"])
+        valued_at = ctx.instant("valuation", "valued_at")
         by_business_days = cal.business_days_after(
             exercised,
             nc.closing_business_days_after_exercise.value,
@@ -140,7 +141,7 @@ def start_escrow_delivery(ctx: Ctx, step: Step) -> None:
     record = ctx.data["closing"]
     days = escrow.delivery_days_after_payment
     due = ctx.cal.days_after(
-        datetime.fromisoformat(record["closed_at"]),
+        ctx.instant("closing", "closed_at"),
         days.value,
         clause=days.clause,
         what="payment to the escrow agent",

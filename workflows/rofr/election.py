@@ -14,7 +14,7 @@ fired is accepted as long as no third-party sale has been recorded since.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
@@ -104,7 +104,7 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         raise Refused(
             rule,
             f"{ctx.data['sold_shares']} of the {ctx.data['shares']} shares were sold to a third "
-            f"party on {ctx.cal.fmt(datetime.fromisoformat(sales[0]['sold_at']))}: the right can "
+            f"party on {ctx.cal.fmt(ctx.instant('sales', 0, 'sold_at'))}: the right can "
             f"no longer be {'exercised' if act == 'exercise' else 'waived'} on this notice",
             "wrong_state",
         )
@@ -141,10 +141,10 @@ def _owner_choice_deadline(ctx: Ctx) -> Deadline:
     if window.runs_from == "notice_date":
         # FMP §6(d)(v) counts from the *date of* the Disposition Notice, not its receipt: a notice
         # dated well before it arrived leaves the owner less time, possibly none at all.
-        dated = date.fromisoformat(ctx.data["notice_dated"])
+        dated = ctx.day("notice_dated")
         start = datetime.combine(dated, time(12), tzinfo=ctx.cal.zone)
         return ctx.window_end(window, start, ctx.data["notice_dated_from"])
-    eff = datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"])
+    eff = ctx.instant("transfer_notice", "effective_at")
     return ctx.window_end(window, eff, ctx.data["transfer_notice"]["derivation"])
 
 
@@ -212,7 +212,7 @@ def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
-    if eff.at < datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"]):
+    if eff.at < ctx.instant("transfer_notice", "effective_at"):
         raise Refused(rule, "the notice of exercise took effect before the transfer notice")
     target, elected = ctx.data["shares"], ctx.data["elected_shares"]
     remaining = target - elected

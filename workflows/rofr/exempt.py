@@ -158,7 +158,7 @@ def _unmet(ctx: Ctx, key: str, what: str, transferred_at: datetime) -> str | Non
     rec = ctx.data.get(key)
     if not rec:
         return f"{what} has not been recorded"
-    given = datetime.fromisoformat(rec["at"])
+    given = ctx.instant(key, "at")
     if given <= transferred_at:
         return None
     return (

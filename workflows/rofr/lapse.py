@@ -10,8 +10,6 @@ bargain made and proceeds to closing.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
@@ -105,7 +103,7 @@ def record_lapse_event(ctx: Ctx, cmd: c.RecordLapseEvent) -> Step:
     facts = _facts(ctx, cmd, rule)
     occurred_at = ctx.fact_time("occurred_at", cmd.occurred_at, rule.clause)
     if ctx.state in EXERCISED:
-        exercised = datetime.fromisoformat(ctx.data["elections"][-1]["notice"]["effective_at"])
+        exercised = ctx.instant("elections", -1, "notice", "effective_at")
         if occurred_at >= exercised:
             raise Refused(
                 rule.clause,

@@ -10,7 +10,7 @@ insufficient (no transfer until the procedure is followed) or not bona fide (no 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from workflows.kernel import Party, Refused
 from workflows.kit.clauses import enforces
@@ -298,7 +298,7 @@ def open_election(ctx: Ctx, step: Step) -> None:
     """Entering ``election_window``: the company's time to elect, and the windows that run from
     the notice (the owner's sale limit, valuing a non-cash price)."""
     rofr, notice = ctx.rofr, ctx.data["transfer_notice"]
-    effective, received = datetime.fromisoformat(notice["effective_at"]), notice["derivation"]
+    effective, received = ctx.instant("transfer_notice", "effective_at"), notice["derivation"]
     election = ctx.window_end(rofr.election_window, effective, received)
     scope = (
         "any or all" if rofr.election_scope.value == "any_or_all" else "all, but not less than all,"

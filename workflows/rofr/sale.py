@@ -45,7 +45,7 @@ def _opens_at(ctx: Ctx) -> datetime:
     elect ends (FMP §6(d)(iv): "thereafter")."""
     waived = ctx.data.get("waived")
     if waived:
-        return datetime.fromisoformat(waived["notice"]["effective_at"])
+        return ctx.instant("waived", "notice", "effective_at")
     return ctx.must_deadline(ELECTION).at
 
 
@@ -119,8 +119,8 @@ def _check_terms(ctx: Ctx, cmd: c.ReportThirdPartySale) -> dict[str, str]:
             rule, "payload.price_per_share or payload.total is required", "invalid_payload"
         )
     noticed = _per_share(
-        Decimal(cons["total"]) if "total" in cons else None,
-        Decimal(cons["price_per_share"]) if "price_per_share" in cons else None,
+        ctx.amount("consideration", "total"),
+        ctx.amount("consideration", "price_per_share"),
         ctx.data["shares"],
     )
     assert noticed is not None
@@ -172,7 +172,7 @@ def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
             "wrong_state",
         )
     sold_at = ctx.fact_time("sold_at", cmd.sold_at, rule)
-    opens = datetime.fromisoformat(ctx.data["sale_window"]["opens_at"])
+    opens = ctx.instant("sale_window", "opens_at")
     end = ctx.must_deadline(SALE_WINDOW)
     if sold_at < opens:
         raise Refused(
