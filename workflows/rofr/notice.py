@@ -339,6 +339,7 @@ def open_election(ctx: Ctx, step: Step) -> None:
         )
 
 
+@enforces("rofr.notice_review")
 def found_insufficient(ctx: Ctx) -> bool:
     """Guard, RD ISO ¶11(c): the notice was found insufficient (else not bona fide)."""
     rejection = ctx.data.get("rejection") or {}

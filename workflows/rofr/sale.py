@@ -261,6 +261,7 @@ def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
     return step
 
 
+@enforces("rofr.sale_window")
 def unsold_remain(ctx: Ctx) -> bool:
     """Guard, FMP §6(d)(iv): shares of the notice are still unsold after a sale of part."""
     return bool(ctx.data.get("sold_shares", 0) < ctx.data["shares"])

@@ -13,8 +13,9 @@ def needs_appraisal(ctx: Ctx) -> bool:
     return bool(v) and ctx.rofr.non_cash.method == "appraisal"
 
 
+@enforces("rofr.non_cash")
 def is_valued(ctx: Ctx) -> bool:
-    """Guard: the cash value of the non-cash price is fixed."""
+    """Guard, FMP §6(d)(iii): the cash value of the non-cash price is fixed."""
     v = ctx.data.get("valuation") or {}
     return v.get("stage") == "valued"
 
