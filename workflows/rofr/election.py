@@ -363,22 +363,17 @@ def choose_sale_alternative(ctx: Ctx, cmd: c.ChooseSaleAlternative) -> Step:
 
 @enforces("rofr.partial_exercise.on_silence")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
-    if timer.name == ELECTION and ctx.state in (
-        "election_window",
-        "owner_choice",
-        "owner_sale_window",
-    ):
-        deadline = ctx.must_deadline(ELECTION)
-        if ctx.state != "election_window":
-            step = Step("election_ended_after_part")
-            step.event(
-                "election_window_expired",
-                deadline=deadline.as_dict(),
-                elected_shares=ctx.data["elected_shares"],
-            )
-            return step
-        step = Step("election_expired", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
-        step.event("election_window_expired", deadline=deadline.as_dict(), elected_shares=0)
+    if timer.name == ELECTION and ctx.state in ctx.legal_in("election_expired"):
+        # Nothing elected: the owner's sale window opens (the chart's move) and no value of a
+        # non-cash price is needed. After an exercise for part, the owner's choice runs on.
+        step = Step("election_expired")
+        if ctx.state == "election_window":
+            step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
+        step.event(
+            "election_window_expired",
+            deadline=ctx.must_deadline(ELECTION).as_dict(),
+            elected_shares=ctx.data["elected_shares"],
+        )
         return step
     if timer.name == OWNER_CHOICE and ctx.state == "owner_choice":
         pe = ctx.rofr.partial_exercise

@@ -109,7 +109,13 @@ class RofrMachine(StateMachine):
         owner_choice, closing, valuation, b_chosen
     )
     waive = election_window.to(owner_sale_window)
-    election_expired = election_window.to(owner_sale_window)
+    # The company's time to elect ends: with nothing elected, the owner may sell; after an
+    # exercise for part, it is recorded and the owner's choice runs on.
+    election_expired = (
+        election_window.to(owner_sale_window)
+        | owner_choice.to(owner_choice, internal=True)
+        | owner_sale_window.to(owner_sale_window, internal=True)
+    )
     # What records a fact without moving the transfer: each a named transition from the states
     # where it is legal (never a wildcard), so the chart says where each command may be sent.
     assign = (  # FMP §16(c), RD ISO ¶11(h): before the purchase or sale is settled
@@ -130,10 +136,6 @@ class RofrMachine(StateMachine):
         election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
         | valuation.to(valuation, internal=True)
-    )
-    # The election window ends after an exercise for part: recorded, the owner's choice runs on.
-    election_ended_after_part = owner_choice.to(owner_choice, internal=True) | owner_sale_window.to(
-        owner_sale_window, internal=True
     )
     closing_deadline_passed = closing.to(closing, internal=True)
     escrow_delivery_deadline_passed = escrow_settlement.to(escrow_settlement, internal=True)
