@@ -1,4 +1,4 @@
-"""One message in, one decision out, for any kind: resolve, authorise, check, rule, chart.
+"""One message in, one decision out, for any kind: resolve, authorise, check, rule, chart, entry.
 
 A kind supplies its command table, chart, timer rules and how to build its context; this module
 is the ``decide`` of the kernel contract for all of them.
@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+from statemachine import State
 
 from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFired
 from workflows.kit.chart import Chart
@@ -64,15 +65,9 @@ class Kind(Generic[C]):
             step = self._on_timer(ctx, message)
             if step is None:  # nothing left for this timer to do in this state
                 return Decision(state=current, data=dict(data))
-            action = f"act on {message.name}"
+            to = self._enter(ctx, step, f"act on {message.name}")
         else:
-            step = self._on_command(ctx, message)
-            action = ctx.command.replace("_", " ")
-        move = self.chart.take(current, step.transition, ctx, rule=ctx.clause, action=action)
-        for effect in self.chart.entry_effects(move):
-            effect(ctx, step)
-        to = move.target
-        assert to is not None
+            step, to = self._on_command(ctx, message)
         ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
@@ -83,7 +78,7 @@ class Kind(Generic[C]):
             final=bool(to.final),
         )
 
-    def _on_command(self, ctx: C, command: Command) -> Step:
+    def _on_command(self, ctx: C, command: Command) -> tuple[Step, State]:
         name = self.commands.resolve(command.name)
         spec = self.commands.specs[name]
         ctx.command, ctx.actor = name, command.actor
@@ -91,9 +86,19 @@ class Kind(Generic[C]):
         # The model checks shape and types; the rule reads the typed model.
         cmd = read(spec.payload, command.payload, command.name)
         try:
-            return spec.rule(ctx, cmd)
+            step = spec.rule(ctx, cmd)
+            return step, self._enter(ctx, step, name.replace("_", " "))
         except _UNANTICIPATED as e:
             raise Refused(ctx.clause, f"malformed {name} payload: {e!r}", "malformed") from e
+
+    def _enter(self, ctx: C, step: Step, action: str) -> State:
+        """The state the step's event leads to by the chart's guards, read on the data as the
+        rule left it; entering it runs its entry effects."""
+        move = self.chart.take(ctx.state, step.transition, ctx, rule=ctx.clause, action=action)
+        for effect in self.chart.entry_effects(move):
+            effect(ctx, step)
+        assert move.target is not None
+        return move.target
 
     def _on_timer(self, ctx: C, timer: TimerFired) -> Step | None:
         recorded = ctx.deadline(timer.name)
