@@ -152,9 +152,9 @@ def test_garbage_payloads_are_refused_by_a_rule_that_names_the_field() -> None:
 
 
 def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_named() -> None:
+    from workflows.rofr.approval import PRE_SALE
     from workflows.rofr.election import ASSIGNABLE, EXERCISABLE
     from workflows.rofr.machine import CHART
-    from workflows.rofr.sale import PRE_SALE
     from workflows.rofr.valuation import VALUING
 
     assert "note" not in {t for _, t in TRANSITIONS}

@@ -16,10 +16,12 @@ from statemachine.transition_list import TransitionList
 
 from workflows.kit.chart import Chart
 from workflows.rofr.alternative_a import a_stands
+from workflows.rofr.approval import needs_approval
 from workflows.rofr.closing import schedule_closing, start_escrow_delivery, through_escrow
-from workflows.rofr.election import all_elected, b_chosen, open_owner_choice
+from workflows.rofr.election import all_elected
 from workflows.rofr.notice import found_insufficient, open_election
-from workflows.rofr.sale import needs_approval, open_sale_window, unsold_remain
+from workflows.rofr.owner_choice import b_chosen, open_owner_choice
+from workflows.rofr.sale import open_sale_window, unsold_remain
 from workflows.rofr.valued import await_valuation, awaits_valuation, is_valued
 
 

@@ -35,9 +35,8 @@ from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
 from workflows.rofr.alternative_a import check_sale_under_a
+from workflows.rofr.approval import recorded
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
-
-PRE_SALE = "demand_assurances"  # the chart's event: its sources are the states before approval
 
 
 def _opens_at(ctx: Ctx) -> datetime:
@@ -257,7 +256,7 @@ def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
         clause=rule,
     )
     if not needs_approval:
-        _recorded(ctx, step)
+        recorded(ctx, step)
     return step
 
 
@@ -265,77 +264,6 @@ def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
 def unsold_remain(ctx: Ctx) -> bool:
     """Guard, FMP §6(d)(iv): shares of the notice are still unsold after a sale of part."""
     return bool(ctx.data.get("sold_shares", 0) < ctx.data["shares"])
-
-
-@enforces("rofr.recording_needs_approval")
-def needs_approval(ctx: Ctx) -> bool:
-    """Guard, RD ISO ¶11(e): the company's books record the transfer only once approved."""
-    return ctx.rofr.recording_needs_approval.value
-
-
-@enforces("rofr.buyer_takes")
-def _recorded(ctx: Ctx, step: Step) -> None:
-    takes = ctx.rofr.buyer_takes
-    step.event(
-        "transfer_recorded",
-        buyer=ctx.data["sale"]["buyer"],
-        shares=ctx.data["sale"]["shares"],
-        buyer_takes=takes.value,
-        clause=takes.clause,
-    )
-
-
-@enforces("rofr.recording_needs_approval")
-def _approval_terms(ctx: Ctx) -> str:
-    approval = ctx.rofr.recording_needs_approval
-    if not approval.value:
-        raise Refused(approval.clause, "these terms record the sale without the company's approval")
-    if ctx.state not in ctx.legal_in(PRE_SALE):
-        raise Refused(
-            approval.clause,
-            f"no transfer awaits approval while the transfer is {ctx.describe()}",
-            "wrong_state",
-        )
-    return approval.clause
-
-
-def demand_assurances(ctx: Ctx, cmd: c.DemandAssurances) -> Step:
-    clause = _approval_terms(ctx)
-    what = cmd.assurances or "that the transfer was carried out as described"
-    ctx.data["assurances"] = {"demanded": what, "by": ctx.actor_record(), "provided": None}
-    step = Step("demand_assurances")
-    step.event("transfer_assurances_demanded", assurances=what, clause=clause)
-    return step
-
-
-def provide_assurances(ctx: Ctx, cmd: c.ProvideAssurances) -> Step:
-    clause = _approval_terms(ctx)
-    assurances = ctx.data.get("assurances")
-    if not assurances:
-        raise Refused(clause, "the company has demanded no assurances", "wrong_state")
-    provided = cmd.assurances
-    assurances["provided"] = {"text": provided, "by": ctx.actor_record()}
-    step = Step("provide_assurances")
-    step.event(
-        "transfer_assurances_provided", assurances=provided, by=ctx.actor_record(), clause=clause
-    )
-    return step
-
-
-def approve_transfer(ctx: Ctx, cmd: c.ApproveTransfer) -> Step:
-    clause = _approval_terms(ctx)
-    if ctx.state != "transfer_pending_approval":
-        raise Refused(clause, "the sale has not been reported yet", "wrong_state")
-    assurances = ctx.data.get("assurances")
-    if assurances and not assurances.get("provided"):
-        raise Refused(
-            clause, "the assurances the company demanded have not been received", "wrong_state"
-        )
-    ctx.data["approved"] = {"by": ctx.actor_record()}
-    step = Step("approve")
-    step.event("transfer_approved", by=ctx.actor_record(), clause=clause)
-    _recorded(ctx, step)
-    return step
 
 
 @enforces("rofr.sale_window")
