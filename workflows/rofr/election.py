@@ -31,7 +31,7 @@ from workflows.rofr.context import (
     Ctx,
     Step,
 )
-from workflows.rofr.owner_choice import deem_choice_if_passed
+from workflows.rofr.owner_choice import b_chosen, deem_choice_if_passed
 
 # The chart's events whose sources are the states an election, or an assignment, is open in.
 EXERCISABLE = "exercise"
@@ -135,6 +135,13 @@ def _price_terms(ctx: Ctx, cmd: c.ExerciseRofr) -> None:
 def all_elected(ctx: Ctx) -> bool:
     """Guard: the company (with its assignees) has elected all the shares of the notice."""
     return bool(ctx.data["elected_shares"] == ctx.data["shares"])
+
+
+@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
+def company_buys(ctx: Ctx) -> bool:
+    """Guard: the company buys, having elected all the shares, or the part it elected with the
+    owner's choice of (B) standing (FMP §6(d)(v))."""
+    return all_elected(ctx) or b_chosen(ctx)
 
 
 @enforces("rofr.election_scope", "rofr.election_window", "rofr.non_cash")

@@ -18,7 +18,7 @@ from workflows.kit.chart import Chart
 from workflows.rofr.alternative_a import a_stands
 from workflows.rofr.approval import needs_approval
 from workflows.rofr.closing import schedule_closing, start_escrow_delivery, through_escrow
-from workflows.rofr.election import all_elected
+from workflows.rofr.election import company_buys
 from workflows.rofr.notice import found_insufficient, open_election
 from workflows.rofr.owner_choice import b_chosen, open_owner_choice
 from workflows.rofr.sale import open_sale_window, unsold_remain
@@ -77,26 +77,23 @@ class RofrMachine(StateMachine):
     )
     # An exercise is judged by its notice's effective time: one given in time but entered after
     # the election (or even the sale window) timer fired still counts while no sale is recorded.
-    # All elected: the purchase. Part elected: the owner's choice (FMP §6(d)(v)), unless a choice
-    # already stands: a written (A) that took effect first, or the default on silence when the
-    # owner's 30 days from the notice's date ended before the exercise took effect. The owner's
-    # choice is entered afresh (its window reopened) by a further exercise for part.
+    # The company buys (all elected, or (B) chosen): the purchase. Part elected: the owner's
+    # choice (FMP §6(d)(v)), unless a choice already stands: a written (A) that took effect
+    # first, or the default on silence when the owner's 30 days from the notice's date ended
+    # before the exercise took effect. The owner's choice is entered afresh (its window
+    # reopened) by a further exercise for part.
     exercise = (
-        _purchase(election_window, closing, valuation, all_elected)
+        _purchase(election_window, closing, valuation, company_buys)
         | election_window.to(owner_sale_window, cond=a_stands)
-        | _purchase(election_window, closing, valuation, b_chosen)
         | election_window.to(owner_choice)
-        | _purchase(owner_choice, closing, valuation, all_elected)
+        | _purchase(owner_choice, closing, valuation, company_buys)
         | owner_choice.to(owner_sale_window, cond=a_stands)
-        | _purchase(owner_choice, closing, valuation, b_chosen)
         | owner_choice.to(owner_choice)
-        | _purchase(owner_sale_window, closing, valuation, all_elected)
+        | _purchase(owner_sale_window, closing, valuation, company_buys)
         | owner_sale_window.to(owner_sale_window, cond=a_stands, internal=True)
-        | _purchase(owner_sale_window, closing, valuation, b_chosen)
         | owner_sale_window.to(owner_choice)
-        | _purchase(rofr_reattached, closing, valuation, all_elected)
+        | _purchase(rofr_reattached, closing, valuation, company_buys)
         | rofr_reattached.to(rofr_reattached, cond=a_stands, internal=True)
-        | _purchase(rofr_reattached, closing, valuation, b_chosen)
         | rofr_reattached.to(owner_choice)
     )
     # FMP §6(d)(v): the owner's choice, in writing (also a written (A) entered after (A) was
