@@ -44,6 +44,12 @@ def choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     return choice if choice.get("alternative") == "third_party_sale" else None
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
+def a_stands(ctx: Ctx) -> bool:
+    """Guard, FMP §6(d)(v)(A): the owner's choice of a sale of all to a third party stands."""
+    return choice_of_a(ctx) is not None
+
+
 def written_choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     choice = choice_of_a(ctx)
     return choice if choice and not choice.get("deemed") and choice.get("notice") else None
@@ -56,14 +62,14 @@ def _clause(ctx: Ctx, choice: dict[str, Any]) -> str:
     return pe.on_silence.clause if choice.get("deemed") else pe.owner_choice.clause
 
 
-def _chosen_on(ctx: Ctx, choice: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(choice["notice"]["effective_at"])
+def _chosen_on(ctx: Ctx) -> datetime:
+    return ctx.instant("owner_choice", "notice", "effective_at")
 
 
 def chose_a_before(ctx: Ctx, exercised_at: datetime) -> bool:
     """True if a written (A) took effect before an Exercise Notice effective ``exercised_at``."""
     choice = written_choice_of_a(ctx)
-    return choice is not None and _chosen_on(ctx, choice) <= exercised_at
+    return choice is not None and _chosen_on(ctx) <= exercised_at
 
 
 def refuse_election_after_a(ctx: Ctx, act: str) -> Refused:
@@ -72,7 +78,7 @@ def refuse_election_after_a(ctx: Ctx, act: str) -> Refused:
     assert choice is not None
     return Refused(
         _clause(ctx, choice),
-        f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx, choice))}: sale of all the "
+        f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx))}: sale of all the "
         f"{ctx.data['shares']} Target Shares to the third party; the right can no longer be "
         f"{'exercised' if act == 'exercise' else 'waived'} on this notice",
         "wrong_state",

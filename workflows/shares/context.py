@@ -18,10 +18,13 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass
 class Ctx(Context):
+    #: The command's payload as its model, handed to the rule by the kit.
+    given: Any = None
+
     @property
     def reg(self) -> ShareRegisterTerms:
-        section = self.terms.share_register
-        if section is None:
+        section = self.terms.section("share_register")
+        if not isinstance(section, ShareRegisterTerms):
             raise Refused(
                 f"terms {self.terms.id}",
                 f"these terms ({self.terms.id}) have no share_register section: they keep no "
@@ -44,7 +47,8 @@ class Ctx(Context):
                 "register is not yet opened: open_share_register first",
                 "wrong_state",
             )
-        return model.model_validate(dict(self.payload))
+        assert isinstance(self.given, model)
+        return self.given
 
     def past(self, when: datetime, field: str) -> datetime:
         """An act's effective instant: never after it is entered, never before the register
