@@ -50,3 +50,15 @@ def derived_id(purpose: str, *parts: Part) -> str:
     """The id of ``purpose`` for ``parts``, as a UUID string (a UUIDv5 of ``encode_parts``)."""
     digest = hashlib.sha1(NAMESPACE.bytes + encode_parts((purpose, *parts))).digest()
     return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
+def share_register_id(company_id: str) -> str:
+    """The one share register of a company (docs/design.md, "The share register"): a workflow
+    that records an issuance or a transfer addresses it by this id and never looks it up."""
+    return derived_id("share_register", company_id)
+
+
+def register_message_id(source_workflow_id: str, act: str) -> str:
+    """The message id of a command another workflow sends the register for one of its acts
+    (``act``: "certificate_issued", "closing"...): sent twice, it is applied once."""
+    return derived_id("share_register_command", source_workflow_id, act)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflows import exercise, grants, rofr, termination
+from workflows import exercise, grants, rofr, shares, termination
 from workflows.kernel import WorkflowKind
 from workflows.terms import Terms, TermsError, as_terms
 
@@ -14,6 +14,7 @@ KINDS: Mapping[str, WorkflowKind] = {
     grants.KIND: grants,
     termination.KIND: termination,
     exercise.KIND: exercise,
+    shares.KIND: shares,
 }
 
 
