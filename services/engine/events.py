@@ -19,8 +19,8 @@ from uuid import UUID
 from pydantic_core import to_jsonable_python
 
 from services.ids import derived_id
-from services.store.canonical import normalised
-from services.store.transition import Outgoing
+from services.store.canonical import dump_json, normalise
+from services.store.unit_write import OutboxRow
 from workflows.messages import EventMessage, event_routing_key
 
 EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced exchange
@@ -39,13 +39,17 @@ def legacy_event_id(company_id: str, message_id: str, position: int, kind: str) 
 
 
 def json_safe(value: Any) -> Any:
-    """Dates, decimals and tuples as JSON, and numbers as they will read back from JSONB."""
-    return normalised(to_jsonable_python(value))
+    """Dates, decimals and tuples as JSON, and numbers as they will read back from JSONB.
+
+    No text is made: the value is encoded once, when it is written (``dump_json``).
+    """
+    return normalise(to_jsonable_python(value))
 
 
 @dataclass
 class EventLog:
-    """The events of one transaction, in order."""
+    """The events of one transition (or refusal), in order, each encoded once: the same text
+    goes into the history row, its hash and the outbox."""
 
     company_id: str
     workflow_id: UUID
@@ -54,6 +58,7 @@ class EventLog:
     occurred_at: datetime
     message_kind: str = "command"  # "command" or "timer": the inbox key space of the message
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
 
     def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
         message = EventMessage(
@@ -69,17 +74,23 @@ class EventLog:
             payload=json_safe(dict(payload)),
             caused_by=self.message_id,
         )
-        self.bodies.append(message.model_dump(mode="json"))
+        body = message.model_dump(mode="json")
+        self.bodies.append(body)
+        self.texts.append(dump_json(body))
 
-    def outgoing(self) -> Outgoing:
-        return Outgoing(
-            EVENTS_EXCHANGE,
-            [
-                (
-                    event_routing_key(self.company_id, self.workflow_type, b["type"]),
-                    b["event_id"],
-                    b,
-                )
-                for b in self.bodies
-            ],
-        )
+    def json(self) -> str:
+        """The events as one JSON array: the history row's ``events`` column."""
+        return "[" + ",".join(self.texts) + "]"
+
+    def outbox_rows(self) -> list[OutboxRow]:
+        return [
+            OutboxRow(
+                self.company_id,
+                self.workflow_id,
+                EVENTS_EXCHANGE,
+                event_routing_key(self.company_id, self.workflow_type, body["type"]),
+                body["event_id"],
+                text,
+            )
+            for body, text in zip(self.bodies, self.texts, strict=True)
+        ]
