@@ -17,10 +17,11 @@ import asyncpg
 import pytest
 
 from services.bus import Topology, delete_topology, running_bus
-from services.bus.consumers import InArrivalOrder, engine_consumer
+from services.bus.consumers import engine_consumer
 from services.bus.tap import eventually
 from services.clock import SimulatedClock
 from services.engine import apply
+from services.engine.turns import InArrivalOrder
 from services.store import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
