@@ -266,7 +266,7 @@ parser = arguments(
     default_size=10_000,
     replicas=(int, 2, "engine replica processes (R), each with its own pool"),
     concurrency=(int, 8, "concurrent workers (and connections) per replica (C)"),
-    batch=(int, 1, "messages per transaction (B; the engine consumer's EQUITYFLOW_ENGINE_BATCH)"),
+    batch=(int, 64, "messages per transaction (B; as EQUITYFLOW_ENGINE_BATCH, default 64)"),
     pgbench_scale=(int, 16, "pgbench -s (TPC-B branches; at least the number of clients)"),
     pgbench_seconds=(int, 0, "pgbench -T; 0 = as long as the engine ran"),
 )

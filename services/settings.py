@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
     batch_size: int = 100
     engine_batch: int = Field(
-        default=32,
+        default=64,
         ge=1,
         le=1000,
         description="messages the engine applies in one transaction (measured: docs/design.md)",

@@ -248,7 +248,8 @@ class _Step:
     def _plan(self, view: View, decision: Decision, now: datetime, message_json: str) -> Outcome:
         m, row = self.m, view.row
         version = row.version + 1
-        data_json = dump_json(json_safe(dict(decision.data)))
+        data = json_safe(dict(decision.data))
+        data_json = dump_json(data)
         log = self._log(now)
         for event in decision.events:
             log.add(event.type, event.payload, version)
@@ -296,7 +297,7 @@ class _Step:
             decision.state, data_json, version, decision.final
         )  # fmt: skip
         row.head_hash, row.updated_at = head, now
-        view.data = json_safe(dict(decision.data))
+        view.data = data
         batch.views[m.workflow_id] = view
         write.workflows[m.workflow_id] = row
         write.history.append(history)
