@@ -1,4 +1,4 @@
-"""Engine throughput: ROFR transitions per second through ``services.engine.apply``.
+"""Engine throughput: ROFR transitions per second through ``services.engine.apply_batch``.
 
 N workflows are started (FMP §6(d)(ii) Disposition Notice), then each is given a second command
 (FMP §6(d)(iii) exercise: the election deadline is cancelled, a closing deadline set), applied
@@ -7,12 +7,16 @@ Then ``pgbench`` (TPC-B) runs on the same server for as long, with as many clien
 ratio is printed (ROADMAP item 5: transitions/s at least half of pgbench's tps).
 
     uv run python benchmarks/engine_throughput.py --size 20000 --replicas 2 --concurrency 8
+
+With ``--batch B`` each worker applies up to B messages per transaction
+(``services.engine.apply_batch``), as the engine consumer does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import multiprocessing
 import sys
 import time
@@ -53,10 +57,13 @@ def replica(
     salt: str,
     barrier: Any,
     results: Any,
+    batch: int = 1,
 ) -> None:
     quiet_logs()
     try:
-        results.put(asyncio.run(_replica(index, replicas, url, size, concurrency, salt, barrier)))
+        results.put(
+            asyncio.run(_replica(index, replicas, url, size, concurrency, salt, barrier, batch))
+        )
     except BaseException as error:
         barrier.abort()  # the parent and the other replicas stop waiting
         results.put({"replica": index, "error": repr(error)})
@@ -64,7 +71,14 @@ def replica(
 
 
 async def _replica(
-    index: int, replicas: int, url: str, size: int, concurrency: int, salt: str, barrier: Any
+    index: int,
+    replicas: int,
+    url: str,
+    size: int,
+    concurrency: int,
+    salt: str,
+    barrier: Any,
+    batch: int,
 ) -> dict[str, Any]:
     from services.store.db import connect
     from services.terms_catalog import TermsCatalog
@@ -77,7 +91,9 @@ async def _replica(
         for phase, make in PHASES:
             messages = [make(COMPANIES[i % len(COMPANIES)], workflow_id(salt, i)) for i in mine]
             await asyncio.to_thread(barrier.wait)  # every replica ready: the clock starts
-            phases[phase] = await _apply_all(pool, messages, clock, catalog, concurrency, index)
+            phases[phase] = await _apply_all(
+                pool, messages, clock, catalog, concurrency, index, batch
+            )
             await asyncio.to_thread(barrier.wait)  # every replica done: the clock stops
     finally:
         await pool.close()
@@ -85,9 +101,15 @@ async def _replica(
 
 
 async def _apply_all(
-    pool: Any, messages: list[Any], clock: Any, catalog: Any, concurrency: int, index: int
+    pool: Any,
+    messages: list[Any],
+    clock: Any,
+    catalog: Any,
+    concurrency: int,
+    index: int,
+    batch: int,
 ) -> dict[str, Any]:
-    from services.engine import apply
+    from services.engine import apply_batch
 
     latencies: list[float] = []
     outcomes: collections.Counter[str] = collections.Counter()
@@ -95,11 +117,15 @@ async def _apply_all(
     progress = Progress(f"replica {index}", len(messages))
 
     async def worker() -> None:
-        for message in queue:
+        # Up to ``batch`` messages per transaction (services.engine.apply_batch), as the
+        # engine consumer takes them off its queue.
+        while chunk := list(itertools.islice(queue, batch)):
             began = time.perf_counter()
-            outcome = await apply(pool, message, clock, catalog)
-            latencies.append(time.perf_counter() - began)
-            outcomes[outcome.status] += 1
+            results = await apply_batch(pool, chunk, clock, catalog)
+            elapsed = time.perf_counter() - began
+            for result in results:
+                latencies.append(elapsed)
+                outcomes[getattr(result, "status", type(result).__name__)] += 1
             progress.update(len(latencies))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -124,7 +150,17 @@ async def measure_engine(url: str, args: Any) -> float:
     processes = [
         context.Process(
             target=replica,
-            args=(k, args.replicas, url, args.size, args.concurrency, salt, barrier, results),
+            args=(
+                k,
+                args.replicas,
+                url,
+                args.size,
+                args.concurrency,
+                salt,
+                barrier,
+                results,
+                args.batch,
+            ),
         )
         for k in range(args.replicas)
     ]
@@ -133,7 +169,10 @@ async def measure_engine(url: str, args: Any) -> float:
     walls: dict[str, float] = {}
     try:
         for phase, _ in PHASES:
-            say(f"{phase}: {args.size} commands, {args.replicas}×{args.concurrency} workers")
+            say(
+                f"{phase}: {args.size} commands, {args.replicas}×{args.concurrency} workers, "
+                f"up to {args.batch} per transaction"
+            )
             await asyncio.to_thread(barrier.wait)
             began = time.perf_counter()
             await asyncio.to_thread(barrier.wait)
@@ -151,7 +190,7 @@ async def measure_engine(url: str, args: Any) -> float:
 
 
 def _report(walls: dict[str, float], reports: list[dict[str, Any]], size: int) -> float:
-    say("engine (services.engine.apply, no broker):")
+    say("engine (services.engine.apply_batch, no broker):")
     everything: list[float] = []
     for phase, _ in PHASES:
         latencies = [x for r in reports for x in r["phases"][phase]["latencies"]]
@@ -196,6 +235,7 @@ parser = arguments(
     default_size=10_000,
     replicas=(int, 2, "engine replica processes (R), each with its own pool"),
     concurrency=(int, 8, "concurrent workers (and connections) per replica (C)"),
+    batch=(int, 64, "messages per transaction (B; as EQUITYFLOW_ENGINE_BATCH, default 64)"),
     pgbench_scale=(int, 16, "pgbench -s (TPC-B branches; at least the number of clients)"),
     pgbench_seconds=(int, 0, "pgbench -T; 0 = as long as the engine ran"),
 )

@@ -12,7 +12,7 @@ every id of a company's data has the company among its parts.
 
 Ids derived before this scheme (joined with U+001F) stay as they were stored: they are never
 recomputed, except when a duplicate refused command looks up its first answer
-(``services.engine_replies``), which also tries the old derivation within the company.
+(``services.engine.outcome``), which also tries the old derivation within the company.
 """
 
 from __future__ import annotations

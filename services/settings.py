@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="rows the relay (outbox events) and the deadlines service (due timers) "
         "publish per pass, their confirms awaited together",
     )
+    engine_batch: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="messages the engine applies in one transaction (measured: docs/design.md)",
+    )
     ready_file: Path | None = Field(
         default=None,
         description="a service keeps this file while connected to PostgreSQL (and RabbitMQ, "

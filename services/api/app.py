@@ -5,9 +5,10 @@ Every route but ``/api/v1/health``, ``/api/v1/ready`` and the API documents (``/
 ``/docs``, ``/asyncapi.json``) needs an API key (``services.api.access``): a key sees only the
 companies it holds a grant in, with its scopes, and sends commands only as its parties.
 
-A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``): one
-transaction, the same inbox, the same refusals. Every route is scoped by company: a workflow of
-another company is simply not found.
+A command sent over HTTP takes the same path as one over AMQP (``services.engine.apply``, a
+batch of one): the same inbox, the same refusals, and requests for one workflow applied in the
+order they arrived. Every route is scoped by company: a workflow of another company is simply
+not found.
 
 A refusal answers with a problem document naming the rule, the reason and the refusal code:
 404 when the workflow is not the company's, 422 when the command itself is malformed (an unknown
@@ -37,6 +38,7 @@ from services.api.clock import add_clock_routes
 from services.api.companies import CompanyId, add_company_routes
 from services.api.docs import problems, with_command_schema, with_problem_schema
 from services.api.problems import Problem, on_http_error, on_invalid_request, on_problem
+from services.engine.turns import InArrivalOrder
 from services.readiness import Readiness
 from services.runtime import Runtime
 from services.store import queries, reconciliation
@@ -80,6 +82,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(HTTPException, on_http_error)
     pool, clock, catalog = runtime.pool, runtime.clock, runtime.catalog
+    turns = InArrivalOrder()
     app.state.pool = pool  # for the API key check (services.api.access)
 
     ready = readiness or Readiness(pool)
@@ -135,7 +138,9 @@ def create_app(
         except ValidationError as e:
             raise RequestValidationError(e.errors(include_url=False), body=body) from e
         require_party(grant, company_id, message.actor.party.value)
-        outcome = await engine.apply(pool, message, clock, catalog)
+        # Requests for one workflow apply in the order they arrived, one after the other.
+        async with turns.turn(message.workflow_id):
+            outcome = await engine.apply(pool, message, clock, catalog)
         result = outcome_dict(outcome)
         # A duplicate of a refused command carries its refusal: a retry gets the same answer.
         if outcome.refusal is not None:

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.audit.keys import key_id, sign
 from services.audit.statements import Checkpoint, checkpoint_event, statement_text, write_file
 from services.audit.verify import Audit, audit
-from services.engine_events import EVENTS_EXCHANGE
-from services.store.transition import Outgoing, write_outbox
+from services.engine.events import EVENTS_EXCHANGE
+from services.store.outbox import Outgoing, write_outbox
 
 # Any fixed 64-bit key: two checkpoint runs at once would number their statements alike.
 _CHECKPOINT_LOCK = 0x6571_6368_6B70_7473

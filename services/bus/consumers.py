@@ -7,28 +7,27 @@ Acknowledgement is manual, so a message is acked only once its effects are commi
   with its reason, then ack: it would fail the same way on every delivery (if the dead letter
   cannot be published, say nothing is bound to receive it, the message is nacked instead, never
   dropped);
-- any other failure (the database is down, a deadlock retried out) → wait, then nack with
-  requeue, so it is retried; the quorum queue's delivery limit parks a message that never
-  succeeds in the dead-letter queue. A service told to stop cuts the wait short.
+- any other failure (the database is down, a deadlock retried out) → retried. The notices
+  consumer waits, then nacks with requeue, and the quorum queue's delivery limit parks a
+  message that never succeeds in the dead-letter queue. The engine consumer keeps the message
+  in its place and tries it again (``services.bus.engine_feed``): requeued, it would come back
+  behind later messages of its workflow. A service told to stop cuts the wait short.
 
 On RabbitMQ the consumers hear only senders they trust (``services.bus.auth``): the engine takes
 a message only within its sender's grant (``services.integrations.authorise``), the notices
 service only events a services' user published; anything else is dead-lettered with the reason.
 
-A consumer handles up to ``PREFETCH`` messages at once, but the engine takes the messages of one
-workflow one at a time, in the order they arrived (``InArrivalOrder``): two commands sent back
-to back apply in the order sent, while other workflows go on in parallel.
+The engine applies its messages in batches, one transaction each, the messages of one workflow
+strictly in the order they arrived (``services.bus.engine_feed``): two commands sent back to
+back apply in the order sent, while other workflows go on in parallel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -37,74 +36,33 @@ from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.auth import SENDER_HEADER, Gate
+from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
-from services.bus.publisher import Publisher
+from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
+from services.engine.outcome import Held, Outcome
 
 log = logging.getLogger(__name__)
 
 #: Unacknowledged messages per consumer: enough to keep a replica busy, few enough that the
 #: work spreads over every replica of the service.
 PREFETCH = 16
+#: Messages the engine applies in one transaction (``EQUITYFLOW_ENGINE_BATCH``; measured with
+#: benchmarks/engine_throughput.py, docs/design.md).
+DEFAULT_ENGINE_BATCH = 64
+#: Batches the engine applies at once (of different workflows), and its prefetch in batches:
+#: one batch is written while the next is planned and a third arrives.
+ENGINE_BATCHES_IN_FLIGHT = 2
+ENGINE_PREFETCH_BATCHES = 3
 MAX_RETRY_DELAY = 30.0
 DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
 
 # (body, the routing key it was published with, its authenticated sender) → None; raises
 # PoisonMessage (or a permanent error, ``services.bus.failures``) for a message to dead-letter.
 Handle = Callable[[bytes, str, str | None], Awaitable[None]]
-OrderKey = Callable[[bytes], Hashable | None]  # messages with one key are handled in turn
 Consumer = Callable[[RabbitBroker, Topology, Publisher, Gate], None]
-
-
-@dataclass
-class _Turns:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    holders: int = 0  # the message being handled and those waiting behind it
-
-
-class InArrivalOrder:
-    """One message per key at a time, in the order the messages arrived; other keys in parallel.
-
-    A key's entry lives only while a message of that key is being handled or waiting, so memory
-    stays bounded by the consumer's unacknowledged-message window. ``asyncio.Lock`` wakes its
-    waiters first in, first out, and a message registers (synchronously) as soon as its handler
-    starts: the client library starts one task per delivery, in delivery order, and nothing
-    before the handler waits on I/O, so handlers start, and queue here, in delivery order.
-    """
-
-    def __init__(self) -> None:
-        self._turns: dict[Hashable, _Turns] = {}
-
-    def __len__(self) -> int:
-        return len(self._turns)
-
-    @asynccontextmanager
-    async def turn(self, key: Hashable | None) -> AsyncIterator[None]:
-        if key is None:  # nothing to order by (a message that will be dead-lettered)
-            yield
-            return
-        turns = self._turns.get(key)
-        if turns is None:
-            turns = self._turns[key] = _Turns()
-        turns.holders += 1
-        try:
-            async with turns.lock:
-                yield
-        finally:
-            turns.holders -= 1
-            if turns.holders == 0:
-                del self._turns[key]
-
-
-def workflow_key(body: bytes) -> Hashable | None:
-    """The workflow a command or timer message is for; None if the body does not say."""
-    try:
-        data = json.loads(body)
-        return uuid.UUID(str(data["workflow_id"]))
-    except (ValueError, TypeError, KeyError):
-        return None
 
 
 async def raw_body(message: Any) -> bytes:
@@ -117,6 +75,17 @@ def _delivery_count(message: RabbitMessage) -> int:
     # Quorum queues count earlier deliveries of a requeued message in this header.
     count = message.headers.get("x-delivery-count", 0)
     return int(count) if isinstance(count, int | str) and str(count).isdigit() else 0
+
+
+async def back_off(delay: float, running: Callable[[], bool]) -> None:
+    """Wait ``delay``, but no longer than the subscriber runs: a service told to stop (SIGTERM)
+    hands back the messages it is backing off at once, instead of sleeping on them while the
+    broker waits for its handlers."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + delay
+    # FastStream signals a stop only by this flag (no event to wait on): poll it.
+    while running() and (left := until - loop.time()) > 0:  # noqa: ASYNC110
+        await asyncio.sleep(min(left, 0.1))
 
 
 def subscribe(
@@ -132,24 +101,11 @@ def subscribe(
     description: str,
     retry_delay: float,
     channel: Channel | None = None,
-    order: InArrivalOrder | None = None,
-    order_key: OrderKey | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> None:
-    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``.
-
-    With ``order`` and ``order_key``, messages of one key are handled (and acked, or nacked)
-    one after the other in arrival order; the turn is taken before anything is awaited.
-    """
+    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``."""
 
     async def consume(body: bytes, message: RabbitMessage) -> None:
-        if order is None or order_key is None or len(body) > max_bytes:  # never parse those
-            await _consume(body, message)
-            return
-        async with order.turn(order_key(body)):
-            await _consume(body, message)
-
-    async def _consume(body: bytes, message: RabbitMessage) -> None:
         raw = message.raw_message
         # A message sent back by redrive arrives under its queue's name; the header keeps the
         # key it was first published with.
@@ -190,14 +146,7 @@ def subscribe(
         await message.ack()
 
     async def _back_off(delay: float) -> None:
-        """Wait ``delay``, but no longer than the subscriber runs: a service told to stop
-        (SIGTERM) hands back the messages it is backing off at once, instead of sleeping on
-        them while the broker waits for its handlers."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + delay
-        # FastStream signals a stop only by this flag (no event to wait on): poll it.
-        while subscriber.running and (left := until - loop.time()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(min(left, 0.1))
+        await back_off(delay, lambda: subscriber.running)
 
     subscriber = broker.subscriber(
         queue,
@@ -217,49 +166,157 @@ def engine_consumer(
     clock: Clock,
     catalog: Any,
     *,
+    batch_size: int = DEFAULT_ENGINE_BATCH,
     retry_delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Consumer:
-    """Commands and timers from the engine queue → ``services.engine.apply``."""
+    """Commands and timers from the engine queue → ``services.engine.apply_batch``.
+
+    Up to ``batch_size`` messages are applied in one transaction (``services.bus.engine_feed``
+    forms the batches), each acked once its batch has committed. The engine queue has a single
+    active consumer: one process applies its messages, in queue order, and the others stand
+    by, each taking over when the one before it goes away, with the messages it had not acked
+    back at the head of the queue in their order.
+    """
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
-        async def handle(body: bytes, routing_key: str, sender: str | None) -> None:
-            from services.engine import apply
-            from services.integrations import authorise
+        from services.engine import apply_batch
+        from services.integrations import authorise
 
-            message = parse_engine_message(body, routing_key)
-            await authorise(pool, gate, sender, message)
-            outcome = await apply(pool, message, clock, catalog)
-            if not outcome.recorded:  # a company that does not exist: nothing kept, say why here
-                refusal = outcome.refusal or {}
-                raise PoisonMessage(f"{refusal.get('rule')}: {refusal.get('reason')}")
+        async def apply(deliveries: Sequence[Delivery]) -> list[Any]:
+            results: list[Any] = [None] * len(deliveries)
+            allowed: list[int] = []
+            failed: set[Hashable] = set()
+            for n, d in enumerate(deliveries):
+                if d.key in failed:
+                    results[n] = Held("behind a message of its workflow that failed")
+                    continue
+                try:
+                    await authorise(pool, gate, d.sender, d.message)
+                    allowed.append(n)
+                except Exception as error:  # refused (poison), or the database is down
+                    results[n] = error
+                    if permanent_reason(error) is None:
+                        failed.add(d.key)
+            messages = [deliveries[n].message for n in allowed]
+            applied = await apply_batch(pool, messages, clock, catalog)
+            for n, result in zip(allowed, applied, strict=True):
+                results[n] = result
+            return results
 
-        # Both subscriptions of the engine queue share one channel and one ordering: RabbitMQ
-        # delivers a queue's messages to one channel in queue order (two channels could
-        # interleave them), and the messages of one workflow then apply one at a time in that
-        # order. Across replicas this is best effort: each replica orders what it receives,
-        # but two messages of one workflow delivered to two replicas race for the row lock
-        # (the lock keeps that safe, not ordered), and a message nacked for a retry comes
-        # back after the ones behind it. Send the next command after the last one's event for
-        # a strict order.
-        channel = Channel(prefetch_count=PREFETCH)
-        order = InArrivalOrder()
+        feed = Feed(
+            apply,
+            batch_size=batch_size,
+            in_flight=ENGINE_BATCHES_IN_FLIGHT,
+            retry_delay=retry_delay,
+            max_attempts=topology.delivery_limit,
+        )
+
+        async def consume(body: bytes, message: RabbitMessage) -> None:
+            raw = message.raw_message
+            # A message sent back by redrive arrives under its queue's name; the header keeps
+            # the key it was first published with.
+            published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
+            if isinstance(published_as, bytes):
+                published_as = published_as.decode(errors="replace")
+            tag = raw.delivery_tag if not in_memory else None
+            if not subscriber.running:  # stopping: left unacked, handed back in order
+                feed.arrived(tag)
+                return
+            sender = gate.sender(raw.user_id, raw.headers)
+            dead = DeadLetter(
+                publisher, topology, queue_name, body, raw, sender, retry_delay,
+                lambda: bool(subscriber.running),
+            )  # fmt: skip
+            try:  # nothing awaited before ``submit``: deliveries register in arrival order
+                if (oversized := too_large(body, max_bytes)) is not None:
+                    raise oversized
+                parsed = parse_engine_message(body, str(published_as))
+            except PoisonMessage as poison:
+                feed.arrived(tag)
+                await dead.send(message, str(poison))
+                return
+            delivery = feed.submit(parsed.workflow_id, parsed, sender, tag)
+            result = await feed.result(delivery, lambda: subscriber.running)
+            if result is LEAVE:
+                return
+            if isinstance(result, Outcome):
+                if not result.recorded:  # a company that does not exist: nothing kept
+                    refusal = result.refusal or {}
+                    await dead.send(message, f"{refusal.get('rule')}: {refusal.get('reason')}")
+                    return
+                await message.ack()
+                return
+            poison = permanent_reason(result)
+            if poison is not None:
+                await dead.send(message, poison)
+                return
+            log.error(
+                "%s: %s failed %d times (%s: %s); rejected: RabbitMQ parks it in the "
+                "dead-letter queue",
+                queue_name, raw.message_id, topology.delivery_limit, type(result).__name__, result,
+            )  # fmt: skip
+            await message.reject(requeue=False)
+
+        in_memory = isinstance(publisher, InMemoryPublisher)
+        queue_name = topology.engine_queue.name
+        channel = Channel(prefetch_count=max(PREFETCH, ENGINE_PREFETCH_BATCHES * batch_size))
+        subscriber: Any = None  # either subscription: both stop together
         for queue in topology.engine_subscriptions:
             kind = queue.routing_key.split(".")[0]
-            subscribe(
-                broker, topology, publisher, queue, topology.commands_exchange, handle,
-                gate=gate,
+            subscriber = broker.subscriber(
+                queue,
+                topology.commands_exchange,
+                channel=channel,
+                ack_policy=AckPolicy.MANUAL,
+                decoder=raw_body,
+                no_reply=True,
                 title=f"engine:{kind}",
                 description=f"The engine applies each {kind} message once (by message id), "
-                "the messages of one workflow in arrival order.",
-                retry_delay=retry_delay,
-                channel=channel,
-                order=order,
-                order_key=workflow_key,
-                max_bytes=max_bytes,
-            )  # fmt: skip
+                "the messages of one workflow in arrival order, in batches.",
+            )
+            subscriber(consume)
 
     return install
+
+
+@dataclass
+class DeadLetter:
+    """Dead-letter one delivery with its reason, then ack it; nack it if that fails."""
+
+    publisher: Publisher
+    topology: Topology
+    queue_name: str
+    body: bytes
+    raw: Any
+    sender: str | None
+    retry_delay: float
+    running: Callable[[], bool]
+
+    async def send(self, message: RabbitMessage, reason: str) -> None:
+        log.warning("dead-lettering %s from %s: %s", self.raw.message_id, self.queue_name, reason)
+        try:
+            await dead_letter(
+                self.publisher,
+                self.topology,
+                body=self.body,
+                routing_key=self.raw.routing_key or "",
+                message_id=self.raw.message_id,
+                source_queue=self.queue_name,
+                reason=reason,
+                # Republished by this service: whom it came from travels in a header.
+                headers={**self.raw.headers, SENDER_HEADER: self.sender or ""},
+            )
+        except Exception:
+            # Nothing bound to receive it, say: never dropped; RabbitMQ's delivery limit
+            # parks it if this goes on. (It has no effect: its place in the queue is no matter.)
+            delay = min(self.retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
+            log.exception("could not dead-letter %s; returning it in %.1fs", self.raw.message_id,
+                          delay)  # fmt: skip
+            await back_off(delay, self.running)
+            await message.nack(requeue=True)
+            return
+        await message.ack()
 
 
 def notices_consumer(

@@ -42,7 +42,13 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
     consumers: list[Consumer] = []
     if "engine" in names:
         consumers.append(
-            engine_consumer(rt.pool, rt.clock, rt.catalog, max_bytes=settings.max_message_bytes)
+            engine_consumer(
+                rt.pool,
+                rt.clock,
+                rt.catalog,
+                batch_size=settings.engine_batch,
+                max_bytes=settings.max_message_bytes,
+            )
         )
     if "notices" in names:
         consumers.append(notices_consumer(rt.pool, rt.clock, max_bytes=settings.max_message_bytes))

@@ -63,23 +63,32 @@ async def tap(amqp_url: str, exchange: str, routing_key: str = "#") -> AsyncIter
 async def take(
     amqp_url: str, queue: str, count: int, within: float = 10.0
 ) -> list[AbstractIncomingMessage]:
-    """Take (and ack) up to ``count`` messages from ``queue``, waiting at most ``within`` s."""
+    """Take (and ack) up to ``count`` messages from ``queue``, waiting at most ``within`` s.
+
+    A consumer, not ``basic.get``: a queue with a single active consumer (the engine's) allows
+    no ``basic.get``.
+    """
     taken: list[AbstractIncomingMessage] = []
+    if count <= 0:
+        return taken
+    arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
     connection = await aio_pika.connect(amqp_url, timeout=10)
     try:
         channel = await connection.channel()
+        await channel.set_qos(prefetch_count=count)
         q = await channel.get_queue(queue, ensure=True)
+        await q.consume(arrived.put)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        while len(taken) < count and loop.time() < deadline:
-            message = await q.get(no_ack=False, fail=False, timeout=5)
-            if message is None:
-                await asyncio.sleep(0.05)
-                continue
+        while len(taken) < count and (left := deadline - loop.time()) > 0:
+            try:
+                message = await asyncio.wait_for(arrived.get(), left)
+            except TimeoutError:
+                break
             await message.ack()
             taken.append(message)
     finally:
-        await connection.close()
+        await connection.close()  # what was delivered and not taken goes back, in order
     return taken
 
 

@@ -4,10 +4,12 @@ Two topic exchanges carry the public contract (``workflows.messages``): *command
 ``command.<workflow_type>.<name>`` and ``timer.<workflow_type>.<name>``) and *events*
 (``event.<company>.<workflow_type>.<type>``, so that RabbitMQ topic permissions can keep each
 integration to its own company's: ``services.bus.permissions``). Work queues are durable quorum
-queues, so a message survives the loss of a RabbitMQ node and any number of replicas can consume
-from them. A message that cannot be parsed is dead-lettered by the consumer with its reason; a
-message that keeps failing is dead-lettered by RabbitMQ once it reaches the queue's delivery
-limit (the backstop).
+queues, so a message survives the loss of a RabbitMQ node; the engine queue has a single active
+consumer (strict per-workflow order; other engine replicas stand by), the notices queue is
+shared by every replica. A message that cannot be parsed is dead-lettered by the consumer with
+its reason; a message that keeps failing is dead-lettered by RabbitMQ once it reaches the
+queue's delivery limit, or, on the engine queue, once the engine rejects it after as many
+attempts (``services.bus.engine_feed``).
 
 Every name carries the namespace, so several installations (or tests) can share one RabbitMQ.
 """
@@ -83,7 +85,13 @@ class Topology:
         return (self.commands_exchange, self.events_exchange, self.dead_letter_exchange)
 
     # -- queues -----------------------------------------------------------------------------
-    def _work_queue(self, what: str, routing_key: str = "") -> RabbitQueue:
+    def _work_queue(
+        self, what: str, routing_key: str = "", *, single_active_consumer: bool = False
+    ) -> RabbitQueue:
+        # One consumer at a time receives the engine queue's messages, in queue order: the
+        # messages of one workflow are then applied in the order they were published, which
+        # several consumers of one queue cannot promise. The other replicas stand by.
+        extra = {"x-single-active-consumer": True} if single_active_consumer else {}
         return RabbitQueue(
             self._name(what),
             queue_type=QueueType.QUORUM,
@@ -96,12 +104,13 @@ class Topology:
                 # to the dead-letter queue (needs reject-publish overflow).
                 "x-dead-letter-strategy": "at-least-once",
                 "x-overflow": "reject-publish",
+                **extra,
             },
         )
 
     @property
     def engine_queue(self) -> RabbitQueue:
-        return self._work_queue("engine")
+        return self._work_queue("engine", single_active_consumer=True)
 
     @property
     def notices_queue(self) -> RabbitQueue:
@@ -128,7 +137,10 @@ class Topology:
     # consumed through two subscriptions (same queue, same arguments), one per binding.
     @property
     def engine_subscriptions(self) -> tuple[RabbitQueue, ...]:
-        return (self._work_queue("engine", "command.#"), self._work_queue("engine", "timer.#"))
+        return tuple(
+            self._work_queue("engine", key, single_active_consumer=True)
+            for key in ("command.#", "timer.#")
+        )
 
     @property
     def notices_subscription(self) -> RabbitQueue:

@@ -13,8 +13,12 @@ import math
 from decimal import Decimal
 from typing import Any
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
 
 def _normalise(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: nothing to do, and the cheapest test first
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value} is not a JSON number")
@@ -27,10 +31,15 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+# One encoder, made once: ``json.dumps`` with options builds a new one on every call.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def dump_json(value: Any) -> str:
     """Compact JSON text of a value that is already normalised (storage, not hashing)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)  # fmt: skip
+    return _ENCODER.encode(value)
 
 
 def canonical_json(value: Any) -> str:
@@ -40,3 +49,9 @@ def canonical_json(value: Any) -> str:
 def normalised(value: Any) -> Any:
     """The value as it will read back from a JSONB column."""
     return json.loads(canonical_json(value))
+
+
+def normalise(value: Any) -> Any:
+    """``normalised`` without the round trip through text, for a value that already holds
+    only JSON types (dicts, lists, tuples, strings, numbers, booleans, None)."""
+    return _normalise(value)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from services.store.canonical import canonical_json
+from services.store.canonical import canonical_json, dump_json
 
 GENESIS = "0" * 64
 HASH_VERSION = 2
@@ -92,3 +92,46 @@ def row_content_v2(
         "data_digest": data_digest,
         "terms_digest": terms_digest,
     }
+
+
+def hash_v2(
+    prev_hash: str,
+    *,
+    company_id: str,
+    workflow_id: UUID,
+    workflow_type: str,
+    seq: int,
+    message_id: str,
+    message_json: str,
+    state_from: str | None,
+    state_to: str,
+    final: bool,
+    data_digest: str,
+    terms_digest: str | None,
+    events_json: str,
+    applied_at: datetime,
+) -> str:
+    """``chain_hash(prev_hash, row_content_v2(...))`` from the message and events as the
+    canonical JSON already written for their columns: each is encoded once, not again here.
+
+    Canonical JSON is compact with sorted keys, so the content's text is its fields' texts
+    spliced in key order (a unit test holds this equal to the general rule).
+    """
+    fields = {
+        "applied_at": dump_json(applied_at.astimezone(UTC).isoformat()),
+        "company_id": dump_json(company_id),
+        "data_digest": dump_json(data_digest),
+        "events": events_json,
+        "final": dump_json(final),
+        "hash_version": "2",
+        "message": message_json,
+        "message_id": dump_json(message_id),
+        "seq": str(seq),
+        "state_from": dump_json(state_from),
+        "state_to": dump_json(state_to),
+        "terms_digest": dump_json(terms_digest),
+        "workflow_id": dump_json(str(workflow_id)),
+        "workflow_type": dump_json(workflow_type),
+    }
+    text = ",".join(f"{dump_json(key)}:{value}" for key, value in fields.items())
+    return digest(prev_hash + "{" + text + "}")

@@ -18,7 +18,7 @@ import pytest
 
 from services.clock import SimulatedClock
 from services.engine import Outcome, apply
-from services.engine_events import event_id
+from services.engine.events import event_id
 from services.store import queries, register_company
 from services.store.canonical import canonical_json
 from services.store.db import connect

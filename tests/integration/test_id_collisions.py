@@ -104,7 +104,7 @@ async def test_a_refusal_stored_under_the_old_id_is_still_the_answer_to_its_dupl
 ) -> None:
     """Ids stored before the unambiguous derivation are kept: a refused command recorded then
     still gets its first answer back when it is redelivered after the upgrade."""
-    from services.engine_events import event_id, legacy_event_id
+    from services.engine.events import event_id, legacy_event_id
 
     clock = SimulatedClock(pool)
     await clock.set(NOW)

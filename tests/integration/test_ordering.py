@@ -1,9 +1,9 @@
 """Commands for one workflow, published back to back over RabbitMQ, apply in the order sent.
 
-The engine consumer handles many messages at once (across workflows); for one workflow, within
-one consumer process, it applies them in arrival order. ``assign_rofr`` (FMP §16(c)) is accepted
-again and again while the election is open and appends each assignee to ``data["assignees"]``,
-so the order of the history is the order the engine applied them in.
+The engine consumer applies many messages at once, in batches (across workflows); for one
+workflow it applies them in arrival order, also when one fails and is tried again.
+``assign_rofr`` (FMP §16(c)) is accepted again and again while the election is open and appends
+each assignee to ``data["assignees"]``, so the order of the data is the order applied in.
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 
 from services.bus import Topology, delete_topology, running_bus
-from services.bus.consumers import InArrivalOrder, engine_consumer
+from services.bus.consumers import engine_consumer
 from services.bus.tap import eventually
 from services.clock import SimulatedClock
 from services.engine import apply
+from services.engine.turns import InArrivalOrder
 from services.store import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
@@ -126,3 +128,50 @@ async def test_one_key_waits_its_turn_while_others_go_on_and_idle_keys_are_forgo
     await asyncio.gather(*tasks)
     assert [e for e in log if e[0] == "a"] == ["a0", "a1", "a2"]
     assert len(order) == 0
+
+
+class FlakyPool:
+    """The engine's pool, but every ``every``-th connection it asks for fails as if the server
+    had gone away: a transient error, so the message is tried again."""
+
+    def __init__(self, pool: asyncpg.Pool, every: int) -> None:
+        self.pool, self.every, self.asked, self.failed = pool, every, 0, 0
+
+    def acquire(self) -> Any:
+        self.asked += 1
+        if self.asked % self.every == 0:
+            self.failed += 1
+            raise ConnectionResetError("the server closed the connection")
+        return self.pool.acquire()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+async def test_commands_retried_after_a_transient_error_still_apply_in_the_order_published(
+    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+) -> None:
+    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    await clock.set(NOW)
+    await register_company(pool, COMPANY, "fmp-1998-nso")
+    ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
+    for workflow_id in ids:
+        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+
+    flaky = FlakyPool(pool, every=3)
+    consumer = engine_consumer(flaky, clock, catalog, retry_delay=0.01, batch_size=8)  # type: ignore[arg-type]
+    sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
+    async with running_bus(amqp_url, topology, [consumer]) as bus:
+        for n in range(ASSIGNMENTS):
+            for workflow_id in ids:
+                assignee = f"assignee {n:02d} of {workflow_id}"
+                sent[workflow_id].append(assignee)
+                await bus.send_command(
+                    _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                )
+        await eventually(lambda: _applied(pool), within=120)
+
+    assert flaky.failed > 0  # messages did fail and were tried again
+    for workflow_id in ids:
+        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        assert [a["name"] for a in data["assignees"]] == sent[workflow_id]

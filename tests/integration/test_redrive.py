@@ -119,7 +119,8 @@ async def test_redrive_sends_parked_commands_back_and_leaves_poison_unless_asked
 
     code, out = await _equityflow("redrive", "--dry-run", env=env)
     assert code == 0, out
-    assert f"{command.message_id} {ROUTING_KEY}: delivery_limit in {engine}" in out
+    # parked after its last attempt: rejected by the engine, dead-lettered by RabbitMQ
+    assert f"{command.message_id} {ROUTING_KEY}: rejected in {engine}" in out
     assert f"would be sent back to {engine}" in out
     assert "poison " + ROUTING_KEY + ": Invalid JSON" in out
     assert "left: poison" in out and "dry run" in out

@@ -13,7 +13,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.engine_events import event_id, legacy_event_id
+from services.engine.events import event_id, legacy_event_id
 from services.ids import derived_id, encode_parts
 
 _TRICKY = st.sampled_from(["\x1f", "\x00", "\x1e", "|", ":", "/", "0", "1", "a", "\ud800", "é"])

@@ -1,0 +1,103 @@
+"""The events a transaction puts in the outbox, with ids derived from the message id.
+
+Deriving event ids from (company, message kind, message id, position) means a message applied
+after a crash and redelivery produces the same event ids, so consumers can deduplicate on
+``event_id``. Commands and timers are separate key spaces (a command may carry a timer's id as
+its message id), so the kind is a part too; ``services.ids`` encodes the parts so that no
+company's message id can produce another company's event id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic_core import to_jsonable_python
+
+from services.ids import derived_id
+from services.store.canonical import dump_json, normalise
+from services.store.unit_write import OutboxRow
+from workflows.messages import event_routing_key
+
+EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced exchange
+_LEGACY_EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
+
+
+def event_id(company_id: str, message_id: str, position: int, kind: str = "command") -> str:
+    """The id of the ``position``-th event of a message (also its outbox message id)."""
+    return derived_id("event", company_id, kind, message_id, position)
+
+
+def legacy_event_id(company_id: str, message_id: str, position: int, kind: str) -> str:
+    """The ambiguous id events were given before ``derived_id``: only to find stored ones."""
+    key = f"{company_id}\x1f{message_id}\x1f{position}"
+    return str(uuid.uuid5(_LEGACY_EVENT_IDS, key if kind == "command" else f"{kind}\x1f{key}"))
+
+
+def json_safe(value: Any) -> Any:
+    """Dates, decimals and tuples as JSON, and numbers as they will read back from JSONB.
+
+    No text is made: the value is encoded once, when it is written (``dump_json``).
+    """
+    return normalise(to_jsonable_python(value))
+
+
+@dataclass
+class EventLog:
+    """The events of one transition (or refusal), in order, each encoded once: the same text
+    goes into the history row, its hash and the outbox."""
+
+    company_id: str
+    workflow_id: UUID
+    workflow_type: str
+    message_id: str
+    occurred_at: datetime
+    message_kind: str = "command"  # "command" or "timer": the inbox key space of the message
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    _occurred_at: Any = field(default=None, repr=False)
+
+    def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
+        # The body of an ``EventMessage``, as ``model_dump(mode="json")`` makes it, built
+        # directly: the engine makes thousands a second, and its own fields need no checking
+        # (a unit test holds the two equal; a payload the database cannot store is refused
+        # by it, and the message dead-lettered with why).
+        if self._occurred_at is None:
+            self._occurred_at = to_jsonable_python(self.occurred_at)
+        body = {
+            "kind": "event",
+            "event_id": event_id(
+                self.company_id, self.message_id, len(self.bodies), self.message_kind
+            ),
+            "company_id": self.company_id,
+            "workflow_id": str(self.workflow_id),
+            "workflow_type": self.workflow_type,
+            "type": event_type,
+            "version": version,
+            "occurred_at": self._occurred_at,
+            "payload": json_safe(dict(payload)),
+            "caused_by": self.message_id,
+        }
+        self.bodies.append(body)
+        self.texts.append(dump_json(body))
+
+    def json(self) -> str:
+        """The events as one JSON array: the history row's ``events`` column."""
+        return "[" + ",".join(self.texts) + "]"
+
+    def outbox_rows(self) -> list[OutboxRow]:
+        return [
+            OutboxRow(
+                self.company_id,
+                self.workflow_id,
+                EVENTS_EXCHANGE,
+                event_routing_key(self.company_id, self.workflow_type, body["type"]),
+                body["event_id"],
+                text,
+            )
+            for body, text in zip(self.bodies, self.texts, strict=True)
+        ]

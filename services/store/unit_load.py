@@ -1,0 +1,91 @@
+"""What the engine reads for a batch, under the locks it takes: the load step of the pipeline.
+
+Locks first, in one statement: a transaction-scoped advisory lock on each workflow id of the
+batch, taken in workflow-id order. Every engine transaction takes them in that order, so two
+batches that share workflows wait for each other and never deadlock, and whichever commits
+first is seen whole by the other: the reads below are new statements, with new snapshots, so
+they see what was committed before the lock was granted, including a workflow that did not
+exist when the batch began. Only the engine writes workflow rows, so the advisory lock is
+the workflow's lock; no row lock is taken on ``workflows``.
+
+Then three reads: the workflows, the timers a decision may cancel or a timer message names
+(locked: the deadlines service holds a timer's row while it publishes the timer's message,
+and the engine must see it fired, not pending), and which messages the inbox already holds.
+The companies of the batch come from one more read when a message needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+_LOCK = """
+SELECT count(pg_advisory_xact_lock(hashtextextended(s.id::text, 0)))
+FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS s
+"""
+_WORKFLOWS = """
+SELECT workflow_id, company_id, workflow_type, terms_id, md5(terms::text) AS terms_digest,
+       state, data, version, final, head_hash, updated_at
+FROM workflows WHERE workflow_id = ANY($1::uuid[])
+"""
+_TIMERS = """
+SELECT timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action, clause,
+       derivation, deadline, status
+FROM timers
+WHERE workflow_id = ANY($1::uuid[]) AND (status IN ('pending', 'fired') OR timer_id = ANY($2))
+ORDER BY timer_id FOR UPDATE
+"""
+_INBOX = """
+SELECT i.company_id, i.kind, i.message_id FROM inbox i
+JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(company_id, kind, message_id)
+  ON i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
+"""
+_COMPANIES = "SELECT company_id, terms_id FROM companies WHERE company_id = ANY($1::text[])"
+_TERMS = "SELECT terms FROM workflows WHERE workflow_id = $1"
+
+InboxKey = tuple[str, str, str]  # (company id, message kind, message id)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    workflows: dict[UUID, asyncpg.Record]
+    timers: list[asyncpg.Record]
+    recorded: set[InboxKey]
+
+
+async def lock_and_load(
+    connection: asyncpg.Connection,
+    workflow_ids: Sequence[UUID],
+    timer_ids: Sequence[UUID],
+    inbox_keys: Sequence[InboxKey],
+) -> Loaded:
+    """Lock the workflows (in id order), then read them, their timers and the inbox."""
+    ids = sorted(set(workflow_ids))
+    await connection.fetchval(_LOCK, ids)
+    rows = await connection.fetch(_WORKFLOWS, ids)
+    timers = await connection.fetch(_TIMERS, ids, list(timer_ids))
+    recorded = await connection.fetch(
+        _INBOX, [k[0] for k in inbox_keys], [k[1] for k in inbox_keys], [k[2] for k in inbox_keys]
+    )
+    return Loaded(
+        workflows={r["workflow_id"]: r for r in rows},
+        timers=list(timers),
+        recorded={(r["company_id"], r["kind"], r["message_id"]) for r in recorded},
+    )
+
+
+async def registered_terms(
+    connection: asyncpg.Connection, companies: Sequence[str]
+) -> dict[str, str]:
+    """The terms each registered company of ``companies`` is registered under."""
+    rows = await connection.fetch(_COMPANIES, sorted(set(companies)))
+    return {r["company_id"]: r["terms_id"] for r in rows}
+
+
+async def pinned_terms(connection: asyncpg.Connection, workflow_id: UUID) -> Any:
+    """The terms document a workflow pinned when it started."""
+    return await connection.fetchval(_TERMS, workflow_id)

@@ -1,0 +1,205 @@
+"""What the engine writes for a batch: the write step of the pipeline, two statements.
+
+The first moves the timers the batch cancelled or applied; the second (data-modifying CTEs)
+inserts the new workflows and updates the others to their last version in the batch, and
+inserts every history row, new timer, outbox event and inbox record of the batch, each from
+arrays (``unnest``), so a batch costs two round trips however many messages, events and timers
+it holds. The timers move first because a decision that replaces a pending timer inserts one of
+the same name, and only one pending timer per name may exist. Foreign keys are checked at the
+end of a statement, so a new workflow and its first history row and timers go in together.
+
+Every JSON value arrives as the text the engine encoded once (``services.store.canonical``):
+the same text is stored, hashed and published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass
+class WorkflowRow:
+    workflow_id: UUID
+    company_id: str
+    workflow_type: str
+    terms_id: str
+    terms_json: str | None  # the pinned terms of a new workflow; None for one that exists
+    state: str
+    data_json: str
+    version: int
+    final: bool
+    head_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    workflow_id: UUID
+    seq: int
+    company_id: str
+    message_id: str
+    message_json: str
+    state_from: str | None
+    state_to: str
+    events_json: str
+    applied_at: datetime
+    prev_hash: str
+    hash: str
+    hash_version: int
+    final: bool
+    data_digest: str
+    terms_digest: str | None
+
+
+@dataclass
+class TimerRow:
+    timer_id: UUID
+    workflow_id: UUID
+    company_id: str
+    workflow_type: str
+    name: str
+    due_at: datetime
+    party: str
+    action: str
+    clause: str
+    derivation: str
+    deadline_json: str
+    status: str  # 'pending', or 'cancelled' when a later message of the batch cancelled it
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    company_id: str
+    workflow_id: UUID | None
+    exchange: str
+    routing_key: str
+    message_id: str
+    body_json: str
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    company_id: str
+    kind: str
+    message_id: str
+    workflow_id: UUID
+    outcome: str  # applied | refused | stale
+    refusal_json: str | None
+    received_at: datetime
+
+
+@dataclass
+class WriteSet:
+    """Everything one batch changes, in the order its messages were applied."""
+
+    workflows: dict[UUID, WorkflowRow] = field(default_factory=dict)
+    history: list[HistoryRow] = field(default_factory=list)
+    timers: list[TimerRow] = field(default_factory=list)
+    # Timers that exist already, by id: ('cancelled', None) or ('applied', when).
+    timer_moves: dict[UUID, tuple[str, datetime | None]] = field(default_factory=dict)
+    outbox: list[OutboxRow] = field(default_factory=list)
+    inbox: list[InboxRow] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.workflows or self.inbox or self.timer_moves)
+
+
+_MOVE_TIMERS = """
+UPDATE timers t SET status = m.status, applied_at = COALESCE(m.applied_at, t.applied_at)
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS m(timer_id, status, applied_at)
+WHERE t.timer_id = m.timer_id
+"""
+
+_WRITE = """
+WITH new_workflows AS (
+  INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, data,
+                         version, final, head_hash, created_at, updated_at)
+  SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id, w.terms::jsonb, w.state,
+         w.data::jsonb, w.version, w.final, w.head_hash, w.created_at, w.updated_at
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::int[], $9::bool[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+       AS w(workflow_id, company_id, workflow_type, terms_id, terms, state, data, version, final,
+            head_hash, created_at, updated_at)
+  WHERE w.terms IS NOT NULL
+), next_versions AS (
+  UPDATE workflows SET state = w.state, data = w.data::jsonb, version = w.version,
+                       final = w.final, head_hash = w.head_hash, updated_at = w.updated_at
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::int[], $9::bool[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+       AS w(workflow_id, company_id, workflow_type, terms_id, terms, state, data, version, final,
+            head_hash, created_at, updated_at)
+  WHERE w.terms IS NULL AND workflows.workflow_id = w.workflow_id
+), history_rows AS (
+  INSERT INTO history (workflow_id, seq, company_id, message_id, message, state_from, state_to,
+                       events, applied_at, prev_hash, hash, hash_version, final, data_digest,
+                       terms_digest)
+  SELECT h.workflow_id, h.seq, h.company_id, h.message_id, h.message::jsonb, h.state_from,
+         h.state_to, h.events::jsonb, h.applied_at, h.prev_hash, h.hash, h.hash_version,
+         h.final, h.data_digest, h.terms_digest
+  FROM unnest($13::uuid[], $14::int[], $15::text[], $16::text[], $17::text[], $18::text[],
+              $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::text[], $24::int[],
+              $25::bool[], $26::text[], $27::text[])
+       AS h(workflow_id, seq, company_id, message_id, message, state_from, state_to, events,
+            applied_at, prev_hash, hash, hash_version, final, data_digest, terms_digest)
+), timer_rows AS (
+  INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, party,
+                      action, clause, derivation, deadline, status)
+  SELECT t.timer_id, t.workflow_id, t.company_id, t.workflow_type, t.name, t.due_at, t.party,
+         t.action, t.clause, t.derivation, t.deadline::jsonb, t.status
+  FROM unnest($28::uuid[], $29::uuid[], $30::text[], $31::text[], $32::text[],
+              $33::timestamptz[], $34::text[], $35::text[], $36::text[], $37::text[], $38::text[],
+              $39::text[])
+       AS t(timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action,
+            clause, derivation, deadline, status)
+), outbox_rows AS (
+  INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
+  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::jsonb
+  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[])
+       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body, n)
+  ORDER BY o.n
+)
+INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
+SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::jsonb,
+       i.received_at
+FROM unnest($46::text[], $47::text[], $48::text[], $49::uuid[], $50::text[], $51::text[],
+            $52::timestamptz[])
+     AS i(company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
+"""
+
+_WORKFLOW_COLUMNS = [f.name for f in fields(WorkflowRow)]
+_HISTORY_COLUMNS = [f.name for f in fields(HistoryRow)]
+_TIMER_COLUMNS = [f.name for f in fields(TimerRow)]
+_OUTBOX_COLUMNS = [f.name for f in fields(OutboxRow)]
+_INBOX_COLUMNS = [f.name for f in fields(InboxRow)]
+
+
+def _columns(rows: list[Any], names: list[str]) -> list[list[Any]]:
+    return [[getattr(r, n) for r in rows] for n in names]
+
+
+async def write_batch(connection: asyncpg.Connection, w: WriteSet) -> None:
+    """Write a batch's changes: two statements (one when no existing timer moves)."""
+    if w.timer_moves:
+        moves = sorted(w.timer_moves.items())  # the timers' row locks are held already
+        await connection.execute(
+            _MOVE_TIMERS,
+            [m[0] for m in moves],
+            [m[1][0] for m in moves],
+            [m[1][1] for m in moves],
+        )
+    if not (w.workflows or w.inbox or w.outbox):
+        return
+    await connection.execute(
+        _WRITE,
+        *_columns(sorted(w.workflows.values(), key=lambda r: r.workflow_id), _WORKFLOW_COLUMNS),
+        *_columns(w.history, _HISTORY_COLUMNS),
+        *_columns(w.timers, _TIMER_COLUMNS),
+        *_columns(w.outbox, _OUTBOX_COLUMNS),
+        *_columns(w.inbox, _INBOX_COLUMNS),
+    )
