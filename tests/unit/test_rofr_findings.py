@@ -5,7 +5,7 @@ test_rofr_findings_compliance)."""
 from __future__ import annotations
 
 import pytest
-from test_rofr_harness import Flow, at, delivered, event, rd_notice
+from test_rofr_harness import Flow, at, delivered, event, iso, rd_notice, types
 
 FMP, RD = "fmp-1998-nso", "raydream-1992-iso"
 
@@ -51,3 +51,116 @@ def test_an_rd_notice_by_mail_counts_from_delivery_not_from_deposit() -> None:
         rd_notice(notice={"method": "first_class_mail", "deposited_at": "2026-03-02T09:00-08:00"}),
     )
     assert r.rule.startswith("RD ISO ¶11(b)") and "delivered_at" in r.reason
+
+
+# -- 5. RD ISO ¶11(b): a gift's or involuntary transfer's price is the FMV the company determines -
+
+
+@pytest.mark.parametrize("transfer_type", ["gift", "involuntary"])
+def test_a_stated_price_on_a_gift_or_involuntary_transfer_still_needs_the_companys_fmv(
+    transfer_type: str,
+) -> None:
+    flow = Flow(RD)
+    notice = rd_notice(
+        transfer_type=transfer_type, consideration={"form": "cash", "price_per_share": "1.00"}
+    )
+    d = flow.send("deliver_transfer_notice", "owner", "2026-03-02T12:00", notice)
+    assert event(d, "transfer_notice_received")["price_basis"] == (
+        "fair_market_value_determined_by_company"
+    )
+    assert flow.data["consideration"]["price_per_share"] == "1.00"  # kept for the record
+    r = flow.refused(
+        "exercise_rofr", "company", "2026-03-10T12:00", {"notice": delivered("2026-03-10T09:00")}
+    )
+    assert r.rule == "RD ISO ¶11(b)" and "price_per_share" in r.reason
+    flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-10T12:00",
+        {"price_per_share": "3.10", "notice": delivered("2026-03-10T09:00")},
+    )
+    assert flow.state == "closing"
+    assert flow.data["fair_market_value_per_share"] == "3.10"
+
+
+# -- 8. RD ISO ¶11(i): the right ends "the other provisions of this paragraph 11 notwithstanding" -
+
+
+def test_an_rd_lapse_is_recorded_while_a_transfer_awaits_approval() -> None:
+    flow = Flow(RD)
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T12:00", rd_notice())
+    flow.fire("election_deadline")
+    sale = {
+        "buyer": {"name": "Dan Transferee"},
+        "shares": 500,
+        "sold_at": iso("2026-05-01T10:00"),
+        "price_per_share": "4.00",
+        "transferee_agreed_in_writing": True,
+    }
+    flow.send("report_third_party_sale", "owner", "2026-05-02T12:00", sale)
+    assert flow.state == "transfer_pending_approval"
+    d = flow.send(
+        "record_lapse_event",
+        "company",
+        "2026-05-05T09:00",
+        {
+            "event": "public_market_exists",
+            "market": "national_exchange",
+            "occurred_at": iso("2026-05-04T06:30"),
+        },
+    )
+    assert flow.state == "lapsed" and d.final
+    assert types(d)[:1] == ["rofr_lapsed"]
+    recorded = event(d, "transfer_recorded")
+    assert recorded["shares"] == 500 and recorded["clause"] == "RD ISO ¶11(i)(ii)"
+    assert recorded["approval_needed"] is False
+
+
+# -- 9. RD ISO ¶11(c): an insufficiency finding is for a proposed voluntary transfer -------------
+
+
+def test_an_involuntary_transfer_notice_cannot_be_found_insufficient() -> None:
+    flow = Flow(RD)
+    flow.send(
+        "deliver_transfer_notice",
+        "owner",
+        "2026-03-02T12:00",
+        rd_notice(transfer_type="involuntary", consideration={"form": "cash"}),
+    )
+    finding = {
+        "ground": "insufficient_information",
+        "reason": "no court order attached",
+        "notice": delivered("2026-03-05T09:00"),
+    }
+    r = flow.refused("reject_transfer_notice", "company", "2026-03-05T12:00", finding)
+    assert r.rule == "RD ISO ¶11(c) (a proposed voluntary transfer)"
+    assert "voluntary" in r.reason
+    flow.send(
+        "reject_transfer_notice",
+        "company",
+        "2026-03-05T12:00",
+        {**finding, "ground": "not_bona_fide", "reason": "a collusive judgment"},
+    )
+    assert flow.state == "transfer_not_permitted"
+
+
+@pytest.mark.parametrize("transfer_type", ["sale", "gift"])
+def test_a_voluntary_transfer_notice_can_still_be_found_insufficient(transfer_type: str) -> None:
+    flow = Flow(RD)
+    flow.send(
+        "deliver_transfer_notice",
+        "owner",
+        "2026-03-02T12:00",
+        rd_notice(transfer_type=transfer_type),
+    )
+    flow.send(
+        "reject_transfer_notice",
+        "company",
+        "2026-03-05T12:00",
+        {
+            "ground": "insufficient_information",
+            "reason": "no purchase agreement",
+            "notice": delivered("2026-03-05T09:00"),
+        },
+    )
+    assert flow.state == "notice_insufficient"

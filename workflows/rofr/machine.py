@@ -150,6 +150,8 @@ class RofrMachine(StateMachine):
         | closing.to(lapsed)
         | owner_sale_window.to(lapsed)
         | rofr_reattached.to(lapsed)
+        # RD ISO ¶11(i): "the other provisions of this paragraph 11 notwithstanding"
+        | transfer_pending_approval.to(lapsed)
     )
     propose_exempt = new.to(exempt_transfer_pending)
     complete_exempt = exempt_transfer_pending.to(exempt_transfer_completed)

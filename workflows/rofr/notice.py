@@ -82,6 +82,11 @@ def _consideration(ctx: Ctx, transfer_type: str, rule: str) -> tuple[dict[str, s
         out["description"] = p.text(
             raw, "description", ctx.rofr.non_cash.clause, "payload.consideration."
         )
+    if transfer_type not in req.price_required_for.value and req.price_when_absent is not None:
+        # RD ISO ¶11(b): a gift's or involuntary transfer's price "shall be deemed" the fair
+        # market value the Company determines in good faith; a price the notice states is kept
+        # for the record but is not the price.
+        return out, req.price_when_absent.value
     if "price_per_share" in out or "total" in out or form == "property":
         return out, "stated"
     if transfer_type in req.price_required_for.value:
@@ -325,6 +330,20 @@ def deliver_transfer_notice(ctx: Ctx) -> Step:
     return step
 
 
+@enforces("rofr.insufficiency_finding_for")
+def _insufficiency_open(ctx: Ctx, ground: str) -> None:
+    """RD ISO ¶11(c): the company finds the information insufficient "to establish the bona fide
+    nature of a proposed voluntary transfer"; an involuntary one can only be found not bona fide."""
+    limit = ctx.rofr.insufficiency_finding_for
+    kind = ctx.data.get("transfer_type", "sale")
+    if ground == "insufficient_information" and limit and kind not in limit.value:
+        raise Refused(
+            limit.clause,
+            f"a finding of insufficient information is for a proposed voluntary transfer, not "
+            f"for this {kind} transfer; the company may still find it not bona fide",
+        )
+
+
 @enforces("rofr.notice_review", "rofr.recording_needs_approval")
 def reject_transfer_notice(ctx: Ctx) -> Step:
     review = ctx.rofr.notice_review
@@ -333,6 +352,7 @@ def reject_transfer_notice(ctx: Ctx) -> Step:
     ground = p.choice(
         ctx.payload, "ground", review.clause, ("insufficient_information", "not_bona_fide")
     )
+    _insufficiency_open(ctx, ground)
     if ctx.state == "transfer_pending_approval":
         # RD ISO ¶11(e): the books record the transfer only once the company has approved it as
         # bona fide; it may instead find it was not, and then the transfer is not permitted.

@@ -13,12 +13,17 @@ from pydantic import Field, field_validator, model_validator
 from workflows.kernel import Party
 from workflows.terms.base import Cited, Clause, Strict, Window
 
+TransferType = Literal["sale", "pledge", "gift", "involuntary"]
+
 
 class NoticeRequirements(Strict):
     """What the owner's notice of a proposed transfer must contain."""
 
-    transfer_types: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
-    price_required_for: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
+    transfer_types: Cited[list[TransferType]]
+    price_required_for: Cited[list[TransferType]]
+    # The price of a transfer whose type is not in ``price_required_for``, whatever price its
+    # notice states (RD ISO ¶11(b): a gift's or involuntary transfer's price "shall be deemed"
+    # the fair market value the Company determines in good faith).
     price_when_absent: Cited[Literal["fair_market_value_determined_by_company"]] | None = None
     transferee_address: Cited[bool]
     compliance_proof: Cited[bool]
@@ -116,6 +121,9 @@ class RofrTerms(Strict):
     notice_recipient: Cited[str]
     requirements: NoticeRequirements
     notice_review: Cited[bool]
+    # The transfer types whose notice the company may find insufficient (None: every type);
+    # RD ISO ¶11(c) gives that finding only on a proposed voluntary transfer.
+    insufficiency_finding_for: Cited[list[TransferType]] | None = None
     election_window: Window
     election_scope: Cited[Literal["any_or_all", "all_only"]]
     closing: ClosingTerms
