@@ -48,6 +48,7 @@ def test_final_states_are_the_ends_of_a_transfer() -> None:
         "exercise_part_after_choice",
         "submit_notice",
         "lapse",
+        "assign",  # FMP §16(c), RD ISO ¶11(h): at any time
     }
     assert f"{RofrMachine:md}".count("|") > 100  # the diagram the dashboard can show
 
@@ -159,7 +160,8 @@ def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_na
     assert "note" not in {t for _, t in TRANSITIONS}
     # Every self-loop is named for what it records, from the states where that is legal.
     assert CHART.sources("assign") == ASSIGNABLE == {
-        "notice_insufficient", "election_window", "owner_choice", "owner_sale_window",
+        "new", "notice_insufficient", "election_window", "owner_choice", "valuation", "closing",
+        "owner_sale_window", "rofr_reattached",
     }  # fmt: skip
     assert VALUING_STATES == {"election_window", "owner_choice", "valuation"}
     assert PRE_SALE == {"owner_sale_window", "transfer_pending_approval"}

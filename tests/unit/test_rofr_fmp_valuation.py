@@ -32,6 +32,13 @@ def test_an_agreed_value_then_exercise_closes_on_the_later_of_30_business_days_a
     flow = noticed("2026-06-01T10:00")
     d = flow.send(
         "agree_cash_value",
+        "owner",
+        "2026-06-08T12:00",
+        {"cash_value": "5000", "agreed_at": iso("2026-06-08T10:00")},
+    )
+    assert types(d) == ["cash_value_proposed"]  # FMP §6(d)(iii): the Owner *and* the Company
+    d = flow.send(
+        "agree_cash_value",
         "company",
         "2026-06-08T12:00",
         {"cash_value": "5000", "agreed_at": iso("2026-06-08T11:00")},
@@ -117,6 +124,13 @@ def test_a_joint_appraiser_chosen_in_time() -> None:
         "owner",
         "2026-03-18T12:00",
         {"appraiser": "Valuers LLP", "appointed_at": iso("2026-03-18T11:00")},
+    )
+    assert "joint_appraiser_deadline" in flow.timers  # the owner alone only proposed
+    flow.send(
+        "appoint_joint_appraiser",
+        "company",
+        "2026-03-18T12:00",
+        {"appraiser": "Valuers LLP", "appointed_at": iso("2026-03-18T11:30")},
     )
     assert "joint_appraiser_deadline" not in flow.timers
     flow.send(

@@ -30,17 +30,25 @@ Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD
 - ``reject_transfer_notice``: ``ground`` (insufficient_information | not_bona_fide), ``reason``,
   ``notice``; after an RD sale is reported, only not_bona_fide (RD ISO ¶11(e)). company, board /
   company, board.
-- ``assign_rofr``: ``assignee``. company, board / company, board.
+- ``assign_rofr``: ``assignee`` or ``assignees[]`` (one or more, each once). In any state
+  until the right is spent, before any notice too (FMP §16(c), RD ISO ¶11(h): "at any time").
+  company, board / company, board.
 - ``exercise_rofr``: ``notice``, ``shares`` (default: all remaining), ``price_per_share``
   (RD gift or involuntary: the FMV the company determines), ``payment`` (FMP property price:
   cash_value | as_offered), ``cash_equivalent`` (RD property price). company, board, assignee
   (an assignee must be named by ``assign_rofr``; the actor's name is checked) / same.
-- ``waive_rofr``: ``notice``. company, board, assignee / same.
+- ``waive_rofr``: ``notice``. An assignee's waiver gives up its own election only
+  (``rofr_waived_by_assignee``); the company's ends the election. company, board, assignee /
+  same.
 - ``choose_sale_alternative``: ``alternative`` (third_party_sale | sale_to_company), ``notice``.
   owner / not in RD.
 - ``agree_cash_value``: ``cash_value, agreed_at``; ``appoint_joint_appraiser``: ``appraiser,
   appointed_at``; ``appoint_appraisers``: ``owner_appraiser, company_appraiser,
   third_appraiser, appointed_at``; ``record_valuation``: ``cash_value, valued_at``.
+  FMP §6(d)(iii): a value is agreed, and a joint appraiser selected, only when the owner and
+  the company's side (company, board or a recorded assignee) each send the same one; one side
+  alone records a proposal (``cash_value_proposed``, ``joint_appraiser_proposed``). An
+  assignee acts on the valuation and the closing only once recorded by ``assign_rofr``.
   company, board, assignee, owner / not in RD.
 - ``complete_closing``: ``closed_at``, ``amount_paid``. company, board, assignee / same.
 - ``release_escrow``: ``delivered_at``. not in FMP / escrow_agent.
@@ -72,9 +80,10 @@ Timers: ``election_deadline`` (company), ``owner_choice_deadline`` (owner),
 
 Events: transfer_notice_received, election_window_opened, transfer_notice_found_insufficient,
 transfer_found_not_bona_fide, rofr_assigned, rofr_exercised, owner_choice_window_opened,
-sale_alternative_chosen, rofr_waived, election_window_expired, sale_window_opened,
-cash_value_agreed, cash_value_agreement_deadline_passed, joint_appraiser_appointed,
-joint_appraiser_deadline_passed, appraisers_appointed, cash_value_determined,
+sale_alternative_chosen, rofr_waived, rofr_waived_by_assignee, election_window_expired,
+sale_window_opened, cash_value_proposed, cash_value_agreed, cash_value_agreement_deadline_passed,
+joint_appraiser_proposed, joint_appraiser_appointed, joint_appraiser_deadline_passed,
+appraisers_appointed, cash_value_determined,
 closing_awaits_valuation, closing_scheduled, closing_deadline_passed, repurchase_closed,
 purchase_price_paid_to_escrow_agent, escrow_delivery_deadline_passed,
 escrowed_shares_delivered, third_party_sale_reported, transfer_assurances_demanded,

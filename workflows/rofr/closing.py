@@ -16,6 +16,7 @@ from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr.assignees import check_assignee
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
 from workflows.rofr.machine import describe
 from workflows.rofr.valued import is_valued, needs_appraisal
@@ -113,6 +114,7 @@ def complete_closing(ctx: Ctx) -> Step:
             f"nothing to close while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
+    check_assignee(ctx)
     closed_at = ctx.fact_time("closed_at", clause)
     if closed_at < last_exercise_at(ctx):
         raise Refused(clause, "payload.closed_at is before the exercise took effect")

@@ -78,7 +78,14 @@ class RejectTransferNotice(Payload):
 
 
 class AssignRofr(Payload):
-    assignee: str
+    """FMP §16(c), RD ISO ¶11(h): to one or more persons; give ``assignee`` or ``assignees``."""
+
+    assignee: Text | None = Field(default=None, description="the person assigned the right")
+    assignees: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        description="several persons, each assigned the right (RD ISO ¶11(h))",
+    )
 
 
 class ExerciseRofr(Payload):

@@ -44,6 +44,7 @@ class RofrData(BaseModel):
     elections: list[Record] | None = None
     elected_shares: int | None = None
     assignees: list[Record] | None = None
+    assignee_waivers: list[Record] | None = None
     waived: Record | None = None
     rejection: Record | None = None
     owner_choice: Record | None = None

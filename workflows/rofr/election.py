@@ -25,6 +25,7 @@ from workflows.rofr.alternative_a import (
     refuse_election_after_a,
     written_choice_of_a,
 )
+from workflows.rofr.assignees import acting_assignee, assignee_names, check_assignee
 from workflows.rofr.closing import awaits_valuation, schedule_closing
 from workflows.rofr.context import (
     ELECTION,
@@ -40,20 +41,6 @@ from workflows.rofr.sale import open_sale_window
 
 EXERCISABLE = CHART.sources("exercise_all")
 ASSIGNABLE = CHART.sources("assign")
-
-
-@enforces("rofr.assignable")
-def _check_assignee(ctx: Ctx) -> None:
-    if ctx.party is not Party.ASSIGNEE:
-        return
-    name = ctx.actor.name if ctx.actor else ""
-    if name not in {a["name"] for a in ctx.data.get("assignees", [])}:
-        raise Refused(
-            ctx.rofr.assignable.clause,
-            f"{name or 'this assignee'} holds no assignment of the right "
-            "(the company records one with assign_rofr)",
-            "not_authorised",
-        )
 
 
 @enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
@@ -99,6 +86,9 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         )
     if ctx.data.get("waived"):
         raise Refused(rule, "the right was waived for this notice", "wrong_state")
+    name = acting_assignee(ctx)
+    if name is not None and name in _assignee_waivers(ctx):
+        raise Refused(rule, f"{name} waived its election on this notice", "wrong_state")
     sales = ctx.data.get("sales")
     if sales:
         # A timely notice entered late still counts only while no sale has been recorded: the
@@ -179,7 +169,7 @@ def exercise_rofr(ctx: Ctx) -> Step:
     rofr = ctx.rofr
     rule = rofr.election_window.clause
     _exercisable(ctx, rule)
-    _check_assignee(ctx)
+    check_assignee(ctx)
     to_owner = ctx.owner_notice_party()
     eff = ctx.notice("exercise_notice", rule)
     if chose_a_before(ctx, eff.at):
@@ -237,15 +227,39 @@ def exercise_rofr(ctx: Ctx) -> Step:
     return step
 
 
+def _assignee_waivers(ctx: Ctx) -> set[str]:
+    return {w["name"] for w in ctx.data.get("assignee_waivers") or []}
+
+
+@enforces("rofr.assignable")
+def _waive_for_assignee(ctx: Ctx, name: str, record: dict[str, object]) -> Step:
+    """An assignee waives only its own election: the company and any other assignee keep
+    theirs (FMP §6(d)(iii) "the Company (or its assignees)"; RD ISO ¶11(h) "one or more")."""
+    waiver = {"name": name, "by": ctx.actor_record(), "notice": record}
+    ctx.data.setdefault("assignee_waivers", []).append(waiver)
+    step = Step("waive_for_assignee")
+    step.event(
+        "rofr_waived_by_assignee",
+        assignee=name,
+        by=ctx.actor_record(),
+        notice=record,
+        clause=ctx.rofr.assignable.clause,
+    )
+    return step
+
+
 @enforces("rofr.election_window")
 def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
     if written_choice_of_a(ctx):
         raise refuse_election_after_a(ctx, "waive")
-    _check_assignee(ctx)
+    check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule)
     record = eff.record(ctx.party, ctx.owner_notice_party())
+    name = acting_assignee(ctx)
+    if name is not None:
+        return _waive_for_assignee(ctx, name, record)
     ctx.data["waived"] = {"by": ctx.actor_record(), "notice": record}
     step = Step("waive", cancel_timers=[ELECTION, VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event("rofr_waived", by=ctx.actor_record(), notice=record, clause=rule)
@@ -253,8 +267,28 @@ def waive_rofr(ctx: Ctx) -> Step:
     return step
 
 
+def _names_to_assign(ctx: Ctx, clause: str) -> list[str]:
+    one, several = ctx.payload.get("assignee"), ctx.payload.get("assignees")
+    if (one is None) == (several is None):
+        raise Refused(
+            clause, "give payload.assignee or payload.assignees (one of them)", "invalid_payload"
+        )
+    if one is not None:
+        names = [p.text(ctx.payload, "assignee", clause)]
+    else:
+        names = [str(n) for n in several or []]
+    held = assignee_names(ctx)
+    again = [n for n in names if n in held] or [n for n in names if names.count(n) > 1]
+    if again:
+        raise Refused(clause, f"{again[0]} is already an assignee of the right")
+    return names
+
+
 @enforces("rofr.assignable")
 def assign_rofr(ctx: Ctx) -> Step:
+    """FMP §16(c): "at any time"; RD ISO ¶11(h): "at any time, whether or not the Optionee has
+    attempted a transfer, to one (1) or more persons": in any state until the right is spent
+    (the purchase paid, the shares sold, the right lapsed or the transfer refused)."""
     clause = ctx.rofr.assignable.clause
     if not ctx.rofr.assignable.value:
         raise Refused(clause, "these terms do not let the company assign the right")
@@ -264,11 +298,15 @@ def assign_rofr(ctx: Ctx) -> Step:
             f"the right cannot be assigned while the transfer is {describe(ctx.state)}",
             "wrong_state",
         )
-    assignee = p.text(ctx.payload, "assignee", clause)
-    entry = {"name": assignee, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()}
-    ctx.data.setdefault("assignees", []).append(entry)
+    names = _names_to_assign(ctx, clause)
+    recorded = [
+        {"name": n, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()} for n in names
+    ]
+    ctx.data.setdefault("assignees", []).extend(recorded)
     step = Step("assign")
-    step.event("rofr_assigned", assignee=assignee, by=ctx.actor_record(), clause=clause)
+    step.event(
+        "rofr_assigned", assignee=names[0], assignees=names, by=ctx.actor_record(), clause=clause
+    )
     return step
 
 

@@ -93,12 +93,18 @@ class RofrMachine(StateMachine):
     owner_silent = owner_choice.to(owner_sale_window)
     # What records a fact without moving the transfer: each a named transition from the states
     # where it is legal (never a wildcard), so the chart says where each command may be sent.
-    assign = (  # FMP §16(c), RD ISO ¶11(h): before the purchase or sale is settled
-        notice_insufficient.to(notice_insufficient, internal=True)
+    assign = (  # FMP §16(c), RD ISO ¶11(h): "at any time", until the right is spent
+        new.to(new, internal=True)  # RD ISO ¶11(h): "whether or not the Optionee has attempted"
+        | notice_insufficient.to(notice_insufficient, internal=True)
         | election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
+        | valuation.to(valuation, internal=True)
+        | closing.to(closing, internal=True)
         | owner_sale_window.to(owner_sale_window, internal=True)
+        | rofr_reattached.to(rofr_reattached, internal=True)
     )
+    # An assignee's waiver: it gives up its own election, not the company's or another's.
+    waive_for_assignee = election_window.to(election_window, internal=True)
     progress_valuation = (  # FMP §6(d)(iii): valuing a non-cash price, before or after exercise
         election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)

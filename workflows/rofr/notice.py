@@ -151,6 +151,7 @@ PER_NOTICE = (
     "elections",
     "elected_shares",
     "waived",
+    "assignee_waivers",
     "rejection",
     "owner_choice",
     "sale_window",
