@@ -5,7 +5,7 @@ test_rofr_findings_compliance)."""
 from __future__ import annotations
 
 import pytest
-from test_rofr_harness import Flow, at, delivered, event, iso, rd_notice, types
+from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, rd_notice, types
 
 FMP, RD = "fmp-1998-nso", "raydream-1992-iso"
 
@@ -164,3 +164,86 @@ def test_a_voluntary_transfer_notice_can_still_be_found_insufficient(transfer_ty
         },
     )
     assert flow.state == "notice_insufficient"
+
+
+# -- 4. FMP §6(d)(iii): the company's 30 days for "any or all" outlast the owner's (A) or (B) ----
+
+
+def fmp_part_then(alternative: str) -> Flow:
+    """1000 Target Shares noticed 2026-03-02 (the company's 30 days end 2026-04-01); 400 elected
+    2026-03-10; the owner's written choice 2026-03-15."""
+    flow = Flow(FMP)
+    flow.send("deliver_transfer_notice", "owner", "2026-03-02T10:00", fmp_notice())
+    flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-10T12:00",
+        {"shares": 400, "notice": delivered("2026-03-10T09:00")},
+    )
+    flow.send(
+        "choose_sale_alternative",
+        "owner",
+        "2026-03-15T12:00",
+        {"alternative": alternative, "notice": delivered("2026-03-15T10:00")},
+    )
+    return flow
+
+
+def test_after_a_written_a_the_company_may_still_exercise_for_all_within_its_30_days() -> None:
+    flow = fmp_part_then("third_party_sale")
+    assert flow.state == "owner_sale_window"
+    d = flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-20T12:00",
+        {"shares": 600, "notice": delivered("2026-03-20T09:00")},
+    )
+    assert flow.state == "closing" and flow.data["purchase_shares"] == 1000
+    exercised = event(d, "rofr_exercised")
+    assert exercised["scope"] == "all"
+    assert exercised["superseded_choice"]["alternative"] == "third_party_sale"
+    assert "sale_window_end" in d.cancel_timers
+    # FMP §6(d)(iii): closing not more than 30 days after this Exercise Notice
+    assert flow.deadline("closing_deadline") == at("2026-04-19T23:59:59.999999")
+
+
+def test_after_a_written_a_a_further_part_exercise_is_recorded_and_the_a_stands() -> None:
+    flow = fmp_part_then("third_party_sale")
+    flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-20T12:00",
+        {"shares": 300, "notice": delivered("2026-03-20T09:00")},
+    )
+    assert flow.state == "owner_sale_window" and flow.data["elected_shares"] == 700
+    assert flow.data["owner_choice"]["alternative"] == "third_party_sale"
+
+
+def test_after_b_a_further_exercise_enlarges_the_companys_purchase() -> None:
+    flow = fmp_part_then("sale_to_company")
+    assert flow.state == "closing" and flow.data["purchase_shares"] == 400
+    flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-20T12:00",
+        {"shares": 200, "notice": delivered("2026-03-20T09:00")},
+    )
+    assert flow.state == "closing" and flow.data["purchase_shares"] == 600
+    assert flow.deadline("closing_deadline") == at("2026-04-19T23:59:59.999999")
+    d = flow.send(
+        "exercise_rofr",
+        "company",
+        "2026-03-25T12:00",
+        {"notice": delivered("2026-03-25T09:00")},
+    )
+    assert flow.data["purchase_shares"] == 1000 and "owner_choice" not in flow.data
+    assert event(d, "rofr_exercised")["scope"] == "all"
+    # but not after the company's 30 days, however it is entered
+    flow2 = fmp_part_then("sale_to_company")
+    r = flow2.refused(
+        "exercise_rofr",
+        "company",
+        "2026-04-03T12:00",
+        {"shares": 100, "notice": delivered("2026-04-02T09:00")},
+    )
+    assert (r.rule, r.code) == ("FMP §6(d)(iii)", "late")

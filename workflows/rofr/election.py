@@ -20,11 +20,7 @@ from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
-from workflows.rofr.alternative_a import (
-    chose_a_before,
-    refuse_election_after_a,
-    written_choice_of_a,
-)
+from workflows.rofr.alternative_a import refuse_waiver_after_a, written_choice_of_a
 from workflows.rofr.assignees import acting_assignee, assignee_names, check_assignee
 from workflows.rofr.closing import awaits_valuation, schedule_closing
 from workflows.rofr.context import (
@@ -40,6 +36,7 @@ from workflows.rofr.machine import CHART, describe
 from workflows.rofr.sale import open_sale_window
 
 EXERCISABLE = CHART.sources("exercise_all")
+CLOSING_AFTER_B = CHART.sources("exercise_after_b")
 ASSIGNABLE = CHART.sources("assign")
 
 
@@ -49,8 +46,8 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     choice = ctx.data.get("owner_choice") or {}
     pe = ctx.rofr.partial_exercise
     if choice.get("alternative") == "sale_to_company" and pe is not None:
-        # FMP §6(d)(v)(B): the owner sells the company the part it elected, and no more; the
-        # company's election ended with that choice.
+        # FMP §6(d)(v)(B): the owner sells the company the part it elected; only a waiver can
+        # get here (a timely exercise for more is taken: the company's 30 days run on).
         how = (
             "by not answering in time, the owner is deemed to have chosen"
             if choice.get("deemed")
@@ -60,8 +57,9 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
         return Refused(
             clause,
             f"{how} to sell the elected {ctx.data['purchase_shares']} of the "
-            f"{ctx.data['shares']} shares to the company under {clause}(B); the election is "
-            "closed",
+            f"{ctx.data['shares']} shares to the company under {clause}(B): that purchase is "
+            "agreed and a waiver changes nothing; the company may still exercise for the rest "
+            "within its 30 days",
             "wrong_state",
         )
     return Refused(
@@ -71,7 +69,14 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     )
 
 
+def _chose_b(ctx: Ctx) -> bool:
+    choice = ctx.data.get("owner_choice") or {}
+    return choice.get("alternative") == "sale_to_company"
+
+
 def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
+    if act == "exercise" and ctx.state in CLOSING_AFTER_B and _chose_b(ctx):
+        return  # FMP §6(d)(iii): the company's 30 days for "any or all" run on after (B)
     if ctx.state in ("valuation", "closing", "escrow_settlement", "repurchased"):
         raise _purchase_agreed(ctx, rule)
     if ctx.state == "transfer_pending_approval":
@@ -172,8 +177,6 @@ def exercise_rofr(ctx: Ctx) -> Step:
     check_assignee(ctx)
     to_owner = ctx.owner_notice_party()
     eff = ctx.notice("exercise_notice", rule)
-    if chose_a_before(ctx, eff.at):
-        raise refuse_election_after_a(ctx, "exercise")
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
@@ -195,14 +198,19 @@ def exercise_rofr(ctx: Ctx) -> Step:
     ctx.data["elections"].append({"by": ctx.actor_record(), "shares": shares, "notice": record})
     ctx.data["elected_shares"] = elected + shares
     full = elected + shares == target
-    if not full and written_choice_of_a(ctx):
-        # Took effect before the owner's written (A) (a later one was refused above): (A) means
-        # all the Target Shares go to the third party whatever part the company elected, so the
-        # choice and its sale window stand (see alternative_a).
+    superseded = None
+    if ctx.state in CLOSING_AFTER_B:
+        step = Step("exercise_after_b")
+    elif not full and written_choice_of_a(ctx):
+        # The owner's written (A) stands: it is a sale of all the Target Shares to the third
+        # party whatever part the company elected, so the choice and its sale window stand (see
+        # alternative_a). Only an exercise for all the shares overrides it.
         step = Step("exercise_part_after_choice")
     else:
-        ctx.data.pop("owner_choice", None)
+        superseded = ctx.data.pop("owner_choice", None)
         step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
+    if full and superseded is None and ctx.state in CLOSING_AFTER_B:
+        superseded = ctx.data.pop("owner_choice", None)
     step.event(
         "rofr_exercised",
         by=ctx.actor_record(),
@@ -212,7 +220,11 @@ def exercise_rofr(ctx: Ctx) -> Step:
         scope="all" if full else "part",
         entered_after_deadline=deadline.passed(ctx.now),
         notice=record,
+        **({"superseded_choice": superseded} if superseded else {}),
     )
+    if step.transition == "exercise_after_b":
+        _grow_purchase_after_b(ctx, step, full)
+        return step
     if step.transition == "exercise_part":
         _open_owner_choice(ctx, step, eff.at)
     if not full:
@@ -225,6 +237,19 @@ def exercise_rofr(ctx: Ctx) -> Step:
     else:
         schedule_closing(ctx, step)
     return step
+
+
+@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
+def _grow_purchase_after_b(ctx: Ctx, step: Step, full: bool) -> None:
+    """FMP §6(d)(v)(B) sells the company "the portion ... which the Company (or its assignees)
+    has elected to purchase"; the company's 30 days for "any or all" (§6(d)(iii)) still run, so
+    a further timely election enlarges that portion, and the closing runs from the latest
+    Exercise Notice (for all the shares, §6(d)(iii)'s own closing applies)."""
+    ctx.data["purchase_shares"] = ctx.data["elected_shares"]
+    if full:
+        step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
+    if not awaits_valuation(ctx):
+        schedule_closing(ctx, step)
 
 
 def _assignee_waivers(ctx: Ctx) -> set[str]:
@@ -253,7 +278,7 @@ def waive_rofr(ctx: Ctx) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
     if written_choice_of_a(ctx):
-        raise refuse_election_after_a(ctx, "waive")
+        raise refuse_waiver_after_a(ctx)
     check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule)
     record = eff.record(ctx.party, ctx.owner_notice_party())

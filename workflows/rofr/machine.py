@@ -79,6 +79,9 @@ class RofrMachine(StateMachine):
     exercise_part_after_choice = owner_sale_window.to(
         owner_sale_window, internal=True
     ) | rofr_reattached.to(rofr_reattached, internal=True)
+    # FMP §6(d)(iii), (v)(B): after the owner's (B) the company's 30 days still run; a further
+    # timely election enlarges the part it buys.
+    exercise_after_b = closing.to(closing, internal=True) | valuation.to(valuation, internal=True)
     choose_third_party = owner_choice.to(owner_sale_window)
     # From the election window only where a terms file makes (B) the default on silence and the
     # owner's window had already closed when the company exercised for part.
