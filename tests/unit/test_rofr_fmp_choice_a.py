@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, types
+from test_rofr_harness import FMP_COMPLIANCE, Flow, at, delivered, event, fmp_notice, iso, types
 
 FMP = "fmp-1998-nso"
 
@@ -18,6 +18,7 @@ FMP = "fmp-1998-nso"
 def sale(shares: int, sold_on: str) -> dict[str, Any]:
     return {
         "buyer": {"name": "Eve"},
+        "compliance": FMP_COMPLIANCE,
         "shares": shares,
         "price_per_share": "2.50",
         "sold_at": iso(sold_on),

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, mailed, types
+from test_rofr_harness import (
+    FMP_COMPLIANCE,
+    Flow,
+    at,
+    delivered,
+    event,
+    fmp_notice,
+    iso,
+    mailed,
+    types,
+)
 
 FMP = "fmp-1998-nso"
 
@@ -78,6 +88,7 @@ def test_silence_is_deemed_a_choice_of_the_third_party_sale() -> None:
         "2026-04-10T12:00",
         {
             "buyer": {"name": "Bob Buyer"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "price_per_share": "2.50",
             "sold_at": iso("2026-04-10T10:00"),
@@ -307,6 +318,7 @@ def test_no_sale_and_no_choice_out_of_turn() -> None:
         "2026-03-20T12:00",
         {
             "buyer": {"name": "Eve"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "price_per_share": "2.50",
             "sold_at": iso("2026-03-20T10:00"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, types
+from test_rofr_harness import FMP_COMPLIANCE, Flow, at, delivered, event, fmp_notice, iso, types
 
 FMP = "fmp-1998-nso"
 PROPERTY = {"form": "property", "description": "200 shares of Widget Corp. common stock"}
@@ -162,7 +162,12 @@ def test_a_property_sale_to_a_third_party_must_confirm_it_conforms() -> None:
     flow = noticed()
     flow.fire("election_deadline")
     assert "value_agreement_deadline" not in flow.timers
-    sale = {"buyer": {"name": "Eve"}, "shares": 1000, "sold_at": iso("2026-04-10T10:00")}
+    sale = {
+        "buyer": {"name": "Eve"},
+        "shares": 1000,
+        "sold_at": iso("2026-04-10T10:00"),
+        "compliance": FMP_COMPLIANCE,
+    }
     r = flow.refused("report_third_party_sale", "owner", "2026-04-10T12:00", sale)
     assert r.rule == "FMP §6(d)(iv)"
     flow.send(

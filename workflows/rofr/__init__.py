@@ -54,7 +54,9 @@ Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD
 - ``release_escrow``: ``delivered_at``. not in FMP / escrow_agent.
 - ``report_third_party_sale``: ``buyer{name}, shares, sold_at, price_per_share | total``,
   ``conforms_to_notice`` (non-cash or deemed price), ``transferee_agreed_in_writing`` (RD
-  ¶11(f)). Accepted in ``owner_sale_window`` and, judged by ``sold_at``, in ``rofr_reattached``.
+  ¶11(f)), ``compliance{securities_act, exemption, state_law, counsel_opinion,
+  s_corporation}`` (FMP §6(d)(iv): not in contravention of §6(g), §6(h)). Accepted in
+  ``owner_sale_window`` and, judged by ``sold_at``, in ``rofr_reattached``.
   FMP: a sale of part of the shares keeps the window open for the rest (sales add up, never past
   the notice's shares) and the right applies again to the unsold rest at the window's end; RD
   ISO ¶11(e): all the Transfer Shares or a new notice. owner / owner, transferee.
@@ -70,7 +72,8 @@ Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD
   owner / owner, company, board.
 - ``consent_to_transfer``: ``consented_at``; ``refuse_consent``: ``reason``. company, board /
   not in RD. ``acknowledge_transfer_terms``: ``acknowledged_at``. transferee / not in RD.
-- ``complete_exempt_transfer``: ``transferred_at``, ``participating_company_stock``.
+- ``complete_exempt_transfer``: ``transferred_at``, ``participating_company_stock``,
+  ``compliance`` (FMP §6(b)(i): subject to §6(g), §6(h)).
   owner, company, board / same.
 
 Timers: ``election_deadline`` (company), ``owner_choice_deadline`` (owner),

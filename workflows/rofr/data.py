@@ -69,6 +69,7 @@ class RofrData(BaseModel):
     ownership_change: str | None = None
     consent: Record | None = None
     acknowledgment: Record | None = None
+    compliance: Record | None = None
 
 
 def _v1_to_v2(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from workflows.kernel import Refused
 from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import Ctx, Step
 from workflows.terms.rofr import ExemptTransfer
 
@@ -181,6 +182,9 @@ def complete_exempt_transfer(ctx: Ctx) -> Step:
                 f"to the agreement; it is a condition of the transfer's validity: {why}",
                 "condition_unmet",
             )
+    compliance = transfer_compliance(ctx, "exempt_transfer")
+    if compliance:
+        ctx.data["compliance"] = compliance
     stays_subject = p.flag(ctx.payload, "participating_company_stock", exempt.clause)
     step = Step("complete_exempt")
     step.event(
@@ -193,5 +197,6 @@ def complete_exempt_transfer(ctx: Ctx) -> Step:
         transferee_is_owner=exempt.category in ("gift_to_spouse_or_issue", "will_or_intestacy"),
         consideration_stays_subject=stays_subject,
         clause=exempt.clause,
+        **({"compliance": compliance} if compliance else {}),
     )
     return step

@@ -35,6 +35,7 @@ from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
 from workflows.rofr.alternative_a import check_sale_under_a
+from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 from workflows.rofr.machine import CHART, describe
 
@@ -223,11 +224,13 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             "the transferee must agree in writing to hold the shares subject to the "
             "Right of First Refusal",
         )
+    compliance = transfer_compliance(ctx, "owner_sale")
     sale: dict[str, Any] = {
         "buyer": dict(buyer),
         "shares": shares,
         "sold_at": sold_at.isoformat(),
         **price,
+        **({"compliance": compliance} if compliance else {}),
     }
     ctx.data["sale"] = sale
     ctx.data.setdefault("sales", []).append(sale)

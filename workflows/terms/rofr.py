@@ -115,6 +115,21 @@ class ExemptTransfer(Strict):
     note: str = ""
 
 
+class TransferCompliance(Strict):
+    """Restrictions every transfer must meet beside the right, and where they are asked for.
+
+    FMP §6(g): no transfer unless registered or exempt under the Securities Act and state law
+    (and, if the Company asks, its counsel's opinion); FMP §6(h): while an S corporation, none
+    to an ineligible shareholder. FMP §6(b)(i): an exempt transfer "shall be subject to" both;
+    FMP §6(d)(iv): the owner's sale must not contravene them.
+    """
+
+    securities_law: Cited[bool]
+    s_corporation: Cited[bool]
+    exempt_transfer: Cited[bool]
+    owner_sale: Cited[bool]
+
+
 class RofrTerms(Strict):
     clause: Clause = Field(min_length=1)  # the grant of the right
     notice_name: Cited[str]
@@ -139,6 +154,7 @@ class RofrTerms(Strict):
     assignable: Cited[bool]
     lapse_events: list[LapseEvent] = Field(min_length=1)
     exempt_transfers: list[ExemptTransfer] = Field(default_factory=list)
+    transfer_compliance: TransferCompliance | None = None
     parties: dict[str, Cited[list[Party]]]
 
     @field_validator("parties")
