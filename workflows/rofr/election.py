@@ -201,6 +201,8 @@ def exercise_rofr(ctx: Ctx) -> Step:
     superseded = None
     if ctx.state in CLOSING_AFTER_B:
         step = Step("exercise_after_b")
+        if full:  # an exercise for all the shares: (B), for a part, gives way
+            superseded = ctx.data.pop("owner_choice", None)
     elif not full and written_choice_of_a(ctx):
         # The owner's written (A) stands: it is a sale of all the Target Shares to the third
         # party whatever part the company elected, so the choice and its sale window stand (see
@@ -209,8 +211,6 @@ def exercise_rofr(ctx: Ctx) -> Step:
     else:
         superseded = ctx.data.pop("owner_choice", None)
         step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
-    if full and superseded is None and ctx.state in CLOSING_AFTER_B:
-        superseded = ctx.data.pop("owner_choice", None)
     step.event(
         "rofr_exercised",
         by=ctx.actor_record(),
