@@ -204,10 +204,8 @@ class _Transaction:
                 raise _not_found(self.workflow_id, self.company)
             if check.verdict == "cancelled":
                 return await self._stale()
-        elif row is not None and row["final"]:
-            raise Refused(
-                ENGINE_RULE, f"the workflow has ended (state {row['state']})", "workflow_ended"
-            )
+        # A command reaches a workflow in a final state too: an act that took effect before
+        # the facts that ended it is judged in its place (the kind refuses any other).
         try:
             kind = registry.kind(m.workflow_type)
         except (KeyError, LookupError, ValueError) as e:

@@ -86,6 +86,9 @@ class AssignRofr(Payload):
         min_length=1,
         description="several persons, each assigned the right (RD ISO ¶11(h))",
     )
+    assigned_at: Instant | None = Field(
+        default=None, description="when the assignment took effect (default: when entered)"
+    )
 
 
 class ExerciseRofr(Payload):
