@@ -29,16 +29,18 @@ def required(amount: str = "300.00") -> KindFlow:
     return f
 
 
-def elect(f: KindFlow, portion: str = "all", percentage: str | None = None) -> None:
+def elect(
+    f: KindFlow, portion: str = "all", percentage: str | None = None, when: str = "2000-03-02T10:00"
+) -> None:
     payload = {
         "method": "withhold_shares",
         "portion": portion,
         "rate_basis": "flat",
-        "notice": delivered("2000-03-02T10:00"),
+        "notice": delivered(when),
     }
     if percentage:
         payload["percentage"] = percentage
-    d = f.send("elect_withholding", "owner", "2000-03-02T10:00", payload)
+    d = f.send("elect_withholding", "owner", when, payload)
     assert f.state == "election_pending" and types(d) == ["withholding_election_made"]
 
 
@@ -142,7 +144,9 @@ def test_a_disapproved_election_leaves_the_tax_to_remit_or_a_new_election() -> N
     assert f.state == "pending_delivery" and "tax_date" not in f.timers
     assert event(d, "withholding_election_disapproved")["clause"] == "FMP §13(c)(ii)"
     assert f.refused("issue_certificate", "company", "2000-03-16T09:00", ISSUE).rule == "FMP §13(a)"
-    elect(f)  # a new Election after the disapproval
+    # A new Election after the disapproval (acts are judged by when they took effect, so the new
+    # one must be made after the disapproval, not dated before it).
+    elect(f, when="2000-03-11T10:00")
     assert f.deadline("tax_date") == at("2000-03-15T23:59:59.999999")
 
 

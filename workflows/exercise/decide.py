@@ -62,10 +62,14 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
             c.ElectWithholding, _from(withholding.elect_withholding, "elect")
         ),
         "approve_election": Spec(
-            c.DecideElection, _from(withholding.approve_election, "approve_election")
+            c.DecideElection,
+            withholding.after_tax_date(_from(withholding.approve_election, "approve_election")),
         ),
         "disapprove_election": Spec(
-            c.DecideElection, _from(withholding.disapprove_election, "disapprove_election")
+            c.DecideElection,
+            withholding.after_tax_date(
+                _from(withholding.disapprove_election, "disapprove_election")
+            ),
         ),
         "request_investment_letter": Spec(
             c.RequestInvestmentLetter, _from(delivery.request_investment_letter, CONDITION)

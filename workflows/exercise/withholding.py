@@ -10,6 +10,7 @@ or before the Tax Date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -189,6 +190,27 @@ def _decide(ctx: Ctx, approved: bool) -> Step:
             clause=terms.irrevocable_unless_disapproved.clause,
         )
     return step
+
+
+def after_tax_date(rule: Callable[[Ctx], Step]) -> Callable[[Ctx], Step]:
+    """``rule`` for the Board's decision, first refusing one that comes after the Tax Date
+    deemed the Election approved (FMP §13(c)(iii)). Acts are replayed by effective time, so the
+    Tax Date's timer has already moved the exercise on when such a decision is judged: say why,
+    not merely that the state is wrong."""
+
+    def judged(ctx: Ctx) -> Step:
+        election = ctx.data.get("election") or {}
+        if election.get("status") == "deemed_approved":
+            decided = ctx.past(ctx.typed(c.DecideElection).decided_at, "decided_at")
+            raise Refused(
+                _election_terms(ctx).deemed_approved_at_tax_date.clause,
+                f"the Board acted {ctx.cal.fmt(decided)}, after the Tax Date: the Election was "
+                f"deemed approved ({election.get('derivation', '')})",
+                "late",
+            )
+        return rule(ctx)
+
+    return judged
 
 
 @enforces("option_exercise.withholding.election.needs_board_approval")
