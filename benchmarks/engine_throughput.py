@@ -14,14 +14,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import multiprocessing
-import os
-import re
-import shutil
-import subprocess
 import sys
 import time
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from harness import (
     FixedClock,
@@ -40,6 +35,7 @@ from harness import (
     unique_name,
     workflow_id,
 )
+from pgbench import pgbench_tps
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))
@@ -174,33 +170,6 @@ def _report(walls: dict[str, float], reports: list[dict[str, Any]], size: int) -
     figure("p50_ms", percentile(everything, 50) * 1000, "ms")
     figure("p99_ms", percentile(everything, 99) * 1000, "ms")
     return total
-
-
-def pgbench_tps(url: str, *, clients: int, seconds: int, scale: int) -> float | None:
-    """TPC-B (pgbench's default script) on a scratch database of the same server."""
-    if shutil.which("pgbench") is None:
-        say("pgbench: not installed; no ratio")
-        return None
-    parts = urlsplit(url)
-    env = {**os.environ, "PGPASSWORD": unquote(parts.password or "")}
-    connection = [
-        "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
-        "-U", unquote(parts.username or "postgres"), parts.path.lstrip("/"),
-    ]  # fmt: skip
-    subprocess.run(
-        ["pgbench", "-i", "-q", "-s", str(scale), *connection],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    threads = min(clients, os.cpu_count() or 1)
-    say(f"pgbench: TPC-B, scale {scale}, {clients} clients, {threads} threads, {seconds} s")
-    done = subprocess.run(
-        ["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds), *connection],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    found = re.search(r"tps = ([\d.]+)", done.stdout)
-    if found is None:
-        raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
-    return float(found.group(1))
 
 
 async def main() -> None:

@@ -1,10 +1,11 @@
-"""Through the broker: commands published to RabbitMQ, applied by engine replicas, end to end.
+"""Through the broker: commands over RabbitMQ, applied by engine processes, events relayed.
 
-R engine replicas (processes, each ``running_bus`` with ``engine_consumer`` and a pool of its
-own, as ``equityflow serve engine`` runs) consume the engine queue of a namespace of their own.
-N ROFR Disposition Notices are published (with publisher confirms, as an integration would),
-and the clock runs until the engine's inbox has recorded all of them; then N exercises, the
-same way. The relay is not running: events stay in the outbox.
+R engine replicas and one relay run as deployed (``equityflow serve engine`` and ``equityflow
+serve relay``, processes of their own, on a namespace of their own). N ROFR Disposition Notices
+are published (with publisher confirms, as an integration would), then N exercises. Each phase
+is timed until the engine's inbox has recorded all its commands, and until the relay has
+published every event they wrote (the outbox has no unsent row left). Then pgbench (TPC-B) runs
+on the same server for as long, and the ratio is printed.
 
     uv run python benchmarks/through_broker.py --size 20000 --replicas 2
 """
@@ -12,17 +13,19 @@ same way. The relay is not running: events stay in the outbox.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from deployed import served, until
 from harness import (
-    FixedClock,
     arguments,
+    delivered,
     disposition_notice,
     exercise,
     figure,
+    load_average,
     machine_context,
     quiet_logs,
     register_companies,
@@ -34,30 +37,12 @@ from harness import (
     unique_name,
     workflow_id,
 )
+from pgbench import pgbench_arguments, pgbench_ratio
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))
 IN_FLIGHT = 500  # publishes awaiting their confirms at once
-
-
-def engine_replica(url: str, namespace: str, pool_size: int, ready: Any, stop: Any) -> None:
-    quiet_logs()
-    asyncio.run(_engine_replica(url, namespace, pool_size, ready, stop))
-
-
-async def _engine_replica(url: str, namespace: str, pool_size: int, ready: Any, stop: Any) -> None:
-    from services.bus import Topology, engine_consumer, running_bus
-    from services.store.db import connect
-    from services.terms_catalog import TermsCatalog
-
-    pool = await connect(url, max_size=pool_size)
-    try:
-        consumer = engine_consumer(pool, FixedClock(), TermsCatalog())
-        async with running_bus(server_amqp_url(), Topology(namespace), [consumer]):
-            ready.release()
-            await asyncio.to_thread(stop.wait)
-    finally:
-        await pool.close()
+SENT = "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"
 
 
 async def publish_all(bus: Any, messages: list[Any]) -> None:
@@ -65,38 +50,26 @@ async def publish_all(bus: Any, messages: list[Any]) -> None:
         await asyncio.gather(*(bus.send_command(m) for m in messages[low : low + IN_FLIGHT]))
 
 
-async def wait_until_recorded(pool: Any, count: int, began: float) -> None:
-    last_report = time.perf_counter()
-    while (done := await pool.fetchval("SELECT count(*) FROM inbox")) < count:
-        if time.perf_counter() - last_report >= 5:
-            last_report = time.perf_counter()
-            say(f"  … {done}/{count} recorded ({done / (last_report - began):,.0f}/s)")
-        await asyncio.sleep(0.05)
-
-
-async def measure(url: str, namespace: str, args: Any) -> None:
+async def measure(url: str, namespace: str, args: Any) -> float:
+    """Both phases; returns the seconds until everything was applied and published."""
     from services.bus import Topology, running_bus
     from services.store.db import connect
 
-    context = multiprocessing.get_context("spawn")
-    ready, stop = context.Semaphore(0), context.Event()
-    replicas = [
-        context.Process(target=engine_replica, args=(url, namespace, args.pool_size, ready, stop))
-        for _ in range(args.replicas)
-    ]
-    for p in replicas:
-        p.start()
-    pool = await connect(url, max_size=2)
     salt = unique_name("broker")
+    # Delivered an hour ago by the system clock the services read: inside the election window.
+    notice = delivered(datetime.now(UTC) - timedelta(hours=1))
+    services = ["engine"] * args.replicas + ["relay"]
+    pool = await connect(url, max_size=2)
+    total = 0.0
     try:
-        for _ in replicas:
-            if not await asyncio.to_thread(ready.acquire, True, 60):
-                raise RuntimeError("an engine replica did not start within 60 s")
-        async with running_bus(server_amqp_url(), Topology(namespace)) as bus:
-            recorded = 0
+        async with (
+            served(url, namespace, services, batch_size=args.batch, poll_interval=0.1),
+            running_bus(server_amqp_url(), Topology(namespace)) as bus,
+        ):
+            recorded = relayed_before = 0
             for phase, make in PHASES:
                 messages = [
-                    make(COMPANIES[i % len(COMPANIES)], workflow_id(salt, i))
+                    make(COMPANIES[i % len(COMPANIES)], workflow_id(salt, i), notice)
                     for i in range(args.size)
                 ]
                 say(f"{phase}: {args.size} commands to {args.replicas} engine replicas")
@@ -104,11 +77,18 @@ async def measure(url: str, namespace: str, args: Any) -> None:
                 await publish_all(bus, messages)
                 published = time.perf_counter() - began
                 recorded += len(messages)
-                await wait_until_recorded(pool, recorded, began)
+                await until(pool, "SELECT count(*) FROM inbox", recorded, "recorded")
                 applied = time.perf_counter() - began
+                events = await pool.fetchval("SELECT count(*) FROM outbox")
+                await until(pool, SENT, events, "events published")
+                relayed = time.perf_counter() - began
+                total += relayed
                 figure(f"{phase}_published_per_second", args.size / published, "/s")
                 figure(f"{phase}_seconds_until_all_applied", applied, "s")
                 figure(f"{phase}_commands_per_second", args.size / applied, "/s")
+                figure(f"{phase}_seconds_until_all_events_published", relayed, "s")
+                figure(f"{phase}_events", events - relayed_before)
+                relayed_before = events
         rows = await pool.fetch("SELECT outcome, count(*) AS n FROM inbox GROUP BY outcome")
         outcomes = {r["outcome"]: r["n"] for r in rows}
         say(f"inbox outcomes: {outcomes}")
@@ -116,18 +96,16 @@ async def measure(url: str, namespace: str, args: Any) -> None:
         if outcomes.get("applied", 0) != len(PHASES) * args.size:
             sys.exit(1)
     finally:
-        stop.set()
         await pool.close()
-        for p in replicas:
-            await asyncio.to_thread(p.join, 30)
-            if p.is_alive():
-                p.kill()
+    figure("commands_per_second", len(PHASES) * args.size / total, "/s")
+    return total
 
 
 async def main() -> None:
     from services.store.db import connect
 
     args = parser.parse_args()
+    say(f"load average: {load_average()}")
     async with scratch_database() as url, scratch_namespace() as namespace:
         await machine_context(url, with_broker=True)
         pool = await connect(url, max_size=1)
@@ -135,15 +113,19 @@ async def main() -> None:
             await register_companies(pool, COMPANIES)
         finally:
             await pool.close()
-        await measure(url, namespace, args)
+        seconds = await measure(url, namespace, args)
+    # Transitions (one per command) per second, until the last event was published.
+    await pgbench_ratio("transitions", len(PHASES) * args.size / seconds, seconds, args)
+    say(f"load average: {load_average()}")
 
 
 parser = arguments(
     __doc__.split("\n")[0],
     default_size=10_000,
     replicas=(int, 2, "engine replica processes"),
-    pool_size=(int, 10, "connections per replica (the service's default pool)"),
+    batch=(int, 100, "the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
 )
+pgbench_arguments(parser)
 
 if __name__ == "__main__":
     quiet_logs()

@@ -1,10 +1,13 @@
-"""Timers burst: N deadlines fall due at once and two deadlines replicas fire them to RabbitMQ.
+"""Timers burst: N deadlines fall due at once; two deadlines services fire them, engines apply them.
 
-N timer rows (each in a workflow of its own, rows as the engine writes them) are bulk-inserted,
-all due. Two ``fire_due_timers`` loops — two replicas, each with its own pool and broker
-connection — claim them with ``FOR UPDATE SKIP LOCKED`` and publish one timer message each with
-publisher confirms. A consumer of the engine queue counts what arrives and checks that every
-timer id arrived exactly once (ROADMAP item 5: 100,000 timers due at once fired within 30 s).
+Two deadlines replicas and R engine replicas run as deployed (``equityflow serve deadlines`` and
+``equityflow serve engine``, processes of their own, system clock, a namespace of their own).
+Once they are ready, N ROFR workflows with one due election deadline each (rows copied from a
+ROFR the engine started, pinned terms included) are committed in one transaction: all due at
+that instant. The deadlines services claim them (``FOR UPDATE SKIP LOCKED``) and publish them
+in batches with confirms; the engines apply them. The clock runs until the engine has applied
+every timer, then checks that each was applied exactly once (ROADMAP item 5: 100,000 due timers
+applied within 60 s), and pgbench (TPC-B) runs on the same server for as long.
 
     uv run python benchmarks/timers_burst.py --size 100000
 """
@@ -12,18 +15,19 @@ timer id arrived exactly once (ROADMAP item 5: 100,000 timers due at once fired 
 from __future__ import annotations
 
 import asyncio
-import collections
 import sys
-import time
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from deployed import served, until
 from harness import (
-    NOW,
-    FixedClock,
     arguments,
     clone_deadlines,
+    delivered,
+    disposition_notice,
     figure,
+    load_average,
     machine_context,
     quiet_logs,
     register_companies,
@@ -32,144 +36,130 @@ from harness import (
     scratch_database,
     scratch_namespace,
     server_amqp_url,
-    template_workflow,
 )
+from pgbench import pgbench_arguments, pgbench_ratio
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
+TEMPLATE = "template"  # the company of the one workflow the clones copy
+CLONES = f"company_id <> '{TEMPLATE}'"
+FIRED = f"SELECT count(*) FROM timers WHERE {CLONES} AND status IN ('fired', 'applied')"
+APPLIED = f"SELECT count(*) FROM timers WHERE {CLONES} AND status = 'applied'"
 
 
-class Arrivals:
-    """Counts the timer messages that reach the engine queue, by message id."""
-
-    def __init__(self, expected: int) -> None:
-        self.counts: collections.Counter[str] = collections.Counter()
-        self.total = 0
-        self.last_at = 0.0
-        self.expected = expected
-        self.all_arrived = asyncio.Event()
-
-    async def on_message(self, message: Any) -> None:
-        self.counts[message.message_id or ""] += 1
-        self.total += 1
-        self.last_at = time.perf_counter()
-        if self.total >= self.expected:
-            self.all_arrived.set()
-
-
-async def fire_until_done(
-    url: str, amqp_url: str, topology: Any, batch_size: int, fired: list[int]
-) -> None:
-    """One deadlines replica: its own pool and broker connection, firing until nothing is due."""
-    from services.bus import running_bus
-    from services.deadlines import fire_due_timers
-    from services.store.db import connect
-
-    pool = await connect(url, max_size=2)
-    clock = FixedClock()
-    try:
-        async with running_bus(amqp_url, topology) as bus:
-            while n := await fire_due_timers(pool, clock, bus.publisher, topology, batch_size):
-                fired[0] += n
-    finally:
-        await pool.close()
-
-
-async def main() -> None:
-    import aio_pika
-
+async def start_template(url: str, namespace: str) -> uuid.UUID:
+    """One real ROFR, started through RabbitMQ by the running engine: the rows to copy."""
     from services.bus import Topology, running_bus
     from services.store.db import connect
 
-    args = parser.parse_args()
-    amqp_url = server_amqp_url()
-    async with scratch_database() as url, scratch_namespace() as namespace:
-        await machine_context(url, with_broker=True)
-        topology = Topology(namespace)
-        pool = await connect(url, max_size=2)
-        try:
-            await register_companies(pool, (*COMPANIES, "template"))
-            template = await template_workflow(pool, "template")
-            began = time.perf_counter()
-            inserted = await clone_deadlines(
+    template = uuid.uuid4()
+    # An hour ago by the system clock: its election deadline (copied, not due) is weeks away.
+    notice = disposition_notice(
+        TEMPLATE, template, delivered(datetime.now(UTC) - timedelta(hours=1))
+    )
+    async with running_bus(server_amqp_url(), Topology(namespace)) as bus:
+        await bus.send_command(notice)
+    pool = await connect(url, max_size=1)
+    try:
+        await until(pool, "SELECT count(*) FROM workflows WHERE workflow_id = $1", 1, "template",
+                    template)  # fmt: skip
+    finally:
+        await pool.close()
+    return template
+
+
+async def measure(url: str, namespace: str, args: Any) -> tuple[int, float]:
+    """The burst: (timers, seconds until the engine applied the last one)."""
+    from services.store.db import connect
+
+    services = ["engine"] * args.replicas + ["deadlines"] * 2
+    pool = await connect(url, max_size=2)
+    try:
+        async with served(
+            url, namespace, services, batch_size=args.batch, poll_interval=0.1,
+            timer_redelivery_grace=args.redelivery_grace,
+        ):  # fmt: skip
+            template = await start_template(url, namespace)
+            version = await pool.fetchval(
+                "SELECT version FROM workflows WHERE workflow_id = $1", template
+            )
+            say(f"inserting {args.size} due timers in one transaction")
+            count = await clone_deadlines(
                 pool, template, count=args.size, companies=COMPANIES, parties=("company",),
-                first_due=NOW - timedelta(days=1), spacing_seconds=0.0001,
+                first_due=datetime.now(UTC) - timedelta(days=1), spacing_seconds=0.0001,
+                chunk=args.size, applicable=True,
             )  # fmt: skip
-            await pool.execute("ANALYZE timers")
-            say(f"inserted {inserted} due timers in {time.perf_counter() - began:.1f} s")
-            expected = {
-                str(r["timer_id"])
-                for r in await pool.fetch(
-                    "SELECT timer_id FROM timers WHERE status = 'pending' AND due_at <= $1", NOW
-                )
-            }
-        finally:
-            await pool.close()
+            # Committed: all due at once, from now.
+            # Each poll counts the whole table: every second at 100,000 rows, so that counting
+            # takes little of the cores being measured.
+            interval = max(0.2, count / 100_000)
+            fired = asyncio.create_task(
+                until(pool, FIRED, count, "fired", every=1e9, interval=interval)
+            )
+            applied = await until(pool, APPLIED, count, "applied", interval=interval)
+            figure("timers", count)
+            figure("seconds_to_fire_all", await fired, "s")
+            figure("seconds_until_all_applied", applied, "s")
+            figure("timers_applied_per_second", count / applied, "/s")
+        await check_exactly_once(pool, count, version)
+    finally:
+        await pool.close()
+    return count, applied
 
-        arrivals = Arrivals(len(expected))
-        async with running_bus(amqp_url, topology):  # declares the namespace's topology
-            pass
-        connection = await aio_pika.connect(amqp_url, timeout=10)
-        try:
-            channel = await connection.channel()
-            queue = await channel.get_queue(topology.engine_queue.name)
-            await queue.consume(arrivals.on_message, no_ack=True)
-            fired = [0]
-            say(f"firing {len(expected)} timers: {args.replicas} replicas, batch {args.batch}")
-            began = time.perf_counter()
-            loops = [
-                asyncio.create_task(fire_until_done(url, amqp_url, topology, args.batch, fired))
-                for _ in range(args.replicas)
-            ]
-            reporter = asyncio.create_task(_progress(fired, arrivals, len(expected)))
-            await asyncio.gather(*loops)
-            all_fired = time.perf_counter() - began
-            async with asyncio.timeout(args.arrival_grace):
-                await arrivals.all_arrived.wait()
-            await asyncio.sleep(0.5)  # a duplicate would arrive now, if there were one
-            reporter.cancel()
-            all_arrived = arrivals.last_at - began
-        finally:
-            await connection.close()
 
-        pool = await connect(url, max_size=1)
-        try:
-            rows = await pool.fetch("SELECT status, count(*) AS n FROM timers GROUP BY status")
-            status = {r["status"]: r["n"] for r in rows}
-        finally:
-            await pool.close()
-
-    received = set(arrivals.counts)
-    twice = sum(1 for c in arrivals.counts.values() if c > 1)
-    missing, unexpected = len(expected - received), len(received - expected)
-    say(f"timers by status afterwards: {status}")
-    figure("timers", len(expected))
-    figure("seconds_to_fire_all", all_fired, "s")
-    figure("seconds_until_all_arrived", all_arrived, "s")
-    figure("messages_per_second", len(expected) / all_arrived, "/s")
-    figure("arrived_exactly_once", len(expected) - missing - twice)
-    figure("missing", missing)
-    figure("duplicates", twice)
-    figure("unexpected", unexpected)
-    say("  (ROADMAP item 5 target: 100,000 due timers fired within 30 s)")
-    if missing or twice or unexpected:
+async def check_exactly_once(pool: Any, count: int, version: int) -> None:
+    """Every timer applied once: one inbox record, one history row, one version step each."""
+    history = await pool.fetchrow(
+        f"SELECT count(*) AS n, count(DISTINCT workflow_id) AS w FROM history WHERE {CLONES}"
+    )
+    inbox = await pool.fetchval(f"SELECT count(*) FROM inbox WHERE kind = 'timer' AND {CLONES}")
+    off = await pool.fetchval(f"SELECT count(*) FROM workflows WHERE {CLONES} AND version <> $1",
+                              version + 1)  # fmt: skip
+    refired = await pool.fetchval(f"SELECT count(*) FROM timers WHERE {CLONES} AND refires > 0")
+    states = await pool.fetch(
+        f"SELECT state, count(*) AS n FROM workflows WHERE {CLONES} GROUP BY state"
+    )
+    say(f"workflows by state afterwards: { {r['state']: r['n'] for r in states} }")
+    figure("applied_exactly_once", history["w"] if history["n"] == history["w"] == inbox else 0)
+    figure("missing", count - history["w"])
+    figure("duplicates", history["n"] - history["w"])
+    figure("versions_off_by_other_than_one", off)
+    figure("timers_fired_again", refired)
+    if not (history["n"] == history["w"] == inbox == count) or off:
         sys.exit(1)
 
 
-async def _progress(fired: list[int], arrivals: Arrivals, total: int) -> None:
-    began = time.perf_counter()
-    while True:
-        await asyncio.sleep(5)
-        rate = arrivals.total / (time.perf_counter() - began)
-        say(f"  … fired {fired[0]}/{total}, arrived {arrivals.total} ({rate:,.0f}/s)")
+async def main() -> None:
+    from services.store.db import connect
+
+    args = parser.parse_args()
+    say(f"load average: {load_average()}")
+    async with scratch_database() as url, scratch_namespace() as namespace:
+        await machine_context(url, with_broker=True)
+        pool = await connect(url, max_size=1)
+        try:
+            await register_companies(pool, (*COMPANIES, TEMPLATE))
+        finally:
+            await pool.close()
+        count, seconds = await measure(url, namespace, args)
+    await pgbench_ratio("timers_applied", count / seconds, seconds, args)
+    say("  (ROADMAP item 5 target: 100,000 due timers applied, exactly once, within 60 s)")
+    say(f"load average: {load_average()}")
 
 
 parser = arguments(
     __doc__.split("\n")[0],
     default_size=100_000,
-    replicas=(int, 2, "concurrent fire_due_timers loops (deadlines replicas)"),
-    batch=(int, 100, "timers claimed per transaction (the service's batch_size)"),
-    arrival_grace=(float, 120.0, "seconds to wait for the last messages after firing"),
+    replicas=(int, 2, "engine replica processes (the deadlines services are always two)"),
+    batch=(int, 100, "timers claimed per transaction (EQUITYFLOW_BATCH_SIZE)"),
+    redelivery_grace=(
+        float,
+        60.0,
+        "EQUITYFLOW_TIMER_REDELIVERY_GRACE: seconds before a fired, unapplied timer is fired "
+        "again (the service's default, 60; a burst the engines cannot apply within it is "
+        "fired again while still queued)",
+    ),
 )
+pgbench_arguments(parser)
 
 if __name__ == "__main__":
     quiet_logs()

@@ -48,7 +48,12 @@ class Settings(BaseSettings):
         default_factory=list, description="extra folders of terms files"
     )
     poll_interval: float = Field(default=0.5, description="seconds between deadline/outbox polls")
-    batch_size: int = 100
+    batch_size: int = Field(
+        default=100,
+        gt=0,
+        description="rows the relay (outbox events) and the deadlines service (due timers) "
+        "publish per pass, their confirms awaited together",
+    )
     ready_file: Path | None = Field(
         default=None,
         description="a service keeps this file while connected to PostgreSQL (and RabbitMQ, "
@@ -108,7 +113,7 @@ _EXPECTED = {
     "http_port": "a port number from 1 to 65535, e.g. 8000",
     "terms_dirs": f"a folder, several separated by {os.pathsep!r}, or a JSON list of folders",
     "poll_interval": "a number of seconds, e.g. 0.5",
-    "batch_size": "a whole number, e.g. 100",
+    "batch_size": "a whole number greater than 0, e.g. 100",
     "timer_redelivery_grace": "a number of seconds greater than 0, e.g. 60",
 }
 _UNPREFIXED = {"database_url": "DATABASE_URL", "amqp_url": "AMQP_URL"}

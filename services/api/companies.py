@@ -85,7 +85,15 @@ def add_company_routes(app: FastAPI, runtime: Runtime) -> None:
     async def list_companies(
         who: Caller,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        after: Annotated[str | None, Query(description="keyset: the last company_id")] = None,
+        # A company id's own shape, so a byte no id can hold (NUL) is a 422, not a database error.
+        after: Annotated[
+            str | None,
+            Query(
+                description="keyset: the last company_id",
+                max_length=100,
+                pattern=r"^[A-Za-z0-9_.-]+$",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """The companies this API key holds a ``read`` grant in, by id, a page at a time."""
         readable = sorted(

@@ -21,6 +21,9 @@ FIGURE = re.compile(r"^figure (\w+) = (\S+)", re.MULTILINE)
 
 ENGINE = ["start_transitions_per_second", "exercise_p99_ms", "transitions_per_second", "p50_ms"]
 PGBENCH = ["pgbench_tps", "transitions_to_pgbench_ratio"] if shutil.which("pgbench") else []
+TINY_PGBENCH = ["--pgbench-clients", "2", "--pgbench-scale", "1", "--pgbench-seconds", "1"]
+# rofr_vs_dbos.py exits with this when DBOS's own environment cannot be made (it says why).
+NO_DBOS = 3
 SCRIPTS = {
     "engine_throughput.py": (
         ["--size", "12", "--replicas", "2", "--concurrency", "2",
@@ -28,8 +31,9 @@ SCRIPTS = {
         ENGINE + PGBENCH,
     ),
     "timers_burst.py": (
-        ["--size", "300", "--batch", "50"],
-        ["seconds_to_fire_all", "messages_per_second", "arrived_exactly_once", "duplicates"],
+        ["--size", "300", "--batch", "50", "--replicas", "1", *TINY_PGBENCH],
+        ["seconds_to_fire_all", "seconds_until_all_applied", "applied_exactly_once",
+         "duplicates", *(["timers_applied_to_pgbench_ratio"] if PGBENCH else [])],
     ),
     "deadlines_query.py": (
         ["--size", "2000", "--repeat", "2", "--pages", "5"],
@@ -41,8 +45,20 @@ SCRIPTS = {
         ["rule_only_us", "fast_path_us", "full_replay_ms"],
     ),
     "through_broker.py": (
-        ["--size", "20", "--replicas", "2", "--pool-size", "2"],
-        ["start_commands_per_second", "exercise_seconds_until_all_applied", "applied"],
+        ["--size", "20", "--replicas", "1", "--batch", "7", *TINY_PGBENCH],
+        ["start_commands_per_second", "exercise_seconds_until_all_applied",
+         "exercise_seconds_until_all_events_published", "applied", "commands_per_second",
+         *(["transitions_to_pgbench_ratio"] if PGBENCH else [])],
+    ),
+    "relay_batches.py": (
+        ["--size", "60", "--workflows", "7", "--batches", "10,50"],
+        ["one_at_a_time_events_per_second", "batch_10_events_per_second",
+         "batch_50_events_per_second"],
+    ),
+    "rofr_vs_dbos.py": (
+        ["--size", "10", "--replicas", "1", "--concurrency", "2"],
+        ["direct_workflows_per_second", "broker_workflows_per_second",
+         "dbos_workflows_per_second", "direct_to_dbos_ratio", "broker_to_dbos_ratio"],
     ),
 }  # fmt: skip
 PURE = {"replay_cost.py"}  # times pure code: no server
@@ -56,9 +72,13 @@ def test_the_benchmark_runs_and_prints_its_figures(
     # The scripts create (and drop) databases of their own on this server.
     env = {**os.environ, "DATABASE_URL": database_url, "AMQP_URL": amqp_url}
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *flags, "--max-seconds", "90"],
-        cwd=BENCHMARKS.parent, env=env, capture_output=True, text=True, timeout=150,
+        [sys.executable, str(BENCHMARKS / script), *flags, "--max-seconds", "180"],
+        cwd=BENCHMARKS.parent, env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
+    if done.returncode == NO_DBOS and script == "rofr_vs_dbos.py":
+        # Neither the package cache nor the package index gave DBOS: nothing of equityflow's
+        # is wrong, and the script said why.
+        pytest.skip(done.stdout.strip().splitlines()[-1])
     assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
     figures = dict(FIGURE.findall(done.stdout))
     for name in expected:
@@ -66,6 +86,6 @@ def test_the_benchmark_runs_and_prints_its_figures(
         assert not math.isnan(float(figures[name])), f"{name} = {figures[name]}"
     assert re.search(r"cores \d+", done.stdout)  # the machine
     assert "PostgreSQL " in done.stdout or script in PURE  # and the server it timed
-    if "arrived_exactly_once" in figures:
+    if "applied_exactly_once" in figures:
         assert figures["duplicates"] == figures["missing"] == "0"
-        assert figures["arrived_exactly_once"] == figures["timers"] == "300"
+        assert figures["applied_exactly_once"] == figures["timers"] == "300"

@@ -7,9 +7,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
+from aio_pika.exceptions import DeliveryError
 
 from services.bus import Topology, delete_topology, running_bus
 from services.bus.publisher import Publisher
@@ -123,5 +125,51 @@ async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
                 await asyncio.gather(service, return_exceptions=True)
         assert json.loads(message.body)["timer"] == "window_0"
         assert await pool.fetchval("SELECT fired_at FROM timers") == NOW + timedelta(days=30)
+    finally:
+        await pool.close()
+
+
+class _NackFirst:
+    """The real publisher, but the first timer published fails as a nack would."""
+
+    def __init__(self, inner: Publisher) -> None:
+        self.inner, self.failed = inner, ""
+
+    async def publish(self, body: bytes, **kwargs: Any) -> None:
+        if not self.failed:
+            self.failed = kwargs["message_id"]
+            raise DeliveryError(None, None)  # what aio-pika raises on a nack or a return
+        await self.inner.publish(body, **kwargs)
+
+
+async def test_a_nacked_timer_stays_due_and_its_workflow_s_later_timers_wait_for_it(
+    fresh_database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    pool = await connect(fresh_database_url)
+    try:
+        clock = SimulatedClock(pool)
+        await clock.set(NOW)
+        await _timers(pool, 4, 3, due=NOW)  # 12 due, three to a workflow
+        async with (
+            running_bus(amqp_url, topology) as bus,
+            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        ):
+            nacking = _NackFirst(bus.publisher)
+            with pytest.raises(DeliveryError):
+                await fire_due_timers(pool, clock, nacking, topology, batch_size=100)
+            workflow = await pool.fetchval(
+                "SELECT workflow_id FROM timers WHERE timer_id = $1", uuid.UUID(nacking.failed)
+            )
+            pending = await pool.fetch("SELECT workflow_id FROM timers WHERE status = 'pending'")
+            assert [r["workflow_id"] for r in pending] == [workflow] * 3  # the others fired
+            assert await fire_due_timers(pool, clock, nacking, topology, batch_size=100) == 3
+            await fired.wait_for(12)
+            await fired.quiet(0.3)
+        order = await pool.fetch(
+            "SELECT timer_id::text FROM timers WHERE workflow_id = $1 ORDER BY due_at", workflow
+        )
+        received = [m.message_id for m in fired.messages]
+        assert len(received) == len(set(received)) == 12  # each once
+        assert [mid for mid in received if mid in {r[0] for r in order}] == [r[0] for r in order]
     finally:
         await pool.close()

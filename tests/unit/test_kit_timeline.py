@@ -58,13 +58,17 @@ class Terminated(Payload):
     terminated_at: Instant
 
 
+class OptionTerms(BaseModel):
+    """The toy's section of a terms document (the toy reads none of it)."""
+
+
 class OptionData(BaseModel):
     model_config = ConfigDict(extra="allow")
     schema_version: int
 
 
 def _step(transition: str, event: str) -> Any:
-    def rule(ctx: OptionCtx) -> Step:
+    def rule(ctx: OptionCtx, cmd: Payload) -> Step:
         step = Step(transition)
         step.event(event)
         return step
@@ -85,6 +89,7 @@ OPTION: Kind[OptionCtx] = Kind(
     timer_rules=(),
     parties=lambda ctx: PARTIES,
     data=DataSchema(OptionData, current=1),
+    terms_section=OptionTerms,
     effective={"grant": by_date("granted_at"), "exercise": by_date("exercised_at"),
                "terminate": by_date("terminated_at")},
 )  # fmt: skip

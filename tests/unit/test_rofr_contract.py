@@ -39,17 +39,18 @@ def test_final_states_are_the_ends_of_a_transfer() -> None:
     # The right applying again is not an end: a sale made in time may still be reported.
     assert {t for (src, t) in TRANSITIONS if src == "rofr_reattached"} == {
         "sell",
-        "sell_part",
-        "sell_pending_approval",
-        "exercise_all",
-        "exercise_all_to_value",
-        "exercise_part",
-        "exercise_part_choice_passed",
-        "exercise_part_after_choice",
+        "exercise",
         "submit_notice",
         "lapse",
         "assign",  # FMP §16(c), RD ISO ¶11(h): at any time
     }
+    # Which way a sale or an exercise goes is for the chart's guards, not for the rule.
+    assert TRANSITIONS["rofr_reattached", "sell"] == {
+        "rofr_reattached", "transfer_pending_approval", "sold_to_third_party",
+    }  # fmt: skip
+    assert TRANSITIONS["rofr_reattached", "exercise"] == {
+        "closing", "valuation", "owner_choice", "rofr_reattached",
+    }  # fmt: skip
     assert f"{RofrMachine:md}".count("|") > 100  # the diagram the dashboard can show
 
 
@@ -152,24 +153,26 @@ def test_garbage_payloads_are_refused_by_a_rule_that_names_the_field() -> None:
 
 
 def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_named() -> None:
+    from workflows.rofr.approval import PRE_SALE
     from workflows.rofr.election import ASSIGNABLE, EXERCISABLE
     from workflows.rofr.machine import CHART
-    from workflows.rofr.sale import PRE_SALE
-    from workflows.rofr.valuation import VALUING_STATES
+    from workflows.rofr.valuation import VALUING
 
     assert "note" not in {t for _, t in TRANSITIONS}
     # Every self-loop is named for what it records, from the states where that is legal.
-    assert CHART.sources("assign") == ASSIGNABLE == {
+    assert CHART.sources(ASSIGNABLE) == {
         "new", "notice_insufficient", "election_window", "owner_choice", "valuation", "closing",
         "owner_sale_window", "rofr_reattached",
     }  # fmt: skip
-    assert VALUING_STATES == {"election_window", "owner_choice", "valuation"}
-    assert PRE_SALE == {"owner_sale_window", "transfer_pending_approval"}
-    assert EXERCISABLE == {
+    assert CHART.sources(VALUING) == {"election_window", "owner_choice", "valuation"}
+    assert CHART.sources(PRE_SALE) == {"owner_sale_window", "transfer_pending_approval"}
+    assert CHART.sources(EXERCISABLE) == {
         "election_window",
         "owner_choice",
         "owner_sale_window",
         "rofr_reattached",
+        "closing",  # after the owner's (B), within the company's 30 days (FMP §6(d)(iii))
+        "valuation",
     }
     assert CHART.sources("consent", "acknowledge") == {"exempt_transfer_pending"}
     assert ("closing", "progress_valuation") not in TRANSITIONS  # valued before the closing

@@ -17,7 +17,7 @@ from services.store.canonical import canonical_json
 from services.terms_catalog import PRESETS_DIR, TermsCatalog, UnknownTerms
 from workflows import registry
 from workflows.kernel import Party, refusal_status
-from workflows.terms import Cited, TermsError, parse_terms, parse_terms_text
+from workflows.terms import Cited, Terms, TermsError, parse_terms, parse_terms_text
 
 PRESETS = ["fmp-1998-nso", "raydream-1992-iso", "raydream-1992-nso"]
 
@@ -27,8 +27,8 @@ def _cited(node: object) -> list[tuple[object, str]]:
     found: list[tuple[object, str]] = []
     if isinstance(node, Cited):
         found.append((node.value, node.clause))
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
+    if isinstance(node, BaseModel):  # a kind's section is an extra field of the terms
+        for name in [*type(node).model_fields, *(node.__pydantic_extra__ or {})]:
             found += _cited(getattr(node, name))
     elif isinstance(node, dict):
         for v in node.values():
@@ -232,6 +232,29 @@ def test_a_company_terms_file_naming_an_unknown_command_is_refused_on_load(
     with pytest.raises(TermsError, match="exercise_rofrs") as e:
         TermsCatalog([tmp_path])
     assert str(path) in str(e.value)
+
+
+def test_a_section_no_kind_registered_is_refused_and_the_schema_names_no_kind() -> None:
+    import workflows.terms.schema as schema
+
+    raw = TermsCatalog().raw("fmp-1998-nso")
+    raw["repurchase"] = {"days": 90}
+    with pytest.raises(
+        TermsError, match=r"repurchase: not a field nor a kind's section \(kinds: grant, "
+    ) as e:
+        parse_terms(raw)
+    # Each kind registers its section; the terms schema has no field of its own for any.
+    for kind in registry.KINDS:
+        assert kind in str(e.value)
+        assert kind not in Terms.model_fields
+        assert kind not in Path(schema.__file__).read_text()
+
+
+def test_a_field_error_inside_a_section_is_named_by_its_path() -> None:
+    raw = TermsCatalog().raw("fmp-1998-nso")
+    raw["rofr"]["election_window"]["days"] = 0
+    with pytest.raises(TermsError, match=r"rofr\.election_window\.days: Input should be greater"):
+        parse_terms(raw)
 
 
 def test_a_terms_document_without_a_rofr_section_is_valid_but_starts_no_rofr() -> None:

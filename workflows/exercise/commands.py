@@ -13,19 +13,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from workflows.exercise.facts import ExerciseFacts
-from workflows.kit.payload import Amount, Flag, Instant, Payload, Shares, Text
+from workflows.kit.payload import Amount, Flag, Instant, NoticeGiven, Payload, Shares, Text
 from workflows.terms.exercise import Exerciser, PaymentFormName, Representation
 
 Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
-
-
-class NoticeGiven(Payload):
-    """How and when the notice was given; its effective time comes from the terms."""
-
-    method: Text = Field(description="a notice method the terms provide (personal, ...)")
-    delivered_at: Instant | None = None
-    deposited_at: Instant | None = Field(default=None, description="when mailed")
-    dated: date | None = Field(default=None, description="the date written on the notice")
 
 
 class ExercisedBy(Payload):

@@ -5,17 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from workflows.exercise.facts import ExerciseFacts
 from workflows.kernel import Refused
 from workflows.kit.context import Context
 from workflows.kit.step import Step
 from workflows.terms.exercise import ExerciseTerms
-
-M = TypeVar("M", bound=BaseModel)
 
 TAX_DATE = "tax_date"  # FMP §13(c)(iii): the Election is deemed approved if the Board is silent
 
@@ -26,8 +21,8 @@ class Ctx(Context):
 
     @property
     def ex(self) -> ExerciseTerms:
-        section = self.terms.option_exercise
-        if section is None:
+        section = self.terms.section("option_exercise")
+        if not isinstance(section, ExerciseTerms):
             raise Refused(
                 f"terms {self.terms.id}",
                 f"these terms ({self.terms.id}) have no option_exercise section: they do not "
@@ -40,15 +35,12 @@ class Ctx(Context):
     def clause(self) -> str:
         return self.ex.clause
 
-    def typed(self, model: type[M]) -> M:
-        """The payload as its command's model (the kit has already checked it fits)."""
-        return model.model_validate(dict(self.payload))
-
     @property
     def facts(self) -> ExerciseFacts:
         return ExerciseFacts.model_validate(self.data["facts"])
 
-    def day(self, when: datetime) -> date:
+    def local_day(self, when: datetime) -> date:
+        """The company-calendar date of ``when`` (the kit's ``day`` reads a recorded date)."""
         return self.cal.local_date(when)
 
     def past(self, when: datetime, field: str) -> datetime:

@@ -4,6 +4,7 @@ kit's (the ``WorkflowKind`` contract of the kernel)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from workflows.exercise import commands as c
 from workflows.exercise import delivery, ending, issuance, notice, payment, withholding
@@ -15,11 +16,12 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.terms.exercise import ExerciseTerms
 
 enforces("option_exercise.parties")(authorise)
 enforces("option_exercise")(Kind.decide)
 
-Rule = Callable[[Ctx], Step]
+Rule = Callable[[Ctx, Any], Step]
 
 
 def _from(rule: Rule, *transitions: str) -> Rule:
@@ -27,7 +29,7 @@ def _from(rule: Rule, *transitions: str) -> Rule:
     sent in the wrong state is refused as such before its rule reads data it has not got."""
     sources = CHART.sources(*transitions)
 
-    def guarded(ctx: Ctx) -> Step:
+    def guarded(ctx: Ctx, cmd: Any) -> Step:
         if ctx.state not in sources:
             raise Refused(
                 ctx.clause,
@@ -35,7 +37,7 @@ def _from(rule: Rule, *transitions: str) -> Rule:
                 f"{CHART.describe(ctx.state)}",
                 "wrong_state",
             )
-        return rule(ctx)
+        return rule(ctx, cmd)
 
     return guarded
 
@@ -94,5 +96,6 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(withholding.on_timer,),
     parties=lambda ctx: ctx.ex.parties,
     data=SCHEMA,
+    terms_section=ExerciseTerms,
 )
 decide = KIND.decide

@@ -15,11 +15,10 @@ from workflows.kit.clauses import enforces
 
 
 @enforces("option_exercise.investment_intent.letter_on_request")
-def request_investment_letter(ctx: Ctx) -> Step:
+def request_investment_letter(ctx: Ctx, cmd: c.RequestInvestmentLetter) -> Step:
     rule = ctx.ex.investment_intent.letter_on_request
     if not rule.value:
         raise Refused(rule.clause, "these terms give the Company no investment letter to ask for")
-    cmd = ctx.typed(c.RequestInvestmentLetter)
     at = ctx.past(cmd.requested_at, "requested_at")
     letter = dict(ctx.data.get("investment_letter") or {})
     letter.update(required=True, requested_at=at.isoformat(), form=cmd.form, clause=rule.clause)
@@ -30,12 +29,11 @@ def request_investment_letter(ctx: Ctx) -> Step:
     return step
 
 
-def deliver_investment_letter(ctx: Ctx) -> Step:
+def deliver_investment_letter(ctx: Ctx, cmd: c.DeliverInvestmentLetter) -> Step:
     letter = dict(ctx.data.get("investment_letter") or {})
     if not letter.get("required"):
         rule = ctx.ex.investment_intent.letter_on_request
         raise Refused(rule.clause, "no investment letter was asked for", "wrong_state")
-    cmd = ctx.typed(c.DeliverInvestmentLetter)
     letter["delivered_at"] = ctx.past(cmd.delivered_at, "delivered_at").isoformat()
     ctx.data["investment_letter"] = letter
     step = Step("record_condition")
@@ -44,11 +42,10 @@ def deliver_investment_letter(ctx: Ctx) -> Step:
 
 
 @enforces("option_exercise.escrow")
-def require_escrow(ctx: Ctx) -> Step:
+def require_escrow(ctx: Ctx, cmd: c.RequireEscrow) -> Step:
     rule = ctx.ex.escrow
     if not rule.value:
         raise Refused(rule.clause, "these terms give the Company no right to require escrow")
-    cmd = ctx.typed(c.RequireEscrow)
     at = ctx.past(cmd.required_at, "required_at")
     ctx.data["escrow"] = {
         "agent": cmd.escrow_agent,
@@ -60,11 +57,10 @@ def require_escrow(ctx: Ctx) -> Step:
     return step
 
 
-def deliver_escrow_agreement(ctx: Ctx) -> Step:
+def deliver_escrow_agreement(ctx: Ctx, cmd: c.DeliverEscrowAgreement) -> Step:
     escrow = dict(ctx.data.get("escrow") or {})
     if not escrow:
         raise Refused(ctx.ex.escrow.clause, "the Company has not required escrow", "wrong_state")
-    cmd = ctx.typed(c.DeliverEscrowAgreement)
     escrow["agreement_delivered_at"] = ctx.past(cmd.delivered_at, "delivered_at").isoformat()
     ctx.data["escrow"] = escrow
     step = Step("record_condition")

@@ -25,8 +25,7 @@ def _grounds(ctx: Ctx) -> dict[str, str]:
     }
 
 
-def reject_exercise(ctx: Ctx) -> Step:
-    cmd = ctx.typed(c.RejectExercise)
+def reject_exercise(ctx: Ctx, cmd: c.RejectExercise) -> Step:
     at = ctx.past(cmd.rejected_at, "rejected_at")
     clause = _grounds(ctx)[cmd.ground]
     ctx.data["rejection"] = {
@@ -42,7 +41,7 @@ def reject_exercise(ctx: Ctx) -> Step:
 
 
 @enforces("option_exercise.notice.irrevocable")
-def withdraw_exercise(ctx: Ctx) -> Step:
+def withdraw_exercise(ctx: Ctx, cmd: c.WithdrawExercise) -> Step:
     rule = ctx.ex.notice.irrevocable
     if rule.value and ctx.state != "awaiting_payment":
         raise Refused(
@@ -50,7 +49,6 @@ def withdraw_exercise(ctx: Ctx) -> Step:
             f"the {ctx.ex.notice.name.value} is irrevocable: it may not be withdrawn while the "
             f"exercise is {CHART.describe(ctx.state)}",
         )
-    cmd = ctx.typed(c.WithdrawExercise)
     at = ctx.past(cmd.withdrawn_at, "withdrawn_at")
     ctx.data["withdrawal"] = {"at": at.isoformat(), "clause": rule.clause}
     step = Step("withdraw", cancel_timers=[TAX_DATE])

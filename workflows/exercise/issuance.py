@@ -30,7 +30,7 @@ def _watch(ctx: Ctx) -> dict[str, Any] | None:
     rule = ctx.ex.disposition_watch
     if rule is None:
         return None
-    exercised = ctx.day(datetime.fromisoformat(ctx.data["notice"]["effective_at"]))
+    exercised = ctx.local_day(datetime.fromisoformat(ctx.data["notice"]["effective_at"]))
     granted = ctx.facts.grant_date
     after_exercise = exercised + relativedelta(years=rule.years_after_exercise)
     after_grant = granted + relativedelta(years=rule.years_after_grant)
@@ -119,8 +119,7 @@ def _registered_in(ctx: Ctx) -> str:
 
 
 @enforces("option_exercise.shareholder_from")
-def issue_certificate(ctx: Ctx) -> Step:
-    cmd = ctx.typed(c.IssueCertificate)
+def issue_certificate(ctx: Ctx, cmd: c.IssueCertificate) -> Step:
     issued = ctx.past(cmd.issued_at, "issued_at")
     if issued < datetime.fromisoformat(ctx.data["notice"]["effective_at"]):
         raise Refused(ctx.clause, "payload.issued_at is before the notice took effect",

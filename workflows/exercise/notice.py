@@ -35,7 +35,7 @@ def _effective(ctx: Ctx, cmd: c.DeliverExerciseNotice) -> EffectiveNotice:
             f"the {n.name.value} must be delivered to {n.recipient.value} "
             f"by {', '.join(n.methods.value)}; not by {cmd.notice.method!r}",
         )
-    return ctx.notice("exercise_notice", n.name.clause)
+    return ctx.notice("exercise_notice", n.name.clause, cmd.notice)
 
 
 @enforces(
@@ -124,11 +124,10 @@ def _investment_letter(
     return letter
 
 
-def deliver_exercise_notice(ctx: Ctx) -> Step:
-    cmd = ctx.typed(c.DeliverExerciseNotice)
+def deliver_exercise_notice(ctx: Ctx, cmd: c.DeliverExerciseNotice) -> Step:
     notice = _effective(ctx, cmd)
     facts = cmd.facts
-    on = ctx.day(notice.at)
+    on = ctx.local_day(notice.at)
     if facts.as_of != on:
         raise Refused(
             ctx.ex.exercisable.clause,

@@ -177,10 +177,9 @@ def after_notice(ctx: Ctx) -> Step:
 
 
 @enforces("option_exercise.payment.forms")
-def accept_payment(ctx: Ctx) -> Step:
+def accept_payment(ctx: Ctx, cmd: c.AcceptPayment) -> Step:
     """The Board's consent to shares tendered (FMP §4(a)(ii)), the Company's approval of the
     sale-proceeds program (RD ISO ¶4(c)(iii))."""
-    cmd = ctx.typed(c.AcceptPayment)
     decided = ctx.past(cmd.decided_at, "decided_at")
     payment = ctx.data["payment"]
     payment["accepted"] = {
@@ -195,10 +194,9 @@ def accept_payment(ctx: Ctx) -> Step:
 
 
 @enforces("option_exercise.payment.forms")
-def refuse_payment(ctx: Ctx) -> Step:
+def refuse_payment(ctx: Ctx, cmd: c.RefusePayment) -> Step:
     """The Board withholds consent to a share tender (FMP §4(a)(ii)); the Company declines the
     sale-proceeds program (RD ISO ¶4(c)(iii): in its sole and absolute discretion)."""
-    cmd = ctx.typed(c.RefusePayment)
     decided = ctx.past(cmd.decided_at, "decided_at")
     payment = ctx.data.pop("payment")
     clauses = sorted({f["clause"] for f in payment["awaiting_decision"]})
@@ -236,11 +234,12 @@ def check_open(ctx: Ctx, facts: ExerciseFacts, at: datetime, what: str) -> None:
         )
 
 
-def tender_payment(ctx: Ctx) -> Step:
+def tender_payment(ctx: Ctx, cmd: c.TenderPayment) -> Step:
     """Another payment after the first was refused: still due before the option ends."""
-    cmd = ctx.typed(c.TenderPayment)
     paid = ctx.past(cmd.paid_at, "paid_at")
     facts = ctx.facts
     check_open(ctx, facts, paid, "the payment")
-    ctx.data["payment"] = evaluate(ctx, cmd.payment, facts, int(ctx.data["shares"]), ctx.day(paid))
+    ctx.data["payment"] = evaluate(
+        ctx, cmd.payment, facts, int(ctx.data["shares"]), ctx.local_day(paid)
+    )
     return _after_payment(ctx, "tender_for_review", "tender_accepted")

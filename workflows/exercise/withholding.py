@@ -27,7 +27,7 @@ from workflows.terms.exercise import ElectionTerms
     "option_exercise.withholding.condition_of_delivery",
     "option_exercise.withholding.later_remittance",
 )
-def require_withholding(ctx: Ctx) -> Step:
+def require_withholding(ctx: Ctx, cmd: c.RequireWithholding) -> Step:
     rule = ctx.ex.withholding.condition_of_delivery
     if not rule.value:
         raise Refused(rule.clause, "these terms do not make withholding a condition of delivery")
@@ -36,7 +36,6 @@ def require_withholding(ctx: Ctx) -> Step:
             _election_terms(ctx).irrevocable_unless_disapproved.clause,
             "an Election answers the withholding already required; it cannot be re-set now",
         )
-    cmd = ctx.typed(c.RequireWithholding)
     later = ctx.ex.withholding.later_remittance
     if cmd.remit_by is not None and not later.value:
         raise Refused(later.clause, "the tax must be remitted at the time of delivery")
@@ -70,8 +69,7 @@ def _withholding(ctx: Ctx) -> dict[str, Any]:
     return dict(found)
 
 
-def remit_withholding(ctx: Ctx) -> Step:
-    cmd = ctx.typed(c.RemitWithholding)
+def remit_withholding(ctx: Ctx, cmd: c.RemitWithholding) -> Step:
     paid = ctx.past(cmd.paid_at, "paid_at")
     w = _withholding(ctx)
     w["remitted"] = money(Decimal(w["remitted"]) + cmd.amount)
@@ -99,9 +97,8 @@ def _election_terms(ctx: Ctx) -> ElectionTerms:
 
 
 @enforces("option_exercise.withholding.election")
-def elect_withholding(ctx: Ctx) -> Step:
+def elect_withholding(ctx: Ctx, cmd: c.ElectWithholding) -> Step:
     terms = _election_terms(ctx)
-    cmd = ctx.typed(c.ElectWithholding)
     w = _withholding(ctx)
     if ctx.data.get("election"):
         raise Refused(
@@ -121,7 +118,7 @@ def elect_withholding(ctx: Ctx) -> Step:
             "the Election states all, or a stated percentage (give percentage only then)",
             "invalid_payload",
         )
-    notice = ctx.notice("withholding_election", terms.methods.clause)
+    notice = ctx.notice("withholding_election", terms.methods.clause, cmd.notice)
     pct = Decimal(100) if cmd.portion == "all" else cmd.percentage
     assert pct is not None
     ctx.data["election"] = {
@@ -152,9 +149,8 @@ def elect_withholding(ctx: Ctx) -> Step:
     return step
 
 
-def _decide(ctx: Ctx, approved: bool) -> Step:
+def _decide(ctx: Ctx, cmd: c.DecideElection, approved: bool) -> Step:
     terms = _election_terms(ctx)
-    cmd = ctx.typed(c.DecideElection)
     decided = ctx.past(cmd.decided_at, "decided_at")
     tax_deadline = ctx.deadline(TAX_DATE)
     if not approved and tax_deadline is not None and tax_deadline.passed(decided):
@@ -192,35 +188,37 @@ def _decide(ctx: Ctx, approved: bool) -> Step:
     return step
 
 
-def after_tax_date(rule: Callable[[Ctx], Step]) -> Callable[[Ctx], Step]:
+def after_tax_date(
+    rule: Callable[[Ctx, c.DecideElection], Step],
+) -> Callable[[Ctx, c.DecideElection], Step]:
     """``rule`` for the Board's decision, first refusing one that comes after the Tax Date
     deemed the Election approved (FMP §13(c)(iii)). Acts are replayed by effective time, so the
     Tax Date's timer has already moved the exercise on when such a decision is judged: say why,
     not merely that the state is wrong."""
 
-    def judged(ctx: Ctx) -> Step:
+    def judged(ctx: Ctx, cmd: c.DecideElection) -> Step:
         election = ctx.data.get("election") or {}
         if election.get("status") == "deemed_approved":
-            decided = ctx.past(ctx.typed(c.DecideElection).decided_at, "decided_at")
+            decided = ctx.past(cmd.decided_at, "decided_at")
             raise Refused(
                 _election_terms(ctx).deemed_approved_at_tax_date.clause,
                 f"the Board acted {ctx.cal.fmt(decided)}, after the Tax Date: the Election was "
                 f"deemed approved ({election.get('derivation', '')})",
                 "late",
             )
-        return rule(ctx)
+        return rule(ctx, cmd)
 
     return judged
 
 
 @enforces("option_exercise.withholding.election.needs_board_approval")
-def approve_election(ctx: Ctx) -> Step:
-    return _decide(ctx, approved=True)
+def approve_election(ctx: Ctx, cmd: c.DecideElection) -> Step:
+    return _decide(ctx, cmd, approved=True)
 
 
 @enforces("option_exercise.withholding.election.irrevocable_unless_disapproved")
-def disapprove_election(ctx: Ctx) -> Step:
-    return _decide(ctx, approved=False)
+def disapprove_election(ctx: Ctx, cmd: c.DecideElection) -> Step:
+    return _decide(ctx, cmd, approved=False)
 
 
 @enforces("option_exercise.withholding.election.deemed_approved_at_tax_date")

@@ -20,8 +20,8 @@ class Ctx(Context):
 
     @property
     def grant(self) -> GrantTerms:
-        section = self.terms.grant
-        if section is None:
+        section = self.terms.section("grant")
+        if not isinstance(section, GrantTerms):
             raise Refused(
                 f"terms {self.terms.id}",
                 f"these terms ({self.terms.id}) have no grant section: they do not govern "

@@ -23,6 +23,7 @@ from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.terms import Terms
+from workflows.terms.grant import GrantTerms
 
 enforces("grant.parties")(authorise)
 enforces("grant")(Kind.decide)
@@ -45,6 +46,7 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(rules.on_timer,),
     parties=lambda ctx: ctx.grant.parties,
     data=SCHEMA,
+    terms_section=GrantTerms,
 )
 
 

@@ -15,6 +15,7 @@ from workflows.grants.term import expiry
 from workflows.grants.vesting import leave_ends_employment
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit.clauses import enforces
+from workflows.terms.termination import TerminationTerms
 
 
 @enforces("grant.vesting")
@@ -50,16 +51,16 @@ def _schedule(ctx: Ctx, cmd: GrantOption) -> tuple[dict[str, Any], date | None]:
     return schedule, None
 
 
-def grant_option(ctx: Ctx) -> Step:
+def grant_option(ctx: Ctx, cmd: GrantOption) -> Step:
     """Grant an option, checked against the plan (RD Plan ¶3–¶7)."""
-    cmd = GrantOption.model_validate(dict(ctx.payload))
     kind = plan.option_type(ctx, cmd)
     end, term_check = plan.expiration(ctx, cmd)
     checks = [term_check]
     found = (plan.price(ctx, cmd, kind), plan.reserve(ctx, cmd), plan.granting_period(ctx, cmd))
     checks += [check for check in found if check is not None]
     schedule, initial_exercise = _schedule(ctx, cmd)
-    names = ctx.terms.termination.expiration_name.value if ctx.terms.termination else None
+    ended = ctx.terms.section("termination")  # the name the terms give the end of the term
+    names = ended.expiration_name.value if isinstance(ended, TerminationTerms) else None
     name = names or "expiration date"
     deadline = expiry(ctx.cal, end, term_check["clause"], name)
     leave = ctx.grant.leave
@@ -109,12 +110,11 @@ def grant_option(ctx: Ctx) -> Step:
 
 
 @enforces("grant.leave")
-def record_leave(ctx: Ctx) -> Step:
+def record_leave(ctx: Ctx, cmd: RecordLeave) -> Step:
     """Record a leave of absence (RD ISO ¶7(e); FMP §5(a): the Board decides whether a leave is
     a termination). A later record of the same start replaces it (the leave ended)."""
     if ctx.state == "new":
         raise Refused(ctx.clause, "no option is granted yet: grant_option first", "wrong_state")
-    cmd = RecordLeave.model_validate(dict(ctx.payload))
     rule = ctx.grant.leave
     if cmd.starts_on < date.fromisoformat(ctx.data["grant_date"]):
         raise Refused(rule.clause, f"a leave from {cmd.starts_on} began before the grant")

@@ -52,8 +52,8 @@ class _Kind(Protocol):
     def rule(
         self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
     ) -> Decision: ...
-    def check(self, ctx: Any, command: Command) -> str: ...
-    def effective_at(self, ctx: Any, name: str) -> datetime: ...
+    def check(self, ctx: Any, command: Command) -> tuple[str, Any]: ...
+    def effective_at(self, ctx: Any, name: str, cmd: Any) -> datetime: ...
 
 
 class Book:
@@ -77,14 +77,14 @@ class Book:
     def enter(self, command: Command) -> Decision:
         # Checks and readers only read: the rules run later, on copies, in the replay.
         ctx = self.kind.context(self.state, self.data, self.terms, self.now)
-        name = self.kind.check(ctx, command)
+        name, cmd = self.kind.check(ctx, command)
         if name == self.kind.reconcile_command:
             return self._close(ctx, command)
         act = command_act(
             command,
             name,
             entered_at=self.now,
-            effective_at=self.kind.effective_at(ctx, name),
+            effective_at=self.kind.effective_at(ctx, name, cmd),
             rank=self.kind.ranks.get(name, DEFAULT_RANK),
         )
         return self._record(act)

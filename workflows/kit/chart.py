@@ -1,17 +1,24 @@
 """A kind's chart (a python-statemachine class) as the rule of where each move is legal.
 
-``decide`` never sets a state by hand: each rule names a transition, and the target comes from
-the chart, so a move the diagram does not allow cannot happen.
+``decide`` never sets a state by hand: each rule records what happened and names the event; the
+chart picks, among that event's transitions from the current state, the first whose conditions
+(``cond=``/``unless=``, guard functions of the context) hold, and its target's entry effects
+(``State(enter=...)``) run. A move the diagram does not allow cannot happen, and the diagram
+shows every guard and entry effect by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from statemachine import State, StateMachine
+from statemachine.callbacks import SpecReference
 from statemachine.contrib.diagram import formatter
+from statemachine.contrib.diagram.renderers.mermaid import MermaidRendererConfig
+from statemachine.transition import Transition
 
 from workflows.kernel import Refused
 
@@ -29,18 +36,27 @@ class Chart:
         return {s.id: s for s in self.machine.states}
 
     @cached_property
-    def transitions(self) -> dict[tuple[str, str], State]:
-        """(source state, transition) → target, from the chart."""
-        table: dict[tuple[str, str], State] = {}
+    def moves(self) -> dict[tuple[str, str], tuple[Transition, ...]]:
+        """(source state, event) → its transitions, in the chart's order (the first whose
+        conditions hold is taken, as python-statemachine does)."""
+        table: dict[tuple[str, str], list[Transition]] = {}
         for state in self.machine.states:
             for transition in state.transitions:
                 for event in transition.events:
-                    table[(state.id, str(event.id))] = transition.target
-        return table
+                    table.setdefault((state.id, str(event.id)), []).append(transition)
+        return {k: tuple(v) for k, v in table.items()}
 
-    def sources(self, *transitions: str) -> frozenset[str]:
-        """The states where any of ``transitions`` is legal."""
-        return frozenset(s for s, t in self.transitions if t in transitions)
+    @cached_property
+    def transitions(self) -> dict[tuple[str, str], frozenset[str]]:
+        """(source state, event) → the states it may lead to, by its guards."""
+        return {
+            key: frozenset(str(t.target.id) for t in moves if t.target)
+            for key, moves in self.moves.items()
+        }
+
+    def sources(self, *events: str) -> frozenset[str]:
+        """The states where any of ``events`` is legal."""
+        return frozenset(s for s, e in self.moves if e in events)
 
     def finals(self) -> frozenset[str]:
         return frozenset(s for s, state in self.states.items() if state.final)
@@ -48,26 +64,53 @@ class Chart:
     def describe(self, state: str) -> str:
         return self.words.get(state, state.replace("_", " "))
 
-    def target(self, state: str, transition: str, *, rule: str, action: str) -> State:
-        """The state a legal transition leads to; Refused citing ``rule`` if the chart forbids
-        it."""
-        found = self.transitions.get((state, transition))
-        if found is None:
-            raise Refused(
-                rule,
-                f"cannot {action} while {self.subject} is {self.describe(state)}",
-                "wrong_state",
-            )
-        return found
+    def take(self, state: str, event: str, ctx: Any, *, rule: str, action: str) -> Transition:
+        """The transition ``event`` takes from ``state`` for ``ctx``: the first whose guards
+        hold; Refused citing ``rule`` if the chart has none."""
+        for transition in self.moves.get((state, event), ()):
+            if all(bool(fn(ctx)) == expected for fn, expected in _guards(transition)):
+                return transition
+        raise Refused(
+            rule, f"cannot {action} while {self.subject} is {self.describe(state)}", "wrong_state"
+        )
+
+    @staticmethod
+    def entry_effects(transition: Transition) -> list[Callable[..., None]]:
+        """What entering the target runs: nothing on an internal transition (the state is not
+        left), its ``enter`` effects otherwise (an external self-loop enters afresh)."""
+        if transition.internal or transition.target is None:
+            return []
+        return [spec.func for spec in transition.target.enter if _declared(spec)]
 
     def mermaid(self, current: str | None = None) -> str:
         """The chart as a Mermaid state diagram, ``current`` marked (python-statemachine draws
         it from the same class that decides, so the diagram is the rule)."""
-        machine = self.machine(start_value=current) if current else self.machine
-        return str(formatter.render(machine, "mermaid"))
+        text = str(formatter.render(self.machine, "mermaid"))
+        if current is None:
+            return text
+        # Marked as python-statemachine marks an active state, without starting a machine (which
+        # would run the entry effects of ``current``).
+        assert current in self.states, current
+        style = MermaidRendererConfig()
+        return (
+            f"{text}\n    classDef active fill:{style.active_fill},stroke:{style.active_stroke}\n"
+            f"    {current}:::active\n"
+        )
 
-    def check(self, transitions: set[str]) -> None:
-        """Every transition a rule may name is on the chart (a chart check for tests)."""
-        named = {t for _, t in self.transitions}
-        missing = transitions - named
-        assert not missing, f"rules name transitions the chart lacks: {sorted(missing)}"
+    def check(self, events: set[str]) -> None:
+        """Every event a rule may name is on the chart (a chart check for tests)."""
+        named = {e for _, e in self.moves}
+        missing = events - named
+        assert not missing, f"rules name events the chart lacks: {sorted(missing)}"
+
+
+def _declared(spec: Any) -> bool:
+    return not spec.is_convention and spec.reference is SpecReference.CALLABLE
+
+
+def _guards(transition: Transition) -> list[tuple[Callable[[Any], object], bool]]:
+    specs = [s for s in transition.cond if not s.is_convention]
+    assert all(s.reference is SpecReference.CALLABLE for s in specs), (
+        f"{transition}: a guard must be a function of the context, not a name"
+    )
+    return [(s.func, bool(s.expected_value)) for s in specs]

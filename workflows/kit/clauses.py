@@ -56,7 +56,8 @@ def cited(node: Any, path: str = "") -> Iterator[Cited]:
                 if k != "clause" and v is not None and not _nested(v)
             }
             yield Cited(clause, path, plain)
-        for name in type(node).model_fields:
+        # A terms document's kind sections are extra fields of the model (``Terms.section``).
+        for name in [*type(node).model_fields, *(node.__pydantic_extra__ or {})]:
             if name != "clause":
                 yield from cited(getattr(node, name), f"{path}.{name}" if path else name)
     elif isinstance(node, list | tuple):

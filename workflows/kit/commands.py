@@ -19,10 +19,11 @@ S = TypeVar("S")  # the kind's step
 
 @dataclass(frozen=True)
 class Spec(Generic[C, S]):
-    """One command: the model its payload must fit and the rule that decides it."""
+    """One command: the model its payload must fit and the rule that decides it (called with
+    the context and the payload read into that model)."""
 
     payload: type[Payload]
-    rule: Callable[[C], S]
+    rule: Callable[[C, Any], S]
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,20 @@
 
 A kind subclasses ``Context`` to add its terms section and its own helpers; everything here
 reads only what every kind has: the company calendar, the notice rules, deadlines in
-``data["deadlines"]`` and the command's payload.
+``data["deadlines"]`` and the notice or time a command's payload gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from workflows.calendar import CompanyCalendar, Deadline
 from workflows.kernel import Actor, Party, Refused, SetTimer
-from workflows.kit import readers as r
+from workflows.kit.chart import Chart
+from workflows.kit.payload import NoticeGiven
 from workflows.kit.step import Step
 from workflows.notices import EffectiveNotice, effective_time
 from workflows.terms import Terms
@@ -29,7 +30,18 @@ class Context:
     now: datetime
     command: str = ""
     actor: Actor | None = None
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    #: The kind's chart, set by the kit: rules ask it where an act is legal.
+    chart: Chart | None = None
+
+    def legal_in(self, *events: str) -> frozenset[str]:
+        """The states where any of ``events`` is on the chart."""
+        assert self.chart is not None
+        return self.chart.sources(*events)
+
+    def describe(self, state: str | None = None) -> str:
+        """``state`` (default: the current one) as a user would say it."""
+        assert self.chart is not None
+        return self.chart.describe(self.state if state is None else state)
 
     @property
     def clause(self) -> str:
@@ -51,6 +63,28 @@ class Context:
             "name": a.name if a else "",
             "reference": a.reference if a else "",
         }
+
+    # -- typed reads of the data (stored as JSON: times as ISO 8601 text, amounts as text) --
+    def recorded(self, *path: str | int) -> Any:
+        """The value at ``path`` in the data (``"transfer_notice", "effective_at"``)."""
+        node: Any = self.data
+        for part in path:
+            node = node[part]
+        return node
+
+    def instant(self, *path: str | int) -> datetime:
+        """The time recorded at ``path``."""
+        return datetime.fromisoformat(self.recorded(*path))
+
+    def day(self, *path: str | int) -> date:
+        """The date recorded at ``path``."""
+        return date.fromisoformat(self.recorded(*path))
+
+    def amount(self, *path: str | int) -> Decimal | None:
+        """The amount recorded at ``path``, or None where the record has none."""
+        *parent, key = path
+        value = self.recorded(*parent).get(key)
+        return None if value is None else Decimal(value)
 
     # -- deadlines ------------------------------------------------------------------------
     def deadline(self, name: str) -> Deadline | None:
@@ -84,21 +118,10 @@ class Context:
         )
 
     # -- payload --------------------------------------------------------------------------
-    def notice(self, kind: str, rule: str) -> EffectiveNotice:
-        """The effective time of the notice described by ``payload.notice``."""
-        raw = self.payload.get("notice")
-        if not isinstance(raw, Mapping):
-            raise Refused(
-                rule,
-                f"payload.notice is required: how and when the {kind.replace('_', ' ')} was given",
-                "invalid_payload",
-            )
-        method = raw.get("method")
-        if not isinstance(method, str):
-            raise Refused(rule, "payload.notice.method is required", "invalid_payload")
-        delivered = r.optional_instant(raw, "delivered_at", rule, "payload.notice.")
-        deposited = r.optional_instant(raw, "deposited_at", rule, "payload.notice.")
-        for name, when in (("delivered_at", delivered), ("deposited_at", deposited)):
+    def notice(self, kind: str, rule: str, given: NoticeGiven) -> EffectiveNotice:
+        """The effective time of the notice ``given`` (how and when it was given)."""
+        for name in ("delivered_at", "deposited_at"):
+            when = getattr(given, name)
             if when is not None and when > self.now:
                 raise Refused(
                     rule,
@@ -106,12 +129,16 @@ class Context:
                     "invalid_payload",
                 )
         return effective_time(
-            kind, method, self.terms, delivered_at=delivered, deposited_at=deposited
+            kind,
+            given.method,
+            self.terms,
+            delivered_at=given.delivered_at,
+            deposited_at=given.deposited_at,
         )
 
-    def fact_time(self, key: str, rule: str) -> datetime:
-        """A past instant from the payload (when a sale, payment or agreement happened)."""
-        when = r.instant(self.payload, key, rule)
+    def fact_time(self, key: str, when: datetime, rule: str) -> datetime:
+        """``when``, a past instant from the payload (when a sale, payment or agreement
+        happened), refused if it is in the future."""
         if when > self.now:
             raise Refused(
                 rule, f"payload.{key} {when.isoformat()} is in the future", "invalid_payload"

@@ -1,4 +1,4 @@
-"""One message in, one decision out, for any kind: resolve, authorise, check, rule, chart.
+"""One message in, one decision out, for any kind: resolve, authorise, check, rule, chart, entry.
 
 A kind supplies its command table, chart, timer rules and how to build its context; this module
 is the ``decide`` of the kernel contract for all of them.
@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
+from statemachine import State
+
 from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFired
 from workflows.kit.book import Book
 from workflows.kit.chart import Chart
@@ -20,10 +23,11 @@ from workflows.kit.context import Context
 from workflows.kit.data import VERSION_KEY, DataSchema
 from workflows.kit.effective import EffectiveTime
 from workflows.kit.parties import authorise
-from workflows.kit.payload import read
+from workflows.kit.payload import Payload, read
 from workflows.kit.step import Step
 from workflows.kit.timeline import TIMELINE, Timeline
 from workflows.terms import Cited, Terms, as_terms
+from workflows.terms.sections import register_section
 
 C = TypeVar("C", bound=Context)
 DATA_RULE = "equityflow stored data"
@@ -46,6 +50,8 @@ class Kind(Generic[C]):
     timer_rules: Sequence[TimerRule]
     parties: Callable[[C], Mapping[str, Cited[list[Party]]]]
     data: DataSchema
+    #: The schema of the kind's section of a terms document (under the kind's name).
+    terms_section: type[BaseModel]
     #: command → how its effective time is read; a command not named takes effect when entered.
     effective: Mapping[str, EffectiveTime] = field(default_factory=dict)
     #: command → its place among acts taking effect at the same instant (lower first).
@@ -55,6 +61,9 @@ class Kind(Generic[C]):
     #: The kind's command for the company to mark a reconciliation item reconciled (its payload
     #: is ``workflows.kit.reconcile.ReconcileItem``); handled by the kit, never replayed.
     reconcile_command: str = ""
+
+    def __post_init__(self) -> None:
+        register_section(self.commands.kind, self.terms_section)
 
     def decide(
         self,
@@ -85,17 +94,17 @@ class Kind(Generic[C]):
     def rule(
         self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
     ) -> Decision:
-        """One message on one state, as the rules and the chart decide it (no timeline)."""
+        """One message on one state, as the rules and the chart decide it (no timeline): the
+        rule records what happened, the chart's guards pick the move, the entry effects run."""
         ctx = self.context(state, copy.deepcopy(data), terms, now)
+        ctx.chart = self.chart
         if isinstance(message, TimerFired):
             step = self._on_timer(ctx, message)
             if step is None:  # nothing left for this timer to do in this state
                 return Decision(state=state, data=data)
-            action = f"act on {message.name}"
+            to = self._enter(ctx, step, f"act on {message.name}")
         else:
-            step = self._on_command(ctx, message)
-            action = ctx.command.replace("_", " ")
-        to = self.chart.target(state, step.transition, rule=ctx.clause, action=action)
+            step, to = self._on_command(ctx, message)
         ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
@@ -107,33 +116,43 @@ class Kind(Generic[C]):
             transition=step.transition,
         )
 
-    def check(self, ctx: C, command: Command) -> str:
-        """Before any replay: the command's name, its sender allowed, its payload well formed."""
+    def check(self, ctx: C, command: Command) -> tuple[str, Payload]:
+        """Before any replay: the command's name, its sender allowed, and its payload read
+        into the command's model (a malformed one refused)."""
         name = self.commands.resolve(command.name)
-        ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
+        ctx.chart = self.chart
+        ctx.command, ctx.actor = name, command.actor
         authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
-        read(self.commands.specs[name].payload, command.payload, command.name)
-        return name
+        return name, read(self.commands.specs[name].payload, command.payload, command.name)
 
-    def effective_at(self, ctx: C, name: str) -> datetime:
-        """When the act took effect, as the kind reads it; when entered if it cannot be read
-        (the rule then refuses the act with its own reason)."""
+    def effective_at(self, ctx: C, name: str, cmd: Payload) -> datetime:
+        """When the act took effect, as the kind reads it from the typed command; when entered
+        if it cannot be read (the rule then refuses the act with its own reason)."""
         reader = self.effective.get(name)
         if reader is None:
             return ctx.now
         try:
-            return reader(ctx)
+            return reader(ctx, cmd)
         except (Refused, *_UNANTICIPATED):
             return ctx.now
 
-    def _on_command(self, ctx: C, command: Command) -> Step:
-        name = self.check(ctx, command)
+    def _on_command(self, ctx: C, command: Command) -> tuple[Step, State]:
+        name, cmd = self.check(ctx, command)
         spec = self.commands.specs[name]
-        # The model checks shape and types; the rules then read the payload as sent.
         try:
-            return spec.rule(ctx)
+            step = spec.rule(ctx, cmd)
+            return step, self._enter(ctx, step, name.replace("_", " "))
         except _UNANTICIPATED as e:
             raise Refused(ctx.clause, f"malformed {name} payload: {e!r}", "malformed") from e
+
+    def _enter(self, ctx: C, step: Step, action: str) -> State:
+        """The state the step's event leads to by the chart's guards, read on the data as the
+        rule left it; entering it runs its entry effects."""
+        move = self.chart.take(ctx.state, step.transition, ctx, rule=ctx.clause, action=action)
+        for effect in self.chart.entry_effects(move):
+            effect(ctx, step)
+        assert move.target is not None
+        return move.target
 
     def _on_timer(self, ctx: C, timer: TimerFired) -> Step | None:
         recorded = ctx.deadline(timer.name)

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+)
 
 from workflows.kernel import Refused
 
@@ -35,8 +44,20 @@ Amount = Annotated[
     Field(ge=0, allow_inf_nan=False, description="an amount: a number or a decimal string"),
 ]
 Instant = Annotated[AwareDatetime, Field(description="ISO 8601 with its UTC offset")]
-Text = Annotated[str, Field(min_length=1)]
+#: Text that must say something: surrounding blanks are dropped, and nothing left is refused.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: Text that may be blank (then taken as not given).
+Note = Annotated[str, StringConstraints(strip_whitespace=True)]
 Flag = StrictBool
+
+
+class NoticeGiven(Payload):
+    """How and when a written notice was given; its effective time comes from the terms."""
+
+    method: Text = Field(description="a notice method the terms provide (personal, ...)")
+    delivered_at: Instant | None = None
+    deposited_at: Instant | None = Field(default=None, description="when mailed")
+    dated: date | None = Field(default=None, description="the date written on the notice")
 
 
 def field_path(loc: tuple[int | str, ...], prefix: str = "payload") -> str:

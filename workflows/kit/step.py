@@ -1,4 +1,5 @@
-"""The outcome of one rule: the chart transition it takes and what it records."""
+"""The outcome of one rule: the chart event it sends (the chart picks the transition by its
+guards) and what it records."""
 
 from __future__ import annotations
 

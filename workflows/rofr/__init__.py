@@ -15,68 +15,14 @@ judged by its ``sold_at``: one made inside the owner's sale window is recorded e
 after ``sale_window_end`` fired, which is why ``rofr_reattached`` is not a final state (it ends
 with that late report, a later notice in the same workflow, or a lapse). A later notice is
 judged on its own (RD ISO ¶11(d)): nothing of the earlier one carries over; it is kept in
-``previous_notices``. Parties per preset below; a company's terms file can change them.
+``previous_notices``. A company's terms file sets who may send what.
 
-Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD):
-- ``deliver_transfer_notice`` (alias ``deliver_disposition_notice``): ``holder, shares,
-  transferee{name, address}`` (or ``transferees[]``), ``transfer_type`` (sale | pledge | gift |
-  involuntary), ``consideration{form: cash|indebtedness|property, price_per_share | total,
-  description}``, ``compliance_proof`` (FMP §6(d)(ii)(2)), ``bona_fide_evidence``,
-  ``signed_by[{party, name}]`` (who signed, by name) and ``binding_commitment`` (RD ¶11(b)),
-  ``shares_in_escrow``, ``subject_to_repurchase_right``, ``notice``.
-  ``notice.dated`` (the date written on it; FMP §6(d)(v) counts from it; not after delivery).
-  Starts the workflow, resubmits after a finding of insufficiency, or gives a new notice once the
-  right applies again. owner / owner.
-- ``reject_transfer_notice``: ``ground`` (insufficient_information | not_bona_fide), ``reason``,
-  ``notice``; after an RD sale is reported, only not_bona_fide (RD ISO ¶11(e)). company, board /
-  company, board.
-- ``assign_rofr``: ``assignee`` or ``assignees[]`` (one or more, each once). In any state
-  until the right is spent, before any notice too (FMP §16(c), RD ISO ¶11(h): "at any time").
-  company, board / company, board.
-- ``exercise_rofr``: ``notice``, ``shares`` (default: all remaining), ``price_per_share``
-  (RD gift or involuntary: the FMV the company determines), ``payment`` (FMP property price:
-  cash_value | as_offered), ``cash_equivalent`` (RD property price). company, board, assignee
-  (an assignee must be named by ``assign_rofr``; the actor's name is checked) / same.
-- ``waive_rofr``: ``notice``. An assignee's waiver gives up its own election only
-  (``rofr_waived_by_assignee``); the company's ends the election. company, board, assignee /
-  same.
-- ``choose_sale_alternative``: ``alternative`` (third_party_sale | sale_to_company), ``notice``.
-  owner / not in RD.
-- ``agree_cash_value``: ``cash_value, agreed_at``; ``appoint_joint_appraiser``: ``appraiser,
-  appointed_at``; ``appoint_appraisers``: ``owner_appraiser, company_appraiser,
-  third_appraiser, appointed_at``; ``record_valuation``: ``cash_value, valued_at``.
-  FMP §6(d)(iii): a value is agreed, and a joint appraiser selected, only when the owner and
-  the company's side (company, board or a recorded assignee) each send the same one; one side
-  alone records a proposal (``cash_value_proposed``, ``joint_appraiser_proposed``). An
-  assignee acts on the valuation and the closing only once recorded by ``assign_rofr``.
-  company, board, assignee, owner / not in RD.
-- ``complete_closing``: ``closed_at``, ``amount_paid``. company, board, assignee / same.
-- ``release_escrow``: ``delivered_at``. not in FMP / escrow_agent.
-- ``report_third_party_sale``: ``buyer{name}, shares, sold_at, price_per_share | total``,
-  ``conforms_to_notice`` (non-cash or deemed price), ``transferee_agreed_in_writing`` (RD
-  ¶11(f)), ``compliance{securities_act, exemption, state_law, counsel_opinion,
-  s_corporation}`` (FMP §6(d)(iv): not in contravention of §6(g), §6(h)). Accepted in
-  ``owner_sale_window`` and, judged by ``sold_at``, in ``rofr_reattached``.
-  FMP: a sale of part of the shares keeps the window open for the rest (sales add up, never past
-  the notice's shares) and the right applies again to the unsold rest at the window's end; RD
-  ISO ¶11(e): all the Transfer Shares or a new notice. owner / owner, transferee.
-- ``demand_assurances``: ``assurances``; ``provide_assurances``: ``assurances``;
-  ``approve_transfer``: -. Not in FMP / company, board; owner, transferee; company, board.
-- ``record_lapse_event``: ``event``, ``occurred_at`` and the event's facts:
-  ``holders_of_record``; ``offering_amount, firm_commitment, registered``; ``resolution`` (or
-  the actor's reference); ``successor_assumes_plan``; ``market`` (national_exchange |
-  otc_daily_prices). company, board (a public-market determination: board only) / same.
-- ``propose_exempt_transfer``: ``holder, shares, category, transferee{name, relationship}``,
-  ``without_consideration`` (gift), ``purchase_money_debt`` (pledge to the company),
-  ``ownership_change`` (sale_of_stock | merger | sale_of_assets | liquidation, RD ISO ¶8).
-  owner / owner, company, board.
-- ``consent_to_transfer``: ``consented_at``; ``refuse_consent``: ``reason``. company, board /
-  not in RD. ``acknowledge_transfer_terms``: ``acknowledged_at``. transferee / not in RD.
-- ``complete_exempt_transfer``: ``transferred_at``, ``participating_company_stock``,
-  ``compliance`` (FMP §6(b)(i): subject to §6(g), §6(h)).
-  owner, company, board / same.
-- ``reconcile_rofr``: ``item``, ``note``: the company marks a reconciliation item reconciled
-  (bookkeeping of the kit, ``workflows.kit.reconcile``; not an act). company, board / same.
+Commands: ``COMMANDS`` (``workflows.rofr.decide``) is the one list: each command's payload
+model (``workflows.rofr.commands``, shown in OpenAPI and AsyncAPI) and its rule; who may send
+each is the terms' ``rofr.parties``, each with its clause. The chart
+(``workflows.rofr.machine``) says from which states each may move the transfer, and where.
+``reconcile_rofr`` (``item``, ``note``) is the company marking a reconciliation item reconciled:
+bookkeeping of the kit (``workflows.kit.reconcile``), not an act.
 
 Acts are judged by their effective time, whatever the order of entry (``workflows.kit.book``,
 ``workflows.rofr.timeline``): a timely act entered late is applied in its place, and a fact it

@@ -46,6 +46,12 @@ def choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     return choice if choice.get("alternative") == "third_party_sale" else None
 
 
+@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
+def a_stands(ctx: Ctx) -> bool:
+    """Guard, FMP §6(d)(v)(A): the owner's choice of a sale of all to a third party stands."""
+    return choice_of_a(ctx) is not None
+
+
 def written_choice_of_a(ctx: Ctx) -> dict[str, Any] | None:
     choice = choice_of_a(ctx)
     return choice if choice and not choice.get("deemed") and choice.get("notice") else None
@@ -58,8 +64,8 @@ def _clause(ctx: Ctx, choice: dict[str, Any]) -> str:
     return pe.on_silence.clause if choice.get("deemed") else pe.owner_choice.clause
 
 
-def _chosen_on(ctx: Ctx, choice: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(choice["notice"]["effective_at"])
+def _chosen_on(ctx: Ctx) -> datetime:
+    return ctx.instant("owner_choice", "notice", "effective_at")
 
 
 def refuse_waiver_after_a(ctx: Ctx) -> Refused:
@@ -69,7 +75,7 @@ def refuse_waiver_after_a(ctx: Ctx) -> Refused:
     election = ctx.must_deadline("election_deadline")
     return Refused(
         _clause(ctx, choice),
-        f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx, choice))}: sale of all the "
+        f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx))}: sale of all the "
         f"{ctx.data['shares']} Target Shares to the third party once the company's 30 days end "
         f"{ctx.cal.fmt(election.at)}; a waiver changes nothing, and until then the company may "
         "still exercise for the rest",

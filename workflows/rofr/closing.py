@@ -14,12 +14,11 @@ from datetime import datetime
 
 from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.assignees import check_assignee
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
-from workflows.rofr.machine import describe
-from workflows.rofr.valued import is_valued, needs_appraisal
+from workflows.rofr.valued import needs_appraisal
 
 
 def last_exercise(ctx: Ctx) -> dict[str, str]:
@@ -31,7 +30,8 @@ def last_exercise(ctx: Ctx) -> dict[str, str]:
 
 
 def last_exercise_at(ctx: Ctx) -> datetime:
-    return datetime.fromisoformat(last_exercise(ctx)["effective_at"])
+    last_exercise(ctx)  # refused if there was none
+    return ctx.instant("elections", -1, "notice", "effective_at")
 
 
 @enforces(
@@ -45,7 +45,7 @@ def _closing_deadline(ctx: Ctx) -> Deadline | None:
     what = "Exercise Notice delivered"
     if needs_appraisal(ctx) and ctx.data.get("pay_cash_value", True):
         assert nc.closing_business_days_after_exercise and nc.closing_days_after_valuation
-        valued_at = datetime.fromisoformat(ctx.data["valuation"]["valued_at"])
+        valued_at = ctx.instant("valuation", "valued_at")
         by_business_days = cal.business_days_after(
             exercised,
             nc.closing_business_days_after_exercise.value,
@@ -72,14 +72,9 @@ def _explained(d: Deadline, how: str) -> Deadline:
     return Deadline(d.at, d.clause, f"{d.derivation} ({how})", d.parts)
 
 
-def awaits_valuation(ctx: Ctx) -> bool:
-    """A non-cash price the company pays in cash cannot close before its value is fixed."""
-    return needs_appraisal(ctx) and ctx.data.get("pay_cash_value", True) and not is_valued(ctx)
-
-
 @enforces("rofr.closing")
 def schedule_closing(ctx: Ctx, step: Step) -> None:
-    """Set the closing deadline (none where the terms fix no date)."""
+    """Entering ``closing``: set the closing deadline (none where the terms fix no date)."""
     deadline = _closing_deadline(ctx)
     if deadline is None:
         step.event(
@@ -101,24 +96,27 @@ def schedule_closing(ctx: Ctx, step: Step) -> None:
     )
 
 
-@enforces(
-    "rofr.closing",
-    "rofr.escrow.delivery_days_after_payment",
-    "rofr.escrow.notices_to_escrow_agent",
-)
-def complete_closing(ctx: Ctx) -> Step:
+@enforces("rofr.escrow.notices_to_escrow_agent")
+def through_escrow(ctx: Ctx) -> bool:
+    """Guard, RD ISO ¶12(c): shares in escrow are paid for through the escrow agent."""
+    escrow = ctx.rofr.escrow
+    return bool(ctx.data.get("escrow") and escrow and escrow.notices_to_escrow_agent.value)
+
+
+@enforces("rofr.closing")
+def complete_closing(ctx: Ctx, cmd: c.CompleteClosing) -> Step:
     clause = ctx.rofr.closing.clause
     if ctx.state != "closing":
         raise Refused(
             clause,
-            f"nothing to close while the transfer is {describe(ctx.state)}",
+            f"nothing to close while the transfer is {ctx.describe()}",
             "wrong_state",
         )
     check_assignee(ctx)
-    closed_at = ctx.fact_time("closed_at", clause)
+    closed_at = ctx.fact_time("closed_at", cmd.closed_at, clause)
     if closed_at < last_exercise_at(ctx):
         raise Refused(clause, "payload.closed_at is before the exercise took effect")
-    price = p.optional_amount(ctx.payload, "amount_paid", clause)
+    price = cmd.amount_paid
     deadline = ctx.deadline(CLOSING)
     on_time = deadline is None or not deadline.passed(closed_at)
     record = {
@@ -128,34 +126,45 @@ def complete_closing(ctx: Ctx) -> Step:
         "by": ctx.actor_record(),
     }
     ctx.data["closing"] = record
-    escrow = ctx.rofr.escrow
-    if ctx.data.get("escrow") and escrow and escrow.notices_to_escrow_agent.value:
-        step = Step("pay_escrow_agent", cancel_timers=[CLOSING])
-        days = escrow.delivery_days_after_payment
-        due = ctx.cal.days_after(
-            closed_at, days.value, clause=days.clause, what="payment to the escrow agent"
-        )
-        ctx.set_timer(
-            step,
-            ESCROW_DELIVERY,
-            due,
-            Party.ESCROW_AGENT,
-            "deliver the purchased shares to the company and the payment to the owner",
-        )
-        step.event(
-            "purchase_price_paid_to_escrow_agent",
-            shares=ctx.data.get("purchase_shares"),
-            **record,
-            delivery_deadline=due.as_dict(),
-        )
-        return step
     step = Step("close", cancel_timers=[CLOSING])
-    step.event("repurchase_closed", shares=ctx.data.get("purchase_shares"), **record, clause=clause)
+    if not through_escrow(ctx):  # else entering escrow settlement says so
+        step.event(
+            "repurchase_closed", shares=ctx.data.get("purchase_shares"), **record, clause=clause
+        )
     return step
 
 
 @enforces("rofr.escrow.delivery_days_after_payment")
-def release_escrow(ctx: Ctx) -> Step:
+def start_escrow_delivery(ctx: Ctx, step: Step) -> None:
+    """Entering ``escrow_settlement`` (RD ISO ¶12(c)): the escrow agent delivers the shares
+    and the payment within the days the terms give after the payment."""
+    escrow = ctx.rofr.escrow
+    assert escrow is not None
+    record = ctx.data["closing"]
+    days = escrow.delivery_days_after_payment
+    due = ctx.cal.days_after(
+        ctx.instant("closing", "closed_at"),
+        days.value,
+        clause=days.clause,
+        what="payment to the escrow agent",
+    )
+    ctx.set_timer(
+        step,
+        ESCROW_DELIVERY,
+        due,
+        Party.ESCROW_AGENT,
+        "deliver the purchased shares to the company and the payment to the owner",
+    )
+    step.event(
+        "purchase_price_paid_to_escrow_agent",
+        shares=ctx.data.get("purchase_shares"),
+        **record,
+        delivery_deadline=due.as_dict(),
+    )
+
+
+@enforces("rofr.escrow.delivery_days_after_payment")
+def release_escrow(ctx: Ctx, cmd: c.ReleaseEscrow) -> Step:
     escrow = ctx.rofr.escrow
     if escrow is None:
         raise Refused(ctx.rofr.clause, f"these terms ({ctx.terms.id}) have no escrow")
@@ -165,10 +174,10 @@ def release_escrow(ctx: Ctx) -> Step:
         raise Refused(
             clause,
             f"the escrow agent has nothing to deliver {'yet' if pending else 'now'}: "
-            f"the transfer is {describe(ctx.state)}",
+            f"the transfer is {ctx.describe()}",
             "wrong_state",
         )
-    delivered_at = ctx.fact_time("delivered_at", clause)
+    delivered_at = ctx.fact_time("delivered_at", cmd.delivered_at, clause)
     due = ctx.must_deadline(ESCROW_DELIVERY)
     step = Step("release", cancel_timers=[ESCROW_DELIVERY])
     step.event(

@@ -8,30 +8,29 @@ each citing its clause. A field the terms require only under some terms (``compl
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
 from workflows.kernel import Party
-from workflows.kit.payload import Amount, Flag, Instant, Payload, Shares, Text
+from workflows.kit.payload import (
+    Amount,
+    Flag,
+    Instant,
+    Note,
+    NoticeGiven,
+    Payload,
+    Shares,
+    Text,
+)
 from workflows.terms.rofr import LapseKind
 
 TransferType = Literal["sale", "pledge", "gift", "involuntary"]
 
 
-class NoticeGiven(Payload):
-    """How and when a written notice was given; its effective time comes from the terms."""
-
-    method: Text = Field(description="a notice method the terms provide (personal, ...)")
-    delivered_at: Instant | None = None
-    deposited_at: Instant | None = Field(default=None, description="when mailed")
-    dated: date | None = Field(default=None, description="the date written on the notice")
-
-
 class Transferee(Payload):
-    name: str
-    address: str | None = None
+    name: Text
+    address: Note | None = None
 
 
 class Signature(Payload):
@@ -46,18 +45,18 @@ class Consideration(Payload):
     form: Literal["cash", "indebtedness", "property"] = "cash"
     price_per_share: Amount | None = None
     total: Amount | None = None
-    description: str | None = Field(default=None, description="what a property price is")
+    description: Note | None = Field(default=None, description="what a property price is")
 
 
 class DeliverTransferNotice(Payload):
-    holder: str = Field(description="the owner's id")
+    holder: Text = Field(description="the owner's id")
     shares: Shares
     transferee: Transferee | None = None
     transferees: list[Transferee] | None = Field(default=None, description="one per notice in RD")
     transfer_type: TransferType = "sale"
     consideration: Consideration | None = None
-    compliance_proof: str | None = Field(default=None, description="FMP §6(d)(ii)(2)")
-    bona_fide_evidence: str | None = Field(default=None, description="RD ISO ¶11(b)")
+    compliance_proof: Note | None = Field(default=None, description="FMP §6(d)(ii)(2)")
+    bona_fide_evidence: Note | None = Field(default=None, description="RD ISO ¶11(b)")
     signed_by: list[Signature] = Field(default_factory=list, description="RD ISO ¶11(b)")
     binding_commitment: Flag = Field(
         default=False,
@@ -73,7 +72,7 @@ class DeliverTransferNotice(Payload):
 
 class RejectTransferNotice(Payload):
     ground: Literal["insufficient_information", "not_bona_fide"]
-    reason: str
+    reason: Text
     notice: NoticeGiven
 
 
@@ -116,14 +115,14 @@ class AgreeCashValue(Payload):
 
 
 class AppointJointAppraiser(Payload):
-    appraiser: str
+    appraiser: Text
     appointed_at: Instant
 
 
 class AppointAppraisers(Payload):
-    owner_appraiser: str
-    company_appraiser: str
-    third_appraiser: str
+    owner_appraiser: Text
+    company_appraiser: Text
+    third_appraiser: Text
     appointed_at: Instant
 
 
@@ -142,7 +141,7 @@ class ReleaseEscrow(Payload):
 
 
 class Buyer(Payload):
-    name: str
+    name: Text
     address: str | None = None
 
 
@@ -177,11 +176,11 @@ class ReportThirdPartySale(Payload):
 
 
 class DemandAssurances(Payload):
-    assurances: str | None = None
+    assurances: Note | None = None
 
 
 class ProvideAssurances(Payload):
-    assurances: str
+    assurances: Text
 
 
 class ApproveTransfer(Payload):
@@ -195,7 +194,7 @@ class RecordLapseEvent(Payload):
     offering_amount: Amount | None = None
     firm_commitment: Flag | None = None
     registered: Flag | None = None
-    resolution: str | None = Field(default=None, description="or the actor's reference")
+    resolution: Note | None = Field(default=None, description="or the actor's reference")
     successor_assumes_plan: Flag | None = None
     market: Literal["national_exchange", "otc_daily_prices"] | None = Field(
         default=None, description="the public market, as RD ISO ¶11(i)(ii) names it"
@@ -203,12 +202,12 @@ class RecordLapseEvent(Payload):
 
 
 class ExemptTransferee(Payload):
-    name: str
+    name: Text
     relationship: str | None = Field(default=None, description="spouse, issue, adopted_child")
 
 
 class ProposeExemptTransfer(Payload):
-    holder: str
+    holder: Text
     shares: Shares
     category: Literal[
         "gift_to_spouse_or_issue", "will_or_intestacy", "pledge_to_company", "ownership_change"
@@ -226,7 +225,7 @@ class ConsentToTransfer(Payload):
 
 
 class RefuseConsent(Payload):
-    reason: str | None = None
+    reason: Note | None = None
 
 
 class AcknowledgeTransferTerms(Payload):

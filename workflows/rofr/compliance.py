@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from workflows.kernel import Refused
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr.commands import TransferCompliance
 from workflows.rofr.context import Ctx
 
 
@@ -27,7 +27,7 @@ from workflows.rofr.context import Ctx
     "rofr.transfer_compliance.securities_law",
 )
 def transfer_compliance(
-    ctx: Ctx, transfer: Literal["exempt_transfer", "owner_sale"]
+    ctx: Ctx, transfer: Literal["exempt_transfer", "owner_sale"], given: TransferCompliance | None
 ) -> dict[str, Any] | None:
     """The compliance the terms ask of this transfer, as recorded; None where none is asked."""
     terms = ctx.rofr.transfer_compliance
@@ -36,8 +36,7 @@ def transfer_compliance(
     asked = terms.exempt_transfer if transfer == "exempt_transfer" else terms.owner_sale
     if not asked.value:
         return None
-    raw = ctx.payload.get("compliance")
-    if raw is None:
+    if given is None:
         raise Refused(
             asked.clause,
             "state how the transfer meets the securities-law and S corporation restrictions "
@@ -46,16 +45,19 @@ def transfer_compliance(
         )
     record: dict[str, Any] = {}
     if terms.securities_law.value:
-        record["securities_act"] = raw["securities_act"]
-        record["state_law"] = raw["state_law"]
-        if raw["securities_act"] == "exempt":
-            record["exemption"] = p.text(
-                raw, "exemption", terms.securities_law.clause, "payload.compliance."
+        if given.securities_act == "exempt" and not given.exemption:
+            raise Refused(
+                terms.securities_law.clause,
+                "name the exemption from registration relied on (payload.compliance.exemption)",
+                "invalid_payload",
             )
-        if raw.get("counsel_opinion"):
-            record["counsel_opinion"] = raw["counsel_opinion"]
+        record.update(given.model_dump(include={"securities_act", "state_law"}))
+        if given.exemption:
+            record["exemption"] = given.exemption
+        if given.counsel_opinion:
+            record["counsel_opinion"] = given.counsel_opinion
         record["securities_law_clause"] = terms.securities_law.clause
     if terms.s_corporation.value:
-        record["s_corporation"] = raw["s_corporation"]
+        record["s_corporation"] = given.s_corporation
         record["s_corporation_clause"] = terms.s_corporation.clause
     return record

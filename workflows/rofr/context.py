@@ -34,8 +34,8 @@ class Ctx(Context):
 
     @property
     def rofr(self) -> RofrTerms:
-        section = self.terms.rofr
-        if section is None:
+        section = self.terms.section("rofr")
+        if not isinstance(section, RofrTerms):
             raise Refused(
                 f"terms {self.terms.id}",
                 f"these terms ({self.terms.id}) have no rofr section: they do not govern a right "

@@ -8,11 +8,23 @@ from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem
-from workflows.rofr import closing, election, exempt, lapse, notice, sale, timeline, valuation
+from workflows.rofr import (
+    approval,
+    closing,
+    election,
+    exempt,
+    lapse,
+    notice,
+    owner_choice,
+    sale,
+    timeline,
+    valuation,
+)
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
+from workflows.terms.rofr import RofrTerms
 
 # Who may send each command: the kit authorises it from the section's parties; the grant of
 # the right is cited by the kit's decide where no narrower clause applies.
@@ -29,7 +41,9 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "assign_rofr": Spec(c.AssignRofr, election.assign_rofr),
         "exercise_rofr": Spec(c.ExerciseRofr, election.exercise_rofr),
         "waive_rofr": Spec(c.WaiveRofr, election.waive_rofr),
-        "choose_sale_alternative": Spec(c.ChooseSaleAlternative, election.choose_sale_alternative),
+        "choose_sale_alternative": Spec(
+            c.ChooseSaleAlternative, owner_choice.choose_sale_alternative
+        ),
         "agree_cash_value": Spec(c.AgreeCashValue, valuation.agree_cash_value),
         "appoint_joint_appraiser": Spec(c.AppointJointAppraiser, valuation.appoint_joint_appraiser),
         "appoint_appraisers": Spec(c.AppointAppraisers, valuation.appoint_appraisers),
@@ -37,9 +51,9 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "complete_closing": Spec(c.CompleteClosing, closing.complete_closing),
         "release_escrow": Spec(c.ReleaseEscrow, closing.release_escrow),
         "report_third_party_sale": Spec(c.ReportThirdPartySale, sale.report_third_party_sale),
-        "demand_assurances": Spec(c.DemandAssurances, sale.demand_assurances),
-        "provide_assurances": Spec(c.ProvideAssurances, sale.provide_assurances),
-        "approve_transfer": Spec(c.ApproveTransfer, sale.approve_transfer),
+        "demand_assurances": Spec(c.DemandAssurances, approval.demand_assurances),
+        "provide_assurances": Spec(c.ProvideAssurances, approval.provide_assurances),
+        "approve_transfer": Spec(c.ApproveTransfer, approval.approve_transfer),
         "record_lapse_event": Spec(c.RecordLapseEvent, lapse.record_lapse_event),
         "propose_exempt_transfer": Spec(c.ProposeExemptTransfer, exempt.propose_exempt_transfer),
         "consent_to_transfer": Spec(c.ConsentToTransfer, exempt.consent_to_transfer),
@@ -57,9 +71,16 @@ KIND: Kind[Ctx] = Kind(
     context=Ctx,
     commands=COMMANDS,
     chart=CHART,
-    timer_rules=(election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer),
+    timer_rules=(
+        election.on_timer,
+        owner_choice.on_timer,
+        valuation.on_timer,
+        closing.on_timer,
+        sale.on_timer,
+    ),
     parties=lambda ctx: ctx.rofr.parties,
     data=SCHEMA,
+    terms_section=RofrTerms,
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
     void_clause=timeline.void_clause,

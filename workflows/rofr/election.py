@@ -14,15 +14,11 @@ fired is accepted as long as no third-party sale has been recorded since.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-
-from workflows.calendar import Deadline
-from workflows.kernel import Party, Refused, TimerFired
-from workflows.kit import readers as p
+from workflows.kernel import Refused, TimerFired
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.alternative_a import refuse_waiver_after_a, written_choice_of_a
 from workflows.rofr.assignees import acting_assignee, assignee_names, check_assignee
-from workflows.rofr.closing import awaits_valuation, schedule_closing
 from workflows.rofr.context import (
     ELECTION,
     JOINT_APPRAISER,
@@ -32,12 +28,11 @@ from workflows.rofr.context import (
     Ctx,
     Step,
 )
-from workflows.rofr.machine import CHART, describe
-from workflows.rofr.sale import open_sale_window
+from workflows.rofr.owner_choice import b_chosen, deem_choice_if_passed
 
-EXERCISABLE = CHART.sources("exercise_all")
-CLOSING_AFTER_B = CHART.sources("exercise_after_b")
-ASSIGNABLE = CHART.sources("assign")
+# The chart's events whose sources are the states an election, or an assignment, is open in.
+EXERCISABLE = "exercise"
+ASSIGNABLE = "assign"
 
 
 @enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
@@ -69,13 +64,8 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     )
 
 
-def _chose_b(ctx: Ctx) -> bool:
-    choice = ctx.data.get("owner_choice") or {}
-    return choice.get("alternative") == "sale_to_company"
-
-
 def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
-    if act == "exercise" and ctx.state in CLOSING_AFTER_B and _chose_b(ctx):
+    if act == "exercise" and ctx.state in ("valuation", "closing") and b_chosen(ctx):
         return  # FMP §6(d)(iii): the company's 30 days for "any or all" run on after (B)
     if ctx.state in ("valuation", "closing", "escrow_settlement", "repurchased"):
         raise _purchase_agreed(ctx, rule)
@@ -83,10 +73,10 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         raise Refused(
             rule, "a transfer to the transferee has been reported for approval", "wrong_state"
         )
-    if ctx.state not in EXERCISABLE:
+    if ctx.state not in ctx.legal_in(EXERCISABLE):
         raise Refused(
             rule,
-            f"no election is open while the transfer is {describe(ctx.state)}",
+            f"no election is open while the transfer is {ctx.describe()}",
             "wrong_state",
         )
     if ctx.data.get("waived"):
@@ -101,90 +91,64 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         raise Refused(
             rule,
             f"{ctx.data['sold_shares']} of the {ctx.data['shares']} shares were sold to a third "
-            f"party on {ctx.cal.fmt(datetime.fromisoformat(sales[0]['sold_at']))}: the right can "
+            f"party on {ctx.cal.fmt(ctx.instant('sales', 0, 'sold_at'))}: the right can "
             f"no longer be {'exercised' if act == 'exercise' else 'waived'} on this notice",
             "wrong_state",
         )
 
 
 @enforces("rofr.non_cash.method", "rofr.requirements.price_when_absent")
-def _price_terms(ctx: Ctx) -> None:
+def _price_terms(ctx: Ctx, cmd: c.ExerciseRofr) -> None:
     """Record what the company pays where the notice states no cash price."""
     req, nc = ctx.rofr.requirements, ctx.rofr.non_cash
     if ctx.data.get("price_basis") == "fair_market_value_determined_by_company":
         assert req.price_when_absent
-        fmv = p.amount(ctx.payload, "price_per_share", req.price_when_absent.clause)
-        ctx.data["fair_market_value_per_share"] = str(fmv)
+        if cmd.price_per_share is None:
+            raise Refused(
+                req.price_when_absent.clause,
+                "payload.price_per_share must be an amount (a number or a decimal string)",
+                "invalid_payload",
+            )
+        ctx.data["fair_market_value_per_share"] = str(cmd.price_per_share)
     if ctx.data["consideration"]["form"] != "property":
         return
     if nc.method == "appraisal":
-        payment = ctx.payload.get("payment", "cash_value")
-        if payment not in ("cash_value", "as_offered"):
-            raise Refused(
-                nc.clause, "payload.payment must be cash_value or as_offered", "invalid_payload"
-            )
-        ctx.data["pay_cash_value"] = payment == "cash_value"
+        ctx.data["pay_cash_value"] = (cmd.payment or "cash_value") == "cash_value"
     else:
-        value = p.optional_amount(ctx.payload, "cash_equivalent", nc.clause)
+        value = cmd.cash_equivalent
         if value is not None:
             ctx.data["cash_equivalent"] = {"amount": str(value), "clause": nc.clause}
 
 
-@enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
-def _open_owner_choice(ctx: Ctx, step: Step, exercised_at: datetime) -> None:
-    pe = ctx.rofr.partial_exercise
-    assert pe is not None
-    window = pe.owner_choice
-    if window.runs_from == "notice_date":
-        # FMP §6(d)(v) counts from the *date of* the Disposition Notice, not its receipt: a notice
-        # dated well before it arrived leaves the owner less time, possibly none at all.
-        dated = date.fromisoformat(ctx.data["notice_dated"])
-        start = datetime.combine(dated, time(12), tzinfo=ctx.cal.zone)
-        deadline = ctx.window_end(window, start, ctx.data["notice_dated_from"])
-    else:
-        eff = datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"])
-        deadline = ctx.window_end(window, eff, ctx.data["transfer_notice"]["derivation"])
-    if deadline.passed(exercised_at):
-        # The owner's window closed before the company's part exercise took effect: no choice
-        # can be timely, so the clause's default applies at once instead of a timer set in the
-        # past firing a moment later.
-        ctx.data.setdefault("deadlines", {})[OWNER_CHOICE] = deadline.as_dict()
-        step.transition = "exercise_part_choice_passed"
-        if ctx.state == "owner_sale_window":  # the window the deemed (A) opens stays open
-            step.cancel_timers.remove(SALE_WINDOW)
-        _choose(ctx, step, pe.on_silence.value, True, None, passed=deadline)
-        return
-    ctx.set_timer(
-        step,
-        OWNER_CHOICE,
-        deadline,
-        Party.OWNER,
-        "choose: sell all to the third party (A), or the elected shares to the company (B)",
-    )
-    step.event(
-        "owner_choice_window_opened",
-        deadline=deadline.as_dict(),
-        on_silence=pe.on_silence.value,
-        clause=pe.on_silence.clause,
-    )
+@enforces("rofr.election_scope")
+def all_elected(ctx: Ctx) -> bool:
+    """Guard: the company (with its assignees) has elected all the shares of the notice."""
+    return bool(ctx.data["elected_shares"] == ctx.data["shares"])
+
+
+@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
+def company_buys(ctx: Ctx) -> bool:
+    """Guard: the company buys, having elected all the shares, or the part it elected with the
+    owner's choice of (B) standing (FMP §6(d)(v))."""
+    return all_elected(ctx) or b_chosen(ctx)
 
 
 @enforces("rofr.election_scope", "rofr.election_window", "rofr.non_cash")
-def exercise_rofr(ctx: Ctx) -> Step:
+def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
     rofr = ctx.rofr
     rule = rofr.election_window.clause
     _exercisable(ctx, rule)
     check_assignee(ctx)
     to_owner = ctx.owner_notice_party()
-    eff = ctx.notice("exercise_notice", rule)
+    eff = ctx.notice("exercise_notice", rule, cmd.notice)
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
-    if eff.at < datetime.fromisoformat(ctx.data["transfer_notice"]["effective_at"]):
+    if eff.at < ctx.instant("transfer_notice", "effective_at"):
         raise Refused(rule, "the notice of exercise took effect before the transfer notice")
     target, elected = ctx.data["shares"], ctx.data["elected_shares"]
     remaining = target - elected
-    shares = p.count(ctx.payload, "shares", rule) if "shares" in ctx.payload else remaining
+    shares = remaining if cmd.shares is None else cmd.shares
     if shares > remaining:
         raise Refused(rule, f"only {remaining} of the {target} shares remain to elect")
     scope = rofr.election_scope
@@ -193,24 +157,20 @@ def exercise_rofr(ctx: Ctx) -> Step:
             scope.clause,
             f"the right is for all, but not less than all, of the {target} shares",
         )
-    _price_terms(ctx)
+    _price_terms(ctx, cmd)
     record = eff.record(ctx.party, to_owner)
     ctx.data["elections"].append({"by": ctx.actor_record(), "shares": shares, "notice": record})
     ctx.data["elected_shares"] = elected + shares
     full = elected + shares == target
+    step = Step("exercise")
     superseded = None
-    if ctx.state in CLOSING_AFTER_B:
-        step = Step("exercise_after_b")
-        if full:  # an exercise for all the shares: (B), for a part, gives way
-            superseded = ctx.data.pop("owner_choice", None)
-    elif not full and written_choice_of_a(ctx):
-        # The owner's written (A) stands: it is a sale of all the Target Shares to the third
-        # party whatever part the company elected, so the choice and its sale window stand (see
-        # alternative_a). Only an exercise for all the shares overrides it.
-        step = Step("exercise_part_after_choice")
-    else:
+    after_b = ctx.state in ("valuation", "closing")
+    if full or not (written_choice_of_a(ctx) or after_b):
         superseded = ctx.data.pop("owner_choice", None)
-        step = Step("exercise_all" if full else "exercise_part", cancel_timers=[SALE_WINDOW])
+        step.cancel_timers.append(SALE_WINDOW)
+    # else a written (A) stands: it is a sale of all the Target Shares to the third party whatever
+    # part the company elected, so the choice and its sale window stand (see alternative_a); or
+    # after (B) the part the company buys grows (the chart sets the closing afresh).
     step.event(
         "rofr_exercised",
         by=ctx.actor_record(),
@@ -222,34 +182,15 @@ def exercise_rofr(ctx: Ctx) -> Step:
         notice=record,
         **({"superseded_choice": superseded} if superseded else {}),
     )
-    if step.transition == "exercise_after_b":
-        _grow_purchase_after_b(ctx, step, full)
-        return step
-    if step.transition == "exercise_part":
-        _open_owner_choice(ctx, step, eff.at)
+    if after_b:
+        ctx.data["purchase_shares"] = elected + shares
     if not full:
+        if "owner_choice" not in ctx.data:
+            deem_choice_if_passed(ctx, step, eff.at)
         return step
     ctx.data["purchase_shares"] = target
     step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
-    if awaits_valuation(ctx):
-        step.transition = "exercise_all_to_value"
-        step.event("closing_awaits_valuation", clause=rofr.non_cash.clause)
-    else:
-        schedule_closing(ctx, step)
     return step
-
-
-@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
-def _grow_purchase_after_b(ctx: Ctx, step: Step, full: bool) -> None:
-    """FMP §6(d)(v)(B) sells the company "the portion ... which the Company (or its assignees)
-    has elected to purchase"; the company's 30 days for "any or all" (§6(d)(iii)) still run, so
-    a further timely election enlarges that portion, and the closing runs from the latest
-    Exercise Notice (for all the shares, §6(d)(iii)'s own closing applies)."""
-    ctx.data["purchase_shares"] = ctx.data["elected_shares"]
-    if full:
-        step.cancel_timers.extend([ELECTION, OWNER_CHOICE])
-    if not awaits_valuation(ctx):
-        schedule_closing(ctx, step)
 
 
 def _assignee_waivers(ctx: Ctx) -> set[str]:
@@ -274,13 +215,13 @@ def _waive_for_assignee(ctx: Ctx, name: str, record: dict[str, object]) -> Step:
 
 
 @enforces("rofr.election_window")
-def waive_rofr(ctx: Ctx) -> Step:
+def waive_rofr(ctx: Ctx, cmd: c.WaiveRofr) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
     if written_choice_of_a(ctx):
         raise refuse_waiver_after_a(ctx)
     check_assignee(ctx)
-    eff = ctx.notice("waiver_notice", rule)
+    eff = ctx.notice("waiver_notice", rule, cmd.notice)
     record = eff.record(ctx.party, ctx.owner_notice_party())
     name = acting_assignee(ctx)
     if name is not None:
@@ -288,20 +229,15 @@ def waive_rofr(ctx: Ctx) -> Step:
     ctx.data["waived"] = {"by": ctx.actor_record(), "notice": record}
     step = Step("waive", cancel_timers=[ELECTION, VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event("rofr_waived", by=ctx.actor_record(), notice=record, clause=rule)
-    open_sale_window(ctx, step, opens_at=eff.at)
     return step
 
 
-def _names_to_assign(ctx: Ctx, clause: str) -> list[str]:
-    one, several = ctx.payload.get("assignee"), ctx.payload.get("assignees")
-    if (one is None) == (several is None):
+def _names_to_assign(ctx: Ctx, cmd: c.AssignRofr, clause: str) -> list[str]:
+    if (cmd.assignee is None) == (cmd.assignees is None):
         raise Refused(
             clause, "give payload.assignee or payload.assignees (one of them)", "invalid_payload"
         )
-    if one is not None:
-        names = [p.text(ctx.payload, "assignee", clause)]
-    else:
-        names = [str(n) for n in several or []]
+    names = [cmd.assignee] if cmd.assignee is not None else list(cmd.assignees or [])
     held = assignee_names(ctx)
     again = [n for n in names if n in held] or [n for n in names if names.count(n) > 1]
     if again:
@@ -310,20 +246,20 @@ def _names_to_assign(ctx: Ctx, clause: str) -> list[str]:
 
 
 @enforces("rofr.assignable")
-def assign_rofr(ctx: Ctx) -> Step:
+def assign_rofr(ctx: Ctx, cmd: c.AssignRofr) -> Step:
     """FMP §16(c): "at any time"; RD ISO ¶11(h): "at any time, whether or not the Optionee has
     attempted a transfer, to one (1) or more persons": in any state until the right is spent
     (the purchase paid, the shares sold, the right lapsed or the transfer refused)."""
     clause = ctx.rofr.assignable.clause
     if not ctx.rofr.assignable.value:
         raise Refused(clause, "these terms do not let the company assign the right")
-    if ctx.state not in ASSIGNABLE:
+    if ctx.state not in ctx.legal_in(ASSIGNABLE):
         raise Refused(
             clause,
-            f"the right cannot be assigned while the transfer is {describe(ctx.state)}",
+            f"the right cannot be assigned while the transfer is {ctx.describe()}",
             "wrong_state",
         )
-    names = _names_to_assign(ctx, clause)
+    names = _names_to_assign(ctx, cmd, clause)
     recorded = [
         {"name": n, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()} for n in names
     ]
@@ -335,113 +271,17 @@ def assign_rofr(ctx: Ctx) -> Step:
     return step
 
 
-@enforces("rofr.non_cash", "rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
-def _choose(
-    ctx: Ctx,
-    step: Step,
-    alternative: str,
-    deemed: bool,
-    record: dict[str, object] | None,
-    passed: Deadline | None = None,
-) -> None:
-    pe = ctx.rofr.partial_exercise
-    assert pe is not None
-    ctx.data["owner_choice"] = {"alternative": alternative, "deemed": deemed, "notice": record}
-    extra: dict[str, object] = {}
-    if passed is not None:
-        extra = {
-            "deadline": passed.as_dict(),
-            "reason": "the owner's 30 days from the date of the notice ended "
-            f"{ctx.cal.fmt(passed.at)}, before the company's exercise for part took effect",
-        }
-    step.event(
-        "sale_alternative_chosen",
-        alternative=alternative,
-        deemed=deemed,
-        elected_shares=ctx.data["elected_shares"],
-        notice=record,
-        clause=pe.on_silence.clause if deemed else pe.owner_choice.clause,
-        **extra,
-    )
-    step.cancel_timers.append(OWNER_CHOICE)
-    if alternative == "third_party_sale":
-        if ctx.state == "owner_choice":
-            step.transition = "owner_silent" if deemed else "choose_third_party"
-        if ctx.state in ("owner_choice", "election_window"):
-            open_sale_window(ctx, step, opens_at=ctx.must_deadline(ELECTION).at)
-        return
-    ctx.data["purchase_shares"] = ctx.data["elected_shares"]
-    step.cancel_timers.extend([SALE_WINDOW, ELECTION])
-    if awaits_valuation(ctx):
-        step.transition = "choose_company_to_value"
-        step.event("closing_awaits_valuation", clause=ctx.rofr.non_cash.clause)
-    else:
-        step.transition = "choose_company"
-        schedule_closing(ctx, step)
-
-
-def _no_choice_open(ctx: Ctx, prior: dict[str, object]) -> str:
-    if prior and not prior.get("deemed"):
-        chosen = "(A), a sale of all the shares to a third party"
-        if prior.get("alternative") == "sale_to_company":
-            chosen = "(B), a sale of the elected shares to the company"
-        return f"the owner already chose {chosen}; the choice is made once"
-    if prior:  # deemed, and the state moved on (closing, a sale) since
-        return f"the owner's choice was deemed made and the transfer is now {describe(ctx.state)}"
-    if ctx.state == "election_window":
-        return "the owner chooses only after the company exercises the right for part of the shares"
-    return f"the owner has no choice to make while the transfer is {describe(ctx.state)}"
-
-
-@enforces("rofr.election_scope", "rofr.partial_exercise.owner_choice")
-def choose_sale_alternative(ctx: Ctx) -> Step:
-    pe = ctx.rofr.partial_exercise
-    if pe is None:
-        raise Refused(
-            ctx.rofr.election_scope.clause,
-            "these terms give the owner no choice: the right is for all of the shares or none",
-        )
-    rule = pe.owner_choice.clause
-    alternative = p.choice(
-        ctx.payload, "alternative", rule, ("third_party_sale", "sale_to_company")
-    )
-    prior = ctx.data.get("owner_choice") or {}
-    late_entry = ctx.state == "owner_sale_window" and prior.get("deemed")
-    if ctx.state != "owner_choice" and not late_entry:
-        raise Refused(rule, _no_choice_open(ctx, prior), "wrong_state")
-    eff = ctx.notice("owner_choice_notice", rule)
-    deadline = ctx.must_deadline(OWNER_CHOICE)
-    if deadline.passed(eff.at):
-        raise ctx.late(rule, "the owner's choice", eff.at, deadline)
-    step = Step("record_late_choice")  # _choose moves on from the owner's choice window
-    _choose(ctx, step, alternative, False, eff.record(Party.OWNER, Party.COMPANY))
-    return step
-
-
-@enforces("rofr.partial_exercise.on_silence")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
-    if timer.name == ELECTION and ctx.state in (
-        "election_window",
-        "owner_choice",
-        "owner_sale_window",
-    ):
-        deadline = ctx.must_deadline(ELECTION)
-        if ctx.state != "election_window":
-            step = Step("election_ended_after_part")
-            step.event(
-                "election_window_expired",
-                deadline=deadline.as_dict(),
-                elected_shares=ctx.data["elected_shares"],
-            )
-            return step
-        step = Step("election_expired", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
-        step.event("election_window_expired", deadline=deadline.as_dict(), elected_shares=0)
-        open_sale_window(ctx, step, opens_at=deadline.at)
-        return step
-    if timer.name == OWNER_CHOICE and ctx.state == "owner_choice":
-        pe = ctx.rofr.partial_exercise
-        assert pe is not None
-        step = Step("owner_silent")
-        _choose(ctx, step, pe.on_silence.value, True, None)
+    if timer.name == ELECTION and ctx.state in ctx.legal_in("election_expired"):
+        # Nothing elected: the owner's sale window opens (the chart's move) and no value of a
+        # non-cash price is needed. After an exercise for part, the owner's choice runs on.
+        step = Step("election_expired")
+        if ctx.state == "election_window":
+            step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
+        step.event(
+            "election_window_expired",
+            deadline=ctx.must_deadline(ELECTION).as_dict(),
+            elected_shares=ctx.data["elected_shares"],
+        )
         return step
     return None

@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.kernel import Refused
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import Ctx, Step
 from workflows.terms.rofr import ExemptTransfer
@@ -31,11 +31,11 @@ def _category(ctx: Ctx) -> ExemptTransfer:
 
 
 @enforces("rofr.exempt_transfers")
-def propose_exempt_transfer(ctx: Ctx) -> Step:
+def propose_exempt_transfer(ctx: Ctx, cmd: c.ProposeExemptTransfer) -> Step:
     rofr = ctx.rofr
     known: dict[str, ExemptTransfer] = {e.category: e for e in rofr.exempt_transfers}
-    name = ctx.payload.get("category")
-    exempt = known.get(name) if isinstance(name, str) else None
+    name = cmd.category
+    exempt = known.get(name)
     if exempt is None:
         raise Refused(
             rofr.clause,
@@ -43,22 +43,25 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
             f"{', '.join(known) or 'none'}); deliver a transfer notice instead",
             "not_exempt",
         )
-    holder = p.text(ctx.payload, "holder", exempt.clause)
-    shares = p.count(ctx.payload, "shares", exempt.clause)
-    transferee = p.mapping(ctx.payload, "transferee", exempt.clause)
-    p.text(transferee, "name", exempt.clause, "payload.transferee.")
+    holder, shares = cmd.holder, cmd.shares
+    transferee = cmd.transferee.model_dump(exclude_unset=True)
     if exempt.category == "gift_to_spouse_or_issue":
-        p.choice(transferee, "relationship", exempt.clause, ("spouse", "issue", "adopted_child"))
-        if not p.flag(ctx.payload, "without_consideration", exempt.clause):
+        relation = cmd.transferee.relationship
+        if relation not in ("spouse", "issue", "adopted_child"):
+            raise Refused(
+                exempt.clause,
+                "payload.relationship must be one of spouse, issue, adopted_child; "
+                f"got {relation!r}",
+                "invalid_payload",
+            )
+        if not cmd.without_consideration:
             raise Refused(
                 exempt.clause,
                 "only a transfer without consideration to a spouse or issue is exempt",
                 "not_exempt",
             )
     facts: dict[str, object] = {}
-    if exempt.category == "pledge_to_company" and not p.flag(
-        ctx.payload, "purchase_money_debt", exempt.clause
-    ):
+    if exempt.category == "pledge_to_company" and not cmd.purchase_money_debt:
         raise Refused(
             exempt.clause,
             "only a pledge to the Company securing the purchase-money debt the optionee took on "
@@ -69,19 +72,21 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
         # RD ISO ¶8 defines an Ownership Change: (a) a sale or exchange of all or substantially
         # all of the stock, (b) a merger or consolidation, (c) a sale of all or substantially all
         # of the assets, (d) a liquidation or dissolution.
-        facts["ownership_change"] = p.choice(
-            ctx.payload,
-            "ownership_change",
-            exempt.clause,
-            ("sale_of_stock", "merger", "sale_of_assets", "liquidation"),
-        )
+        if cmd.ownership_change is None:
+            raise Refused(
+                exempt.clause,
+                "payload.ownership_change must be one of sale_of_stock, merger, sale_of_assets, "
+                "liquidation; got None",
+                "invalid_payload",
+            )
+        facts["ownership_change"] = cmd.ownership_change
     ctx.data.update(
         **facts,
         terms_id=ctx.terms.id,
         family=ctx.terms.family,
         holder=holder,
         shares=shares,
-        transferee=dict(transferee),
+        transferee=transferee,
         exempt_category=exempt.category,
     )
     step = Step("propose_exempt")
@@ -89,7 +94,7 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
         "exempt_transfer_proposed",
         holder=holder,
         shares=shares,
-        transferee=dict(transferee),
+        transferee=transferee,
         category=exempt.category,
         needs_company_consent=exempt.company_consent,
         needs_transferee_acknowledgment=exempt.transferee_acknowledgment,
@@ -99,11 +104,11 @@ def propose_exempt_transfer(ctx: Ctx) -> Step:
     return step
 
 
-def consent_to_transfer(ctx: Ctx) -> Step:
+def consent_to_transfer(ctx: Ctx, cmd: c.ConsentToTransfer) -> Step:
     exempt = _category(ctx)
     if not exempt.company_consent:
         raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
-    consented_at = ctx.fact_time("consented_at", exempt.clause)
+    consented_at = ctx.fact_time("consented_at", cmd.consented_at, exempt.clause)
     ctx.data["consent"] = {"at": consented_at.isoformat(), "by": ctx.actor_record()}
     step = Step("consent")
     step.event(
@@ -115,11 +120,11 @@ def consent_to_transfer(ctx: Ctx) -> Step:
     return step
 
 
-def refuse_consent(ctx: Ctx) -> Step:
+def refuse_consent(ctx: Ctx, cmd: c.RefuseConsent) -> Step:
     exempt = _category(ctx)
     if not exempt.company_consent:
         raise Refused(exempt.clause, "this transfer needs no consent of the company", "wrong_state")
-    reason = p.optional_text(ctx.payload, "reason")
+    reason = cmd.reason or ""
     step = Step("refuse_exempt")
     step.event(
         "transfer_consent_refused", reason=reason, by=ctx.actor_record(), clause=exempt.clause
@@ -127,11 +132,11 @@ def refuse_consent(ctx: Ctx) -> Step:
     return step
 
 
-def acknowledge_transfer_terms(ctx: Ctx) -> Step:
+def acknowledge_transfer_terms(ctx: Ctx, cmd: c.AcknowledgeTransferTerms) -> Step:
     exempt = _category(ctx)
     if not exempt.transferee_acknowledgment:
         raise Refused(exempt.clause, "this transferee gives no acknowledgment", "wrong_state")
-    at = ctx.fact_time("acknowledged_at", exempt.clause)
+    at = ctx.fact_time("acknowledged_at", cmd.acknowledged_at, exempt.clause)
     ctx.data["acknowledgment"] = {"at": at.isoformat(), "by": ctx.actor_record()}
     step = Step("acknowledge")
     step.event(
@@ -154,7 +159,7 @@ def _unmet(ctx: Ctx, key: str, what: str, transferred_at: datetime) -> str | Non
     rec = ctx.data.get(key)
     if not rec:
         return f"{what} has not been recorded"
-    given = datetime.fromisoformat(rec["at"])
+    given = ctx.instant(key, "at")
     if given <= transferred_at:
         return None
     return (
@@ -162,9 +167,9 @@ def _unmet(ctx: Ctx, key: str, what: str, transferred_at: datetime) -> str | Non
     )
 
 
-def complete_exempt_transfer(ctx: Ctx) -> Step:
+def complete_exempt_transfer(ctx: Ctx, cmd: c.CompleteExemptTransfer) -> Step:
     exempt = _category(ctx)
-    transferred_at = ctx.fact_time("transferred_at", exempt.clause)
+    transferred_at = ctx.fact_time("transferred_at", cmd.transferred_at, exempt.clause)
     if exempt.company_consent:
         why = _unmet(ctx, "consent", "the company's written consent", transferred_at)
         if why:
@@ -182,10 +187,10 @@ def complete_exempt_transfer(ctx: Ctx) -> Step:
                 f"to the agreement; it is a condition of the transfer's validity: {why}",
                 "condition_unmet",
             )
-    compliance = transfer_compliance(ctx, "exempt_transfer")
+    compliance = transfer_compliance(ctx, "exempt_transfer", cmd.compliance)
     if compliance:
         ctx.data["compliance"] = compliance
-    stays_subject = p.flag(ctx.payload, "participating_company_stock", exempt.clause)
+    stays_subject = cmd.participating_company_stock
     step = Step("complete_exempt")
     step.event(
         "exempt_transfer_completed",

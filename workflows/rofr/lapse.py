@@ -12,76 +12,84 @@ waits for it, and is recorded.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from workflows.kernel import Refused
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.context import ALL_TIMERS, Ctx, Step
 from workflows.terms.rofr import LapseEvent
 
 EXERCISED = ("valuation", "closing")
 
 
-def _facts(ctx: Ctx, rule: LapseEvent) -> dict[str, object]:
-    c, pl = rule.clause, ctx.payload
+def _missing(clause: str, field: str, what: str) -> Refused:
+    return Refused(clause, f"payload.{field} {what}", "invalid_payload")
+
+
+def _facts(ctx: Ctx, cmd: c.RecordLapseEvent, rule: LapseEvent) -> dict[str, object]:
+    clause = rule.clause
     if rule.event == "holders_of_record_exceeded":
-        holders = p.count(pl, "holders_of_record", c)
+        holders = cmd.holders_of_record
+        if holders is None:
+            raise _missing(clause, "holders_of_record", "must be a whole number of shares above 0")
         if rule.more_than_holders and holders <= rule.more_than_holders:
             raise Refused(
-                c,
+                clause,
                 f"{holders} holders of record is not more than {rule.more_than_holders}: "
                 "the right continues",
                 "not_a_lapse",
             )
         return {"holders_of_record": holders}
     if rule.event == "firm_commitment_offering":
-        offered = p.amount(pl, "offering_amount", c)
-        if not p.flag(pl, "firm_commitment", c) or not p.flag(pl, "registered", c):
+        offered = cmd.offering_amount
+        if offered is None:
+            raise _missing(
+                clause, "offering_amount", "must be an amount (a number or a decimal string)"
+            )
+        if not cmd.firm_commitment or not cmd.registered:
             raise Refused(
-                c,
+                clause,
                 "only a firm-commitment underwritten offering under an effective registration "
                 "statement ends the right",
                 "not_a_lapse",
             )
         if rule.min_offering_amount and offered < rule.min_offering_amount:
             raise Refused(
-                c,
+                clause,
                 f"an offering of ${offered:,} is below the ${rule.min_offering_amount:,} that ends "
                 "the right",
                 "not_a_lapse",
             )
         return {"offering_amount": str(offered)}
     if rule.event == "public_market_determined":
-        resolution = p.optional_text(pl, "resolution") or (ctx.actor.reference if ctx.actor else "")
+        resolution = cmd.resolution or (ctx.actor.reference if ctx.actor else "")
         if not resolution:
             raise Refused(
-                c,
+                clause,
                 "name the Board resolution (payload.resolution or the actor's reference)",
             )
         return {"resolution": resolution}
     if rule.event == "transfer_of_control":
-        if "successor_assumes_plan" not in pl:
-            raise Refused(c, "payload.successor_assumes_plan is required")
-        if rule.unless_successor_assumes and p.flag(pl, "successor_assumes_plan", c):
+        if cmd.successor_assumes_plan is None:
+            raise Refused(clause, "payload.successor_assumes_plan is required")
+        if rule.unless_successor_assumes and cmd.successor_assumes_plan:
             raise Refused(
-                c,
+                clause,
                 "the successor assumed the Company's rights under the Plan: the right continues",
                 "not_a_lapse",
             )
         return {"successor_assumes_plan": False}
-    market = p.choice(
-        pl, "market", c, tuple(rule.markets) or ("national_exchange", "otc_daily_prices")
-    )
-    return {"market": market}
+    markets = tuple(rule.markets) or ("national_exchange", "otc_daily_prices")
+    if cmd.market not in markets:
+        raise _missing(clause, "market", f"must be one of {', '.join(markets)}; got {cmd.market!r}")
+    return {"market": cmd.market}
 
 
 @enforces("rofr.lapse_events")
-def record_lapse_event(ctx: Ctx) -> Step:
+def record_lapse_event(ctx: Ctx, cmd: c.RecordLapseEvent) -> Step:
     rofr = ctx.rofr
     kinds: dict[str, LapseEvent] = {e.event: e for e in rofr.lapse_events}
-    name = ctx.payload.get("event")
-    rule = kinds.get(name) if isinstance(name, str) else None
+    name = cmd.event
+    rule = kinds.get(name)
     if rule is None:
         raise Refused(
             rofr.clause,
@@ -94,10 +102,10 @@ def record_lapse_event(ctx: Ctx) -> Step:
             f"the {ctx.party} may not record {name}; only {', '.join(rule.parties)}",
             "not_authorised",
         )
-    facts = _facts(ctx, rule)
-    occurred_at = ctx.fact_time("occurred_at", rule.clause)
+    facts = _facts(ctx, cmd, rule)
+    occurred_at = ctx.fact_time("occurred_at", cmd.occurred_at, rule.clause)
     if ctx.state in EXERCISED:
-        exercised = datetime.fromisoformat(ctx.data["elections"][-1]["notice"]["effective_at"])
+        exercised = ctx.instant("elections", -1, "notice", "effective_at")
         if occurred_at >= exercised:
             raise Refused(
                 rule.clause,

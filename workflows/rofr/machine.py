@@ -1,26 +1,51 @@
 """The ROFR state machine: every state a transfer can be in and every legal move between them.
 
-``decide`` never sets a state by hand: each rule names a transition, and the target comes from
-this machine (``workflows.kit.chart``), so a move the diagram does not allow cannot happen.
-``print(f"{RofrMachine:md}")`` or ``RofrMachine()._graph()`` shows it.
+``decide`` never sets a state by hand: each rule records what happened and names an event; the
+chart takes the first of that event's transitions from the current state whose guards hold
+(``cond``/``unless``: functions next to the rules, each citing its clause) and runs the entry
+effects of the state it leads to (``enter``: opening a window, scheduling a closing). So a move
+the diagram does not allow cannot happen, and ``CHART.mermaid()`` draws the whole rule.
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 from statemachine import State, StateMachine
+from statemachine.transition_list import TransitionList
 
 from workflows.kit.chart import Chart
+from workflows.rofr.alternative_a import a_stands
+from workflows.rofr.approval import needs_approval
+from workflows.rofr.closing import schedule_closing, start_escrow_delivery, through_escrow
+from workflows.rofr.election import company_buys
+from workflows.rofr.notice import found_insufficient, open_election
+from workflows.rofr.owner_choice import b_chosen, open_owner_choice
+from workflows.rofr.sale import open_sale_window, unsold_remain
+from workflows.rofr.valued import await_valuation, awaits_valuation, is_valued
+
+
+def _purchase(source: State, closing: State, valuation: State, *guards: object) -> TransitionList:
+    """The company buys: to closing, or first to valuation while a non-cash price the company
+    pays in cash has no value yet (FMP §6(d)(iii))."""
+    to_close = source.to(closing, cond=list(guards), unless=awaits_valuation)
+    return cast(TransitionList, to_close | source.to(valuation, cond=[*guards, awaits_valuation]))
 
 
 class RofrMachine(StateMachine):
     new = State(initial=True)
-    election_window = State()  # the company (or its assignees) may elect to buy
+    # the company (or its assignees) may elect to buy
+    election_window = State(enter=open_election)
     notice_insufficient = State()  # RD ISO ¶11(c): no transfer until the procedure is followed
-    owner_choice = State()  # FMP §6(d)(v): part elected; the owner picks (A) or (B)
-    valuation = State()  # FMP §6(d)(iii): exercised; the non-cash price is being valued
-    closing = State()  # exercised in full: purchase to close
-    escrow_settlement = State()  # RD ISO ¶12(c): paid to the escrow agent, delivery due
-    owner_sale_window = State()  # FMP §6(d)(iv), RD ISO ¶11(e): owner may sell as noticed
+    # FMP §6(d)(v): part elected; the owner picks (A) or (B)
+    owner_choice = State(enter=open_owner_choice)
+    # FMP §6(d)(iii): exercised; the non-cash price is being valued
+    valuation = State(enter=await_valuation)
+    closing = State(enter=schedule_closing)  # exercised: purchase to close
+    # RD ISO ¶12(c): paid to the escrow agent, delivery due
+    escrow_settlement = State(enter=start_escrow_delivery)
+    # FMP §6(d)(iv), RD ISO ¶11(e): owner may sell as noticed
+    owner_sale_window = State(enter=open_sale_window)
     transfer_pending_approval = State()  # RD ISO ¶11(e): sold; company assurances and approval
     exempt_transfer_pending = State()  # FMP §6(b)(i)-(ii): consent and acknowledgment needed
 
@@ -42,58 +67,58 @@ class RofrMachine(StateMachine):
         | notice_insufficient.to(election_window)
         | rofr_reattached.to(election_window)
     )
-    find_insufficient = election_window.to(notice_insufficient)
-    find_not_bona_fide = (
-        election_window.to(transfer_not_permitted)
-        | notice_insufficient.to(transfer_not_permitted)
-        | transfer_pending_approval.to(transfer_not_permitted)
+    # RD ISO ¶11(c): insufficient (the procedure to be followed again) or not bona fide (no
+    # transfer); once a sale is reported, only not bona fide (RD ISO ¶11(e)).
+    reject_notice = (
+        election_window.to(notice_insufficient, cond=found_insufficient)
+        | election_window.to(transfer_not_permitted, unless=found_insufficient)
+        | notice_insufficient.to(transfer_not_permitted, unless=found_insufficient)
+        | transfer_pending_approval.to(transfer_not_permitted, unless=found_insufficient)
     )
     # An exercise is judged by its notice's effective time: one given in time but entered after
     # the election (or even the sale window) timer fired still counts while no sale is recorded.
-    exercise_all = (
-        election_window.to(closing)
-        | owner_choice.to(closing)
-        | owner_sale_window.to(closing)
-        | rofr_reattached.to(closing)
-    )
-    exercise_all_to_value = (
-        election_window.to(valuation)
-        | owner_choice.to(valuation)
-        | owner_sale_window.to(valuation)
-        | rofr_reattached.to(valuation)
-    )
-    # FMP §6(d)(v): the owner's 30 days from the notice's date ended before the part exercise.
-    exercise_part_choice_passed = (
-        election_window.to(owner_sale_window)
-        | owner_sale_window.to(owner_sale_window, internal=True)
-        | rofr_reattached.to(rofr_reattached, internal=True)
-    )
-    exercise_part = (
-        election_window.to(owner_choice)
-        | owner_choice.to(owner_choice, internal=True)
+    # The company buys (all elected, or (B) chosen): the purchase. Part elected: the owner's
+    # choice (FMP §6(d)(v)), unless a choice already stands: a written (A) that took effect
+    # first, or the default on silence when the owner's 30 days from the notice's date ended
+    # before the exercise took effect. The owner's choice is entered afresh (its window
+    # reopened) by a further exercise for part.
+    exercise = (
+        _purchase(election_window, closing, valuation, company_buys)
+        | election_window.to(owner_sale_window, cond=a_stands)
+        | election_window.to(owner_choice)
+        | _purchase(owner_choice, closing, valuation, company_buys)
+        | owner_choice.to(owner_sale_window, cond=a_stands)
+        | owner_choice.to(owner_choice)
+        | _purchase(owner_sale_window, closing, valuation, company_buys)
+        | owner_sale_window.to(owner_sale_window, cond=a_stands, internal=True)
         | owner_sale_window.to(owner_choice)
+        | _purchase(rofr_reattached, closing, valuation, company_buys)
+        | rofr_reattached.to(rofr_reattached, cond=a_stands, internal=True)
         | rofr_reattached.to(owner_choice)
+        # FMP §6(d)(iii), (v)(B): after the owner's (B) the company's 30 days still run; a
+        # further timely election enlarges the part it buys, and the closing is set afresh.
+        | closing.to(closing, cond=company_buys)
+        | valuation.to(valuation, cond=company_buys, internal=True)
     )
-    # FMP §6(d)(v): an exercise for part that took effect before the owner's written (A) but was
-    # entered after it; the (A) stands, and with it the sale window.
-    exercise_part_after_choice = owner_sale_window.to(
-        owner_sale_window, internal=True
-    ) | rofr_reattached.to(rofr_reattached, internal=True)
-    # FMP §6(d)(iii), (v)(B): after the owner's (B) the company's 30 days still run; a further
-    # timely election enlarges the part it buys.
-    exercise_after_b = closing.to(closing, internal=True) | valuation.to(valuation, internal=True)
-    choose_third_party = owner_choice.to(owner_sale_window)
-    # From the election window only where a terms file makes (B) the default on silence and the
-    # owner's window had already closed when the company exercised for part.
-    choose_company = (
-        owner_choice.to(closing) | owner_sale_window.to(closing) | election_window.to(closing)
+    # FMP §6(d)(v): the owner's choice, in writing (also a written (A) entered after (A) was
+    # deemed: it is recorded, the sale window runs on) or deemed by silence.
+    choose = (
+        owner_choice.to(owner_sale_window, cond=a_stands)
+        | _purchase(owner_choice, closing, valuation, b_chosen)
+        | owner_sale_window.to(owner_sale_window, cond=a_stands, internal=True)
+        | _purchase(owner_sale_window, closing, valuation, b_chosen)
     )
-    choose_company_to_value = (
-        owner_choice.to(valuation) | owner_sale_window.to(valuation) | election_window.to(valuation)
+    owner_silent = owner_choice.to(owner_sale_window, cond=a_stands) | _purchase(
+        owner_choice, closing, valuation, b_chosen
     )
     waive = election_window.to(owner_sale_window)
-    election_expired = election_window.to(owner_sale_window)
-    owner_silent = owner_choice.to(owner_sale_window)
+    # The company's time to elect ends: with nothing elected, the owner may sell; after an
+    # exercise for part, it is recorded and the owner's choice runs on.
+    election_expired = (
+        election_window.to(owner_sale_window)
+        | owner_choice.to(owner_choice, internal=True)
+        | owner_sale_window.to(owner_sale_window, internal=True)
+    )
     # What records a fact without moving the transfer: each a named transition from the states
     # where it is legal (never a wildcard), so the chart says where each command may be sent.
     assign = (  # FMP §16(c), RD ISO ¶11(h): "at any time", until the right is spent
@@ -108,9 +133,12 @@ class RofrMachine(StateMachine):
     )
     # An assignee's waiver: it gives up its own election, not the company's or another's.
     waive_for_assignee = election_window.to(election_window, internal=True)
-    progress_valuation = (  # FMP §6(d)(iii): valuing a non-cash price, before or after exercise
+    # FMP §6(d)(iii): valuing a non-cash price, before or after exercise; once valued after the
+    # exercise, the purchase goes to closing.
+    progress_valuation = (
         election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
+        | valuation.to(closing, cond=is_valued)
         | valuation.to(valuation, internal=True)
     )
     valuation_deadline_passed = (
@@ -118,12 +146,6 @@ class RofrMachine(StateMachine):
         | owner_choice.to(owner_choice, internal=True)
         | valuation.to(valuation, internal=True)
     )
-    # The election window ends after an exercise for part: recorded, the owner's choice runs on.
-    election_ended_after_part = owner_choice.to(owner_choice, internal=True) | owner_sale_window.to(
-        owner_sale_window, internal=True
-    )
-    # FMP §6(d)(v): a written choice of (A) entered after the owner was deemed to have chosen it.
-    record_late_choice = owner_sale_window.to(owner_sale_window, internal=True)
     closing_deadline_passed = closing.to(closing, internal=True)
     escrow_delivery_deadline_passed = escrow_settlement.to(escrow_settlement, internal=True)
     # RD ISO ¶11(e): assurances that the sale was carried out as the notice described.
@@ -136,18 +158,18 @@ class RofrMachine(StateMachine):
     # FMP §6(b)(i)-(ii): the conditions of an exempt transfer.
     consent = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
     acknowledge = exempt_transfer_pending.to(exempt_transfer_pending, internal=True)
-    value_settled = valuation.to(closing)
-    close = closing.to(repurchased)
-    pay_escrow_agent = closing.to(escrow_settlement)
+    # RD ISO ¶12(c): shares in escrow are paid for through the escrow agent.
+    close = closing.to(escrow_settlement, cond=through_escrow) | closing.to(repurchased)
     release = escrow_settlement.to(repurchased)
-    sell = owner_sale_window.to(sold_to_third_party) | rofr_reattached.to(sold_to_third_party)
     # FMP §6(d)(iv): a sale of part of the shares; the rest stay for sale until the window ends
-    # (or, reported late, stay under the right).
-    sell_part = owner_sale_window.to(owner_sale_window, internal=True) | rofr_reattached.to(
-        rofr_reattached, internal=True
-    )
-    sell_pending_approval = owner_sale_window.to(transfer_pending_approval) | rofr_reattached.to(
-        transfer_pending_approval
+    # (or, reported late, stay under the right). RD ISO ¶11(e): recorded once approved.
+    sell = (
+        owner_sale_window.to(owner_sale_window, cond=unsold_remain, internal=True)
+        | owner_sale_window.to(transfer_pending_approval, cond=needs_approval)
+        | owner_sale_window.to(sold_to_third_party)
+        | rofr_reattached.to(rofr_reattached, cond=unsold_remain, internal=True)
+        | rofr_reattached.to(transfer_pending_approval, cond=needs_approval)
+        | rofr_reattached.to(sold_to_third_party)
     )
     approve = transfer_pending_approval.to(sold_to_third_party)
     sale_window_expired = owner_sale_window.to(rofr_reattached)
@@ -190,7 +212,5 @@ STATE_WORDS = {
 
 
 CHART = Chart(RofrMachine, STATE_WORDS, subject="the transfer")
-TRANSITIONS = CHART.transitions  # (source state, transition) → target: built once
+TRANSITIONS = CHART.transitions  # (source state, event) → the states it may lead to
 STATES = CHART.states
-describe = CHART.describe
-target = CHART.target

@@ -32,18 +32,27 @@ from typing import Any
 
 from workflows.calendar import Deadline
 from workflows.kernel import Party, Refused, TimerFired
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.alternative_a import check_sale_under_a
+from workflows.rofr.approval import recorded
 from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
-from workflows.rofr.machine import CHART, describe
 
-PRE_SALE = CHART.sources("demand_assurances")
+
+def _opens_at(ctx: Ctx) -> datetime:
+    """When the owner may start selling: on the waiver's effect, else when the company's time to
+    elect ends (FMP §6(d)(iv): "thereafter")."""
+    waived = ctx.data.get("waived")
+    if waived:
+        return ctx.instant("waived", "notice", "effective_at")
+    return ctx.must_deadline(ELECTION).at
 
 
 @enforces("rofr.buyer_takes", "rofr.sale_buyer", "rofr.sale_window")
-def open_sale_window(ctx: Ctx, step: Step, opens_at: datetime) -> None:
+def open_sale_window(ctx: Ctx, step: Step) -> None:
+    """Entering ``owner_sale_window``: the owner's time to sell as noticed."""
+    opens_at = _opens_at(ctx)
     window = ctx.rofr.sale_window
     if window.runs_from == "election_deadline":
         election = ctx.must_deadline(ELECTION)
@@ -80,7 +89,8 @@ def _per_share(total: Decimal | None, per_share: Decimal | None, shares: int) ->
 
 
 @enforces("rofr.notice_name", "rofr.sale_terms", "rofr.sale_window")
-def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
+def _check_terms(ctx: Ctx, cmd: c.ReportThirdPartySale) -> dict[str, str]:
+    shares = cmd.shares
     rofr, cons = ctx.rofr, ctx.data["consideration"]
     rule, terms = rofr.sale_window.clause, rofr.sale_terms
     wording = (
@@ -97,22 +107,20 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
             f"First Refusal and needs a new {notice}",
         )
     if cons["form"] == "property" or ctx.data.get("price_basis") != "stated":
-        if not p.flag(ctx.payload, "conforms_to_notice", rule):
+        if not cmd.conforms_to_notice:
             raise Refused(
                 terms.clause,
                 f"confirm payload.conforms_to_notice: the sale's terms are {wording} the notice's",
             )
         return {}
-    per_share = p.optional_amount(ctx.payload, "price_per_share", rule)
-    total = p.optional_amount(ctx.payload, "total", rule)
-    sold = _per_share(total, per_share, shares)
+    sold = _per_share(cmd.total, cmd.price_per_share, shares)
     if sold is None:
         raise Refused(
             rule, "payload.price_per_share or payload.total is required", "invalid_payload"
         )
     noticed = _per_share(
-        Decimal(cons["total"]) if "total" in cons else None,
-        Decimal(cons["price_per_share"]) if "price_per_share" in cons else None,
+        ctx.amount("consideration", "total"),
+        ctx.amount("consideration", "price_per_share"),
         ctx.data["shares"],
     )
     assert noticed is not None
@@ -137,7 +145,7 @@ def _check_terms(ctx: Ctx, shares: int) -> dict[str, str]:
     "rofr.sale_window",
     "rofr.transferee_written_agreement",
 )
-def report_third_party_sale(ctx: Ctx) -> Step:
+def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
     rofr = ctx.rofr
     rule = rofr.sale_window.clause
     if ctx.state == "owner_choice":
@@ -160,11 +168,11 @@ def report_third_party_sale(ctx: Ctx) -> Step:
     if ctx.state not in ("owner_sale_window", "rofr_reattached"):
         raise Refused(
             rule,
-            f"no sale is open while the transfer is {describe(ctx.state)}",
+            f"no sale is open while the transfer is {ctx.describe()}",
             "wrong_state",
         )
-    sold_at = ctx.fact_time("sold_at", rule)
-    opens = datetime.fromisoformat(ctx.data["sale_window"]["opens_at"])
+    sold_at = ctx.fact_time("sold_at", cmd.sold_at, rule)
+    opens = ctx.instant("sale_window", "opens_at")
     end = ctx.must_deadline(SALE_WINDOW)
     if sold_at < opens:
         raise Refused(
@@ -183,8 +191,8 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             f"it again: deliver a new {rofr.notice_name.value} first",
             "late",
         )
-    buyer = p.mapping(ctx.payload, "buyer", rule)
-    buyer_name = p.text(buyer, "name", rule, "payload.buyer.")
+    buyer = cmd.buyer.model_dump(exclude_unset=True)
+    buyer_name = cmd.buyer.name
     if rofr.sale_buyer.value == "proposed_transferee":
         named = {t["name"].casefold(): t["name"] for t in ctx.data["transferees"]}
         if buyer_name.casefold() not in named:
@@ -193,7 +201,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
                 f"only the Proposed Transferee ({', '.join(named.values())}) may buy on "
                 "this notice; another buyer needs a new notice",
             )
-    shares = p.count(ctx.payload, "shares", rule)
+    shares = cmd.shares
     target, sold_before = ctx.data["shares"], ctx.data.get("sold_shares", 0)
     unsold = target - sold_before
     if shares > unsold:
@@ -204,7 +212,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             f"still unsold{already}",
         )
     check_sale_under_a(ctx, shares)
-    price = _check_terms(ctx, shares)
+    price = _check_terms(ctx, cmd)
     needs_approval = rofr.recording_needs_approval.value
     remaining = unsold - shares
     if remaining and needs_approval:
@@ -216,17 +224,15 @@ def report_third_party_sale(ctx: Ctx) -> Step:
             f"of all {unsold} unsold shares",
         )
     agreement = rofr.transferee_written_agreement
-    if agreement.value and not p.flag(
-        ctx.payload, "transferee_agreed_in_writing", agreement.clause
-    ):
+    if agreement.value and not cmd.transferee_agreed_in_writing:
         raise Refused(
             agreement.clause,
             "the transferee must agree in writing to hold the shares subject to the "
             "Right of First Refusal",
         )
-    compliance = transfer_compliance(ctx, "owner_sale")
+    compliance = transfer_compliance(ctx, "owner_sale", cmd.compliance)
     sale: dict[str, Any] = {
-        "buyer": dict(buyer),
+        "buyer": buyer,
         "shares": shares,
         "sold_at": sold_at.isoformat(),
         **price,
@@ -235,16 +241,14 @@ def report_third_party_sale(ctx: Ctx) -> Step:
     ctx.data["sale"] = sale
     ctx.data.setdefault("sales", []).append(sale)
     ctx.data["sold_shares"] = sold_before + shares
+    step = Step("sell")
     if remaining:
         # FMP §6(d)(iv): the rest stay for sale until the window ends (its timer is kept); after
         # it, the right applies again to what is left unsold.
-        step = Step("sell_part")
         if ctx.state == "rofr_reattached":
             ctx.data["reattached_shares"] = remaining
     else:
-        step = Step(
-            "sell_pending_approval" if needs_approval else "sell", cancel_timers=[SALE_WINDOW]
-        )
+        step.cancel_timers.append(SALE_WINDOW)
     step.event(
         "third_party_sale_reported",
         **sale,
@@ -255,76 +259,14 @@ def report_third_party_sale(ctx: Ctx) -> Step:
         clause=rule,
     )
     if not needs_approval:
-        _recorded(ctx, step)
+        recorded(ctx, step)
     return step
 
 
-@enforces("rofr.buyer_takes")
-def _recorded(ctx: Ctx, step: Step) -> None:
-    takes = ctx.rofr.buyer_takes
-    step.event(
-        "transfer_recorded",
-        buyer=ctx.data["sale"]["buyer"],
-        shares=ctx.data["sale"]["shares"],
-        buyer_takes=takes.value,
-        clause=takes.clause,
-    )
-
-
-@enforces("rofr.recording_needs_approval")
-def _approval_terms(ctx: Ctx) -> str:
-    approval = ctx.rofr.recording_needs_approval
-    if not approval.value:
-        raise Refused(approval.clause, "these terms record the sale without the company's approval")
-    if ctx.state not in PRE_SALE:
-        raise Refused(
-            approval.clause,
-            f"no transfer awaits approval while the transfer is {describe(ctx.state)}",
-            "wrong_state",
-        )
-    return approval.clause
-
-
-def demand_assurances(ctx: Ctx) -> Step:
-    clause = _approval_terms(ctx)
-    what = (
-        p.optional_text(ctx.payload, "assurances")
-        or "that the transfer was carried out as described"
-    )
-    ctx.data["assurances"] = {"demanded": what, "by": ctx.actor_record(), "provided": None}
-    step = Step("demand_assurances")
-    step.event("transfer_assurances_demanded", assurances=what, clause=clause)
-    return step
-
-
-def provide_assurances(ctx: Ctx) -> Step:
-    clause = _approval_terms(ctx)
-    assurances = ctx.data.get("assurances")
-    if not assurances:
-        raise Refused(clause, "the company has demanded no assurances", "wrong_state")
-    provided = p.text(ctx.payload, "assurances", clause)
-    assurances["provided"] = {"text": provided, "by": ctx.actor_record()}
-    step = Step("provide_assurances")
-    step.event(
-        "transfer_assurances_provided", assurances=provided, by=ctx.actor_record(), clause=clause
-    )
-    return step
-
-
-def approve_transfer(ctx: Ctx) -> Step:
-    clause = _approval_terms(ctx)
-    if ctx.state != "transfer_pending_approval":
-        raise Refused(clause, "the sale has not been reported yet", "wrong_state")
-    assurances = ctx.data.get("assurances")
-    if assurances and not assurances.get("provided"):
-        raise Refused(
-            clause, "the assurances the company demanded have not been received", "wrong_state"
-        )
-    ctx.data["approved"] = {"by": ctx.actor_record()}
-    step = Step("approve")
-    step.event("transfer_approved", by=ctx.actor_record(), clause=clause)
-    _recorded(ctx, step)
-    return step
+@enforces("rofr.sale_window")
+def unsold_remain(ctx: Ctx) -> bool:
+    """Guard, FMP §6(d)(iv): shares of the notice are still unsold after a sale of part."""
+    return bool(ctx.data.get("sold_shares", 0) < ctx.data["shares"])
 
 
 @enforces("rofr.sale_window")

@@ -17,6 +17,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.effective import EffectiveTime, by_date, by_notice, by_optional_date
 from workflows.rofr.context import Ctx, Step
 from workflows.terms import Terms
+from workflows.terms.rofr import RofrTerms
 
 EFFECTIVE: dict[str, EffectiveTime] = {
     "deliver_transfer_notice": by_notice("transfer_notice"),
@@ -73,12 +74,12 @@ def void_clause(terms: Terms, command: str) -> str | None:
     """FMP §6(i): a transfer not in full compliance with §6 is null and void ab initio; RD ISO
     ¶11(f): a sale or transfer is void unless ¶11 is met. Other acts cite the rule that
     refuses them in their place."""
-    rofr = terms.rofr
-    if command not in TRANSFERS or rofr is None:
+    rofr = terms.section("rofr")
+    if command not in TRANSFERS or not isinstance(rofr, RofrTerms):
         return None
     return rofr.void_transfer.clause if rofr.void_transfer else rofr.clause
 
 
-def not_an_act(ctx: Ctx) -> Step:
+def not_an_act(ctx: Ctx, cmd: object) -> Step:
     """``reconcile_rofr`` is the kit's bookkeeping: it never reaches a rule."""
     raise Refused(ctx.clause, "a reconciliation is not an act of the transfer", "malformed")

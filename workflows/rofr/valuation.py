@@ -15,15 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from workflows.kernel import Refused, TimerFired
-from workflows.kit import readers as p
 from workflows.kit.clauses import enforces
+from workflows.rofr import commands as c
 from workflows.rofr.assignees import check_assignee, side
-from workflows.rofr.closing import schedule_closing
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.machine import CHART, describe
 from workflows.rofr.valued import needs_appraisal
 
-VALUING_STATES = CHART.sources("progress_valuation")
+VALUING = "progress_valuation"  # the chart's event: its sources are the states a value is fixed in
 
 
 @enforces("rofr.non_cash")
@@ -32,10 +30,10 @@ def _valuation(ctx: Ctx) -> dict[str, Any]:
     check_assignee(ctx)
     if not needs_appraisal(ctx):
         raise Refused(clause, "the price is not payable in property valued by appraisal here")
-    if ctx.state not in VALUING_STATES:
+    if ctx.state not in ctx.legal_in(VALUING):
         raise Refused(
             clause,
-            f"no valuation is open while the transfer is {describe(ctx.state)}",
+            f"no valuation is open while the transfer is {ctx.describe()}",
             "wrong_state",
         )
     valuation: dict[str, Any] = ctx.data["valuation"]
@@ -47,11 +45,9 @@ def _valuation(ctx: Ctx) -> dict[str, Any]:
 
 
 def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
+    # Valued after the exercise, the chart takes the purchase on to closing.
     ctx.data["valuation"].update(stage="valued", cash_value=cash_value, valued_at=valued_at)
     step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
-    if ctx.state == "valuation":
-        step.transition = "value_settled"
-        schedule_closing(ctx, step)
 
 
 def _consent(
@@ -96,11 +92,11 @@ def _later(at: datetime, other: dict[str, Any]) -> datetime:
 
 
 @enforces("rofr.non_cash")
-def agree_cash_value(ctx: Ctx) -> Step:
+def agree_cash_value(ctx: Ctx, cmd: c.AgreeCashValue) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
-    cash_value = p.amount(ctx.payload, "cash_value", clause)
-    agreed_at = ctx.fact_time("agreed_at", clause)
+    cash_value = cmd.cash_value
+    agreed_at = ctx.fact_time("agreed_at", cmd.agreed_at, clause)
     mark = ctx.must_deadline(VALUE_AGREEMENT)
     if mark.passed(agreed_at):
         raise ctx.late(clause, "the agreement on the cash value", agreed_at, mark)
@@ -123,11 +119,11 @@ def agree_cash_value(ctx: Ctx) -> Step:
 
 
 @enforces("rofr.non_cash")
-def appoint_joint_appraiser(ctx: Ctx) -> Step:
+def appoint_joint_appraiser(ctx: Ctx, cmd: c.AppointJointAppraiser) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
-    appraiser = p.text(ctx.payload, "appraiser", clause)
-    appointed_at = ctx.fact_time("appointed_at", clause)
+    appraiser = cmd.appraiser
+    appointed_at = ctx.fact_time("appointed_at", cmd.appointed_at, clause)
     mark = ctx.must_deadline(JOINT_APPRAISER)
     if mark.passed(appointed_at):
         raise ctx.late(clause, "the choice of a joint appraiser", appointed_at, mark)
@@ -149,14 +145,11 @@ def appoint_joint_appraiser(ctx: Ctx) -> Step:
 
 
 @enforces("rofr.non_cash")
-def appoint_appraisers(ctx: Ctx) -> Step:
+def appoint_appraisers(ctx: Ctx, cmd: c.AppointAppraisers) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
-    names = {
-        k: p.text(ctx.payload, k, clause)
-        for k in ("owner_appraiser", "company_appraiser", "third_appraiser")
-    }
-    appointed_at = ctx.fact_time("appointed_at", clause)
+    names = cmd.model_dump(include={"owner_appraiser", "company_appraiser", "third_appraiser"})
+    appointed_at = ctx.fact_time("appointed_at", cmd.appointed_at, clause)
     mark = ctx.must_deadline(JOINT_APPRAISER)
     if not mark.passed(appointed_at):
         raise Refused(
@@ -178,13 +171,13 @@ def appoint_appraisers(ctx: Ctx) -> Step:
 
 
 @enforces("rofr.non_cash")
-def record_valuation(ctx: Ctx) -> Step:
+def record_valuation(ctx: Ctx, cmd: c.RecordValuation) -> Step:
     valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
     if valuation["stage"] != "appraisal":
         raise Refused(clause, "no appraiser has been appointed yet", "wrong_state")
-    cash_value = p.amount(ctx.payload, "cash_value", clause)
-    valued_at = ctx.fact_time("valued_at", clause)
+    cash_value = cmd.cash_value
+    valued_at = ctx.fact_time("valued_at", cmd.valued_at, clause)
     step = Step("progress_valuation")
     step.event(
         "cash_value_determined",
@@ -200,7 +193,7 @@ def record_valuation(ctx: Ctx) -> Step:
 @enforces("rofr.non_cash")
 def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
     valuation = ctx.data.get("valuation") or {}
-    if ctx.state not in VALUING_STATES:
+    if ctx.state not in ctx.legal_in(VALUING):
         return None
     step = Step("valuation_deadline_passed")
     clause = ctx.rofr.non_cash.clause

@@ -21,8 +21,8 @@ class Ctx(Context):
 
     @property
     def termination(self) -> TerminationTerms:
-        section = self.terms.termination
-        if section is None:
+        section = self.terms.section("termination")
+        if not isinstance(section, TerminationTerms):
             raise Refused(
                 f"terms {self.terms.id}",
                 f"these terms ({self.terms.id}) have no termination section",

@@ -22,6 +22,7 @@ from workflows.termination.context import Ctx, Step
 from workflows.termination.data import SCHEMA
 from workflows.termination.machine import CHART
 from workflows.terms import Terms
+from workflows.terms.termination import TerminationTerms
 
 enforces("termination.parties")(authorise)
 enforces("termination")(Kind.decide)
@@ -50,6 +51,7 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(rules.on_timer,),
     parties=lambda ctx: ctx.termination.parties,
     data=SCHEMA,
+    terms_section=TerminationTerms,
 )
 
 

@@ -85,10 +85,9 @@ def _leave_day(ctx: Ctx, cmd: TerminateService, clause: str) -> date:
 
 
 @enforces("termination.retained")
-def terminate_service(ctx: Ctx) -> Step:
+def terminate_service(ctx: Ctx, cmd: TerminateService) -> Step:
     """Record the termination: the unvested part is forfeited and returns to the pool; the part
     exercisable on the last day stays exercisable until the window ends."""
-    cmd = TerminateService.model_validate(dict(ctx.payload))
     t, grant = ctx.termination, ctx.grant()
     if cmd.grant != grant.grant_id:
         raise Refused(t.clause, f"the facts loaded are of grant {grant.grant_id}, not {cmd.grant}")
@@ -200,11 +199,10 @@ def _rd(ctx: Ctx, rule: object, what: str) -> None:
 
 
 @enforces("termination.death_after_termination")
-def record_death(ctx: Ctx) -> Step:
+def record_death(ctx: Ctx, cmd: RecordDeath) -> Step:
     """RD ISO ¶7(a): a death within three months after termination makes it a termination on
     account of death, with its twelve-month window."""
     _recorded(ctx)
-    cmd = RecordDeath.model_validate(dict(ctx.payload))
     t = ctx.termination
     rule = t.death_after_termination
     _rd(ctx, rule, "death after termination")
@@ -222,10 +220,9 @@ def record_death(ctx: Ctx) -> Step:
 
 
 @enforces("termination.prevented_by_law")
-def record_exercise_prevented(ctx: Ctx) -> Step:
+def record_exercise_prevented(ctx: Ctx, cmd: RecordExercisePrevented) -> Step:
     """RD ISO ¶7(c): exercise within the window is prevented by law (¶4(f))."""
     _recorded(ctx)
-    cmd = RecordExercisePrevented.model_validate(dict(ctx.payload))
     rule = ctx.termination.prevented_by_law
     _rd(ctx, rule, "extension for exercise prevented by law")
     assert rule is not None
@@ -239,10 +236,9 @@ def record_exercise_prevented(ctx: Ctx) -> Step:
     return _rewindow(ctx, "exercise_prevented_by_law")
 
 
-def notify_exercisable(ctx: Ctx) -> Step:
+def notify_exercisable(ctx: Ctx, cmd: NotifyExercisable) -> Step:
     """RD ISO ¶7(c): the Company notifies the optionee that the option is exercisable."""
     _recorded(ctx)
-    cmd = NotifyExercisable.model_validate(dict(ctx.payload))
     rule = ctx.termination.prevented_by_law
     _rd(ctx, rule, "extension for exercise prevented by law")
     assert rule is not None
@@ -256,10 +252,9 @@ def notify_exercisable(ctx: Ctx) -> Step:
 
 
 @enforces("termination.section_16b")
-def record_section_16b_exposure(ctx: Ctx) -> Step:
+def record_section_16b_exposure(ctx: Ctx, cmd: RecordSection16bExposure) -> Step:
     """RD ISO ¶7(d): exercise would expose the optionee to suit under Section 16(b)."""
     _recorded(ctx)
-    cmd = RecordSection16bExposure.model_validate(dict(ctx.payload))
     _rd(ctx, ctx.termination.section_16b, "Section 16(b) extension")
     ends = cmd.exposure_ends_on.isoformat() if cmd.exposure_ends_on else None
     ctx.data["section_16b"] = {"exposure_ends_on": ends}

@@ -10,18 +10,25 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from workflows.calendar import CompanyCalendar
 from workflows.kit.clauses import enforces
 from workflows.terms.base import Cited, Clause, Strict
-from workflows.terms.exercise import ExerciseTerms
-from workflows.terms.grant import GrantTerms
-from workflows.terms.rofr import RofrTerms
-from workflows.terms.termination import TerminationTerms
+from workflows.terms.sections import SECTIONS
 
 _Strict = Strict
 
@@ -106,7 +113,12 @@ class NoticeTerms(_Strict):
 
 class Terms(_Strict):
     """One agreement family: its company calendar and notice rules, shared by every kind, and a
-    section per workflow kind it governs."""
+    section per workflow kind it governs, under the kind's name, of the schema the kind
+    registered (``workflows.terms.sections``); a kind whose section is absent cannot start
+    under these terms."""
+
+    # The kinds' sections are kept as the model's extra fields, each validated by its schema.
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
     name: str = Field(min_length=1)
@@ -114,12 +126,51 @@ class Terms(_Strict):
     documents: dict[str, str] = Field(min_length=1)  # citation prefix → document title
     calendar: CalendarTerms
     notices: NoticeTerms
-    # A section per workflow kind the document governs (``workflows.registry.SECTIONS``); a
-    # kind whose section is absent cannot start under these terms.
-    rofr: RofrTerms | None = None
-    grant: GrantTerms | None = None
-    termination: TerminationTerms | None = None
-    option_exercise: ExerciseTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()
+
+    def section(self, kind: str) -> BaseModel | None:
+        """The section for ``kind``, or None if these terms do not govern it."""
+        found = (self.__pydantic_extra__ or {}).get(kind)
+        return found if isinstance(found, BaseModel) else None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in SECTIONS:  # ``terms.<kind>``: None where the document has no such section
+            return self.section(name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sections(cls, raw: Any, handler: ModelWrapValidatorHandler[Terms]) -> Terms:
+        if not isinstance(raw, dict):
+            return handler(raw)
+        errors: list[InitErrorDetails] = []
+        sections: dict[str, BaseModel] = {}
+        for key, value in raw.items():
+            if key in cls.model_fields or value is None:
+                continue
+            schema = SECTIONS.get(key)
+            if schema is None:
+                known = ", ".join(sorted(SECTIONS)) or "none"
+                errors.append(_error((key,), f"not a field nor a kind's section (kinds: {known})"))
+                continue
+            try:
+                sections[key] = schema.model_validate(value)
+            except ValidationError as e:
+                errors += [_error((key, *err["loc"]), err["msg"]) for err in e.errors()]
+        try:
+            terms = handler({k: v for k, v in raw.items() if k in cls.model_fields})
+        except ValidationError as e:
+            errors = [_error(tuple(err["loc"]), err["msg"]) for err in e.errors()] + errors
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        assert terms.__pydantic_extra__ is not None
+        terms.__pydantic_extra__.update(sections)
+        return terms
+
+
+def _error(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type=PydanticCustomError("terms", "{message}", {"message": message}), loc=loc, input=None
+    )
