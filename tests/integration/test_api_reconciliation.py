@@ -28,6 +28,13 @@ SALE = {
     "shares": 1000,
     "price_per_share": "2.50",
     "sold_at": "2026-04-05T10:00:00-07:00",
+    # FMP §6(d)(iv): the sale states how it meets §6(g) and §6(h)
+    "compliance": {
+        "securities_act": "exempt",
+        "exemption": "Securities Act §4(a)(1)",
+        "state_law": "exempt",
+        "s_corporation": "not_an_s_corporation",
+    },
 }
 
 

@@ -42,6 +42,7 @@ def test_final_states_are_the_ends_of_a_transfer() -> None:
         "exercise",
         "submit_notice",
         "lapse",
+        "assign",  # FMP §16(c), RD ISO ¶11(h): at any time
     }
     # Which way a sale or an exercise goes is for the chart's guards, not for the rule.
     assert TRANSITIONS["rofr_reattached", "sell"] == {
@@ -160,7 +161,8 @@ def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_na
     assert "note" not in {t for _, t in TRANSITIONS}
     # Every self-loop is named for what it records, from the states where that is legal.
     assert CHART.sources(ASSIGNABLE) == {
-        "notice_insufficient", "election_window", "owner_choice", "owner_sale_window",
+        "new", "notice_insufficient", "election_window", "owner_choice", "valuation", "closing",
+        "owner_sale_window", "rofr_reattached",
     }  # fmt: skip
     assert CHART.sources(VALUING) == {"election_window", "owner_choice", "valuation"}
     assert CHART.sources(PRE_SALE) == {"owner_sale_window", "transfer_pending_approval"}
@@ -169,6 +171,8 @@ def test_the_chart_has_no_wildcard_and_each_recording_act_is_legal_only_where_na
         "owner_choice",
         "owner_sale_window",
         "rofr_reattached",
+        "closing",  # after the owner's (B), within the company's 30 days (FMP §6(d)(iii))
+        "valuation",
     }
     assert CHART.sources("consent", "acknowledge") == {"exempt_transfer_pending"}
     assert ("closing", "progress_valuation") not in TRANSITIONS  # valued before the closing

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from kind_flow import CATALOG
+from test_rofr_harness import FMP_COMPLIANCE
 
 from workflows import registry
 from workflows.kernel import Actor, Command, Party, Refused, TimerFired
@@ -106,7 +107,7 @@ def test_a_row_without_a_timeline_replays_from_its_stored_state() -> None:
     row = json.loads((ROWS[0].parent / "v1-fmp-1998-nso-owner_sale_window.json").read_text())
     terms = CATALOG.get(row["terms_id"])
     sale = {"buyer": {"name": "Eve"}, "shares": 1000, "price_per_share": "2.50",
-            "sold_at": "2026-04-05T10:00:00-07:00"}  # fmt: skip
+            "sold_at": "2026-04-05T10:00:00-07:00", "compliance": FMP_COMPLIANCE}  # fmt: skip
     now = datetime.fromisoformat("2026-04-06T09:00:00-07:00")
     report = Command("report_third_party_sale", Actor(Party.OWNER), sale)
     sold = ROFR.decide(row["state"], row["data"], report, now, terms)

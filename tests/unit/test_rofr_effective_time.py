@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_rofr_harness import Flow, delivered, event, fmp_notice, iso, rd_notice, types
+from test_rofr_harness import (
+    FMP_COMPLIANCE,
+    Flow,
+    delivered,
+    event,
+    fmp_notice,
+    iso,
+    rd_notice,
+    types,
+)
 
 FMP, RD = "fmp-1998-nso", "raydream-1992-iso"
 EXERCISE_0330 = {"notice": delivered("2026-03-30T09:00")}  # in time: the window ends 04-01
@@ -15,6 +24,7 @@ EXERCISE_0330 = {"notice": delivered("2026-03-30T09:00")}  # in time: the window
 def sale(shares: int, sold_on: str, **extra: Any) -> dict[str, Any]:
     return {
         "buyer": {"name": "Bob Buyer"},
+        "compliance": FMP_COMPLIANCE,  # FMP §6(d)(iv): not in contravention of §6(g), §6(h)
         "shares": shares,
         "price_per_share": "2.50",
         "sold_at": iso(sold_on),

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import ROFR, Flow, at, delivered, event, fmp_notice, iso, mailed, types
+from test_rofr_harness import (
+    FMP_COMPLIANCE,
+    ROFR,
+    Flow,
+    at,
+    delivered,
+    event,
+    fmp_notice,
+    iso,
+    mailed,
+    types,
+)
 
 from workflows.kernel import TimerFired
 
@@ -125,6 +136,7 @@ def test_no_election_opens_a_30_day_sale_window_and_the_buyer_takes_free_and_cle
     assert timer.party == "owner"
     sale = {
         "buyer": {"name": "Eve"},
+        "compliance": FMP_COMPLIANCE,
         "shares": 1000,
         "price_per_share": "2.75",
         "sold_at": iso("2026-04-20T10:00"),
@@ -144,6 +156,7 @@ def test_a_sale_on_terms_more_favourable_to_the_buyer_is_refused() -> None:
         "2026-04-21T09:00",
         {
             "buyer": {"name": "Eve"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "price_per_share": "2.00",
             "sold_at": iso("2026-04-20T10:00"),
@@ -156,6 +169,7 @@ def test_a_sale_before_the_election_ends_or_after_the_window_is_refused() -> Non
     flow = started()
     sale = {
         "buyer": {"name": "Eve"},
+        "compliance": FMP_COMPLIANCE,
         "shares": 1000,
         "price_per_share": "2.50",
         "sold_at": iso("2026-03-10T10:00"),
@@ -180,6 +194,7 @@ def test_the_sale_window_expiring_reattaches_the_right() -> None:
 
 SALE_ON_LAST_DAY = {
     "buyer": {"name": "Eve"},
+    "compliance": FMP_COMPLIANCE,
     "shares": 1000,
     "price_per_share": "2.50",
     "sold_at": iso("2026-05-01T16:00"),  # the last day of the window (2026-04-01 + 30 days)
@@ -343,6 +358,7 @@ def test_waiver_opens_the_sale_window_at_once() -> None:
         "2026-03-10T12:00",
         {
             "buyer": {"name": "Eve"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "total": "2500",
             "sold_at": iso("2026-03-09T10:00"),

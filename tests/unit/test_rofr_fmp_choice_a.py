@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, types
+from test_rofr_harness import FMP_COMPLIANCE, Flow, at, delivered, event, fmp_notice, iso, types
 
 FMP = "fmp-1998-nso"
 
@@ -18,6 +18,7 @@ FMP = "fmp-1998-nso"
 def sale(shares: int, sold_on: str) -> dict[str, Any]:
     return {
         "buyer": {"name": "Eve"},
+        "compliance": FMP_COMPLIANCE,
         "shares": shares,
         "price_per_share": "2.50",
         "sold_at": iso(sold_on),
@@ -102,30 +103,22 @@ def test_a_part_sale_reported_after_the_window_is_refused_under_a_too() -> None:
     assert flow.state == "sold_to_third_party"
 
 
-def test_after_a_written_a_the_company_can_no_longer_exercise_or_waive() -> None:
+def test_after_a_written_a_a_waiver_changes_nothing_and_a_late_exercise_is_late() -> None:
     flow = chose_a()
-    reason = (
-        "the owner chose (A) on 2026-03-15 10:00 PDT: sale of all the 1000 Target Shares to the "
-        "third party; the right can no longer be exercised on this notice"
-    )
-    # Still inside the company's 30 days (to 2026-04-01), for the rest or for all.
-    for payload in (
-        {"shares": 600, "notice": delivered("2026-03-20T09:00")},
-        {"notice": delivered("2026-03-20T09:00")},
-    ):
-        r = flow.refused("exercise_rofr", "company", "2026-03-20T12:00", payload)
-        assert (r.rule, r.code, r.reason) == ("FMP §6(d)(v)", "wrong_state", reason)
+    # Inside the company's 30 days a further exercise is taken (FMP §6(d)(iii),
+    # test_rofr_findings); a waiver has nothing left to end.
     r = flow.refused(
         "waive_rofr", "company", "2026-03-20T12:00", {"notice": delivered("2026-03-20T09:00")}
     )
-    assert r.rule == "FMP §6(d)(v)" and r.reason.endswith("can no longer be waived on this notice")
-    # Nor once the windows have run: an Exercise Notice given 2026-03-31 and entered late.
+    assert r.rule == "FMP §6(d)(v)" and r.code == "wrong_state"
+    assert r.reason.startswith("the owner chose (A) on 2026-03-15 10:00 PDT")
+    assert "a waiver changes nothing" in r.reason
+    # An Exercise Notice given after the company's 30 days is late, whenever entered.
     flow.fire("election_deadline")
-    flow.fire("sale_window_end")
     r = flow.refused(
-        "exercise_rofr", "company", "2026-05-04T12:00", {"notice": delivered("2026-03-31T09:00")}
+        "exercise_rofr", "company", "2026-04-03T12:00", {"notice": delivered("2026-04-02T09:00")}
     )
-    assert (r.rule, r.reason) == ("FMP §6(d)(v)", reason)
+    assert (r.rule, r.code) == ("FMP §6(d)(iii)", "late")
 
 
 def test_a_full_exercise_given_before_the_owners_a_but_entered_after_still_counts() -> None:

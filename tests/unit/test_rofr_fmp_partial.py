@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, mailed, types
+from test_rofr_harness import (
+    FMP_COMPLIANCE,
+    Flow,
+    at,
+    delivered,
+    event,
+    fmp_notice,
+    iso,
+    mailed,
+    types,
+)
 
 FMP = "fmp-1998-nso"
 
@@ -78,6 +88,7 @@ def test_silence_is_deemed_a_choice_of_the_third_party_sale() -> None:
         "2026-04-10T12:00",
         {
             "buyer": {"name": "Bob Buyer"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "price_per_share": "2.50",
             "sold_at": iso("2026-04-10T10:00"),
@@ -259,19 +270,19 @@ def chose_b() -> Flow:
     return flow
 
 
-def test_after_choosing_b_a_further_election_is_refused_as_closed_by_that_choice() -> None:
+def test_after_choosing_b_a_waiver_changes_nothing_and_the_choice_is_made_once() -> None:
     flow = chose_b()
-    # Still inside the company's 30 days (to 2026-04-01), but the owner's (B) closed the election.
-    for command, payload in (
-        ("exercise_rofr", {"shares": 100, "notice": delivered("2026-03-16T09:00")}),
-        ("waive_rofr", {"notice": delivered("2026-03-16T09:00")}),
-    ):
-        r = flow.refused(command, "company", "2026-03-16T12:00", payload)
-        assert r.rule == "FMP §6(d)(v)" and r.code == "wrong_state"
-        assert r.reason == (
-            "the owner chose to sell the elected 400 of the 1000 shares to the company under "
-            "FMP §6(d)(v)(B); the election is closed"
-        )
+    # Inside the company's 30 days (to 2026-04-01) a further exercise is taken (FMP
+    # §6(d)(iii), test_rofr_findings); a waiver has nothing left to end.
+    r = flow.refused(
+        "waive_rofr", "company", "2026-03-16T12:00", {"notice": delivered("2026-03-16T09:00")}
+    )
+    assert r.rule == "FMP §6(d)(v)" and r.code == "wrong_state"
+    assert r.reason == (
+        "the owner chose to sell the elected 400 of the 1000 shares to the company under "
+        "FMP §6(d)(v)(B): that purchase is agreed and a waiver changes nothing; the company may "
+        "still exercise for the rest within its 30 days"
+    )
     r = flow.refused(
         "choose_sale_alternative",
         "owner",
@@ -307,6 +318,7 @@ def test_no_sale_and_no_choice_out_of_turn() -> None:
         "2026-03-20T12:00",
         {
             "buyer": {"name": "Eve"},
+            "compliance": FMP_COMPLIANCE,
             "shares": 1000,
             "price_per_share": "2.50",
             "sold_at": iso("2026-03-20T10:00"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, types
+from test_rofr_harness import FMP_COMPLIANCE, Flow, at, delivered, event, fmp_notice, iso, types
 
 FMP = "fmp-1998-nso"
 PROPERTY = {"form": "property", "description": "200 shares of Widget Corp. common stock"}
@@ -30,6 +30,13 @@ def test_an_agreed_value_then_exercise_closes_on_the_later_of_30_business_days_a
     None
 ):
     flow = noticed("2026-06-01T10:00")
+    d = flow.send(
+        "agree_cash_value",
+        "owner",
+        "2026-06-08T12:00",
+        {"cash_value": "5000", "agreed_at": iso("2026-06-08T10:00")},
+    )
+    assert types(d) == ["cash_value_proposed"]  # FMP §6(d)(iii): the Owner *and* the Company
     d = flow.send(
         "agree_cash_value",
         "company",
@@ -118,6 +125,13 @@ def test_a_joint_appraiser_chosen_in_time() -> None:
         "2026-03-18T12:00",
         {"appraiser": "Valuers LLP", "appointed_at": iso("2026-03-18T11:00")},
     )
+    assert "joint_appraiser_deadline" in flow.timers  # the owner alone only proposed
+    flow.send(
+        "appoint_joint_appraiser",
+        "company",
+        "2026-03-18T12:00",
+        {"appraiser": "Valuers LLP", "appointed_at": iso("2026-03-18T11:30")},
+    )
     assert "joint_appraiser_deadline" not in flow.timers
     flow.send(
         "record_valuation",
@@ -148,7 +162,12 @@ def test_a_property_sale_to_a_third_party_must_confirm_it_conforms() -> None:
     flow = noticed()
     flow.fire("election_deadline")
     assert "value_agreement_deadline" not in flow.timers
-    sale = {"buyer": {"name": "Eve"}, "shares": 1000, "sold_at": iso("2026-04-10T10:00")}
+    sale = {
+        "buyer": {"name": "Eve"},
+        "shares": 1000,
+        "sold_at": iso("2026-04-10T10:00"),
+        "compliance": FMP_COMPLIANCE,
+    }
     r = flow.refused("report_third_party_sale", "owner", "2026-04-10T12:00", sale)
     assert r.rule == "FMP §6(d)(iv)"
     flow.send(

@@ -12,6 +12,15 @@ ROFR = registry.kind("rofr")
 
 __all__ = ["CATALOG", "PT", "ROFR", "at", "delivered", "event", "iso", "mailed", "types"]
 
+#: FMP §6(g), §6(h): how a transfer meets the securities-law and S corporation restrictions
+#: (asked of the owner's sale, FMP §6(d)(iv), and of an exempt transfer, FMP §6(b)(i)).
+FMP_COMPLIANCE: dict[str, str] = {
+    "securities_act": "exempt",
+    "exemption": "Securities Act §4(a)(1)",
+    "state_law": "exempt",
+    "s_corporation": "not_an_s_corporation",
+}
+
 
 class Flow(KindFlow):
     """One ROFR workflow under ``terms_id``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_rofr_harness import Flow, delivered, event, fmp_notice, iso, rd_notice
+from test_rofr_harness import FMP_COMPLIANCE, Flow, delivered, event, fmp_notice, iso, rd_notice
 
 FMP, RD = "fmp-1998-nso", "raydream-1992-iso"
 
@@ -199,7 +199,12 @@ def test_an_fmp_gift_to_issue_needs_prior_consent_and_the_transferees_acknowledg
         "2026-03-06T12:00",
         {"acknowledged_at": iso("2026-03-06T10:00")},
     )
-    d = flow.send("complete_exempt_transfer", "owner", "2026-03-10T12:00", done)
+    d = flow.send(
+        "complete_exempt_transfer",
+        "owner",
+        "2026-03-10T12:00",
+        {**done, "compliance": FMP_COMPLIANCE},
+    )
     assert flow.state == "exempt_transfer_completed" and d.final
     assert event(d, "exempt_transfer_completed")["transferee_is_owner"] is True
 
@@ -293,7 +298,7 @@ def test_a_pledge_to_the_company_needs_consent_but_no_acknowledgment() -> None:
         "complete_exempt_transfer",
         "company",
         "2026-03-04T12:00",
-        {"transferred_at": iso("2026-03-04T10:00")},
+        {"transferred_at": iso("2026-03-04T10:00"), "compliance": FMP_COMPLIANCE},
     )
     assert flow.state == "exempt_transfer_completed"
 

@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_rofr_harness import Flow, at, delivered, event, fmp_notice, iso, rd_notice, types
+from test_rofr_harness import (
+    FMP_COMPLIANCE,
+    Flow,
+    at,
+    delivered,
+    event,
+    fmp_notice,
+    iso,
+    rd_notice,
+    types,
+)
 
 FMP = "fmp-1998-nso"
 
@@ -21,6 +31,7 @@ FMP = "fmp-1998-nso"
 def sale(shares: int, sold_on: str, buyer: str = "Eve") -> dict[str, Any]:
     return {
         "buyer": {"name": buyer},
+        "compliance": FMP_COMPLIANCE,
         "shares": shares,
         "price_per_share": "2.50",
         "sold_at": iso(sold_on),

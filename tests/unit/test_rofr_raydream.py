@@ -58,13 +58,6 @@ def test_one_notice_per_transferee_with_name_and_address() -> None:
         "deliver_transfer_notice", "owner", "2026-03-02T12:00", rd_notice(bona_fide_evidence="")
     )
     assert r.rule == "RD ISO ¶11(b)"
-    r = flow.refused(
-        "deliver_transfer_notice",
-        "owner",
-        "2026-03-02T12:00",
-        rd_notice(notice=delivered("2026-03-02T11:00", "fax")),
-    )
-    assert r.rule.startswith("RD ISO ¶11(b)")
 
 
 def test_the_company_may_buy_all_but_not_less_than_all() -> None:

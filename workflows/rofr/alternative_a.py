@@ -17,15 +17,17 @@ Our reading of (A):
   to the company), and any other part leaves the (A)/(B) choice unmade. So while an (A) choice
   stands, chosen or deemed, a sale of fewer than all the Target Shares is refused; if none is made
   in the window, all of them are again under the right (FMP §6(d)(iv) last sentence).
-* A written choice of (A) ends the company's election on this notice: the owner has committed to
-  sell all to the third party, and a further exercise would turn that into a sale to the company
-  the owner did not choose. An Exercise Notice that took effect *before* the owner's choice, but
-  is entered after it, still counts (notices are judged by when they took effect).
-* A deemed (A) does not end the company's election. It arises only when the owner's 30 days
-  from the date of the Disposition Notice run out, which can be before the company's own 30 days
-  from its receipt end (FMP §6(d)(iii)); §6(d)(v)'s last sentence only supplies the owner's
-  missing answer and says nothing to cut the company's period short, so the company may still
-  elect within its own 30 days, as before.
+* No choice of (A) or (B), written or deemed, ends the company's election. FMP §6(d)(iii) gives
+  the company 30 days from receipt of the Disposition Notice for "any or all" of the Target
+  Shares, and nothing in §6(d)(v) cuts that short. So within its 30 days the company may still
+  exercise: for all the remaining shares, which makes it an exercise for all, the owner's choice
+  giving way (§6(d)(v) governs only an exercise for "a portion, but not all"); or for more but
+  not all, which leaves a written (A) standing (the owner chose to sell all to the third party,
+  whatever part the company elected; the choice is made once) and enlarges the part sold to the
+  company under (B) (see ``election``). The sale window under (A) opens only when the company's
+  30 days end (§6(d)(iv)), so no sale can precede such an exercise.
+* A waiver after a written (A) has nothing to end: the sale window already waits for the
+  company's 30 days, and the company may exercise for the rest until then.
 """
 
 from __future__ import annotations
@@ -66,21 +68,17 @@ def _chosen_on(ctx: Ctx) -> datetime:
     return ctx.instant("owner_choice", "notice", "effective_at")
 
 
-def chose_a_before(ctx: Ctx, exercised_at: datetime) -> bool:
-    """True if a written (A) took effect before an Exercise Notice effective ``exercised_at``."""
-    choice = written_choice_of_a(ctx)
-    return choice is not None and _chosen_on(ctx) <= exercised_at
-
-
-def refuse_election_after_a(ctx: Ctx, act: str) -> Refused:
-    """FMP §6(d)(v): after the owner's written (A), the company can no longer exercise or waive."""
+def refuse_waiver_after_a(ctx: Ctx) -> Refused:
+    """FMP §6(d)(iv)-(v): after the owner's written (A) a waiver changes nothing."""
     choice = written_choice_of_a(ctx)
     assert choice is not None
+    election = ctx.must_deadline("election_deadline")
     return Refused(
         _clause(ctx, choice),
         f"the owner chose (A) on {ctx.cal.fmt(_chosen_on(ctx))}: sale of all the "
-        f"{ctx.data['shares']} Target Shares to the third party; the right can no longer be "
-        f"{'exercised' if act == 'exercise' else 'waived'} on this notice",
+        f"{ctx.data['shares']} Target Shares to the third party once the company's 30 days end "
+        f"{ctx.cal.fmt(election.at)}; a waiver changes nothing, and until then the company may "
+        "still exercise for the rest",
         "wrong_state",
     )
 

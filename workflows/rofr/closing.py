@@ -16,6 +16,7 @@ from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
+from workflows.rofr.assignees import check_assignee
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
 from workflows.rofr.valued import needs_appraisal
 
@@ -111,6 +112,7 @@ def complete_closing(ctx: Ctx, cmd: c.CompleteClosing) -> Step:
             f"nothing to close while the transfer is {ctx.describe()}",
             "wrong_state",
         )
+    check_assignee(ctx)
     closed_at = ctx.fact_time("closed_at", cmd.closed_at, clause)
     if closed_at < last_exercise_at(ctx):
         raise Refused(clause, "payload.closed_at is before the exercise took effect")

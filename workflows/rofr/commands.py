@@ -77,7 +77,14 @@ class RejectTransferNotice(Payload):
 
 
 class AssignRofr(Payload):
-    assignee: Text
+    """FMP §16(c), RD ISO ¶11(h): to one or more persons; give ``assignee`` or ``assignees``."""
+
+    assignee: Text | None = Field(default=None, description="the person assigned the right")
+    assignees: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        description="several persons, each assigned the right (RD ISO ¶11(h))",
+    )
     assigned_at: Instant | None = Field(
         default=None, description="when the assignment took effect (default: when entered)"
     )
@@ -138,6 +145,25 @@ class Buyer(Payload):
     address: str | None = None
 
 
+class TransferCompliance(Payload):
+    """How a transfer meets FMP §6(g) (securities laws) and §6(h) (S corporation)."""
+
+    securities_act: Literal["registered", "exempt"] = Field(
+        description="FMP §6(g)(i)(1): under an effective registration statement, or exempt"
+    )
+    exemption: Text | None = Field(default=None, description="the exemption relied on")
+    state_law: Literal["qualified", "registered", "exempt"] = Field(
+        description="FMP §6(g)(i)(2): under the securities laws of the states concerned"
+    )
+    counsel_opinion: Text | None = Field(
+        default=None, description="FMP §6(g)(ii): the Company's counsel's opinion, if it asked"
+    )
+    s_corporation: Literal["not_an_s_corporation", "eligible_shareholder"] = Field(
+        description="FMP §6(h): the company is not an S corporation, or the transferee is an "
+        "eligible S corporation shareholder whose holding keeps the status"
+    )
+
+
 class ReportThirdPartySale(Payload):
     buyer: Buyer
     shares: Shares
@@ -146,6 +172,7 @@ class ReportThirdPartySale(Payload):
     total: Amount | None = None
     conforms_to_notice: Flag = False
     transferee_agreed_in_writing: Flag = Field(default=False, description="RD ISO ¶11(f)")
+    compliance: TransferCompliance | None = Field(default=None, description="FMP §6(d)(iv)")
 
 
 class DemandAssurances(Payload):
@@ -208,3 +235,4 @@ class AcknowledgeTransferTerms(Payload):
 class CompleteExemptTransfer(Payload):
     transferred_at: Instant
     participating_company_stock: Flag = False
+    compliance: TransferCompliance | None = Field(default=None, description="FMP §6(b)(i)")

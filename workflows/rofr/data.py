@@ -47,6 +47,7 @@ class RofrData(BaseModel):
     elections: list[Record] | None = None
     elected_shares: int | None = None
     assignees: list[Record] | None = None
+    assignee_waivers: list[Record] | None = None
     waived: Record | None = None
     rejection: Record | None = None
     owner_choice: Record | None = None
@@ -71,6 +72,7 @@ class RofrData(BaseModel):
     ownership_change: str | None = None
     consent: Record | None = None
     acknowledgment: Record | None = None
+    compliance: Record | None = None
     # the kit's record of acts by effective time, and the reconciliation items
     timeline: Record | None = None
 

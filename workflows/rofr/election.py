@@ -14,14 +14,11 @@ fired is accepted as long as no third-party sale has been recorded since.
 
 from __future__ import annotations
 
-from workflows.kernel import Party, Refused, TimerFired
+from workflows.kernel import Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
-from workflows.rofr.alternative_a import (
-    chose_a_before,
-    refuse_election_after_a,
-    written_choice_of_a,
-)
+from workflows.rofr.alternative_a import refuse_waiver_after_a, written_choice_of_a
+from workflows.rofr.assignees import acting_assignee, assignee_names, check_assignee
 from workflows.rofr.context import (
     ELECTION,
     JOINT_APPRAISER,
@@ -38,28 +35,14 @@ EXERCISABLE = "exercise"
 ASSIGNABLE = "assign"
 
 
-@enforces("rofr.assignable")
-def _check_assignee(ctx: Ctx) -> None:
-    if ctx.party is not Party.ASSIGNEE:
-        return
-    name = ctx.actor.name if ctx.actor else ""
-    if name not in {a["name"] for a in ctx.data.get("assignees", [])}:
-        raise Refused(
-            ctx.rofr.assignable.clause,
-            f"{name or 'this assignee'} holds no assignment of the right "
-            "(the company records one with assign_rofr)",
-            "not_authorised",
-        )
-
-
 @enforces("rofr.partial_exercise.on_silence", "rofr.partial_exercise.owner_choice")
 def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
     """Why no further election is open once the company's purchase is settled."""
     choice = ctx.data.get("owner_choice") or {}
     pe = ctx.rofr.partial_exercise
     if choice.get("alternative") == "sale_to_company" and pe is not None:
-        # FMP §6(d)(v)(B): the owner sells the company the part it elected, and no more; the
-        # company's election ended with that choice.
+        # FMP §6(d)(v)(B): the owner sells the company the part it elected; only a waiver can
+        # get here (a timely exercise for more is taken: the company's 30 days run on).
         how = (
             "by not answering in time, the owner is deemed to have chosen"
             if choice.get("deemed")
@@ -69,8 +52,9 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
         return Refused(
             clause,
             f"{how} to sell the elected {ctx.data['purchase_shares']} of the "
-            f"{ctx.data['shares']} shares to the company under {clause}(B); the election is "
-            "closed",
+            f"{ctx.data['shares']} shares to the company under {clause}(B): that purchase is "
+            "agreed and a waiver changes nothing; the company may still exercise for the rest "
+            "within its 30 days",
             "wrong_state",
         )
     return Refused(
@@ -81,6 +65,8 @@ def _purchase_agreed(ctx: Ctx, rule: str) -> Refused:
 
 
 def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
+    if act == "exercise" and ctx.state in ("valuation", "closing") and b_chosen(ctx):
+        return  # FMP §6(d)(iii): the company's 30 days for "any or all" run on after (B)
     if ctx.state in ("valuation", "closing", "escrow_settlement", "repurchased"):
         raise _purchase_agreed(ctx, rule)
     if ctx.state == "transfer_pending_approval":
@@ -95,6 +81,9 @@ def _exercisable(ctx: Ctx, rule: str, act: str = "exercise") -> None:
         )
     if ctx.data.get("waived"):
         raise Refused(rule, "the right was waived for this notice", "wrong_state")
+    name = acting_assignee(ctx)
+    if name is not None and name in _assignee_waivers(ctx):
+        raise Refused(rule, f"{name} waived its election on this notice", "wrong_state")
     sales = ctx.data.get("sales")
     if sales:
         # A timely notice entered late still counts only while no sale has been recorded: the
@@ -149,11 +138,9 @@ def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
     rofr = ctx.rofr
     rule = rofr.election_window.clause
     _exercisable(ctx, rule)
-    _check_assignee(ctx)
+    check_assignee(ctx)
     to_owner = ctx.owner_notice_party()
     eff = ctx.notice("exercise_notice", rule, cmd.notice)
-    if chose_a_before(ctx, eff.at):
-        raise refuse_election_after_a(ctx, "exercise")
     deadline = ctx.must_deadline(ELECTION)
     if deadline.passed(eff.at):
         raise ctx.late(rule, "the notice of exercise", eff.at, deadline)
@@ -176,12 +163,14 @@ def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
     ctx.data["elected_shares"] = elected + shares
     full = elected + shares == target
     step = Step("exercise")
-    if full or not written_choice_of_a(ctx):
-        ctx.data.pop("owner_choice", None)
+    superseded = None
+    after_b = ctx.state in ("valuation", "closing")
+    if full or not (written_choice_of_a(ctx) or after_b):
+        superseded = ctx.data.pop("owner_choice", None)
         step.cancel_timers.append(SALE_WINDOW)
-    # else it took effect before the owner's written (A) (a later one was refused above): (A)
-    # means all the Target Shares go to the third party whatever part the company elected, so
-    # the choice and its sale window stand (see alternative_a).
+    # else a written (A) stands: it is a sale of all the Target Shares to the third party whatever
+    # part the company elected, so the choice and its sale window stand (see alternative_a); or
+    # after (B) the part the company buys grows (the chart sets the closing afresh).
     step.event(
         "rofr_exercised",
         by=ctx.actor_record(),
@@ -191,7 +180,10 @@ def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
         scope="all" if full else "part",
         entered_after_deadline=deadline.passed(ctx.now),
         notice=record,
+        **({"superseded_choice": superseded} if superseded else {}),
     )
+    if after_b:
+        ctx.data["purchase_shares"] = elected + shares
     if not full:
         if "owner_choice" not in ctx.data:
             deem_choice_if_passed(ctx, step, eff.at)
@@ -201,23 +193,63 @@ def exercise_rofr(ctx: Ctx, cmd: c.ExerciseRofr) -> Step:
     return step
 
 
+def _assignee_waivers(ctx: Ctx) -> set[str]:
+    return {w["name"] for w in ctx.data.get("assignee_waivers") or []}
+
+
+@enforces("rofr.assignable")
+def _waive_for_assignee(ctx: Ctx, name: str, record: dict[str, object]) -> Step:
+    """An assignee waives only its own election: the company and any other assignee keep
+    theirs (FMP §6(d)(iii) "the Company (or its assignees)"; RD ISO ¶11(h) "one or more")."""
+    waiver = {"name": name, "by": ctx.actor_record(), "notice": record}
+    ctx.data.setdefault("assignee_waivers", []).append(waiver)
+    step = Step("waive_for_assignee")
+    step.event(
+        "rofr_waived_by_assignee",
+        assignee=name,
+        by=ctx.actor_record(),
+        notice=record,
+        clause=ctx.rofr.assignable.clause,
+    )
+    return step
+
+
 @enforces("rofr.election_window")
 def waive_rofr(ctx: Ctx, cmd: c.WaiveRofr) -> Step:
     rule = ctx.rofr.election_window.clause
     _exercisable(ctx, rule, "waive")
     if written_choice_of_a(ctx):
-        raise refuse_election_after_a(ctx, "waive")
-    _check_assignee(ctx)
+        raise refuse_waiver_after_a(ctx)
+    check_assignee(ctx)
     eff = ctx.notice("waiver_notice", rule, cmd.notice)
     record = eff.record(ctx.party, ctx.owner_notice_party())
+    name = acting_assignee(ctx)
+    if name is not None:
+        return _waive_for_assignee(ctx, name, record)
     ctx.data["waived"] = {"by": ctx.actor_record(), "notice": record}
     step = Step("waive", cancel_timers=[ELECTION, VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event("rofr_waived", by=ctx.actor_record(), notice=record, clause=rule)
     return step
 
 
+def _names_to_assign(ctx: Ctx, cmd: c.AssignRofr, clause: str) -> list[str]:
+    if (cmd.assignee is None) == (cmd.assignees is None):
+        raise Refused(
+            clause, "give payload.assignee or payload.assignees (one of them)", "invalid_payload"
+        )
+    names = [cmd.assignee] if cmd.assignee is not None else list(cmd.assignees or [])
+    held = assignee_names(ctx)
+    again = [n for n in names if n in held] or [n for n in names if names.count(n) > 1]
+    if again:
+        raise Refused(clause, f"{again[0]} is already an assignee of the right")
+    return names
+
+
 @enforces("rofr.assignable")
 def assign_rofr(ctx: Ctx, cmd: c.AssignRofr) -> Step:
+    """FMP §16(c): "at any time"; RD ISO ¶11(h): "at any time, whether or not the Optionee has
+    attempted a transfer, to one (1) or more persons": in any state until the right is spent
+    (the purchase paid, the shares sold, the right lapsed or the transfer refused)."""
     clause = ctx.rofr.assignable.clause
     if not ctx.rofr.assignable.value:
         raise Refused(clause, "these terms do not let the company assign the right")
@@ -227,11 +259,15 @@ def assign_rofr(ctx: Ctx, cmd: c.AssignRofr) -> Step:
             f"the right cannot be assigned while the transfer is {ctx.describe()}",
             "wrong_state",
         )
-    assignee = cmd.assignee
-    entry = {"name": assignee, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()}
-    ctx.data.setdefault("assignees", []).append(entry)
+    names = _names_to_assign(ctx, cmd, clause)
+    recorded = [
+        {"name": n, "by": ctx.actor_record(), "recorded_at": ctx.now.isoformat()} for n in names
+    ]
+    ctx.data.setdefault("assignees", []).extend(recorded)
     step = Step("assign")
-    step.event("rofr_assigned", assignee=assignee, by=ctx.actor_record(), clause=clause)
+    step.event(
+        "rofr_assigned", assignee=names[0], assignees=names, by=ctx.actor_record(), clause=clause
+    )
     return step
 
 

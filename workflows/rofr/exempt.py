@@ -16,6 +16,7 @@ from datetime import datetime
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
+from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import Ctx, Step
 from workflows.terms.rofr import ExemptTransfer
 
@@ -186,6 +187,9 @@ def complete_exempt_transfer(ctx: Ctx, cmd: c.CompleteExemptTransfer) -> Step:
                 f"to the agreement; it is a condition of the transfer's validity: {why}",
                 "condition_unmet",
             )
+    compliance = transfer_compliance(ctx, "exempt_transfer", cmd.compliance)
+    if compliance:
+        ctx.data["compliance"] = compliance
     stays_subject = cmd.participating_company_stock
     step = Step("complete_exempt")
     step.event(
@@ -198,5 +202,6 @@ def complete_exempt_transfer(ctx: Ctx, cmd: c.CompleteExemptTransfer) -> Step:
         transferee_is_owner=exempt.category in ("gift_to_spouse_or_issue", "will_or_intestacy"),
         consideration_stays_subject=stays_subject,
         clause=exempt.clause,
+        **({"compliance": compliance} if compliance else {}),
     )
     return step

@@ -5,7 +5,9 @@ public market exists, or a firm-commitment underwritten public offering of at le
 RD ISO ¶11(i): a Transfer of Control (unless the successor assumes the Company's rights and
 obligations under the Plan), or a public market (a national exchange listing, or OTC trading
 with prices published daily). A purchase the company already exercised before the event is a
-bargain made and proceeds to closing.
+bargain made and proceeds to closing. RD ISO ¶11(i) ends the right "the other provisions of this
+paragraph 11 notwithstanding": a sale awaiting the company's approval under ¶11(e) no longer
+waits for it, and is recorded.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ def record_lapse_event(ctx: Ctx, cmd: c.RecordLapseEvent) -> Step:
                 "the purchase proceeds to closing",
                 "wrong_state",
             )
+    pending = ctx.state == "transfer_pending_approval"
     step = Step("lapse", cancel_timers=list(ALL_TIMERS))
     ctx.data["lapse"] = {"event": name, "occurred_at": occurred_at.isoformat(), **facts}
     step.event(
@@ -122,4 +125,14 @@ def record_lapse_event(ctx: Ctx, cmd: c.RecordLapseEvent) -> Step:
         clause=rule.clause,
         **facts,
     )
+    if pending:
+        # The approval of ¶11(e) was part of the right that has now ended.
+        step.event(
+            "transfer_recorded",
+            buyer=ctx.data["sale"]["buyer"],
+            shares=ctx.data["sale"]["shares"],
+            buyer_takes="free_of_the_right",
+            approval_needed=False,
+            clause=rule.clause,
+        )
     return step

@@ -95,6 +95,10 @@ class RofrMachine(StateMachine):
         | _purchase(rofr_reattached, closing, valuation, company_buys)
         | rofr_reattached.to(rofr_reattached, cond=a_stands, internal=True)
         | rofr_reattached.to(owner_choice)
+        # FMP §6(d)(iii), (v)(B): after the owner's (B) the company's 30 days still run; a
+        # further timely election enlarges the part it buys, and the closing is set afresh.
+        | closing.to(closing, cond=company_buys)
+        | valuation.to(valuation, cond=company_buys, internal=True)
     )
     # FMP §6(d)(v): the owner's choice, in writing (also a written (A) entered after (A) was
     # deemed: it is recorded, the sale window runs on) or deemed by silence.
@@ -117,12 +121,18 @@ class RofrMachine(StateMachine):
     )
     # What records a fact without moving the transfer: each a named transition from the states
     # where it is legal (never a wildcard), so the chart says where each command may be sent.
-    assign = (  # FMP §16(c), RD ISO ¶11(h): before the purchase or sale is settled
-        notice_insufficient.to(notice_insufficient, internal=True)
+    assign = (  # FMP §16(c), RD ISO ¶11(h): "at any time", until the right is spent
+        new.to(new, internal=True)  # RD ISO ¶11(h): "whether or not the Optionee has attempted"
+        | notice_insufficient.to(notice_insufficient, internal=True)
         | election_window.to(election_window, internal=True)
         | owner_choice.to(owner_choice, internal=True)
+        | valuation.to(valuation, internal=True)
+        | closing.to(closing, internal=True)
         | owner_sale_window.to(owner_sale_window, internal=True)
+        | rofr_reattached.to(rofr_reattached, internal=True)
     )
+    # An assignee's waiver: it gives up its own election, not the company's or another's.
+    waive_for_assignee = election_window.to(election_window, internal=True)
     # FMP §6(d)(iii): valuing a non-cash price, before or after exercise; once valued after the
     # exercise, the purchase goes to closing.
     progress_valuation = (
@@ -171,6 +181,8 @@ class RofrMachine(StateMachine):
         | closing.to(lapsed)
         | owner_sale_window.to(lapsed)
         | rofr_reattached.to(lapsed)
+        # RD ISO ¶11(i): "the other provisions of this paragraph 11 notwithstanding"
+        | transfer_pending_approval.to(lapsed)
     )
     propose_exempt = new.to(exempt_transfer_pending)
     complete_exempt = exempt_transfer_pending.to(exempt_transfer_completed)

@@ -26,6 +26,7 @@ PER_NOTICE = (
     "elections",
     "elected_shares",
     "waived",
+    "assignee_waivers",
     "rejection",
     "owner_choice",
     "sale_window",
@@ -206,12 +207,27 @@ def found_insufficient(ctx: Ctx) -> bool:
     return bool(rejection.get("ground") == "insufficient_information")
 
 
+@enforces("rofr.insufficiency_finding_for")
+def _insufficiency_open(ctx: Ctx, ground: str) -> None:
+    """RD ISO ¶11(c): the company finds the information insufficient "to establish the bona fide
+    nature of a proposed voluntary transfer"; an involuntary one can only be found not bona fide."""
+    limit = ctx.rofr.insufficiency_finding_for
+    kind = ctx.data.get("transfer_type", "sale")
+    if ground == "insufficient_information" and limit and kind not in limit.value:
+        raise Refused(
+            limit.clause,
+            f"a finding of insufficient information is for a proposed voluntary transfer, not "
+            f"for this {kind} transfer; the company may still find it not bona fide",
+        )
+
+
 @enforces("rofr.notice_review", "rofr.recording_needs_approval")
 def reject_transfer_notice(ctx: Ctx, cmd: c.RejectTransferNotice) -> Step:
     review = ctx.rofr.notice_review
     if not review.value:
         raise Refused(review.clause, "these terms give the company no review of the notice")
     ground = cmd.ground
+    _insufficiency_open(ctx, ground)
     if ctx.state == "transfer_pending_approval":
         # RD ISO ¶11(e): the books record the transfer only once the company has approved it as
         # bona fide; it may instead find it was not, and then the transfer is not permitted.

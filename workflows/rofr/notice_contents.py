@@ -73,6 +73,11 @@ def consideration(ctx: Ctx, cmd: c.DeliverTransferNotice, rule: str) -> tuple[di
         if not raw.description:
             raise _required(ctx.rofr.non_cash.clause, "consideration.description")
         out["description"] = raw.description
+    if transfer_type not in req.price_required_for.value and req.price_when_absent is not None:
+        # RD ISO ¶11(b): a gift's or involuntary transfer's price "shall be deemed" the fair
+        # market value the Company determines in good faith; a price the notice states is kept
+        # for the record but is not the price.
+        return out, req.price_when_absent.value
     if "price_per_share" in out or "total" in out or form == "property":
         return out, "stated"
     if transfer_type in req.price_required_for.value:

@@ -36,6 +36,7 @@ from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
 from workflows.rofr.alternative_a import check_sale_under_a
 from workflows.rofr.approval import recorded
+from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 
 
@@ -229,11 +230,13 @@ def report_third_party_sale(ctx: Ctx, cmd: c.ReportThirdPartySale) -> Step:
             "the transferee must agree in writing to hold the shares subject to the "
             "Right of First Refusal",
         )
+    compliance = transfer_compliance(ctx, "owner_sale", cmd.compliance)
     sale: dict[str, Any] = {
         "buyer": buyer,
         "shares": shares,
         "sold_at": sold_at.isoformat(),
         **price,
+        **({"compliance": compliance} if compliance else {}),
     }
     ctx.data["sale"] = sale
     ctx.data.setdefault("sales", []).append(sale)

@@ -4,7 +4,7 @@ Every deadline of the right runs from effective times (FMP §16(b), RD ISO ¶11(
 act is judged by when it took effect: a notice by the notice rules, an act with a date by that
 date (a sale by ``sold_at``, a lapse by ``occurred_at``), the rest when entered. At one instant
 the notice comes first, then what the company does on it, the owner's choice before a further
-exercise (``alternative_a.chose_a_before``: the choice wins a tie), an exercise before a sale
+exercise (the choice wins a tie), an exercise before a sale
 (the owner may sell only if the company did not exercise, FMP §6(d)(iv), RD ISO ¶11(e)) and
 before a lapse event (``lapse``: a purchase exercised by the event proceeds); the steps of a
 valuation, a closing or an exempt transfer in the order each builds on the one before.

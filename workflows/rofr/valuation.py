@@ -11,11 +11,13 @@ determines: that needs no steps of its own (it comes with the exercise).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from workflows.kernel import Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
+from workflows.rofr.assignees import check_assignee, side
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
 from workflows.rofr.valued import needs_appraisal
 
@@ -25,6 +27,7 @@ VALUING = "progress_valuation"  # the chart's event: its sources are the states 
 @enforces("rofr.non_cash")
 def _valuation(ctx: Ctx) -> dict[str, Any]:
     clause = ctx.rofr.non_cash.clause
+    check_assignee(ctx)
     if not needs_appraisal(ctx):
         raise Refused(clause, "the price is not payable in property valued by appraisal here")
     if ctx.state not in ctx.legal_in(VALUING):
@@ -47,24 +50,71 @@ def _settle(ctx: Ctx, step: Step, cash_value: str, valued_at: str) -> None:
     step.cancel_timers.extend([VALUE_AGREEMENT, JOINT_APPRAISER])
 
 
+def _consent(
+    ctx: Ctx, valuation: dict[str, Any], key: str, value: str, match: str, at: datetime
+) -> dict[str, Any] | None:
+    """Record one side's consent to ``value``; the other side's, if it consented to the same.
+
+    FMP §6(d)(iii): the cash value is one "the Owner and the Company (or its assignees)" agree,
+    and the joint appraiser one "selected by the Owner and the Company (or its assignees)": one
+    side alone only proposes; the agreement is made when the other side consents to the same.
+    """
+    mine = side(ctx)
+    theirs = "owner" if mine == "company" else "company"
+    consents: dict[str, dict[str, Any]] = valuation.setdefault(key, {})
+    consents[mine] = {
+        "value": value,
+        "match": match,
+        "at": at.isoformat(),
+        "by": ctx.actor_record(),
+    }
+    other = consents.get(theirs)
+    return other if other is not None and other["match"] == match else None
+
+
+def _proposed(ctx: Ctx, type_: str, at: datetime, **what: str) -> Step:
+    step = Step("progress_valuation")
+    step.event(
+        type_,
+        **what,
+        at=at.isoformat(),
+        by=ctx.actor_record(),
+        side=side(ctx),
+        awaiting="the Company (or its assignees)" if side(ctx) == "owner" else "the owner",
+        clause=ctx.rofr.non_cash.clause,
+    )
+    return step
+
+
+def _later(at: datetime, other: dict[str, Any]) -> datetime:
+    """An agreement is made when the second side consents."""
+    return max(at, datetime.fromisoformat(other["at"]))
+
+
 @enforces("rofr.non_cash")
 def agree_cash_value(ctx: Ctx, cmd: c.AgreeCashValue) -> Step:
-    _valuation(ctx)
+    valuation = _valuation(ctx)
     clause = ctx.rofr.non_cash.clause
     cash_value = cmd.cash_value
     agreed_at = ctx.fact_time("agreed_at", cmd.agreed_at, clause)
     mark = ctx.must_deadline(VALUE_AGREEMENT)
     if mark.passed(agreed_at):
         raise ctx.late(clause, "the agreement on the cash value", agreed_at, mark)
+    match = format(cash_value.normalize(), "f")
+    other = _consent(ctx, valuation, "value_consents", str(cash_value), match, agreed_at)
+    if other is None:
+        return _proposed(ctx, "cash_value_proposed", agreed_at, cash_value=str(cash_value))
+    when = _later(agreed_at, other).isoformat()
     step = Step("progress_valuation")
     step.event(
         "cash_value_agreed",
         cash_value=str(cash_value),
-        agreed_at=agreed_at.isoformat(),
+        agreed_at=when,
         by=ctx.actor_record(),
+        agreed_with=other["by"],
         clause=clause,
     )
-    _settle(ctx, step, str(cash_value), agreed_at.isoformat())
+    _settle(ctx, step, str(cash_value), when)
     return step
 
 
@@ -77,12 +127,18 @@ def appoint_joint_appraiser(ctx: Ctx, cmd: c.AppointJointAppraiser) -> Step:
     mark = ctx.must_deadline(JOINT_APPRAISER)
     if mark.passed(appointed_at):
         raise ctx.late(clause, "the choice of a joint appraiser", appointed_at, mark)
+    match = " ".join(appraiser.casefold().split())
+    other = _consent(ctx, valuation, "appraiser_consents", appraiser, match, appointed_at)
+    if other is None:
+        return _proposed(ctx, "joint_appraiser_proposed", appointed_at, appraiser=appraiser)
     valuation.update(stage="appraisal", appraisers={"joint": appraiser})
     step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "joint_appraiser_appointed",
         appraiser=appraiser,
-        appointed_at=appointed_at.isoformat(),
+        appointed_at=_later(appointed_at, other).isoformat(),
+        by=ctx.actor_record(),
+        agreed_with=other["by"],
         clause=clause,
     )
     return step

@@ -59,12 +59,18 @@ EVENT_SENTENCES = {
     "time to choose between the agreement's alternatives began.",
     "sale_alternative_chosen": "The owner's choice between the alternatives was recorded.",
     "rofr_waived": "The Right of First Refusal was waived.",
+    "rofr_waived_by_assignee": "An assignee waived its own election; the Company and any other "
+    "assignee keep theirs.",
     "election_window_expired": "The Company's election window closed.",
     "sale_window_opened": "The owner's sale window opened: the owner may sell to the third "
     "party on the notice's terms.",
+    "cash_value_proposed": "One side proposed a cash value for the non-cash price; it is "
+    "agreed once the other side consents to the same value.",
     "cash_value_agreed": "The cash value of the non-cash price was agreed.",
     "cash_value_agreement_deadline_passed": "No cash value was agreed in time: a joint "
     "appraiser is to value the price.",
+    "joint_appraiser_proposed": "One side proposed a joint appraiser; the appraiser is selected "
+    "once the other side consents to the same one.",
     "joint_appraiser_appointed": "A joint appraiser was appointed to value the non-cash price.",
     "joint_appraiser_deadline_passed": "No joint appraiser was appointed in time: each side "
     "appoints an appraiser, and the two pick a third.",

@@ -13,12 +13,17 @@ from pydantic import Field, field_validator, model_validator
 from workflows.kernel import Party
 from workflows.terms.base import Cited, Clause, Strict, Window
 
+TransferType = Literal["sale", "pledge", "gift", "involuntary"]
+
 
 class NoticeRequirements(Strict):
     """What the owner's notice of a proposed transfer must contain."""
 
-    transfer_types: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
-    price_required_for: Cited[list[Literal["sale", "pledge", "gift", "involuntary"]]]
+    transfer_types: Cited[list[TransferType]]
+    price_required_for: Cited[list[TransferType]]
+    # The price of a transfer whose type is not in ``price_required_for``, whatever price its
+    # notice states (RD ISO ¶11(b): a gift's or involuntary transfer's price "shall be deemed"
+    # the fair market value the Company determines in good faith).
     price_when_absent: Cited[Literal["fair_market_value_determined_by_company"]] | None = None
     transferee_address: Cited[bool]
     compliance_proof: Cited[bool]
@@ -110,12 +115,30 @@ class ExemptTransfer(Strict):
     note: str = ""
 
 
+class TransferCompliance(Strict):
+    """Restrictions every transfer must meet beside the right, and where they are asked for.
+
+    FMP §6(g): no transfer unless registered or exempt under the Securities Act and state law
+    (and, if the Company asks, its counsel's opinion); FMP §6(h): while an S corporation, none
+    to an ineligible shareholder. FMP §6(b)(i): an exempt transfer "shall be subject to" both;
+    FMP §6(d)(iv): the owner's sale must not contravene them.
+    """
+
+    securities_law: Cited[bool]
+    s_corporation: Cited[bool]
+    exempt_transfer: Cited[bool]
+    owner_sale: Cited[bool]
+
+
 class RofrTerms(Strict):
     clause: Clause = Field(min_length=1)  # the grant of the right
     notice_name: Cited[str]
     notice_recipient: Cited[str]
     requirements: NoticeRequirements
     notice_review: Cited[bool]
+    # The transfer types whose notice the company may find insufficient (None: every type);
+    # RD ISO ¶11(c) gives that finding only on a proposed voluntary transfer.
+    insufficiency_finding_for: Cited[list[TransferType]] | None = None
     election_window: Window
     election_scope: Cited[Literal["any_or_all", "all_only"]]
     closing: ClosingTerms
@@ -134,6 +157,7 @@ class RofrTerms(Strict):
     assignable: Cited[bool]
     lapse_events: list[LapseEvent] = Field(min_length=1)
     exempt_transfers: list[ExemptTransfer] = Field(default_factory=list)
+    transfer_compliance: TransferCompliance | None = None
     parties: dict[str, Cited[list[Party]]]
 
     @field_validator("parties")
