@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workflows.exercise import commands as c
-from workflows.exercise import delivery, ending, issuance, notice, payment, withholding
+from workflows.exercise import delivery, ending, issuance, notice, payment, timeline, withholding
 from workflows.exercise.context import Ctx, Step
 from workflows.exercise.data import SCHEMA
 from workflows.exercise.machine import CHART
@@ -94,5 +94,7 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(withholding.on_timer,),
     parties=lambda ctx: ctx.ex.parties,
     data=SCHEMA,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
 )
 decide = KIND.decide

@@ -1,0 +1,59 @@
+"""When each act of an exercise took effect, and how acts at the same instant are ordered.
+
+The notice of exercise takes effect as the notice rules say (FMP §16(b); RD ISO ¶4(b), ¶17) and
+is judged against the grant on that day (FMP §3(a), §5; RD ISO ¶4(a), ¶7); the withholding
+Election likewise (FMP §13(c)). Every other act carries the time it happened: the Board's or
+Company's decision on a payment (``decided_at``, FMP §4(a)(ii), RD ISO ¶4(c)(iii)), a payment
+(``paid_at``), the Board's decision on the Election (``decided_at``: on or before the Tax Date
+it stands, FMP §13(c)(iii)), the letters and escrow (``requested_at``, ``delivered_at``,
+``required_at``), the certificate (``issued_at``), a rejection or withdrawal. The Company's
+requirement of withholding carries no date of its own (``tax_date`` is when the tax is
+determined, not when it was required): it takes effect when entered.
+
+At one instant (a judgment call: the agreements do not order acts within an instant) the notice
+comes first, then a payment and the decision on it, then the conditions of delivery in the order
+each builds on the one before (the requirement, then what answers it); a rejection or a
+withdrawal before the certificate, which issues last: FMP §4(b) and RD ISO ¶4(e) deliver the
+shares only once every condition recorded by then is met.
+"""
+
+from __future__ import annotations
+
+from workflows.kit.effective import EffectiveTime, by_date, by_notice
+
+EFFECTIVE: dict[str, EffectiveTime] = {
+    "deliver_exercise_notice": by_notice("exercise_notice"),
+    "accept_payment": by_date("decided_at"),
+    "refuse_payment": by_date("decided_at"),
+    "tender_payment": by_date("paid_at"),
+    "remit_withholding": by_date("paid_at"),
+    "elect_withholding": by_notice("withholding_election"),
+    "approve_election": by_date("decided_at"),
+    "disapprove_election": by_date("decided_at"),
+    "request_investment_letter": by_date("requested_at"),
+    "deliver_investment_letter": by_date("delivered_at"),
+    "require_escrow": by_date("required_at"),
+    "deliver_escrow_agreement": by_date("delivered_at"),
+    "issue_certificate": by_date("issued_at"),
+    "reject_exercise": by_date("rejected_at"),
+    "withdraw_exercise": by_date("withdrawn_at"),
+}
+
+RANKS: dict[str, int] = {
+    "deliver_exercise_notice": 0,
+    "tender_payment": 10,
+    "accept_payment": 20,
+    "refuse_payment": 21,
+    "require_withholding": 30,
+    "remit_withholding": 31,
+    "elect_withholding": 32,
+    "approve_election": 33,
+    "disapprove_election": 34,
+    "request_investment_letter": 40,
+    "deliver_investment_letter": 41,
+    "require_escrow": 42,
+    "deliver_escrow_agreement": 43,
+    "withdraw_exercise": 80,
+    "reject_exercise": 81,
+    "issue_certificate": 90,
+}
