@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from workflows.grants import commands as c
-from workflows.grants import rules
+from workflows.grants import rules, timeline
 from workflows.grants.context import Ctx, Step
 from workflows.grants.data import SCHEMA
 from workflows.grants.facts import GrantingFacts
@@ -45,6 +45,8 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(rules.on_timer,),
     parties=lambda ctx: ctx.grant.parties,
     data=SCHEMA,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
 )
 
 

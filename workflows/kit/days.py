@@ -15,9 +15,10 @@ means the time of entry (the rest of the day has not happened yet).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any, Literal
 
+from workflows.calendar import CompanyCalendar
 from workflows.kernel import Refused
 from workflows.kit import readers as r
 from workflows.kit.effective import EffectiveTime
@@ -33,9 +34,13 @@ def day_edge(ctx: Any, key: str, edge: Edge) -> datetime:
     day = r.optional_day(ctx.payload, key, ctx.clause)
     if day is None:
         raise Refused(ctx.clause, f"payload.{key} is required (a date)", "invalid_payload")
-    cal = ctx.cal
+    return edge_of(ctx.cal, day, edge, ctx.now)
+
+
+def edge_of(cal: CompanyCalendar, day: date, edge: Edge, now: datetime) -> datetime:
+    """``edge`` of ``day`` in the company's zone, never after ``now`` (the time of entry)."""
     at = cal.end_of_day(day) if edge == END else datetime.combine(day, time(0), tzinfo=cal.zone)
-    return min(at, ctx.now)  # type: ignore[no-any-return]
+    return min(at, now)
 
 
 def by_day(key: str, edge: Edge) -> EffectiveTime:

@@ -17,7 +17,7 @@ from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.termination import commands as c
-from workflows.termination import rules
+from workflows.termination import rules, timeline
 from workflows.termination.context import Ctx, Step
 from workflows.termination.data import SCHEMA
 from workflows.termination.machine import CHART
@@ -50,6 +50,8 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(rules.on_timer,),
     parties=lambda ctx: ctx.termination.parties,
     data=SCHEMA,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
 )
 
 
