@@ -46,7 +46,7 @@ def _not_future(ctx: Ctx, clause: str, what: str, day: date) -> None:
 
 
 @enforces("termination.reasons")
-def termination_day(ctx: Ctx, cmd: TerminateService) -> date:
+def _termination_day(ctx: Ctx, cmd: TerminateService) -> date:
     """The last day of employment, once the reason's own conditions are met."""
     t = ctx.termination
     rule = t.reasons.get(cmd.reason)
@@ -92,7 +92,7 @@ def terminate_service(ctx: Ctx) -> Step:
     t, grant = ctx.termination, ctx.grant()
     if cmd.grant != grant.grant_id:
         raise Refused(t.clause, f"the facts loaded are of grant {grant.grant_id}, not {cmd.grant}")
-    day = termination_day(ctx, cmd)
+    day = _termination_day(ctx, cmd)
     _not_future(ctx, t.clause, "the termination", day)
     if day < grant.grant_date:
         raise Refused(t.clause, f"the termination on {day} precedes the grant ({grant.grant_date})")

@@ -31,7 +31,7 @@ from typing import Any
 from workflows.kit.days import END, by_day, edge_of, first_of
 from workflows.kit.effective import EffectiveTime, by_date
 from workflows.termination.commands import TerminateService
-from workflows.termination.rules import termination_day
+from workflows.termination.rules import _termination_day as termination_day
 
 
 def _last_day_of_service(ctx: Any) -> datetime:
