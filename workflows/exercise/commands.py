@@ -100,6 +100,9 @@ class RequireWithholding(Payload):
     remit_by: date | None = Field(
         default=None, description="a later date the Company sets for the remittance"
     )
+    required_at: Instant | None = Field(
+        default=None, description="when the Company required it; left out, when entered"
+    )
 
 
 class RemitWithholding(Payload):

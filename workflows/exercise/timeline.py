@@ -7,8 +7,8 @@ Company's decision on a payment (``decided_at``, FMP §4(a)(ii), RD ISO ¶4(c)(i
 (``paid_at``), the Board's decision on the Election (``decided_at``: on or before the Tax Date
 it stands, FMP §13(c)(iii)), the letters and escrow (``requested_at``, ``delivered_at``,
 ``required_at``), the certificate (``issued_at``), a rejection or withdrawal. The Company's
-requirement of withholding carries no date of its own (``tax_date`` is when the tax is
-determined, not when it was required): it takes effect when entered.
+requirement of withholding takes effect at its ``required_at`` when given, else when entered
+(``tax_date`` is when the tax is determined, not when it was required).
 
 At one instant (a judgment call: the agreements do not order acts within an instant) the notice
 comes first, then a payment and the decision on it, then the conditions of delivery in the order
@@ -19,13 +19,14 @@ shares only once every condition recorded by then is met.
 
 from __future__ import annotations
 
-from workflows.kit.effective import EffectiveTime, by_date, by_notice
+from workflows.kit.effective import EffectiveTime, by_date, by_notice, by_optional_date
 
 EFFECTIVE: dict[str, EffectiveTime] = {
     "deliver_exercise_notice": by_notice("exercise_notice"),
     "accept_payment": by_date("decided_at"),
     "refuse_payment": by_date("decided_at"),
     "tender_payment": by_date("paid_at"),
+    "require_withholding": by_optional_date("required_at"),
     "remit_withholding": by_date("paid_at"),
     "elect_withholding": by_notice("withholding_election"),
     "approve_election": by_date("decided_at"),
