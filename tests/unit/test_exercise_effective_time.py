@@ -67,3 +67,26 @@ def test_a_rejection_effective_before_an_issuance_entered_earlier_voids_it() -> 
     [item] = _items(f)
     assert item["kind"] == "void" and item["fact"]["command"] == "issue_certificate"
     assert item["contradicted_by"]["command"] == "reject_exercise"
+
+
+def test_the_company_marks_the_item_reconciled() -> None:
+    f = required()
+    paid = {"amount": "300", "paid_at": iso("2000-03-10T09:00")}
+    f.send("remit_withholding", "owner", "2000-03-10T09:00", paid)
+    f.send("issue_certificate", "company", "2000-03-16T09:00", ISSUE)
+    rejected = {
+        "ground": "payment_not_honoured",
+        "reason": "bounced",
+        "rejected_at": iso("2000-03-15T12:00"),
+    }
+    f.send("reject_exercise", "company", "2000-03-18T09:00", rejected)
+    r = f.refused("reconcile_exercise", "owner", "2000-03-19T09:00", {"item": "R1"})
+    assert r.code == "not_authorised"
+    d = f.send(
+        "reconcile_exercise",
+        "company",
+        "2000-03-19T09:00",
+        {"item": "R1", "note": "C-200 cancelled"},
+    )
+    assert types(d) == ["reconciliation_closed"] and f.state == "rejected"
+    assert _items(f)[0]["status"] == "reconciled"

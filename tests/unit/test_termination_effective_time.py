@@ -68,3 +68,11 @@ def test_a_leave_over_the_limit_takes_effect_on_its_91st_day() -> None:
     )  # fmt: skip
     [act] = flow.data[TIMELINE]["acts"]
     assert act["effective_at"] == at("2027-04-01T23:59:59.999999").isoformat()
+
+
+def test_the_company_marks_the_withdrawn_closing_reconciled() -> None:
+    flow = _resigned()
+    flow.fire("exercise_window_end")
+    flow.send("record_death", "owner", "2027-06-10T09:00", DEATH)
+    d = flow.send("reconcile_termination", "board", "2027-06-11T09:00", {"item": "R1"})
+    assert types(d) == ["reconciliation_closed"] and flow.state == "window_open"

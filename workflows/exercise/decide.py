@@ -15,6 +15,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 
 enforces("option_exercise.parties")(authorise)
 enforces("option_exercise")(Kind.decide)
@@ -41,6 +42,8 @@ def _from(rule: Rule, *transitions: str) -> Rule:
 
 
 CONDITION = "record_condition"
+
+RECONCILE = "reconcile_exercise"
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "option_exercise",
@@ -84,6 +87,8 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "issue_certificate": Spec(c.IssueCertificate, _from(issuance.issue_certificate, "issue")),
         "reject_exercise": Spec(c.RejectExercise, _from(ending.reject_exercise, "reject")),
         "withdraw_exercise": Spec(c.WithdrawExercise, _from(ending.withdraw_exercise, "withdraw")),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
     aliases={"deliver_notice_of_exercise": "deliver_exercise_notice"},  # FMP Exhibit A's name
 )
@@ -96,5 +101,6 @@ KIND: Kind[Ctx] = Kind(
     data=SCHEMA,
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 decide = KIND.decide

@@ -22,6 +22,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.terms import Terms
 
 enforces("grant.parties")(authorise)
@@ -31,11 +32,15 @@ enforces("grant")(Kind.decide)
 FACTS = GrantingFacts
 FACTS_RULE = "equityflow register view"
 
+RECONCILE = "reconcile_grant"
+
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "grant",
     {
         "grant_option": Spec(c.GrantOption, rules.grant_option),
         "record_leave": Spec(c.RecordLeave, rules.record_leave),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -47,6 +52,7 @@ KIND: Kind[Ctx] = Kind(
     data=SCHEMA,
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 
 

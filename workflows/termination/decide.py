@@ -16,6 +16,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.termination import commands as c
 from workflows.termination import rules, timeline
 from workflows.termination.context import Ctx, Step
@@ -29,6 +30,8 @@ enforces("termination")(Kind.decide)
 #: The facts of other workflows a termination reads: the terminated grant's.
 FACTS = GrantFacts
 
+RECONCILE = "reconcile_termination"
+
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "termination",
     {
@@ -41,6 +44,8 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "record_section_16b_exposure": Spec(
             c.RecordSection16bExposure, rules.record_section_16b_exposure
         ),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -52,6 +57,7 @@ KIND: Kind[Ctx] = Kind(
     data=SCHEMA,
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 
 
