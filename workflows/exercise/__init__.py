@@ -31,6 +31,11 @@ Commands (typed in ``workflows.exercise.commands``; parties FMP / RD):
   company, board / same.
 - ``reject_exercise``: ground, reason, rejected_at. company, board / same.
 - ``withdraw_exercise``: withdrawn_at (FMP: only after the payment was refused). owner / owner.
+- ``record_termination``: termination, reason, terminated_on, effective_at, retained,
+  exercised_at_termination, window_ends_at, window_derivation, clause: the optionee's termination
+  as the termination workflow reports it (FMP §5, RD ISO ¶7), taking effect at ``effective_at``;
+  a notice or payment effective after it is judged against its window and shares.
+  company, board / same.
 - ``reconcile_exercise``: item, note: the company marks a reconciliation item reconciled
   (bookkeeping of the kit, not an act). company, board / same.
 
@@ -47,7 +52,7 @@ payment_refused, withholding_required, withholding_remitted, withholding_electio
 withholding_election_approved, withholding_election_disapproved,
 withholding_election_deemed_approved, investment_letter_requested, investment_letter_delivered,
 escrow_required, escrow_agreement_delivered, certificate_issued, disposition_watch_started,
-exercise_completed, exercise_rejected, exercise_withdrawn, fact_voided, reconciliation_raised,
+exercise_completed, exercise_rejected, exercise_withdrawn, termination_recorded, fact_voided, reconciliation_raised,
 reconciliation_closed.
 
 States: see ``workflows.exercise.machine.ExerciseMachine``.

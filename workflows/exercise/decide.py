@@ -6,7 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workflows.exercise import commands as c
-from workflows.exercise import delivery, ending, issuance, notice, payment, timeline, withholding
+from workflows.exercise import (
+    delivery,
+    ending,
+    issuance,
+    notice,
+    payment,
+    termination,
+    timeline,
+    withholding,
+)
 from workflows.exercise.context import Ctx, Step
 from workflows.exercise.data import SCHEMA
 from workflows.exercise.machine import CHART
@@ -87,6 +96,9 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "issue_certificate": Spec(c.IssueCertificate, _from(issuance.issue_certificate, "issue")),
         "reject_exercise": Spec(c.RejectExercise, _from(ending.reject_exercise, "reject")),
         "withdraw_exercise": Spec(c.WithdrawExercise, _from(ending.withdraw_exercise, "withdraw")),
+        "record_termination": Spec(
+            c.RecordTermination, _from(termination.record_termination, "record_termination")
+        ),
         # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
         RECONCILE: Spec(ReconcileItem, not_an_act),
     },

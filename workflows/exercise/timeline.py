@@ -14,7 +14,10 @@ At one instant (a judgment call: the agreements do not order acts within an inst
 comes first, then a payment and the decision on it, then the conditions of delivery in the order
 each builds on the one before (the requirement, then what answers it); a rejection or a
 withdrawal before the certificate, which issues last: FMP §4(b) and RD ISO ¶4(e) deliver the
-shares only once every condition recorded by then is met.
+shares only once every condition recorded by then is met. The termination of service, as the
+termination workflow reports it, takes effect when the termination did (``effective_at``); at
+the very instant of a notice it comes after it (FMP §5(a), RD ISO ¶7(a) limit exercise *after*
+employment ended).
 """
 
 from __future__ import annotations
@@ -38,10 +41,12 @@ EFFECTIVE: dict[str, EffectiveTime] = {
     "issue_certificate": by_date("issued_at"),
     "reject_exercise": by_date("rejected_at"),
     "withdraw_exercise": by_date("withdrawn_at"),
+    "record_termination": by_date("effective_at"),
 }
 
 RANKS: dict[str, int] = {
     "deliver_exercise_notice": 0,
+    "record_termination": 5,
     "tender_payment": 10,
     "accept_payment": 20,
     "refuse_payment": 21,
