@@ -52,8 +52,8 @@ payment_refused, withholding_required, withholding_remitted, withholding_electio
 withholding_election_approved, withholding_election_disapproved,
 withholding_election_deemed_approved, investment_letter_requested, investment_letter_delivered,
 escrow_required, escrow_agreement_delivered, certificate_issued, disposition_watch_started,
-exercise_completed, exercise_rejected, exercise_withdrawn, termination_recorded, fact_voided, reconciliation_raised,
-reconciliation_closed.
+exercise_completed, exercise_rejected, exercise_withdrawn, termination_recorded, fact_voided,
+reconciliation_raised, reconciliation_closed.
 
 States: see ``workflows.exercise.machine.ExerciseMachine``.
 """

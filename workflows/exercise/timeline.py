@@ -7,8 +7,11 @@ Company's decision on a payment (``decided_at``, FMP §4(a)(ii), RD ISO ¶4(c)(i
 (``paid_at``), the Board's decision on the Election (``decided_at``: on or before the Tax Date
 it stands, FMP §13(c)(iii)), the letters and escrow (``requested_at``, ``delivered_at``,
 ``required_at``), the certificate (``issued_at``), a rejection or withdrawal. The Company's
-requirement of withholding takes effect at its ``required_at`` when given, else when entered
-(``tax_date`` is when the tax is determined, not when it was required).
+requirement of withholding takes effect at its ``required_at`` when given, else with the exercise
+itself (the notice's effective time; ``tax_date`` is when the tax is determined, not when it was
+required): FMP §13(a) and RD ISO ¶4(d) attach it to the delivery of the shares "upon exercise",
+so an Election (FMP §13(b)) given after the notice answers it, whenever the requirement was
+entered (judgment call: neither agreement dates the requirement).
 
 At one instant (a judgment call: the agreements do not order acts within an instant) the notice
 comes first, then a payment and the decision on it, then the conditions of delivery in the order
@@ -22,14 +25,26 @@ employment ended).
 
 from __future__ import annotations
 
-from workflows.kit.effective import EffectiveTime, by_date, by_notice, by_optional_date
+from datetime import datetime
+from typing import Any
+
+from workflows.kit.days import first_of
+from workflows.kit.effective import EffectiveTime, by_date, by_notice
+
+
+def _with_the_exercise(ctx: Any) -> datetime:
+    """When the notice of exercise took effect (the requirement attaches to it)."""
+    notice = ctx.data.get("notice") or {}
+    at = notice.get("effective_at")
+    return datetime.fromisoformat(at) if at else ctx.now  # type: ignore[no-any-return]
+
 
 EFFECTIVE: dict[str, EffectiveTime] = {
     "deliver_exercise_notice": by_notice("exercise_notice"),
     "accept_payment": by_date("decided_at"),
     "refuse_payment": by_date("decided_at"),
     "tender_payment": by_date("paid_at"),
-    "require_withholding": by_optional_date("required_at"),
+    "require_withholding": first_of(by_date("required_at"), _with_the_exercise),
     "remit_withholding": by_date("paid_at"),
     "elect_withholding": by_notice("withholding_election"),
     "approve_election": by_date("decided_at"),
