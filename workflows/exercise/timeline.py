@@ -36,7 +36,7 @@ def _with_the_exercise(ctx: Any) -> datetime:
     """When the notice of exercise took effect (the requirement attaches to it)."""
     notice = ctx.data.get("notice") or {}
     at = notice.get("effective_at")
-    return datetime.fromisoformat(at) if at else ctx.now  # type: ignore[no-any-return]
+    return datetime.fromisoformat(at) if at else ctx.now
 
 
 EFFECTIVE: dict[str, EffectiveTime] = {
