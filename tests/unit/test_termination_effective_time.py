@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fact_flow import RD_ISO
+from fact_flow import FMP, RD_ISO
 from kind_flow import at, types
-from test_termination_kind import rd_2027, terminate
+from test_termination_kind import fmp_facts, rd_2027, terminate
 
 from workflows.kit.timeline import TIMELINE
 
@@ -76,3 +76,12 @@ def test_the_company_marks_the_withdrawn_closing_reconciled() -> None:
     flow.send("record_death", "owner", "2027-06-10T09:00", DEATH)
     d = flow.send("reconcile_termination", "board", "2027-06-11T09:00", {"item": "R1"})
     assert types(d) == ["reconciliation_closed"] and flow.state == "window_open"
+
+
+def test_a_termination_for_cause_takes_effect_when_the_option_ends() -> None:
+    flow = terminate(
+        fmp_facts(), FMP, "2027-01-16T09:00", reason="for_cause", terminated_on="2027-01-15"
+    )
+    [act] = flow.data[TIMELINE]["acts"]
+    assert act["effective_at"] == at("2027-01-15T00:00").isoformat()
+    assert flow.data["closed"]["at"] == act["effective_at"]

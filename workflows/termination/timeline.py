@@ -5,10 +5,10 @@ ended (``terminated_on``; for a leave over the limit, the 91st day of the leave,
 The end, not the start: FMP §5(a)–(b) keep the shares "vested as of the date Optionee's
 employment terminated" and RD ISO ¶7(a) what was exercisable "on the date on which the
 Optionee ceased to be an employee", so that day's service and vesting count, and the
-termination is what the day came to. (For cause, FMP §5(c) ends the option "immediately": the
-window itself closes at the start of that day unless ``effective_at`` says when,
-``workflows.termination.windows.raw_window``; only the act's place among the others is read
-here.)
+termination is what the day came to. For cause, FMP §5(c) ends the option "immediately": the
+window closes at the start of that day unless ``effective_at`` says when
+(``workflows.termination.windows.raw_window``), and the act takes effect at that same instant,
+so an exercise that day comes after it.
 
 A death (``died_on``, RD ISO ¶7(a): within three months after the termination it becomes one on
 account of death) and the Company's notice that the option is exercisable (``notified_on``,
@@ -28,16 +28,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from workflows.kit.days import END, by_day, edge_of, first_of
+from workflows.kit.days import END, START, by_day, edge_of, first_of
 from workflows.kit.effective import EffectiveTime, by_date
 from workflows.termination.commands import TerminateService
 from workflows.termination.rules import _termination_day as termination_day
 
 
 def _last_day_of_service(ctx: Any) -> datetime:
-    """The end of the day employment ended, as the rule reads it (a leave's 91st day)."""
-    day = termination_day(ctx, TerminateService.model_validate(dict(ctx.payload)))
-    return edge_of(ctx.cal, day, END, ctx.now)
+    """The end of the day employment ended, as the rule reads it (a leave's 91st day); the
+    start of it where the option ends at once (FMP §5(c)), as the window itself does."""
+    cmd = TerminateService.model_validate(dict(ctx.payload))
+    day = termination_day(ctx, cmd)
+    window = ctx.termination.window_for(cmd.reason)
+    return edge_of(ctx.cal, day, START if window and window.immediately else END, ctx.now)
 
 
 EFFECTIVE: dict[str, EffectiveTime] = {
