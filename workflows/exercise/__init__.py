@@ -19,7 +19,8 @@ Commands (typed in ``workflows.exercise.commands``; parties FMP / RD):
 - ``accept_payment`` / ``refuse_payment``: the Board's consent to shares tendered (FMP
   §4(a)(ii)), the Company's approval of a sale-proceeds program (RD ISO ¶4(c)(iii)).
   board / company, board. ``tender_payment``: another payment after a refusal. owner / owner.
-- ``require_withholding`` (amount, tax_date, fair_market_value) / ``remit_withholding``.
+- ``require_withholding`` (amount, tax_date, fair_market_value, remit_by?, required_at?) /
+  ``remit_withholding``.
   company, board; owner.
 - ``elect_withholding`` (FMP §13(c)): method, portion, percentage, rate_basis, notice. owner /
   not in RD. ``approve_election`` / ``disapprove_election``: board / not in RD.
@@ -30,6 +31,19 @@ Commands (typed in ``workflows.exercise.commands``; parties FMP / RD):
   company, board / same.
 - ``reject_exercise``: ground, reason, rejected_at. company, board / same.
 - ``withdraw_exercise``: withdrawn_at (FMP: only after the payment was refused). owner / owner.
+- ``record_termination``: termination, reason, terminated_on, effective_at, retained,
+  exercised_at_termination, window_ends_at, window_derivation, clause: the optionee's termination
+  as the termination workflow reports it (FMP §5, RD ISO ¶7), taking effect at ``effective_at``;
+  a notice or payment effective after it is judged against its window and shares.
+  company, board / same.
+- ``reconcile_exercise``: item, note: the company marks a reconciliation item reconciled
+  (bookkeeping of the kit, not an act). company, board / same.
+
+Acts are judged by when they took effect, whatever the order of entry
+(``workflows.exercise.timeline``): the notice and the Election by the notice rules, the rest by
+their own dates (``decided_at``, ``paid_at``, ``issued_at``...). A late act effective before a
+fact already recorded voids what it contradicts (a certificate issued on an Election deemed
+approved at the Tax Date, when the Board had disapproved it before) with a reconciliation item.
 
 Timer: ``tax_date`` (board): the Election is deemed approved (FMP §13(c)(iii)).
 
@@ -38,7 +52,8 @@ payment_refused, withholding_required, withholding_remitted, withholding_electio
 withholding_election_approved, withholding_election_disapproved,
 withholding_election_deemed_approved, investment_letter_requested, investment_letter_delivered,
 escrow_required, escrow_agreement_delivered, certificate_issued, disposition_watch_started,
-exercise_completed, exercise_rejected, exercise_withdrawn.
+exercise_completed, exercise_rejected, exercise_withdrawn, termination_recorded, fact_voided,
+reconciliation_raised, reconciliation_closed.
 
 States: see ``workflows.exercise.machine.ExerciseMachine``.
 """

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from workflows.exercise.facts import ExerciseFacts
-from workflows.kit.payload import Amount, Flag, Instant, NoticeGiven, Payload, Shares, Text
+from workflows.kit.payload import Amount, Count, Flag, Instant, NoticeGiven, Payload, Shares, Text
 from workflows.terms.exercise import Exerciser, PaymentFormName, Representation
 
 Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
@@ -91,6 +91,9 @@ class RequireWithholding(Payload):
     remit_by: date | None = Field(
         default=None, description="a later date the Company sets for the remittance"
     )
+    required_at: Instant | None = Field(
+        default=None, description="when the Company required it; left out, when entered"
+    )
 
 
 class RemitWithholding(Payload):
@@ -143,6 +146,20 @@ class RejectExercise(Payload):
     ]
     reason: Text
     rejected_at: Instant
+
+
+class RecordTermination(Payload):
+    """The optionee's termination of service, as the termination workflow reports it."""
+
+    termination: Text = Field(description="the termination workflow's id")
+    reason: Text
+    terminated_on: date = Field(description="the last day of employment")
+    effective_at: Instant = Field(description="when the termination took effect")
+    retained: Count = Field(description="shares exercisable on the last day of employment")
+    exercised_at_termination: Count = 0
+    window_ends_at: Instant = Field(description="the post-termination window's end")
+    window_derivation: str | None = None
+    clause: Text
 
 
 class WithdrawExercise(Payload):

@@ -39,6 +39,7 @@ class ExerciseData(BaseModel):
     disposition_watch: Record | None = None
     rejection: Record | None = None
     withdrawal: Record | None = None
+    termination: Record | None = None  # as the termination workflow reported it
 
 
 SCHEMA = DataSchema(ExerciseData, current=1)

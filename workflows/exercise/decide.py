@@ -7,7 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from workflows.exercise import commands as c
-from workflows.exercise import delivery, ending, issuance, notice, payment, withholding
+from workflows.exercise import (
+    delivery,
+    ending,
+    issuance,
+    notice,
+    payment,
+    termination,
+    timeline,
+    withholding,
+)
 from workflows.exercise.context import Ctx, Step
 from workflows.exercise.data import SCHEMA
 from workflows.exercise.machine import CHART
@@ -16,6 +25,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.terms.exercise import ExerciseTerms
 
 enforces("option_exercise.parties")(authorise)
@@ -43,6 +53,8 @@ def _from(rule: Rule, *transitions: str) -> Rule:
 
 
 CONDITION = "record_condition"
+
+RECONCILE = "reconcile_exercise"
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "option_exercise",
@@ -86,6 +98,11 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "issue_certificate": Spec(c.IssueCertificate, _from(issuance.issue_certificate, "issue")),
         "reject_exercise": Spec(c.RejectExercise, _from(ending.reject_exercise, "reject")),
         "withdraw_exercise": Spec(c.WithdrawExercise, _from(ending.withdraw_exercise, "withdraw")),
+        "record_termination": Spec(
+            c.RecordTermination, _from(termination.record_termination, "record_termination")
+        ),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
     aliases={"deliver_notice_of_exercise": "deliver_exercise_notice"},  # FMP Exhibit A's name
 )
@@ -97,5 +114,8 @@ KIND: Kind[Ctx] = Kind(
     parties=lambda ctx: ctx.ex.parties,
     data=SCHEMA,
     terms_section=ExerciseTerms,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 decide = KIND.decide

@@ -40,6 +40,14 @@ class ExerciseMachine(StateMachine):
     approve_election = election_pending.to(pending_delivery)
     disapprove_election = election_pending.to(pending_delivery)
     election_deemed_approved = election_pending.to(pending_delivery)
+    # The termination of service reported (FMP §5, RD ISO ¶7): kept, judged against later acts.
+    record_termination = (
+        new.to(new, internal=True)
+        | payment_review.to(payment_review, internal=True)
+        | awaiting_payment.to(awaiting_payment, internal=True)
+        | pending_delivery.to(pending_delivery, internal=True)
+        | election_pending.to(election_pending, internal=True)
+    )
     issue = pending_delivery.to(completed)
     reject = (
         payment_review.to(rejected)

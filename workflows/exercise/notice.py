@@ -17,6 +17,7 @@ from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step, money
 from workflows.exercise.facts import ExerciseFacts
 from workflows.exercise.payment import after_notice, check_open, evaluate
+from workflows.exercise.termination import judge_after_termination
 from workflows.kernel import Event, Party, Refused
 from workflows.kit.clauses import enforces
 from workflows.notices import EffectiveNotice
@@ -138,6 +139,7 @@ def deliver_exercise_notice(ctx: Ctx, cmd: c.DeliverExerciseNotice) -> Step:
     _check_form(ctx, cmd, facts)
     _check_exerciser(ctx, cmd, facts)
     check_open(ctx, facts, notice.at, f"the {ctx.ex.notice.name.value}")
+    judge_after_termination(ctx, notice.at, f"the {ctx.ex.notice.name.value}", (cmd.shares, facts))
     _check_grant(ctx, cmd, facts)
     payment = evaluate(ctx, cmd.payment, facts, cmd.shares, on)
     ctx.data.update(

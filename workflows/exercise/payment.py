@@ -20,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step, money
 from workflows.exercise.facts import ExerciseFacts
+from workflows.exercise.termination import judge_after_termination
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.terms.exercise import PaymentForm
@@ -239,6 +240,7 @@ def tender_payment(ctx: Ctx, cmd: c.TenderPayment) -> Step:
     paid = ctx.past(cmd.paid_at, "paid_at")
     facts = ctx.facts
     check_open(ctx, facts, paid, "the payment")
+    judge_after_termination(ctx, paid, "the payment")
     ctx.data["payment"] = evaluate(
         ctx, cmd.payment, facts, int(ctx.data["shares"]), ctx.local_day(paid)
     )

@@ -49,6 +49,10 @@ def require_withholding(ctx: Ctx, cmd: c.RequireWithholding) -> Step:
         "clause": rule.clause,
         "by": ctx.actor_record(),
     }
+    if cmd.required_at is not None:
+        ctx.data["withholding"]["required_at"] = ctx.past(
+            cmd.required_at, "required_at"
+        ).isoformat()
     if cmd.remit_by is not None:
         ctx.data["withholding"].update(remit_by=cmd.remit_by.isoformat(), later_clause=later.clause)
     step = Step("record_condition")

@@ -8,7 +8,10 @@ Owner Optionee; the Option Term Date of RD ISO ¶1(h) when none is stated), the 
 (RD Plan ¶4) and the granting period (RD Plan ¶5). Payload: ``optionee, plan, shares,
 exercise_price, grant_date, expiration_date?, option_type?, ten_percent_owner, service,
 installments[{on, shares}] | initial_vesting_date, resolution?``. ``record_leave`` (company,
-board): ``starts_on, ends_on?, vesting_credit, reemployment_guaranteed``.
+board): ``starts_on, ends_on?, vesting_credit, reemployment_guaranteed``. Acts are judged by
+when they took effect (``workflows.grants.timeline``): a grant at the start of its
+``grant_date``, a leave at the start of its ``starts_on``, whatever the order of entry.
+``reconcile_grant`` (``item``, ``note``; company, board) marks a reconciliation item reconciled.
 
 Timer: ``option_expiry`` at the end of the expiration date → ``option_expired``.
 Events: option_granted (with the checks it passed, the FMV determination it used, and the

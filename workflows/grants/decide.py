@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from workflows.grants import commands as c
-from workflows.grants import rules
+from workflows.grants import rules, timeline
 from workflows.grants.context import Ctx, Step
 from workflows.grants.data import SCHEMA
 from workflows.grants.facts import GrantingFacts
@@ -22,6 +22,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.terms import Terms
 from workflows.terms.grant import GrantTerms
 
@@ -32,11 +33,15 @@ enforces("grant")(Kind.decide)
 FACTS = GrantingFacts
 FACTS_RULE = "equityflow register view"
 
+RECONCILE = "reconcile_grant"
+
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "grant",
     {
         "grant_option": Spec(c.GrantOption, rules.grant_option),
         "record_leave": Spec(c.RecordLeave, rules.record_leave),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -47,6 +52,9 @@ KIND: Kind[Ctx] = Kind(
     parties=lambda ctx: ctx.grant.parties,
     data=SCHEMA,
     terms_section=GrantTerms,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 
 

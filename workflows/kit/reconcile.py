@@ -135,3 +135,9 @@ def reconcile(
                 f"{label(new).replace('_', ' ')} took effect {new['effective_at']}",
             )
     return events
+
+
+def not_an_act(ctx: Any, cmd: Any) -> Any:
+    """The rule of a kind's reconcile command: the kit's bookkeeping (``Book._close``), which
+    never reaches a rule; refused should a replay ever hand it one."""
+    raise Refused(ctx.clause, "a reconciliation is not an act of the workflow", "malformed")

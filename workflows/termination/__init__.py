@@ -10,6 +10,11 @@ immediately for cause; RD ISO ¶7(a): three months, twelve), never after the exp
 RD only: ``record_death`` (``died_on``: within three months after termination it becomes a
 termination on account of death), ``record_exercise_prevented`` and ``notify_exercisable``
 (¶7(c)), ``record_section_16b_exposure`` (``exposure_ends_on?``, ¶7(d)).
+Acts are judged by when they took effect (``workflows.termination.timeline``): a termination at
+``effective_at`` or the end of its last day of service, a death or the ¶7(c) notice at the end
+of its day, whatever the order of entry; what a late act contradicts (a window closed too
+early) is named by a reconciliation item, marked reconciled with ``reconcile_termination``
+(``item``, ``note``; company, board).
 
 Timer: ``exercise_window_end`` → ``post_termination_window_closed`` (the unexercised part
 expired). Events: service_terminated, unvested_shares_forfeited,

@@ -16,8 +16,9 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.termination import commands as c
-from workflows.termination import rules
+from workflows.termination import rules, timeline
 from workflows.termination.context import Ctx, Step
 from workflows.termination.data import SCHEMA
 from workflows.termination.machine import CHART
@@ -29,6 +30,8 @@ enforces("termination")(Kind.decide)
 
 #: The facts of other workflows a termination reads: the terminated grant's.
 FACTS = GrantFacts
+
+RECONCILE = "reconcile_termination"
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "termination",
@@ -42,6 +45,8 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "record_section_16b_exposure": Spec(
             c.RecordSection16bExposure, rules.record_section_16b_exposure
         ),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -52,6 +57,9 @@ KIND: Kind[Ctx] = Kind(
     parties=lambda ctx: ctx.termination.parties,
     data=SCHEMA,
     terms_section=TerminationTerms,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
+    reconcile_command=RECONCILE,
 )
 
 
