@@ -104,7 +104,14 @@ async def test_a_refused_and_a_failing_message_leave_the_rest_of_their_batch_app
     decide_fails_for.add("Faulty")
     batch = [
         disposition_notice(company, a),
-        assign(company, b, 1),  # b does not exist: refused (not found), recorded
+        # b has no notice yet: a waiver there is refused (no election is open), recorded.
+        command(
+            company,
+            b,
+            "waive_rofr",
+            "company",
+            notice={"method": "personal", "delivered_at": NOW.isoformat()},
+        ),
         broken,  # raises in decide
         assign(company, c, 2),  # behind the failure, on the same workflow: held, not tried
         disposition_notice(company, d),
