@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflows import rofr
+from workflows import grants, rofr, termination
 from workflows.kernel import WorkflowKind
 from workflows.terms import Terms, TermsError, as_terms
 
-KINDS: Mapping[str, WorkflowKind] = {rofr.KIND: rofr}
+KINDS: Mapping[str, WorkflowKind] = {
+    rofr.KIND: rofr,
+    grants.KIND: grants,
+    termination.KIND: termination,
+}
 
 
 def kind(workflow_type: str) -> WorkflowKind:

@@ -15,7 +15,7 @@ from workflows.rofr.machine import STATES, TRANSITIONS, RofrMachine
 def test_the_registry_knows_rofr_and_names_the_known_kinds_otherwise() -> None:
     assert registry.kind("rofr") is rofr
     assert rofr.KIND == "rofr"
-    with pytest.raises(KeyError, match="known: rofr"):
+    with pytest.raises(KeyError, match=r"known: .*rofr"):
         registry.kind("repurchase")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -99,12 +100,33 @@ def test_raydream_preset_reproduces_the_agreement() -> None:
 
 
 def test_the_iso_and_nso_presets_differ_only_in_name_and_citations() -> None:
+    # ... but for the grant and the termination, where the two agreements differ (below).
     catalog = TermsCatalog()
-    iso = json.dumps(catalog.raw("raydream-1992-iso"), sort_keys=True, ensure_ascii=False)
-    nso = json.dumps(catalog.raw("raydream-1992-nso"), sort_keys=True, ensure_ascii=False)
+    raw_iso, raw_nso = catalog.raw("raydream-1992-iso"), catalog.raw("raydream-1992-nso")
+    for raw in (raw_iso, raw_nso):
+        del raw["grant"], raw["termination"]
+    iso = json.dumps(raw_iso, sort_keys=True, ensure_ascii=False)
+    nso = json.dumps(raw_nso, sort_keys=True, ensure_ascii=False)
     nso = nso.replace("RD NSO", "RD ISO").replace("raydream-1992-nso", "raydream-1992-iso")
     nso = nso.replace("Nonqualified Stock Option", "Incentive Stock Option")
     assert nso == iso
+
+
+def test_the_iso_and_nso_grants_differ_where_the_plan_and_agreements_do() -> None:
+    iso, nso = (TermsCatalog().get(f"raydream-1992-{t}") for t in ("iso", "nso"))
+    assert iso.grant and nso.grant and iso.termination and nso.termination
+    assert (iso.grant.option_types.value, nso.grant.option_types.value) == (["iso"], ["nso"])
+    assert iso.grant.eligible["iso"].value == ["employee"]  # RD Plan ¶3
+    assert nso.grant.eligible["nso"].value == ["employee", "director", "consultant"]
+    assert (iso.grant.price_floor.standard, nso.grant.price_floor.standard) == (
+        Decimal("1"),
+        Decimal("0.85"),
+    )  # RD Plan ¶6(A)(i)-(ii)
+    assert iso.grant.vesting.initial_exercise.value == "initial_vesting_date"  # RD ISO ¶1(e)
+    assert nso.grant.vesting.initial_exercise.value == "one_year_after_grant"  # RD NSO ¶1(e)
+    # RD NSO ¶7(f): a director's or consultant's status ending is a termination of employment
+    assert "end_of_service_status" in nso.termination.reasons
+    assert "end_of_service_status" not in iso.termination.reasons
 
 
 @pytest.mark.parametrize("terms_id", PRESETS)

@@ -18,7 +18,9 @@ from pydantic import Field, field_validator, model_validator
 from workflows.calendar import CompanyCalendar
 from workflows.kit.clauses import enforces
 from workflows.terms.base import Cited, Clause, Strict
+from workflows.terms.grant import GrantTerms
 from workflows.terms.rofr import RofrTerms
+from workflows.terms.termination import TerminationTerms
 
 _Strict = Strict
 
@@ -114,6 +116,8 @@ class Terms(_Strict):
     # A section per workflow kind the document governs (``workflows.registry.SECTIONS``); a
     # kind whose section is absent cannot start under these terms.
     rofr: RofrTerms | None = None
+    grant: GrantTerms | None = None
+    termination: TerminationTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()

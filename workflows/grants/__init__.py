@@ -1,0 +1,31 @@
+"""An option grant (docs/rules.md §3), ``KIND = "grant"``: a long-lived workflow from its grant
+to its expiration.
+
+``grant_option`` (company, board) is checked against the plan as the terms state it: the types
+and who may hold them (RD Plan ¶3), the price against the Board's FMV on the grant date
+(RD Plan ¶6(A): 100% / 85% / 110%), the term (RD Plan ¶6(B): 10 years, 5 for a Ten Percent
+Owner Optionee; the Option Term Date of RD ISO ¶1(h) when none is stated), the share reserve
+(RD Plan ¶4) and the granting period (RD Plan ¶5). Payload: ``optionee, plan, shares,
+exercise_price, grant_date, expiration_date?, option_type?, ten_percent_owner, service,
+installments[{on, shares}] | initial_vesting_date, resolution?``. ``record_leave`` (company,
+board): ``starts_on, ends_on?, vesting_credit, reemployment_guaranteed``.
+
+Timer: ``option_expiry`` at the end of the expiration date → ``option_expired``.
+Events: option_granted (with the checks it passed, the FMV determination it used, and the
+expiration deadline), leave_recorded, option_expired.
+
+Facts: ``decide(..., facts=GrantingFacts)``: the FMV in force and the plan's dates and
+shares committed, loaded by the engine's register view; ``FACTS`` names the model. What other
+workflows read of a grant is ``workflows.grants.facts.GrantFacts`` (``register.facts_of``
+builds it from the grant's row and the facts of its exercises and termination), and
+``workflows.grants.vesting`` computes vested and exercisable shares from it.
+"""
+
+from __future__ import annotations
+
+from workflows.grants.decide import COMMANDS, FACTS, decide
+from workflows.grants.machine import CHART
+
+KIND = "grant"
+
+__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide"]

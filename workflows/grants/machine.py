@@ -1,0 +1,31 @@
+"""The grant's chart: granted, outstanding until its expiration, then expired.
+
+Vesting, exercises and a termination do not move the grant: they are facts other workflows
+read (``workflows.grants.facts``); the grant's own moves are its grant, its leaves and its
+expiry timer.
+"""
+
+from __future__ import annotations
+
+from statemachine import State, StateMachine
+
+from workflows.kit.chart import Chart
+
+
+class GrantMachine(StateMachine):
+    new = State(initial=True)
+    outstanding = State()  # granted; vests and is exercised as its schedule and facts allow
+    expired = State(final=True)  # FMP §2, RD ISO ¶6: the Option Expiration / Term Date passed
+
+    grant = new.to(outstanding)
+    record_leave = outstanding.to(outstanding, internal=True)
+    expire = outstanding.to(expired)
+
+
+STATE_WORDS = {
+    "new": "not yet granted",
+    "outstanding": "outstanding",
+    "expired": "expired",
+}
+
+CHART = Chart(GrantMachine, STATE_WORDS, subject="the option")

@@ -1,0 +1,49 @@
+"""A grant's row as the facts other workflows read (``GrantFacts``): the engine's register view
+joins it with the shares its exercises acquired and its termination's window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from workflows.grants.facts import GrantFacts, Status
+
+
+def facts_of(
+    grant_id: str,
+    data: Mapping[str, Any],
+    *,
+    state: str = "outstanding",
+    exercised: int = 0,
+    service_ended_on: date | None = None,
+    window_ends_at: datetime | None = None,
+    window_derivation: str | None = None,
+) -> GrantFacts:
+    status: Status = "expired" if state == "expired" else "outstanding"
+    if status == "outstanding" and service_ended_on is not None:
+        status = "terminated"
+    return GrantFacts.model_validate(
+        {
+            "grant_id": grant_id,
+            "optionee": data["optionee"],
+            "plan": data["plan"],
+            "option_type": data["option_type"],
+            "shares": data["shares"],
+            "exercised": exercised,
+            "exercise_price": data["exercise_price"],
+            "grant_date": data["grant_date"],
+            "expiration_date": data["expiration_date"],
+            "expires_at": data["expires_at"],
+            "vesting": data["vesting"],
+            "initial_exercise_date": data.get("initial_exercise_date"),
+            "leaves": data.get("leaves") or [],
+            "leave_limit_days": data.get("leave_limit_days"),
+            "leave_credit_by_designation": bool(data.get("leave_credit_by_designation")),
+            "leave_clause": data.get("leave_clause") or "",
+            "service_ended_on": service_ended_on,
+            "window_ends_at": window_ends_at,
+            "window_derivation": window_derivation,
+            "status": status,
+        }
+    )
