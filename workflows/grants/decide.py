@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -17,11 +17,12 @@ from workflows.grants.context import Ctx, Step
 from workflows.grants.data import SCHEMA
 from workflows.grants.facts import GrantingFacts
 from workflows.grants.machine import CHART
-from workflows.kernel import Decision, Message, Refused
+from workflows.kernel import Command, Decision, Message, Refused
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
+from workflows.reads import FmvOn, PlanOf, Reads
 from workflows.terms import Terms
 
 enforces("grant.parties")(authorise)
@@ -36,6 +37,7 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     {
         "grant_option": Spec(c.GrantOption, rules.grant_option),
         "record_leave": Spec(c.RecordLeave, rules.record_leave),
+        "record_termination": Spec(c.RecordTermination, rules.record_termination),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -45,7 +47,23 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(rules.on_timer,),
     parties=lambda ctx: ctx.grant.parties,
     data=SCHEMA,
+    internal=frozenset({"record_termination"}),
 )
+
+
+def reads(state: str | None, data: Mapping[str, Any], message: Message) -> Reads:
+    """A new grant reads the Board's FMV in force on its grant date and its plan's shares
+    committed (RD Plan ¶4, ¶6(A)); nothing else a grant does reads other workflows."""
+    if not isinstance(message, Command) or message.name != "grant_option" or state not in (
+        None, "new"
+    ):  # fmt: skip
+        return None
+    try:
+        on = date.fromisoformat(str(message.payload["grant_date"]))
+        plan = str(message.payload["plan"])
+    except (KeyError, ValueError):
+        return None  # a malformed payload: refused by its model before any fact is read
+    return {"fmv": FmvOn(on), "plan": PlanOf(plan)}
 
 
 def read_facts(model: type[BaseModel], facts: BaseModel | Mapping[str, Any] | None) -> Any:

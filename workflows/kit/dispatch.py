@@ -39,6 +39,9 @@ class Kind(Generic[C]):
     timer_rules: Sequence[TimerRule]
     parties: Callable[[C], Mapping[str, Cited[list[Party]]]]
     data: DataSchema
+    #: Commands only other workflows send (by the system party, through the engine): the
+    #: terms' parties table does not list them, and no party outside may send them.
+    internal: frozenset[str] = frozenset()
 
     def decide(
         self,
@@ -68,13 +71,23 @@ class Kind(Generic[C]):
             set_timers=tuple(step.set_timers),
             cancel_timers=tuple(dict.fromkeys(step.cancel_timers)),
             final=bool(to.final),
+            send=tuple(step.send),
         )
 
     def _on_command(self, ctx: C, command: Command) -> Step:
         name = self.commands.resolve(command.name)
         spec = self.commands.specs[name]
         ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
-        authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
+        if name in self.internal or ctx.party is Party.SYSTEM:
+            if not (name in self.internal and ctx.party is Party.SYSTEM):
+                raise Refused(
+                    ctx.clause,
+                    f"{name} is sent by one workflow to another through the engine, and only "
+                    "such commands come from the system party",
+                    "not_authorised",
+                )
+        else:
+            authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
         # The model checks shape and types; the rules then read the payload as sent.
         read(spec.payload, command.payload, command.name)
         try:
