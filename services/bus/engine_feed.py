@@ -11,8 +11,8 @@ back to RabbitMQ: requeued, it would come back behind the messages that arrived 
 stays here, unacknowledged, in its place, and is tried again after a back-off, as many times as
 the queue's delivery limit; the later messages of its workflow wait behind it. After the last
 attempt it is rejected, and RabbitMQ dead-letters it (``equityflow redrive`` sends it back).
-A service told to stop leaves what it has not applied unacknowledged: RabbitMQ hands those back
-when the channel closes, at the head of the queue, in order.
+A service told to stop applies what it has been delivered, and leaves unacknowledged only what
+waits for a retry: RabbitMQ hands those back when the channel closes, at the head of the queue.
 """
 
 from __future__ import annotations
@@ -92,10 +92,18 @@ class Feed:
         return delivery
 
     async def result(self, delivery: Delivery, running: Callable[[], bool]) -> Any:
-        """What came of a delivery; ``LEAVE`` if the service stopped before applying it."""
+        """What came of a delivery; ``LEAVE`` if the service stopped while it waited for a
+        retry. A service told to stop still applies what it holds (the standby that takes
+        over gets only later messages); only what waits for a retry is left, unacked."""
+        loop = asyncio.get_running_loop()
         while not delivery.done.done():
             await asyncio.wait({delivery.done}, timeout=0.1)
-            if not running() and not delivery.in_flight and not delivery.done.done():
+            if (
+                not running()
+                and not delivery.in_flight
+                and not delivery.done.done()
+                and delivery.not_before > loop.time()
+            ):
                 self._pending.remove(delivery)
                 delivery.done.set_result(LEAVE)
         return delivery.done.result()
