@@ -4,7 +4,9 @@ grant's facts; the termination telling its grant, as a message of its own applie
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 from services.engine import Outcome, apply, apply_batch
 from services.store import register_company
+from services.store.db import connect
 from services.store.registers import Plan, Valuation, record_plan, record_valuation
 from services.terms_catalog import TermsCatalog
 from workflows.messages import CommandMessage
@@ -172,3 +175,49 @@ async def test_a_party_may_not_send_what_only_a_workflow_sends(
     out = await apply(pool, forged, GRANTED_AT, catalog)
     assert out.status == "refused" and out.refusal is not None
     assert out.refusal["code"] == "not_authorised"
+
+
+@pytest.fixture
+async def replica(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A second engine's pool, as a second replica (or the HTTP API) would have."""
+    other = await connect(database_url)
+    yield other
+    await other.close()
+
+
+async def test_two_replicas_granting_at_once_never_overrun_the_plan_reserve(
+    pool: asyncpg.Pool, replica: asyncpg.Pool, catalog: TermsCatalog, company: str
+) -> None:
+    """RD Plan ¶4: the plan's lock serialises them; the second sees the first's shares."""
+    for _ in range(5):
+        a, b = grant_option(company, shares=60_000), grant_option(company, shares=60_000)
+        await asyncio.gather(
+            apply(pool, a, GRANTED_AT, catalog), apply(replica, b, GRANTED_AT, catalog)
+        )
+    committed = await pool.fetchval(
+        "SELECT sum((data->>'shares')::int) FROM workflows WHERE company_id = $1 "
+        "AND workflow_type = 'grant'", company,
+    )  # fmt: skip
+    assert committed == 480_000  # eight of ten: 506,280 hold eight grants of 60,000
+
+
+async def test_two_terminations_of_one_grant_at_once_are_serialised_on_the_grant(
+    pool: asyncpg.Pool, replica: asyncpg.Pool, catalog: TermsCatalog, company: str
+) -> None:
+    """Each reads the grant's facts under the grant's lock: the second sees the first."""
+    at = Clock(datetime(1997, 6, 16, 17, tzinfo=UTC))
+    for _ in range(5):
+        grant = grant_option(company, shares=480)
+        assert (await apply(pool, grant, GRANTED_AT, catalog)).status == "applied"
+        ends = [
+            command(company, "termination", uuid.uuid4(), "terminate_service", "company",
+                    grant=str(grant.workflow_id), reason="without_cause",
+                    terminated_on="1997-06-15")
+            for _ in range(2)
+        ]  # fmt: skip
+        first, second = await asyncio.gather(
+            apply(pool, ends[0], at, catalog), apply(replica, ends[1], at, catalog)
+        )
+        assert sorted([first.status, second.status]) == ["applied", "refused"]
+        refused = first if first.status == "refused" else second
+        assert refused.refusal is not None and "already ended" in refused.refusal["reason"]

@@ -92,6 +92,13 @@ def terminate_service(ctx: Ctx) -> Step:
     t, grant = ctx.termination, ctx.grant()
     if cmd.grant != grant.grant_id:
         raise Refused(t.clause, f"the facts loaded are of grant {grant.grant_id}, not {cmd.grant}")
+    if grant.service_ended_on is not None:
+        # One termination per grant: a later death or extension is recorded on that one.
+        raise Refused(
+            t.clause,
+            f"the optionee's service under grant {grant.grant_id} already ended on "
+            f"{grant.service_ended_on}: its termination is recorded",
+        )
     day = _termination_day(ctx, cmd)
     _not_future(ctx, t.clause, "the termination", day)
     if day < grant.grant_date:
