@@ -98,7 +98,7 @@ class Send:
 
 
 #: The fields a fan-out may match on: each is indexed (``services/store/migrations``).
-FanOutField = Literal["holder", "grant"]
+FanOutField = Literal["holder", "optionee", "grant"]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,12 @@ Resolution = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x0
 class ValuationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    price_per_share: Decimal = Field(gt=0, max_digits=20, allow_inf_nan=False)
+    # A decimal string above zero, so the schema says exactly what is accepted.
+    price_per_share: str = Field(
+        pattern=r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.0{0,9}[1-9][0-9]{0,9})$",
+        description="per share, a decimal string above 0",
+        examples=["0.20"],
+    )
     method: Literal["closing_price", "mean_of_bid_and_ask", "board_good_faith"] = Field(
         description="FMP §4(a)(ii)(1)-(3): last closing price when listed, mean of bid and "
         "ask when quoted without sales, the Board's good faith otherwise"
@@ -58,7 +63,8 @@ def add_register_routes(app: FastAPI, runtime: Runtime) -> None:
     ) -> dict[str, Any]:
         """Record a Board determination of fair market value, in force from ``effective_on``."""
         require_party(company_grant(who, company_id, "command"), company_id, "board")
-        v = registers.Valuation(effective_on, body.price_per_share, body.method, body.resolution)
+        price = Decimal(body.price_per_share)
+        v = registers.Valuation(effective_on, price, body.method, body.resolution)
         try:
             created = await registers.record_valuation(pool, company_id, v, by=who.principal_id)
         except registers.Conflict as e:

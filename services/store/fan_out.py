@@ -1,7 +1,7 @@
 """The targets of a fan-out (``workflows.kernel.SendToEach``): every open workflow of a type of
 the company whose data field matches, each field read through its own index
-(``workflows_company_holder``, ``workflows_by_grant``): the statement names the indexed
-expression literally, so the planner can use the index.
+(``workflows_company_holder``, ``workflows_by_optionee``, ``workflows_by_grant``): each
+statement names the indexed expression literally, so the planner can use the index.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ _BY_FIELD = {
     "holder": """
         SELECT workflow_id FROM workflows
         WHERE company_id = $1 AND (data->>'holder') = $2 AND workflow_type = $3 AND NOT final
+        ORDER BY workflow_id
+    """,
+    "optionee": """
+        SELECT workflow_id FROM workflows
+        WHERE company_id = $1 AND (data->>'optionee') = $2 AND workflow_type = $3 AND NOT final
         ORDER BY workflow_id
     """,
     "grant": """

@@ -163,14 +163,41 @@ async def test_a_decision_fans_out_to_every_open_workflow_of_a_holder_once_each(
     }  # fmt: skip
 
 
-async def test_the_fan_out_finds_its_targets_by_index(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as c, c.transaction():
-        await c.execute("SET LOCAL enable_seqscan = off")
-        plan = await c.fetchval(
-            "EXPLAIN SELECT workflow_id FROM workflows WHERE company_id = 'x' "
-            "AND (data->>'holder') = 'h' AND workflow_type = 'follower' AND NOT final"
-        )
-    assert "workflows_company_holder" in plan
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        ("(data->>'holder') = 'h' AND workflow_type = 'follower' AND NOT final",
+         "workflows_company_holder"),
+        ("(data->>'optionee') = 'o' AND workflow_type = 'grant' AND NOT final",
+         "workflows_by_optionee"),
+        ("(data->>'grant') = 'g' AND workflow_type = 'termination'", "workflows_by_grant"),
+        ("workflow_type = 'grant' AND (data->>'plan') = 'p'", "workflows_grants_by_plan"),
+    ],
+)  # fmt: skip
+async def test_fan_outs_and_register_lookups_read_by_index(
+    pool: asyncpg.Pool, where: str, index: str
+) -> None:
+    """The index's expression matches the query's: with the table's other indexes out of the
+    way (in a transaction rolled back), the planner answers the condition from it."""
+    async with pool.acquire() as c:
+        tx = c.transaction()
+        await tx.start()
+        try:
+            others = await c.fetch(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'workflows' "
+                "AND indexname NOT IN ($1, 'workflows_pkey')", index,
+            )  # fmt: skip
+            for other in others:
+                await c.execute(f'DROP INDEX "{other["indexname"]}"')
+            await c.execute("SET LOCAL enable_seqscan = off")
+            rows = await c.fetch(f"EXPLAIN SELECT workflow_id FROM workflows "
+                                 f"WHERE company_id = 'x' AND {where}")  # fmt: skip
+        finally:
+            await tx.rollback()
+    plan = " ".join(r[0] for r in rows)
+    field = where.split("'")[1] if where.startswith("(data") else "plan"
+    assert f"using {index}" in plan and "Index Cond" in plan, plan
+    assert f"(data ->> '{field}'::text)" in plan.split("Index Cond")[1].split("Filter")[0], plan
 
 
 @asynccontextmanager

@@ -38,4 +38,7 @@ CREATE INDEX workflows_grants_by_plan ON workflows (company_id, (data->>'plan'))
 -- The workflows of a grant (its termination, its exercises), open or not; and fan-out to
 -- "every open workflow of grant G".
 CREATE INDEX workflows_by_grant ON workflows (company_id, (data->>'grant'), workflow_type);
+-- An optionee's grants and terminations ("grants by company and optionee"), and fan-out to
+-- "every open workflow of optionee O".
+CREATE INDEX workflows_by_optionee ON workflows (company_id, (data->>'optionee'), workflow_type);
 -- Fan-out to "every open workflow of company C for holder H" uses workflows_company_holder.
