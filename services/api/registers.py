@@ -56,7 +56,7 @@ def add_register_routes(app: FastAPI, runtime: Runtime) -> None:
 
     @app.put(
         "/api/v1/companies/{company_id}/valuations/{effective_on}",
-        responses=problems(401, 403, 404, 409, 422),
+        responses=problems(400, 401, 403, 404, 409, 422),
     )
     async def record_valuation(
         company_id: CompanyId, effective_on: date, body: ValuationIn, who: Caller
@@ -92,7 +92,8 @@ def add_register_routes(app: FastAPI, runtime: Runtime) -> None:
         ]
 
     @app.put(
-        "/api/v1/companies/{company_id}/plans/{plan}", responses=problems(401, 403, 404, 409, 422)
+        "/api/v1/companies/{company_id}/plans/{plan}",
+        responses=problems(400, 401, 403, 404, 409, 422),
     )
     async def record_plan(
         company_id: CompanyId, plan: PlanId, body: PlanIn, who: Caller
