@@ -47,6 +47,7 @@ class Command:
     name: str
     actor: Actor
     payload: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str = ""  # the message that carried it, to name the act in the record
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class Decision:
     set_timers: tuple[SetTimer, ...] = ()
     cancel_timers: tuple[str, ...] = ()
     final: bool = False
+    transition: str = ""  # the chart transition taken; "" when nothing moved
     send: tuple[Send | SendToEach, ...] = ()
 
 

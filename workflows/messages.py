@@ -104,7 +104,9 @@ class CommandMessage(_Strict):
 
     def to_domain(self) -> Command:
         a = self.actor
-        return Command(self.command, Actor(a.party, a.name, a.reference), self.payload)
+        return Command(
+            self.command, Actor(a.party, a.name, a.reference), self.payload, str(self.message_id)
+        )
 
 
 class TimerMessage(_Strict):

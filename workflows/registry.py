@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workflows import grants, rofr, termination
+from workflows import exercise, grants, rofr, termination
 from workflows.kernel import WorkflowKind
 from workflows.terms import Terms, TermsError, as_terms
 
@@ -13,6 +13,7 @@ KINDS: Mapping[str, WorkflowKind] = {
     rofr.KIND: rofr,
     grants.KIND: grants,
     termination.KIND: termination,
+    exercise.KIND: exercise,
 }
 
 

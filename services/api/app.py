@@ -42,7 +42,7 @@ from services.api.registers import add_register_routes
 from services.engine.turns import InArrivalOrder
 from services.readiness import Readiness
 from services.runtime import Runtime
-from services.store import queries
+from services.store import queries, reconciliation
 from services.terms_catalog import UnknownTerms
 from workflows import registry
 from workflows.command_schemas import command_union
@@ -167,7 +167,20 @@ def create_app(
         found = await queries.get_workflow(pool, company_id, workflow_id)
         if found is None:
             raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
-        return found
+        # Facts a timely act entered later made void, for the company to reconcile.
+        return {**found, "reconciliation": reconciliation.items_of(found["data"])}
+
+    @app.get("/api/v1/companies/{company_id}/reconciliation", responses=_READ)
+    async def open_reconciliation_items(
+        company_id: CompanyId,
+        who: Caller,
+        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    ) -> dict[str, Any]:
+        """The company's open reconciliation items, oldest first (``read`` scope): each names
+        its workflow, the void fact (the act and when it was entered and took effect), the
+        clause that voids it and the act that contradicts it."""
+        company_grant(who, company_id, "read")
+        return {"items": await reconciliation.open_items(pool, company_id, limit=limit)}
 
     @app.get(
         "/api/v1/workflow-types/{workflow_type}/diagram",

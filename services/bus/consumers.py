@@ -39,7 +39,7 @@ from services.bus.auth import SENDER_HEADER, Gate
 from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
-from services.bus.publisher import Publisher
+from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
 from services.engine.outcome import Held, Outcome
@@ -219,7 +219,9 @@ def engine_consumer(
             published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
             if isinstance(published_as, bytes):
                 published_as = published_as.decode(errors="replace")
+            tag = raw.delivery_tag if not in_memory else None
             if not subscriber.running:  # stopping: left unacked, handed back in order
+                feed.arrived(tag)
                 return
             sender = gate.sender(raw.user_id, raw.headers)
             dead = DeadLetter(
@@ -231,9 +233,10 @@ def engine_consumer(
                     raise oversized
                 parsed = parse_engine_message(body, str(published_as))
             except PoisonMessage as poison:
+                feed.arrived(tag)
                 await dead.send(message, str(poison))
                 return
-            delivery = feed.submit(parsed.workflow_id, parsed, sender)
+            delivery = feed.submit(parsed.workflow_id, parsed, sender, tag)
             result = await feed.result(delivery, lambda: subscriber.running)
             if result is LEAVE:
                 return
@@ -255,6 +258,7 @@ def engine_consumer(
             )  # fmt: skip
             await message.reject(requeue=False)
 
+        in_memory = isinstance(publisher, InMemoryPublisher)
         queue_name = topology.engine_queue.name
         channel = Channel(prefetch_count=max(PREFETCH, ENGINE_PREFETCH_BATCHES * batch_size))
         subscriber: Any = None  # either subscription: both stop together

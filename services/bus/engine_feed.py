@@ -33,6 +33,51 @@ log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = 30.0
 
 
+#: How long a gap in the delivery tags may hold up the later deliveries: a delivery that never
+#: reaches the consumer (the service is stopping) must not stop the others for good.
+GAP_PATIENCE = 2.0
+
+
+class DeliveryTags:
+    """Which delivery tags of the channel have reached the consumer: every one up to
+    ``complete_to`` has. RabbitMQ numbers a channel's deliveries 1, 2, 3…; a new channel (after
+    a reconnection) starts at 1 again."""
+
+    def __init__(self) -> None:
+        self.contiguous = 0  # every tag up to this one has arrived
+        self.early: set[int] = set()  # arrived after a gap
+        self.gap_since: float | None = None
+
+    def arrived(self, tag: int) -> None:
+        if tag == 1 and self.contiguous > 0:  # a new channel
+            self.contiguous, self.early, self.gap_since = 0, set(), None
+        if tag > self.contiguous:
+            self.early.add(tag)
+            self._advance()
+
+    def _advance(self) -> None:
+        while self.contiguous + 1 in self.early:
+            self.contiguous += 1
+            self.early.discard(self.contiguous)
+        if not self.early:
+            self.gap_since = None
+
+    def complete_to(self, now: float) -> int | None:
+        """The last tag before the first gap; None when there is no gap to wait for."""
+        if not self.early:
+            return None
+        if self.gap_since is None:
+            self.gap_since = now
+        elif now - self.gap_since > GAP_PATIENCE:
+            log.warning("delivery %d never reached the consumer; going on without it",
+                        self.contiguous + 1)  # fmt: skip
+            self.contiguous = min(self.early) - 1
+            self.gap_since = None
+            self._advance()
+            return self.complete_to(now)
+        return self.contiguous
+
+
 class Leave:
     """The answer for a delivery that was not applied because the service is stopping."""
 
@@ -70,22 +115,36 @@ class Feed:
         self._apply_batch = apply_batch
         self.batch_size, self.in_flight = batch_size, in_flight
         self.retry_delay, self.max_attempts = retry_delay, max_attempts
-        self._pending: list[Delivery] = []  # by arrival (seq)
+        self._pending: list[Delivery] = []  # by arrival (seq: the delivery tag, if any)
         self._busy: dict[Hashable, int] = {}  # workflows in a batch being applied
         self._seq = itertools.count()
         self._wake = asyncio.Event()
         self._running = 0
         self._loop_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._tags = DeliveryTags()
 
     def __len__(self) -> int:
         return len(self._pending) + sum(self._busy.values())
 
-    def submit(self, key: Hashable, message: Any, sender: str | None) -> Delivery:
-        """Register a delivery, in arrival order (call it before awaiting anything)."""
+    def arrived(self, tag: int | None) -> None:
+        """A delivery reached the consumer (also one that will not be submitted: poison)."""
+        if tag:
+            self._tags.arrived(tag)
+            self._wake.set()
+
+    def submit(
+        self, key: Hashable, message: Any, sender: str | None, tag: int | None = None
+    ) -> Delivery:
+        """Register a delivery (call it before awaiting anything). With the channel's delivery
+        tag, deliveries are ordered by it, and none is taken while an earlier one has not
+        reached the consumer yet: the order is RabbitMQ's, whatever order the client's tasks
+        run in. Without one (the in-memory broker), by the order of the calls."""
         loop = asyncio.get_running_loop()
-        delivery = Delivery(next(self._seq), key, message, sender, loop.create_future())
-        self._pending.append(delivery)
+        seq = tag if tag else next(self._seq)
+        delivery = Delivery(seq, key, message, sender, loop.create_future())
+        bisect.insort(self._pending, delivery, key=lambda x: x.seq)
+        self.arrived(tag)
         self._wake.set()
         if self._loop_task is None or self._loop_task.done():
             self._loop_task = loop.create_task(self._run(), name="engine-feed")
@@ -129,7 +188,10 @@ class Feed:
     def _take(self, now: float) -> list[Delivery]:
         batch: list[Delivery] = []
         blocked = set(self._busy)
+        complete_to = self._tags.complete_to(now)
         for d in self._pending:
+            if complete_to is not None and d.seq > complete_to:
+                break  # an earlier delivery is still on its way to the consumer
             if d.key in blocked:
                 continue
             if d.not_before > now:  # waiting to be retried: its workflow waits with it
@@ -148,6 +210,8 @@ class Feed:
 
     def _next_retry(self, now: float) -> float | None:
         waits = [d.not_before - now for d in self._pending if d.not_before > now]
+        if self._tags.gap_since is not None:
+            waits.append(self._tags.gap_since + GAP_PATIENCE - now)
         return max(0.0, min(waits)) if waits else None
 
     async def _apply(self, batch: list[Delivery]) -> None:

@@ -179,10 +179,8 @@ class _Step:
                 raise _not_found(m)
             if check.verdict == "cancelled":
                 return self._stale()
-        elif view is not None and view.row.final:
-            raise Refused(
-                ENGINE_RULE, f"the workflow has ended (state {view.row.state})", "workflow_ended"
-            )
+        # A command reaches a workflow in a final state too: an act that took effect before
+        # the facts that ended it is judged in its place (the kind refuses any other).
         try:
             kind = batch.kind_of(m.workflow_type)
         except (KeyError, LookupError, ValueError) as e:
@@ -224,7 +222,11 @@ class _Step:
         state, data = (view.row.state, view.data) if view is not None else (None, {})
         reads = reads_of(kind, state, data, m)
         register = self.batch.register
-        facts = register.facts(reads, m.company_id, self.batch.views) if register else None
+        facts = (
+            register.facts(reads, m.company_id, self.batch.views, m.workflow_id)
+            if register
+            else None
+        )
         return {"facts": facts}
 
     def _new_view(self, terms_id: str, terms_json: str, terms: Any, now: datetime) -> View:
@@ -272,8 +274,10 @@ class _Step:
             log.add(event.type, event.payload, version)
         # A final workflow keeps no deadline: every timer it still has is cancelled.
         new_timers = [] if decision.final else list(decision.set_timers)
+        # The timer this message is for is applied, not cancelled (it is marked so below).
+        applying = timer_id_of(m) if self.mark_timer and isinstance(m, TimerMessage) else None
         cancelled = to_cancel(
-            view.timers,
+            [t for t in view.timers if t.timer_id != applying],
             [*decision.cancel_timers, *(t.name for t in new_timers)],
             final=decision.final,
         )
@@ -310,7 +314,9 @@ class _Step:
             assert timer.row is not None
             write.timers.append(timer.row)
             batch.timers[timer.timer_id] = timer
-        view.timers = [t for t in view.timers if t.status in ("pending", "fired")] + planned
+        view.timers = [
+            t for t in view.timers if t.status in ("pending", "fired") and t.timer_id != applying
+        ] + planned
         row.state, row.data_json, row.version, row.final = (
             decision.state, data_json, version, decision.final
         )  # fmt: skip

@@ -125,27 +125,30 @@ class Register:
     fmv: Mapping[tuple[str, date], dict[str, Any]]
     plans: Mapping[tuple[str, str], asyncpg.Record]
 
-    def facts(self, reads: Reads, company: str, views: Mapping[UUID, Any]) -> Any:
+    def facts(self, reads: Reads, company: str, views: Mapping[UUID, Any], reader: UUID) -> Any:
         """The facts ``reads`` names, as ``decide`` takes them; ``views``: the batch's
-        workflows as the messages before this one left them."""
+        workflows as the messages before this one left them. ``reader``'s own row is not a
+        fact about it (a termination replaying its own acts reads its grant as it was)."""
         for need in needs(reads):
             if not self.asked.has(company, need):
                 raise NotAsked(f"{need} was not loaded before the batch's locks were taken")
         if reads is None:
             return None
         if isinstance(reads, Mapping):
-            return {name: self._value(need, company, views) for name, need in reads.items()}
-        return self._value(reads, company, views)
+            return {name: self._value(need, company, views, reader) for name, need in reads.items()}
+        return self._value(reads, company, views, reader)
 
-    def _value(self, need: Need, company: str, views: Mapping[UUID, Any]) -> Any:
+    def _value(self, need: Need, company: str, views: Mapping[UUID, Any], reader: UUID) -> Any:
         if isinstance(need, GrantOf):
-            return self._grant(need.grant_id, company, views)
+            return self._grant(need.grant_id, company, views, reader)
         if isinstance(need, FmvOn):
             found = self.fmv.get((company, need.on))
             return None if found is None else FairMarketValue.model_validate(found)
         return self._plan(need.plan, company, views)
 
-    def _grant(self, grant_id: str, company: str, views: Mapping[UUID, Any]) -> GrantFacts | None:
+    def _grant(
+        self, grant_id: str, company: str, views: Mapping[UUID, Any], reader: UUID
+    ) -> GrantFacts | None:
         gid = _grant_uuid(grant_id)
         row = self.grants.get(gid) if gid is not None else None
         view = views.get(gid) if gid is not None else None
@@ -157,8 +160,8 @@ class Register:
             return None
         if company_of != company or state in ("", "new"):
             return None  # another company's grant is not there for this one
-        termination = _termination(grant_id, company, views)
-        if termination is None and row is not None:
+        termination = _termination(grant_id, company, views, reader)
+        if termination is None and row is not None and row["termination_id"] != reader:
             termination = row["termination"]
         return _grant_facts(grant_id, state, data, termination)
 
@@ -179,9 +182,11 @@ class Register:
         )
 
 
-def _termination(grant_id: str, company: str, views: Mapping[UUID, Any]) -> Any:
+def _termination(grant_id: str, company: str, views: Mapping[UUID, Any], reader: UUID) -> Any:
     for v in views.values():
         row = v.row
+        if row.workflow_id == reader:
+            continue
         if (row.workflow_type, row.company_id) == ("termination", company) and (v.data or {}).get(
             "grant"
         ) == grant_id:

@@ -25,10 +25,11 @@ SELECT workflow_id, company_id, workflow_type, state, data FROM workflows
 WHERE workflow_id = ANY($1::uuid[])
 """
 _GRANTS = """
-SELECT g.workflow_id, g.company_id, g.state, g.data, t.data AS termination
+SELECT g.workflow_id, g.company_id, g.state, g.data, t.workflow_id AS termination_id,
+       t.data AS termination
 FROM workflows g
 LEFT JOIN LATERAL (
-  SELECT t.data FROM workflows t
+  SELECT t.workflow_id, t.data FROM workflows t
   WHERE t.company_id = g.company_id AND t.data->>'grant' = g.workflow_id::text
     AND t.workflow_type = 'termination'
   ORDER BY t.created_at LIMIT 1

@@ -7,7 +7,7 @@ before rows carried a ``schema_version`` (version 1): state, data and the pendin
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def test_a_version_1_row_loads_upgrades_and_finishes_its_workflow(path: Path) ->
     row = json.loads(path.read_text())
     assert "schema_version" not in row["data"]
     loaded = SCHEMA.load(row["data"], rule="test")
-    assert loaded["schema_version"] == 2
+    assert loaded["schema_version"] == 3
     RofrData.model_validate(loaded)
 
     terms = CATALOG.get(row["terms_id"])
@@ -81,7 +81,7 @@ def test_a_version_1_row_loads_upgrades_and_finishes_its_workflow(path: Path) ->
         else:
             command, party, payload = _ending(row["terms_id"], state, data)
             d = ROFR.decide(state, data, Command(command, Actor(party, "x"), payload), LATER, terms)
-        assert d.data["schema_version"] == 2
+        assert d.data["schema_version"] == 3
         state, data = d.state, dict(d.data)
         for name in d.cancel_timers:
             timers.pop(name, None)
@@ -98,3 +98,35 @@ def test_a_row_of_a_version_this_code_does_not_know_is_refused_not_guessed() -> 
     with pytest.raises(Refused) as e:
         SCHEMA.load({"holder": 5}, rule="equityflow stored data")
     assert "holder" in e.value.reason
+
+
+def test_a_row_without_a_timeline_replays_from_its_stored_state() -> None:
+    """Version 2 and older rows carry no act log: the timeline starts from the row as stored
+    (its acts are not reordered); the acts entered after the upgrade are."""
+    row = json.loads((ROWS[0].parent / "v1-fmp-1998-nso-owner_sale_window.json").read_text())
+    terms = CATALOG.get(row["terms_id"])
+    sale = {"buyer": {"name": "Eve"}, "shares": 1000, "price_per_share": "2.50",
+            "sold_at": "2026-04-05T10:00:00-07:00"}  # fmt: skip
+    now = datetime.fromisoformat("2026-04-06T09:00:00-07:00")
+    report = Command("report_third_party_sale", Actor(Party.OWNER), sale)
+    sold = ROFR.decide(row["state"], row["data"], report, now, terms)
+    assert sold.state == "sold_to_third_party"
+    assert sold.data["timeline"]["base"]["state"] == "owner_sale_window"
+    # A timely Exercise Notice (2026-03-30, inside the election window) entered afterwards
+    # replays from the stored row: the sale is void.
+    notice = {"method": "personal", "delivered_at": "2026-03-30T09:00:00-07:00"}
+    exercise = Command("exercise_rofr", Actor(Party.COMPANY), {"notice": notice})
+    d = ROFR.decide(sold.state, sold.data, exercise, now + timedelta(days=1), terms)
+    assert d.state == "closing"
+    [void] = [a for a in d.data["timeline"]["acts"] if a.get("void")]
+    assert void["command"] == "report_third_party_sale" and void["void"]["clause"] == "FMP §6(i)"
+    # The stored row's pending timer (unknown to the replay by name) is cancelled all the same.
+    assert "sale_window_end" in d.cancel_timers
+    # Its timer message, recorded as an act at its due time, still fires in its place.
+    fired = ROFR.decide(
+        row["state"], row["data"],
+        TimerFired("sale_window_end", datetime.fromisoformat(row["timers"]["sale_window_end"])),
+        LATER, terms,
+    )  # fmt: skip
+    assert fired.state == "rofr_reattached"
+    assert fired.data["timeline"]["acts"][0]["timer"] == "sale_window_end"

@@ -73,8 +73,7 @@ def test_under_a_selling_only_the_shares_the_company_left_is_refused() -> None:
 
 def test_under_a_deemed_by_silence_a_part_sale_is_refused_and_all_shares_reattach() -> None:
     flow = partly_exercised()
-    flow.fire("owner_choice_deadline")  # 2026-04-01: silence is (A)
-    flow.fire("election_deadline")
+    flow.fire("owner_choice_deadline")  # 2026-04-01: silence is (A); the election ends too
     r = flow.refused(
         "report_third_party_sale", "owner", "2026-04-10T12:00", sale(600, "2026-04-10T10:00")
     )
@@ -147,7 +146,9 @@ def test_a_part_exercise_given_before_the_owners_a_leaves_the_a_standing() -> No
         "2026-03-16T12:00",
         {"shares": 100, "notice": delivered("2026-03-14T09:00")},
     )
-    assert flow.state == "owner_sale_window" and types(d) == ["rofr_exercised"]
+    # In its place (before the (A) of 2026-03-15) the exercise reopened the owner's choice,
+    # which the (A) then made.
+    assert flow.state == "owner_sale_window" and types(d)[0] == "rofr_exercised"
     assert flow.data["elected_shares"] == 500
     assert flow.data["owner_choice"]["alternative"] == "third_party_sale"
     assert flow.deadline("sale_window_end") == at("2026-05-01T23:59:59.999999")

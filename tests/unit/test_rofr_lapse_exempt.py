@@ -225,8 +225,9 @@ def test_consent_given_after_the_transfer_is_not_prior_consent() -> None:
         "2026-03-12T13:00",
         {"transferred_at": iso("2026-03-10T10:00")},
     )
-    assert "before the transfer" in r.reason
-    assert "dated 2026-03-12 10:00 PDT, after the transfer on 2026-03-10 10:00 PDT" in r.reason
+    # Judged at 2026-03-10, when the transfer took effect: no consent had been given by then.
+    assert "must be obtained before the transfer" in r.reason
+    assert r.code == "condition_unmet"
 
 
 def test_the_company_may_refuse_consent() -> None:

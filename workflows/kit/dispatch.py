@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFired
+from workflows.kit.book import Book
 from workflows.kit.chart import Chart
 from workflows.kit.commands import CommandTable
 from workflows.kit.context import Context
 from workflows.kit.data import VERSION_KEY, DataSchema
+from workflows.kit.effective import EffectiveTime
 from workflows.kit.parties import authorise
 from workflows.kit.payload import read
 from workflows.kit.step import Step
+from workflows.kit.timeline import TIMELINE, Timeline
 from workflows.terms import Cited, Terms, as_terms
 
 C = TypeVar("C", bound=Context)
@@ -31,6 +34,10 @@ TimerRule = Callable[[Any, TimerFired], Step | None]
 _UNANTICIPATED = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError)
 
 
+def _no_void_clause(terms: Terms, command: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Kind(Generic[C]):
     context: Callable[[str, dict[str, Any], Terms, datetime], C]
@@ -39,6 +46,15 @@ class Kind(Generic[C]):
     timer_rules: Sequence[TimerRule]
     parties: Callable[[C], Mapping[str, Cited[list[Party]]]]
     data: DataSchema
+    #: command → how its effective time is read; a command not named takes effect when entered.
+    effective: Mapping[str, EffectiveTime] = field(default_factory=dict)
+    #: command → its place among acts taking effect at the same instant (lower first).
+    ranks: Mapping[str, int] = field(default_factory=dict)
+    #: (terms, command) → the clause voiding such an act when a timely one contradicts it.
+    void_clause: Callable[[Terms, str], str | None] = _no_void_clause
+    #: The kind's command for the company to mark a reconciliation item reconciled (its payload
+    #: is ``workflows.kit.reconcile.ReconcileItem``); handled by the kit, never replayed.
+    reconcile_command: str = ""
     #: Commands only other workflows send (by the system party, through the engine): the
     #: terms' parties table does not list them, and no party outside may send them.
     internal: frozenset[str] = frozenset()
@@ -51,18 +67,38 @@ class Kind(Generic[C]):
         now: datetime,
         terms: Terms | Mapping[str, Any],
     ) -> Decision:
-        current = state or "new"
-        loaded = self.data.load(copy.deepcopy(dict(data)), rule=DATA_RULE)
-        ctx = self.context(current, loaded, as_terms(terms), now)
+        """The workflow after ``message``: the replay of its acts in the order they took effect
+        (``workflows.kit.timeline``), the message's act among them."""
+        current, parsed = state or "new", as_terms(terms)
+        raw = dict(data)
+        # The record of acts is read apart: the kit alone writes it, and copying it whole for
+        # every message would cost more than the rule itself.
+        tl = Timeline.read(raw.pop(TIMELINE, None))
+        # Not copied: nothing below changes it in place (each rule works on its own deep copy).
+        loaded = self.data.load(raw, rule=DATA_RULE)
+        if tl.base is None and not tl.acts and current != "new":
+            # A row written before the timeline: its acts so far are not known one by one, so
+            # the replay starts from it as stored (they are not reordered).
+            tl.base = {"state": current, "data": copy.deepcopy(loaded)}
+        book = Book(self, parsed, current, loaded, tl, now)
+        if isinstance(message, TimerFired):
+            return book.advance(message, state=current, data=data)
+        return book.enter(message)
+
+    def rule(
+        self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
+    ) -> Decision:
+        """One message on one state, as the rules and the chart decide it (no timeline)."""
+        ctx = self.context(state, copy.deepcopy(data), terms, now)
         if isinstance(message, TimerFired):
             step = self._on_timer(ctx, message)
             if step is None:  # nothing left for this timer to do in this state
-                return Decision(state=current, data=dict(data))
+                return Decision(state=state, data=data)
             action = f"act on {message.name}"
         else:
             step = self._on_command(ctx, message)
             action = ctx.command.replace("_", " ")
-        to = self.chart.target(current, step.transition, rule=ctx.clause, action=action)
+        to = self.chart.target(state, step.transition, rule=ctx.clause, action=action)
         ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
@@ -71,12 +107,13 @@ class Kind(Generic[C]):
             set_timers=tuple(step.set_timers),
             cancel_timers=tuple(dict.fromkeys(step.cancel_timers)),
             final=bool(to.final),
+            transition=step.transition,
             send=tuple(step.send),
         )
 
-    def _on_command(self, ctx: C, command: Command) -> Step:
+    def check(self, ctx: C, command: Command) -> str:
+        """Before any replay: the command's name, its sender allowed, its payload well formed."""
         name = self.commands.resolve(command.name)
-        spec = self.commands.specs[name]
         ctx.command, ctx.actor, ctx.payload = name, command.actor, command.payload
         if name in self.internal or ctx.party is Party.SYSTEM:
             if not (name in self.internal and ctx.party is Party.SYSTEM):
@@ -88,8 +125,24 @@ class Kind(Generic[C]):
                 )
         else:
             authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
+        read(self.commands.specs[name].payload, command.payload, command.name)
+        return name
+
+    def effective_at(self, ctx: C, name: str) -> datetime:
+        """When the act took effect, as the kind reads it; when entered if it cannot be read
+        (the rule then refuses the act with its own reason)."""
+        reader = self.effective.get(name)
+        if reader is None:
+            return ctx.now
+        try:
+            return reader(ctx)
+        except (Refused, *_UNANTICIPATED):
+            return ctx.now
+
+    def _on_command(self, ctx: C, command: Command) -> Step:
+        name = self.check(ctx, command)
+        spec = self.commands.specs[name]
         # The model checks shape and types; the rules then read the payload as sent.
-        read(spec.payload, command.payload, command.name)
         try:
             return spec.rule(ctx)
         except _UNANTICIPATED as e:

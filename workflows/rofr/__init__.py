@@ -64,6 +64,14 @@ Commands (payload fields, typed in ``workflows.rofr.commands``; parties FMP / RD
   not in RD. ``acknowledge_transfer_terms``: ``acknowledged_at``. transferee / not in RD.
 - ``complete_exempt_transfer``: ``transferred_at``, ``participating_company_stock``.
   owner, company, board / same.
+- ``reconcile_rofr``: ``item``, ``note``: the company marks a reconciliation item reconciled
+  (bookkeeping of the kit, ``workflows.kit.reconcile``; not an act). company, board / same.
+
+Acts are judged by their effective time, whatever the order of entry (``workflows.kit.book``,
+``workflows.rofr.timeline``): a timely act entered late is applied in its place, and a fact it
+contradicts is voided (a transfer: ``rofr.void_transfer``, FMP §6(i), RD ISO ¶11(f)) and named
+by a reconciliation item (``data.timeline.reconciliation``). ``assign_rofr`` takes an optional
+``assigned_at``.
 
 Timers: ``election_deadline`` (company), ``owner_choice_deadline`` (owner),
 ``value_agreement_deadline`` and ``joint_appraiser_deadline`` (company),
@@ -80,7 +88,8 @@ purchase_price_paid_to_escrow_agent, escrow_delivery_deadline_passed,
 escrowed_shares_delivered, third_party_sale_reported, transfer_assurances_demanded,
 transfer_assurances_provided, transfer_approved, transfer_recorded, sale_window_expired,
 rofr_reattached, rofr_lapsed, exempt_transfer_proposed, transfer_consented,
-transfer_consent_refused, transfer_terms_acknowledged, exempt_transfer_completed.
+transfer_consent_refused, transfer_terms_acknowledged, exempt_transfer_completed,
+fact_voided, reconciliation_raised, reconciliation_closed.
 Events for a delivered notice carry ``notice{kind, from_party, to_party, method, effective_at,
 clause, derivation, delivered_at | deposited_at}``; events for a deadline carry
 ``deadline{at, clause, derivation, parts}``. ``third_party_sale_reported`` carries

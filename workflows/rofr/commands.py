@@ -79,6 +79,9 @@ class RejectTransferNotice(Payload):
 
 class AssignRofr(Payload):
     assignee: str
+    assigned_at: Instant | None = Field(
+        default=None, description="when the assignment took effect (default: when entered)"
+    )
 
 
 class ExerciseRofr(Payload):

@@ -1,8 +1,11 @@
-"""The ROFR's persisted data, version 2, and how a row of version 1 becomes one.
+"""The ROFR's persisted data, version 3, and how rows of versions 1 and 2 become one.
 
 Version 1: the rows written before rows carried a version. Version 2 adds ``schema_version``
-and is otherwise the same shape. Times are ISO 8601 text; the nested records (notices,
-deadlines, elections, sales) are as the rules write them.
+and is otherwise the same shape. Version 3 adds the kit's ``timeline`` (the acts with their
+effective times, ``workflows.kit.timeline``); a row of an earlier version has none, and the
+kit starts its timeline from the row as stored: acts recorded before the upgrade are not
+reordered, those after it are judged by their effective times. Times are ISO 8601 text; the
+nested records (notices, deadlines, elections, sales) are as the rules write them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ Record = dict[str, Any]
 class RofrData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     terms_id: str | None = None
     family: str | None = None
     holder: str | None = None
@@ -68,10 +71,17 @@ class RofrData(BaseModel):
     ownership_change: str | None = None
     consent: Record | None = None
     acknowledgment: Record | None = None
+    # the kit's record of acts by effective time, and the reconciliation items
+    timeline: Record | None = None
 
 
 def _v1_to_v2(row: dict[str, Any]) -> dict[str, Any]:
     return dict(row)  # the same shape; the chain stamps the version
 
 
-SCHEMA = DataSchema(RofrData, current=2, upgrades={1: _v1_to_v2})
+def _v2_to_v3(row: dict[str, Any]) -> dict[str, Any]:
+    # No act log to rebuild: the kit adopts the stored row as the start of its timeline.
+    return dict(row)
+
+
+SCHEMA = DataSchema(RofrData, current=3, upgrades={1: _v1_to_v2, 2: _v2_to_v3})

@@ -7,7 +7,8 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
-from workflows.rofr import closing, election, exempt, lapse, notice, sale, valuation
+from workflows.kit.reconcile import ReconcileItem
+from workflows.rofr import closing, election, exempt, lapse, notice, sale, timeline, valuation
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
@@ -17,6 +18,8 @@ from workflows.rofr.machine import CHART
 # the right is cited by the kit's decide where no narrower clause applies.
 enforces("rofr.parties")(authorise)
 enforces("rofr")(Kind.decide)
+
+RECONCILE = "reconcile_rofr"
 
 COMMANDS: CommandTable[Ctx, Step] = CommandTable(
     "rofr",
@@ -45,6 +48,8 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
             c.AcknowledgeTransferTerms, exempt.acknowledge_transfer_terms
         ),
         "complete_exempt_transfer": Spec(c.CompleteExemptTransfer, exempt.complete_exempt_transfer),
+        # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
+        RECONCILE: Spec(ReconcileItem, timeline.not_an_act),
     },
     aliases={"deliver_disposition_notice": "deliver_transfer_notice"},  # FMP §6(d)(ii)'s name
 )
@@ -55,5 +60,9 @@ KIND: Kind[Ctx] = Kind(
     timer_rules=(election.on_timer, valuation.on_timer, closing.on_timer, sale.on_timer),
     parties=lambda ctx: ctx.rofr.parties,
     data=SCHEMA,
+    effective=timeline.EFFECTIVE,
+    ranks=timeline.RANKS,
+    void_clause=timeline.void_clause,
+    reconcile_command=RECONCILE,
 )
 decide = KIND.decide

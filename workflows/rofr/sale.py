@@ -248,7 +248,7 @@ def report_third_party_sale(ctx: Ctx) -> Step:
         shares_sold=sold_before + shares,
         shares_remaining=remaining,
         target_shares=target,
-        reported_after_window=ctx.state == "rofr_reattached",
+        reported_after_window=end.passed(ctx.now),  # entered after the window closed
         clause=rule,
     )
     if not needs_approval:

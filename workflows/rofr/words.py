@@ -93,6 +93,11 @@ EVENT_SENTENCES = {
     "transfer_terms_acknowledged": "The transferee acknowledged the terms the shares stay "
     "subject to.",
     "exempt_transfer_completed": "The exempt transfer was completed.",
+    "fact_voided": "A fact recorded earlier is void: an act that took effect before it, "
+    "entered later, contradicts it.",
+    "reconciliation_raised": "A reconciliation item was raised: the Company's records must not "
+    "show the void fact as valid.",
+    "reconciliation_closed": "The Company marked the reconciliation item reconciled.",
     # Added by the engine to every decision that sets or cancels a timer.
     "deadline_set": "A deadline was set.",
     "deadline_cancelled": "A deadline no longer applies.",

@@ -126,6 +126,9 @@ class RofrTerms(Strict):
     buyer_takes: Cited[Literal["free_and_clear", "subject_to_rofr"]]
     transferee_written_agreement: Cited[bool]
     recording_needs_approval: Cited[bool]
+    #: What a transfer made against the right is (FMP §6(i): "null and void ab initio"; RD ISO
+    #: ¶11(f): "void"): cited when a timely act entered later voids a recorded sale.
+    void_transfer: Cited[Literal["void_ab_initio", "void"]] | None = None
     non_cash: NonCashTerms
     escrow: EscrowTerms | None = None
     assignable: Cited[bool]

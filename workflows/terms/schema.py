@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from workflows.calendar import CompanyCalendar
 from workflows.kit.clauses import enforces
 from workflows.terms.base import Cited, Clause, Strict
+from workflows.terms.exercise import ExerciseTerms
 from workflows.terms.grant import GrantTerms
 from workflows.terms.rofr import RofrTerms
 from workflows.terms.termination import TerminationTerms
@@ -118,6 +119,7 @@ class Terms(_Strict):
     rofr: RofrTerms | None = None
     grant: GrantTerms | None = None
     termination: TerminationTerms | None = None
+    option_exercise: ExerciseTerms | None = None
 
     def company_calendar(self) -> CompanyCalendar:
         return self.calendar.company_calendar()
