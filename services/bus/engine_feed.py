@@ -240,10 +240,10 @@ class Feed:
             if d.attempts < self.max_attempts:
                 delay = min(self.retry_delay * 2 ** (d.attempts - 1), MAX_RETRY_DELAY)
                 log.warning(
-                    "message %s failed (%s: %s); attempt %d of %d in %.1fs, its workflow's "
-                    "later messages waiting behind it",
-                    d.message.message_id, type(result).__name__, result, d.attempts + 1,
-                    self.max_attempts, delay,
+                    "message %s failed (%s: %s); retrying in %.1fs (attempt %d of %d), its "
+                    "workflow's later messages waiting behind it",
+                    d.message.message_id, type(result).__name__, result, delay,
+                    d.attempts + 1, self.max_attempts,
                 )  # fmt: skip
                 d.not_before = now + delay
                 bisect.insort(self._pending, d, key=lambda x: x.seq)

@@ -76,6 +76,9 @@ async def test_poison_commands_are_dead_lettered_with_their_reason_and_the_next_
             )
         )
         assert await take(amqp_url, topology.dead_letter_queue.name, 1, within=0.5) == []
+    # Each is dead-lettered as it is handled; poison messages have no effect, so the order in
+    # which their dead letters are published is no matter.
+    dead.sort(key=lambda m: [label for _, label in bodies].index(m.message_id))
     assert [m.body for m in dead] == [b for b, _ in bodies[:4]]
     assert [m.message_id for m in dead] == [
         "malformed",
