@@ -94,6 +94,11 @@ async def authorise(
             f"unauthorised: RabbitMQ user {sender!r} sent a timer message; timer messages "
             "come only from the equityflow deadlines service"
         )
+    if message.caused_by is not None:
+        raise Unauthorised(
+            f"unauthorised: RabbitMQ user {sender!r} sent a command caused by another workflow; "
+            "those come only from the equityflow engine"
+        )
     integration = await find_integration(pool, sender)
     if integration is None:
         raise Unauthorised(

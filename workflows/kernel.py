@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -29,7 +30,7 @@ class Party(StrEnum):
     BOARD = "board"
     ESCROW_AGENT = "escrow_agent"
     TRANSFEREE = "transferee"
-    SYSTEM = "system"  # timers only; never accepted from outside
+    SYSTEM = "system"  # timers, and commands one workflow sends another; never from outside
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,38 @@ class SetTimer:
 
 
 @dataclass(frozen=True)
+class Send:
+    """A command this decision sends to another workflow of the same company.
+
+    It goes through the outbox as its own message (its id derived from the message that caused
+    it) and is applied there as its own transition, by the system party, whose history names
+    its cause. ``workflow_id`` None starts a new workflow, its id derived from the cause too.
+    """
+
+    workflow_type: str
+    command: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    workflow_id: str | None = None
+
+
+#: The fields a fan-out may match on: each is indexed (``services/store/migrations``).
+FanOutField = Literal["holder", "optionee", "grant"]
+
+
+@dataclass(frozen=True)
+class SendToEach:
+    """The same command to every open workflow of ``workflow_type`` of the company whose
+    ``data[field]`` is ``value`` ("every open ROFR of holder H"): found by index when the
+    decision commits, one message each, each id derived from the cause and the target."""
+
+    workflow_type: str
+    field: FanOutField
+    value: str
+    command: str
+    payload: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Decision:
     state: str
     data: Mapping[str, Any]
@@ -91,6 +124,7 @@ class Decision:
     cancel_timers: tuple[str, ...] = ()
     final: bool = False
     transition: str = ""  # the chart transition taken; "" when nothing moved
+    send: tuple[Send | SendToEach, ...] = ()
 
 
 class Refused(Exception):

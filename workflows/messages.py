@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from workflows.kernel import Actor, Command, Party, TimerFired
 from workflows.text import printable_id, storable, storable_json
@@ -47,16 +47,21 @@ class _Strict(BaseModel):
 
 
 class ActorIn(_Strict):
+    """Who sends a command: a party of the terms. The system party only on a command one
+    workflow sends another (``caused_by``), which only the engine writes."""
+
     party: Party
     name: Text = ""
     reference: Text = ""
 
-    @field_validator("party")
-    @classmethod
-    def _not_system(cls, v: Party) -> Party:
-        if v is Party.SYSTEM:
-            raise ValueError("the system party is reserved for timers")
-        return v
+
+class Cause(_Strict):
+    """The message whose decision sent this command: its workflow and message id."""
+
+    workflow_id: UUID
+    workflow_type: Name
+    message_id: MessageId
+    kind: Literal["command", "timer"]
 
 
 class CommandMessage(_Strict):
@@ -81,6 +86,21 @@ class CommandMessage(_Strict):
         "terms it registered, and a command naming other terms is refused (terms_mismatch); "
         "a command never registers a company (unregistered_company)",
     )
+
+    caused_by: Cause | None = Field(
+        default=None,
+        description="set by the engine on a command one workflow's decision sent another "
+        "(sent by the system party); refused from anyone else",
+    )
+
+    @model_validator(mode="after")
+    def _system_only_between_workflows(self) -> CommandMessage:
+        if (self.actor.party is Party.SYSTEM) != (self.caused_by is not None):
+            raise ValueError(
+                "actor.party: the system party is reserved for timers and for the commands "
+                "one workflow sends another (with caused_by), and only it sends those"
+            )
+        return self
 
     def to_domain(self) -> Command:
         a = self.actor

@@ -38,6 +38,7 @@ from services.api.clock import add_clock_routes
 from services.api.companies import CompanyId, add_company_routes
 from services.api.docs import problems, with_command_schema, with_problem_schema
 from services.api.problems import Problem, on_http_error, on_invalid_request, on_problem
+from services.api.registers import add_register_routes
 from services.engine.turns import InArrivalOrder
 from services.readiness import Readiness
 from services.runtime import Runtime
@@ -111,6 +112,7 @@ def create_app(
             raise Problem(404, "Unknown terms", str(e)) from e
 
     add_company_routes(app, runtime)
+    add_register_routes(app, runtime)
 
     @app.post(
         "/api/v1/companies/{company_id}/commands", responses=problems(400, 401, 403, 404, 409, 422)
@@ -132,6 +134,11 @@ def create_app(
             ]
             detail = "; ".join(f"{err['field']}: {err['message']}" for err in errors)
             raise Problem(422, "Invalid command", detail, errors=errors) from e
+        if message.caused_by is not None:
+            raise Problem(
+                422, "Invalid command",
+                "caused_by: only the engine sends a command caused by another workflow",
+            )  # fmt: skip
         try:
             # Then the contract of the command named: its payload model (the union OpenAPI shows).
             COMMAND_BODY.validate_python(body)

@@ -17,6 +17,8 @@ from uuid import UUID
 
 from services.engine.events import EventLog, json_safe
 from services.engine.outcome import Outcome
+from services.engine.register import Register, reads_of
+from services.engine.sends import Cause, FanOut, plan_sends
 from services.engine.timers import Timer, check_timer, plan_timers, timer_id_of, to_cancel
 from services.store.canonical import dump_json
 from services.store.chain import GENESIS, HASH_VERSION, digest, hash_v2
@@ -89,7 +91,9 @@ class Batch:
     recorded: set[InboxKey]  # in the inbox before the batch
     terms: Terms
     kind_of: Callable[[str], Any]  # workflow type → kind (``workflows.registry.kind``)
+    register: Register | None = None  # the facts the batch's kinds read, loaded under its locks
     write: WriteSet = field(default_factory=WriteSet)
+    fan_outs: list[FanOut] = field(default_factory=list)  # expanded when the batch is written
     answered: dict[InboxKey, Outcome] = field(default_factory=dict)  # recorded in this batch
 
     def plan(self, m: Message, now: datetime) -> Outcome | Earlier:
@@ -197,7 +201,7 @@ class _Step:
             # goes back in time.
             now = max(self.now, view.row.updated_at)
         try:
-            decision = kind.decide(state, data, m.to_domain(), now, terms)
+            decision = kind.decide(state, data, m.to_domain(), now, terms, **self._facts(kind))
         except Refused as refused:
             if view is None and refused.code == "wrong_state":
                 # "Cannot do this before the workflow starts" would tell an id that exists in
@@ -207,6 +211,23 @@ class _Step:
         if view is None:
             view = self._new_view(terms_id, terms_json, terms, now)
         return self._plan(view, decision, now, message_json)
+
+    def _facts(self, kind: Any) -> dict[str, Any]:
+        """``facts=`` for a kind that reads them (``workflows.reads``), as loaded under the
+        batch's locks and changed by the batch's earlier messages; nothing for one that
+        does not."""
+        if getattr(kind, "reads", None) is None:
+            return {}
+        view, m = self.view, self.m
+        state, data = (view.row.state, view.data) if view is not None else (None, {})
+        reads = reads_of(kind, state, data, m)
+        register = self.batch.register
+        facts = (
+            register.facts(reads, m.company_id, self.batch.views, m.workflow_id)
+            if register
+            else None
+        )
+        return {"facts": facts}
 
     def _new_view(self, terms_id: str, terms_json: str, terms: Any, now: datetime) -> View:
         m = self.m
@@ -268,6 +289,7 @@ class _Step:
         )  # fmt: skip
         for timer in planned:
             log.add("deadline_set", timer.payload(), version)
+        sent, fan_outs = plan_sends(Cause.of(m), decision.send)
         data_digest, events_json = digest(data_json), log.json()
         terms_digest = view.terms_digest if version == 1 else None
         head = hash_v2(
@@ -304,6 +326,8 @@ class _Step:
         write.workflows[m.workflow_id] = row
         write.history.append(history)
         write.outbox.extend(log.outbox_rows())
+        write.outbox.extend(sent)
+        batch.fan_outs.extend(fan_outs)
         write.inbox.append(self._inbox("applied", None))
         return Outcome("applied", m.workflow_id, decision.state, version, log.bodies)
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from services.clock import Clock
+from services.engine import register, sends
 from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
@@ -114,8 +115,11 @@ async def _unit(
 
     timer_ids = [t for m in messages if isinstance(m, TimerMessage) and (t := timer_id_of(m))]
     keys = list(dict.fromkeys((m.company_id, m.kind, m.message_id) for m in messages))
-    loaded = await lock_and_load(c, [m.workflow_id for m in messages], timer_ids, keys)
+    ids = [m.workflow_id for m in messages]
+    asked = await register.ask(c, messages, registry.kind)
+    loaded = await lock_and_load(c, ids, timer_ids, keys, asked.locks())
     batch = Batch(
+        register=await register.load(c, asked, ids),
         views=await _views(c, loaded),
         timers={t.timer_id: t for t in map(Timer.loaded, loaded.timers)},
         recorded=loaded.recorded,
@@ -141,6 +145,8 @@ async def _unit(
         except Exception as error:  # a bug in a decision, say: this message fails alone
             results.append(error)
             failed.add(m.workflow_id)
+    if batch.fan_outs:
+        batch.write.outbox.extend(await sends.expand(c, batch.fan_outs))
     await write_batch(c, batch.write)
     return [await recorded_outcome(c, r.message) if isinstance(r, Earlier) else r for r in results]
 

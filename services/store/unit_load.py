@@ -62,10 +62,12 @@ async def lock_and_load(
     workflow_ids: Sequence[UUID],
     timer_ids: Sequence[UUID],
     inbox_keys: Sequence[InboxKey],
+    also_lock: Sequence[UUID] = (),
 ) -> Loaded:
-    """Lock the workflows (in id order), then read them, their timers and the inbox."""
+    """Lock the workflows and ``also_lock`` (the register view's facts: a grant, a plan's
+    reserve) in one id order, then read the workflows, their timers and the inbox."""
     ids = sorted(set(workflow_ids))
-    await connection.fetchval(_LOCK, ids)
+    await connection.fetchval(_LOCK, sorted(set(ids) | set(also_lock)))
     rows = await connection.fetch(_WORKFLOWS, ids)
     timers = await connection.fetch(_TIMERS, ids, list(timer_ids))
     recorded = await connection.fetch(

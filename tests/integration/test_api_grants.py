@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from test_api_support import Api, api_client
+from test_api_support import NOW, Api, api_client
 
 
 @pytest.fixture
@@ -82,3 +83,49 @@ async def test_what_needs_register_facts_is_refused_naming_them(api: Api) -> Non
     r = await api.send(company, end)
     assert r.status_code == 409, r.text
     assert "grant register" in r.text
+
+
+async def test_an_rd_grant_over_http_reads_the_valuation_and_plan_registers(api: Api) -> None:
+    company = await api.register("raydream-1992-iso")
+    base = f"/api/v1/companies/{company}"
+    fmv = {"price_per_share": "0.20", "method": "board_good_faith", "resolution": "BR-1993-02"}
+    r = await api.client.put(f"{base}/valuations/1993-02-15", json=fmv)
+    assert r.status_code == 200 and r.json()["created"] is True, r.text
+    again = await api.client.put(f"{base}/valuations/1993-02-15", json=fmv)
+    assert again.status_code == 200 and again.json()["created"] is False
+    other = await api.client.put(f"{base}/valuations/1993-02-15", json={**fmv, "resolution": "X"})
+    assert other.status_code == 409 and "BR-1993-02" in other.text
+    bad = await api.client.put(f"{base}/valuations/1993-03-01", json={**fmv, "method": "guess"})
+    assert bad.status_code == 422
+    plan = {"board_adopted_on": "1992-03-19", "shareholders_approved_on": "1995-10-05"}
+    assert (await api.client.put(f"{base}/plans/rd-1992", json=plan)).status_code == 200
+    clerk = await api.key(company, parties=["company"], scopes=["command", "read"])
+    r = await api.as_key(clerk, "PUT", f"{base}/valuations/1994-01-01", json=fmv)
+    assert r.status_code == 403, r.text  # the Board determines FMV
+    assert [v["effective_on"] for v in (await api.client.get(f"{base}/valuations")).json()] == [
+        "1993-02-15"
+    ]
+
+    await api.runtime.clock.set(datetime(1996, 3, 1, 17, tzinfo=UTC))  # type: ignore[attr-defined]
+    grant = _command("grant", "grant_option", "board", {
+        "optionee": "carol", "plan": "rd-1992", "shares": 4800, "exercise_price": "0.20",
+        "grant_date": "1996-02-29", "initial_vesting_date": "1996-04-30",
+    })  # fmt: skip
+    r = await api.send(company, grant)
+    await api.runtime.clock.set(NOW)  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    [granted] = [e for e in r.json()["events"] if e["type"] == "option_granted"]
+    assert granted["payload"]["fmv"]["resolution"] == "BR-1993-02"
+
+
+async def test_a_command_caused_by_another_workflow_is_refused_over_http(api: Api) -> None:
+    company = await api.register("raydream-1992-iso")
+    body = _command("grant", "record_grant_termination", "board", {
+        "terminated_on": "1997-01-01", "reason": "without_cause", "forfeited": 1, "retained": 0,
+    })  # fmt: skip
+    cause = {"workflow_id": str(uuid.uuid4()), "workflow_type": "termination",
+             "message_id": "m-1", "kind": "command"}  # fmt: skip
+    r = await api.send(company, {**body, "actor": {"party": "system"}, "caused_by": cause})
+    assert r.status_code == 422 and "caused_by" in r.text, r.text
+    r = await api.send(company, {**body, "actor": {"party": "system"}})
+    assert r.status_code == 422 and "system party" in r.text, r.text

@@ -12,13 +12,16 @@ board): ``starts_on, ends_on?, vesting_credit, reemployment_guaranteed``. Acts a
 when they took effect (``workflows.grants.timeline``): a grant at the start of its
 ``grant_date``, a leave at the start of its ``starts_on``, whatever the order of entry.
 ``reconcile_grant`` (``item``, ``note``; company, board) marks a reconciliation item reconciled.
+``record_grant_termination`` (sent only by a termination, through the engine): the service ended,
+the unvested part forfeited and back in the pool, the window's end.
 
 Timer: ``option_expiry`` at the end of the expiration date → ``option_expired``.
 Events: option_granted (with the checks it passed, the FMV determination it used, and the
-expiration deadline), leave_recorded, option_expired.
+expiration deadline), leave_recorded, termination_recorded, option_expired.
 
 Facts: ``decide(..., facts=GrantingFacts)``: the FMV in force and the plan's dates and
-shares committed, loaded by the engine's register view; ``FACTS`` names the model. What other
+shares committed, loaded by the engine's register view as ``reads`` names them (``FmvOn``,
+``PlanOf``: ``workflows.reads``); ``FACTS`` names the model. What other
 workflows read of a grant is ``workflows.grants.facts.GrantFacts`` (``register.facts_of``
 builds it from the grant's row and the facts of its exercises and termination), and
 ``workflows.grants.vesting`` computes vested and exercisable shares from it.
@@ -26,9 +29,9 @@ builds it from the grant's row and the facts of its exercises and termination), 
 
 from __future__ import annotations
 
-from workflows.grants.decide import COMMANDS, FACTS, decide
+from workflows.grants.decide import COMMANDS, FACTS, decide, reads
 from workflows.grants.machine import CHART
 
 KIND = "grant"
 
-__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide", "reads"]

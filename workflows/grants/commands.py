@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from workflows.kit.payload import Amount, Flag, Payload, Shares, Text
+from workflows.kit.payload import Amount, Count, Flag, Instant, Payload, Shares, Text
 
 
 class InstallmentGiven(Payload):
@@ -44,3 +44,16 @@ class RecordLeave(Payload):
     ends_on: date | None = None
     vesting_credit: Flag = Field(default=False, description="designated for vesting credit")
     reemployment_guaranteed: Flag = Field(default=False, description="by statute or contract")
+
+
+class RecordTermination(Payload):
+    """Sent by the grant's termination (FMP §5, RD ISO ¶7), never by a party: the actor's
+    reference is the termination's workflow id."""
+
+    terminated_on: date
+    reason: Text
+    forfeited: Count = Field(description="unvested shares back in the pool")
+    retained: Count = Field(description="exercisable until the window ends")
+    expired: Count = Field(default=0, description="unexercised when the window closed")
+    window_ends_at: Instant | None = None
+    window_derivation: str | None = None

@@ -38,6 +38,8 @@ class GrantData(BaseModel):
     checks: list[Record] | None = None
     deadlines: dict[str, Record] | None = None
     expired: Record | None = None
+    termination: Record | None = None  # as the termination sent it (record_grant_termination)
+    exercised: int | None = None
 
 
 SCHEMA = DataSchema(GrantData, current=1)

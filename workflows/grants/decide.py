@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -17,12 +17,13 @@ from workflows.grants.context import Ctx, Step
 from workflows.grants.data import SCHEMA
 from workflows.grants.facts import GrantingFacts
 from workflows.grants.machine import CHART
-from workflows.kernel import Decision, Message, Refused
+from workflows.kernel import Command, Decision, Message, Refused
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
+from workflows.reads import FmvOn, PlanOf, Reads
 from workflows.terms import Terms
 from workflows.terms.grant import GrantTerms
 
@@ -42,6 +43,7 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "record_leave": Spec(c.RecordLeave, rules.record_leave),
         # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
         RECONCILE: Spec(ReconcileItem, not_an_act),
+        "record_grant_termination": Spec(c.RecordTermination, rules.record_grant_termination),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -55,7 +57,23 @@ KIND: Kind[Ctx] = Kind(
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
     reconcile_command=RECONCILE,
+    internal=frozenset({"record_grant_termination"}),
 )
+
+
+def reads(state: str | None, data: Mapping[str, Any], message: Message) -> Reads:
+    """A new grant reads the Board's FMV in force on its grant date and its plan's shares
+    committed (RD Plan ¶4, ¶6(A)); nothing else a grant does reads other workflows."""
+    if not isinstance(message, Command) or message.name != "grant_option" or state not in (
+        None, "new"
+    ):  # fmt: skip
+        return None
+    try:
+        on = date.fromisoformat(str(message.payload["grant_date"]))
+        plan = str(message.payload["plan"])
+    except (KeyError, ValueError):
+        return None  # a malformed payload: refused by its model before any fact is read
+    return {"fmv": FmvOn(on), "plan": PlanOf(plan)}
 
 
 def read_facts(model: type[BaseModel], facts: BaseModel | Mapping[str, Any] | None) -> Any:

@@ -1,8 +1,8 @@
 """The grant's chart: granted, outstanding until its expiration, then expired.
 
 Vesting, exercises and a termination do not move the grant: they are facts other workflows
-read (``workflows.grants.facts``); the grant's own moves are its grant, its leaves and its
-expiry timer.
+read (``workflows.grants.facts``); the grant's own moves are its grant, its leaves, the
+termination its termination sends it (recorded, the state unchanged) and its expiry timer.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class GrantMachine(StateMachine):
 
     grant = new.to(outstanding)
     record_leave = outstanding.to(outstanding, internal=True)
+    record_grant_termination = outstanding.to(outstanding, internal=True)
     expire = outstanding.to(expired)
 
 

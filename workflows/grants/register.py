@@ -47,3 +47,16 @@ def facts_of(
             "status": status,
         }
     )
+
+
+def shares_committed(state: str, data: Mapping[str, Any]) -> int:
+    """The shares a grant holds of its plan's reserve (RD Plan ¶4): all of them while
+    outstanding, less the unvested part forfeited and the unexercised part expired at its
+    termination; once expired, only the shares exercised. (The register view sums the same
+    rule in SQL over a plan's grants.)"""
+    if state in ("", "new"):
+        return 0
+    if state == "expired":
+        return int(data.get("exercised") or 0)
+    ended = data.get("termination") or {}
+    return int(data["shares"]) - int(ended.get("forfeited") or 0) - int(ended.get("expired") or 0)

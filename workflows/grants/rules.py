@@ -8,7 +8,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from workflows.grants import plan
-from workflows.grants.commands import GrantOption, RecordLeave
+from workflows.grants.commands import GrantOption, RecordLeave, RecordTermination
 from workflows.grants.context import EXPIRY, Ctx, Step
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
@@ -135,6 +135,24 @@ def record_leave(ctx: Ctx, cmd: RecordLeave) -> Step:
             else "the Board determines whether an authorized leave is a termination"
         ),
     )
+    return step
+
+
+def record_grant_termination(ctx: Ctx, cmd: RecordTermination) -> Step:
+    """The grant's termination has recorded the end of service (FMP §5, RD ISO ¶7): the
+    unvested part returns to the pool (RD Plan ¶4) and the rest may be exercised until the
+    window ends. Sent by the termination itself, through the engine; a second one from the
+    same termination (its window recomputed) replaces the first."""
+    if ctx.state == "new":
+        raise Refused(ctx.clause, "no option is granted yet", "wrong_state")
+    by = ctx.actor.reference if ctx.actor else ""
+    recorded = ctx.data.get("termination")
+    if recorded is not None and recorded["termination"] != by:
+        raise Refused(ctx.clause, f"the grant's service already ended by termination "
+                      f"{recorded['termination']}", "wrong_state")  # fmt: skip
+    ctx.data["termination"] = {"termination": by, **cmd.model_dump(mode="json")}
+    step = Step("record_grant_termination")
+    step.event("termination_recorded", **ctx.data["termination"], returned_to_pool=cmd.forfeited)
     return step
 
 

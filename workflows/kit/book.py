@@ -20,7 +20,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from workflows.kernel import Command, Decision, Event, Message, SetTimer, TimerFired
+from workflows.kernel import (
+    Command,
+    Decision,
+    Event,
+    Message,
+    Send,
+    SendToEach,
+    SetTimer,
+    TimerFired,
+)
 from workflows.kit.chart import Chart
 from workflows.kit.reconcile import close_item, reconcile
 from workflows.kit.replay import Run, replay
@@ -54,6 +63,10 @@ class _Kind(Protocol):
     ) -> Decision: ...
     def check(self, ctx: Any, command: Command) -> tuple[str, Any]: ...
     def effective_at(self, ctx: Any, name: str, cmd: Any) -> datetime: ...
+
+
+def _every(what: str, key: str) -> bool:
+    return True
 
 
 class Book:
@@ -96,7 +109,9 @@ class Book:
             run = replay(self._rule, (self.state, self.data, self.tl.pending), [], horizon)
             self.tl.horizon = horizon
             self.tl.fired = [*self.tl.fired, *run.fired]
-            return self._decision(run, [e for _, _, events in run.log for e in events])
+            return self._decision(
+                run, [e for _, _, events in run.log for e in events], run.sent(_every)
+            )
         if self._legacy_timer(timer):
             return self._record(timer_act(timer, entered_at=self.now))
         return Decision(state=state, data=dict(data))  # stale: nothing changes
@@ -139,20 +154,25 @@ class Book:
             self._refuse_if_refused(run, act)
             tl.fired = [*tl.fired, *run.fired]
             act["transition"] = run.outcomes[act["id"]]
-            return self._decision(run, [e for _, _, events in run.log for e in events])
+            return self._decision(
+                run, [e for _, _, events in run.log for e in events], run.sent(_every)
+            )
         run = replay(self._rule, self._start(), tl.acts, tl.horizon)
         self._refuse_if_refused(run, act)
         fired_before = {f"{f['name']}@{f['due_at']}" for f in tl.fired if f.get("transition")}
-        events = [
-            e
-            for what, key, evs in run.log
-            if (what == "act" and key == act["id"]) or (what == "timer" and key not in fired_before)
-            for e in evs
-        ]
+
+        def new(what: str, key: str) -> bool:
+            # The new act and timers fired for the first time; what was replayed went out before.
+            return (what == "act" and key == act["id"]) or (
+                what == "timer" and key not in fired_before
+            )
+
+        events = [e for what, key, evs in run.log if new(what, key) for e in evs]
+        sent = run.sent(new)
         events += reconcile(tl, run, act, lambda c: self.kind.void_clause(self.terms, c), self.now)
         act["transition"] = run.outcomes[act["id"]]
         tl.fired = run.fired
-        return self._decision(run, events)
+        return self._decision(run, events, sent)
 
     @staticmethod
     def _refuse_if_refused(run: Run, act: Record) -> None:
@@ -165,7 +185,9 @@ class Book:
             return "new", {VERSION_KEY: self.version}, {}
         return base["state"], copy.deepcopy(base["data"]), {}
 
-    def _decision(self, run: Run, events: list[Event]) -> Decision:
+    def _decision(
+        self, run: Run, events: list[Event], sent: tuple[Send | SendToEach, ...] = ()
+    ) -> Decision:
         before, after = self.tl.pending, run.pending
         set_timers = tuple(t for n, t in sorted(after.items()) if before.get(n) != t)
         cancels = {n for n in before if n not in after}
@@ -183,4 +205,5 @@ class Book:
             set_timers=() if final else set_timers,
             cancel_timers=tuple(sorted(cancels)),
             final=final,
+            send=sent,
         )

@@ -61,6 +61,9 @@ class Kind(Generic[C]):
     #: The kind's command for the company to mark a reconciliation item reconciled (its payload
     #: is ``workflows.kit.reconcile.ReconcileItem``); handled by the kit, never replayed.
     reconcile_command: str = ""
+    #: Commands only other workflows send (by the system party, through the engine): the
+    #: terms' parties table does not list them, and no party outside may send them.
+    internal: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         register_section(self.commands.kind, self.terms_section)
@@ -114,6 +117,7 @@ class Kind(Generic[C]):
             cancel_timers=tuple(dict.fromkeys(step.cancel_timers)),
             final=bool(to.final),
             transition=step.transition,
+            send=tuple(step.send),
         )
 
     def check(self, ctx: C, command: Command) -> tuple[str, Payload]:
@@ -122,7 +126,16 @@ class Kind(Generic[C]):
         name = self.commands.resolve(command.name)
         ctx.chart = self.chart
         ctx.command, ctx.actor = name, command.actor
-        authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
+        if name in self.internal or ctx.party is Party.SYSTEM:
+            if not (name in self.internal and ctx.party is Party.SYSTEM):
+                raise Refused(
+                    ctx.clause,
+                    f"{name} is sent by one workflow to another through the engine, and only "
+                    "such commands come from the system party",
+                    "not_authorised",
+                )
+        else:
+            authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
         return name, read(self.commands.specs[name].payload, command.payload, command.name)
 
     def effective_at(self, ctx: C, name: str, cmd: Payload) -> datetime:

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from workflows.kernel import Decision, Event, Message, Refused, SetTimer, TimerFired
+from workflows.kernel import (
+    Decision,
+    Event,
+    Message,
+    Refused,
+    Send,
+    SendToEach,
+    SetTimer,
+    TimerFired,
+)
 from workflows.kit.timeline import Record, message, sort_key
 
 #: The kind's rule for one message on a state and data (no timeline), at ``now``.
@@ -36,6 +45,17 @@ class Run:
     log: list[tuple[str, str, tuple[Event, ...]]] = field(default_factory=list)
     #: Timers cancelled by the steps of the replay (names), for rows whose timers are unknown.
     cancelled: set[str] = field(default_factory=set)
+    #: ("act", id) or ("timer", "name@due") → the commands its step sent other workflows.
+    sends: dict[tuple[str, str], tuple[Send | SendToEach, ...]] = field(default_factory=dict)
+
+    def sent(self, keep: Callable[[str, str], bool]) -> tuple[Send | SendToEach, ...]:
+        """The commands sent by the steps ``keep`` selects, in replay order."""
+        return tuple(
+            s
+            for what, key, _ in self.log
+            if keep(what, key)
+            for s in self.sends.get((what, key), ())
+        )
 
     def _take(self, d: Decision) -> None:
         self.state, self.data, self.final = d.state, dict(d.data), d.final
@@ -70,7 +90,10 @@ class Run:
                     "transition": d.transition if d is not None and moved else None,
                 }
             )
-            self.log.append(("timer", f"{t.name}@{due.isoformat()}", d.events if d else ()))
+            key = f"{t.name}@{due.isoformat()}"
+            self.log.append(("timer", key, d.events if d else ()))
+            if d is not None and moved and d.send:
+                self.sends[("timer", key)] = d.send
 
     def apply(self, rule: Rule, act: Record) -> None:
         now = datetime.fromisoformat(act["entered_at"])
@@ -86,6 +109,8 @@ class Run:
         self._take(d)
         self.outcomes[act["id"]] = d.transition
         self.log.append(("act", act["id"], d.events))
+        if d.send:
+            self.sends[("act", act["id"])] = d.send
 
 
 def replay(

@@ -23,14 +23,17 @@ termination_deemed_on_account_of_death, exercise_prevented_by_law,
 optionee_notified_option_exercisable, section_16b_exposure_recorded; each window carries its
 ``deadline{at, clause, derivation, parts}``.
 
-Facts: ``decide(..., facts=GrantFacts)``: the terminated grant as the register view loads it.
+Facts: ``decide(..., facts=GrantFacts)``: the terminated grant as the register view loads it
+(``reads`` names it: ``GrantOf``), under the grant's lock. The termination tells its grant
+(``record_grant_termination``, a message through the engine) when it is recorded and whenever its
+window is recomputed.
 """
 
 from __future__ import annotations
 
-from workflows.termination.decide import COMMANDS, FACTS, decide
+from workflows.termination.decide import COMMANDS, FACTS, decide, reads
 from workflows.termination.machine import CHART
 
 KIND = "termination"
 
-__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide", "reads"]

@@ -16,7 +16,7 @@ from workflows.calendar import Deadline, combine
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
 from workflows.grants.vesting import exercisable, explain, leave_ends_employment, vested
-from workflows.kernel import Party, Refused, TimerFired
+from workflows.kernel import Party, Refused, Send, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.termination import windows as w
 from workflows.termination.commands import (
@@ -91,6 +91,13 @@ def terminate_service(ctx: Ctx, cmd: TerminateService) -> Step:
     t, grant = ctx.termination, ctx.grant()
     if cmd.grant != grant.grant_id:
         raise Refused(t.clause, f"the facts loaded are of grant {grant.grant_id}, not {cmd.grant}")
+    if grant.service_ended_on is not None:
+        # One termination per grant: a later death or extension is recorded on that one.
+        raise Refused(
+            t.clause,
+            f"the optionee's service under grant {grant.grant_id} already ended on "
+            f"{grant.service_ended_on}: its termination is recorded",
+        )
     day = _termination_day(ctx, cmd)
     _not_future(ctx, t.clause, "the termination", day)
     if day < grant.grant_date:
@@ -131,6 +138,7 @@ def terminate_service(ctx: Ctx, cmd: TerminateService) -> Step:
     if closed:
         _close(ctx, step, window)
     else:
+        _tell_grant(ctx, step, window)
         step.event("post_termination_window_opened", grant=grant.grant_id, shares=retained,
                    deadline=window.as_dict())  # fmt: skip
         ctx.set_timer(step, WINDOW, window, Party.OWNER, "exercise the vested part of the option")
@@ -161,6 +169,19 @@ def current_window(ctx: Ctx) -> Deadline:
     return combine("later", *parts, clause=parts[-1].clause, what="the window with its extensions")
 
 
+def _tell_grant(ctx: Ctx, step: Step, window: Deadline) -> None:
+    """The grant records its termination: the forfeited part, and once the window closed the
+    unexercised part, back in the pool (RD Plan ¶4), and the window's end; a command the
+    engine delivers to the grant as its own transition."""
+    d = ctx.data
+    closed = d.get("closed") or {}
+    step.send.append(Send("grant", "record_grant_termination", {
+        "terminated_on": d["terminated_on"], "reason": d["reason"], "forfeited": d["forfeited"],
+        "retained": d["retained"], "expired": closed.get("unexercised", 0),
+        "window_ends_at": window.at.isoformat(), "window_derivation": window.derivation,
+    }, workflow_id=d["grant"]))  # fmt: skip
+
+
 def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
     """The window ended: what was still exercisable expires. The grant's facts, when loaded,
     tell the shares exercised since the termination."""
@@ -168,9 +189,11 @@ def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
     if ctx.facts is not None and ctx.facts.grant_id == ctx.data["grant"]:
         since = max(0, ctx.facts.exercised - ctx.data["exercised"])
         unexercised = max(0, unexercised - since)
-    ctx.data["closed"] = {"at": window.at.isoformat(), "clause": window.clause}
+    ctx.data["closed"] = {"at": window.at.isoformat(), "clause": window.clause,
+                          "unexercised": unexercised}  # fmt: skip
     step.event("post_termination_window_closed", grant=ctx.data["grant"], deadline=window.as_dict(),
                unexercised_expired=unexercised, returned_to_pool=True)  # fmt: skip
+    _tell_grant(ctx, step, window)
 
 
 def _rewindow(ctx: Ctx, event: str, **facts: object) -> Step:
@@ -190,6 +213,8 @@ def _rewindow(ctx: Ctx, event: str, **facts: object) -> Step:
         ctx.data.setdefault("deadlines", {}).pop(WINDOW, None)
         if ctx.state == "window_open":
             _close(ctx, step, window)
+    if len(step.send) == 0:
+        _tell_grant(ctx, step, window)
     return step
 
 

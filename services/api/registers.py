@@ -1,0 +1,110 @@
+"""The valuation and plan registers over HTTP: what the register view reads for a grant.
+
+``PUT /api/v1/companies/{company_id}/valuations/{effective_on}`` records a Board determination
+of fair market value (FMP §4(a)(ii); RD Plan ¶6(A)); ``PUT .../plans/{plan}`` a plan's
+adoption and approval dates (RD Plan ¶5). Both need the ``command`` scope and the ``board``
+party (the Board determines and adopts). Sending the same entry again answers 200 and changes
+nothing; a different one under the same key is 409: a determination is superseded by a later
+one, never changed. ``GET .../valuations`` lists them (``read`` scope).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.api.access import Caller, company_grant, require_party
+from services.api.companies import CompanyId
+from services.api.docs import problems
+from services.api.problems import Problem
+from services.runtime import Runtime
+from services.store import registers
+
+PlanId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")]
+Resolution = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+class ValuationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A decimal string above zero, so the schema says exactly what is accepted.
+    price_per_share: str = Field(
+        pattern=r"^([1-9][0-9]{0,13}(\.[0-9]{1,10})?|0\.0{0,9}[1-9][0-9]{0,9})$",
+        description="per share, a decimal string above 0",
+        examples=["0.20"],
+    )
+    method: Literal["closing_price", "mean_of_bid_and_ask", "board_good_faith"] = Field(
+        description="FMP §4(a)(ii)(1)-(3): last closing price when listed, mean of bid and "
+        "ask when quoted without sales, the Board's good faith otherwise"
+    )
+    resolution: Resolution = Field(description="the Board resolution that made it")
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    board_adopted_on: date | None = None
+    shareholders_approved_on: date | None = None
+
+
+def add_register_routes(app: FastAPI, runtime: Runtime) -> None:
+    pool = runtime.pool
+
+    @app.put(
+        "/api/v1/companies/{company_id}/valuations/{effective_on}",
+        responses=problems(400, 401, 403, 404, 409, 422),
+    )
+    async def record_valuation(
+        company_id: CompanyId, effective_on: date, body: ValuationIn, who: Caller
+    ) -> dict[str, Any]:
+        """Record a Board determination of fair market value, in force from ``effective_on``."""
+        require_party(company_grant(who, company_id, "command"), company_id, "board")
+        price = Decimal(body.price_per_share)
+        v = registers.Valuation(effective_on, price, body.method, body.resolution)
+        try:
+            created = await registers.record_valuation(pool, company_id, v, by=who.principal_id)
+        except registers.Conflict as e:
+            raise Problem(
+                409, "Determination recorded",
+                f"a different determination is recorded as effective {effective_on}: "
+                f"{e.recorded['resolution']}; record a new one with a later date instead",
+                code="already_recorded",
+            ) from e  # fmt: skip
+        return {"company_id": company_id, "effective_on": effective_on.isoformat(),
+                **body.model_dump(mode="json"), "created": created}  # fmt: skip
+
+    @app.get("/api/v1/companies/{company_id}/valuations", responses=problems(401, 403, 404, 422))
+    async def list_valuations(company_id: CompanyId, who: Caller) -> list[dict[str, Any]]:
+        """The company's valuation register, oldest first."""
+        company_grant(who, company_id, "read")
+        return [
+            {
+                "effective_on": v.effective_on.isoformat(),
+                "price_per_share": f"{v.price_per_share:f}",
+                "method": v.method,
+                "resolution": v.resolution,
+            }
+            for v in await registers.valuations(pool, company_id)
+        ]
+
+    @app.put(
+        "/api/v1/companies/{company_id}/plans/{plan}",
+        responses=problems(400, 401, 403, 404, 409, 422),
+    )
+    async def record_plan(
+        company_id: CompanyId, plan: PlanId, body: PlanIn, who: Caller
+    ) -> dict[str, Any]:
+        """Record when a plan was adopted by the Board and approved by the shareholders."""
+        require_party(company_grant(who, company_id, "command"), company_id, "board")
+        p = registers.Plan(plan, body.board_adopted_on, body.shareholders_approved_on)
+        try:
+            created = await registers.record_plan(pool, company_id, p, by=who.principal_id)
+        except registers.Conflict as e:
+            raise Problem(409, "Plan recorded", f"plan {plan} is recorded with other dates",
+                          code="already_recorded") from e  # fmt: skip
+        return {"company_id": company_id, "plan": plan, **body.model_dump(mode="json"),
+                "created": created}  # fmt: skip

@@ -1,0 +1,102 @@
+"""The register view's reads: the facts kinds declare (``workflows.reads``), read in the
+batch's own transaction after its locks are taken (``unit_load.lock_and_load``), each by index.
+
+- ``peek``: the batch's workflows before any lock, only to learn which facts their messages
+  will read (a termination names its grant in its data); what they name never changes once
+  set, and the engine checks again under the locks.
+- ``grants``: each grant's row with its termination's (``workflows_by_grant``).
+- ``fmv_in_force``: the latest determination effective on or before a day (the valuations
+  primary key, read backwards: one probe).
+- ``plans``: a plan's recorded dates and the shares its grants commit (``workflows_grants_by_plan``;
+  the grants of the batch itself are left out, the engine adds them as the batch has them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+_PEEK = """
+SELECT workflow_id, company_id, workflow_type, state, data FROM workflows
+WHERE workflow_id = ANY($1::uuid[])
+"""
+_GRANTS = """
+SELECT g.workflow_id, g.company_id, g.state, g.data, t.workflow_id AS termination_id,
+       t.data AS termination
+FROM workflows g
+LEFT JOIN LATERAL (
+  SELECT t.workflow_id, t.data FROM workflows t
+  WHERE t.company_id = g.company_id AND t.data->>'grant' = g.workflow_id::text
+    AND t.workflow_type = 'termination'
+  ORDER BY t.created_at LIMIT 1
+) t ON true
+WHERE g.workflow_id = ANY($1::uuid[]) AND g.workflow_type = 'grant'
+"""
+_FMV = """
+SELECT k.company_id, k.on_day, v.effective_on, v.price_per_share, v.method, v.resolution
+FROM unnest($1::text[], $2::date[]) AS k(company_id, on_day)
+CROSS JOIN LATERAL (
+  SELECT v.effective_on, v.price_per_share, v.method, v.resolution FROM valuations v
+  WHERE v.company_id = k.company_id AND v.effective_on <= k.on_day
+  ORDER BY v.effective_on DESC LIMIT 1
+) v
+"""
+#: A grant's shares committed to its plan (RD Plan ¶4): all of them while outstanding, less the
+#: unvested part forfeited and the unexercised part expired at its termination; once expired,
+#: only what was exercised. ``workflows.grants.register.shares_committed`` is the same rule.
+COMMITTED = """
+CASE WHEN w.state = 'new' THEN 0
+     WHEN w.state = 'expired' THEN COALESCE((w.data->>'exercised')::bigint, 0)
+     ELSE (w.data->>'shares')::bigint
+          - COALESCE((w.data->'termination'->>'forfeited')::bigint, 0)
+          - COALESCE((w.data->'termination'->>'expired')::bigint, 0)
+END
+"""
+_PLANS = f"""
+SELECT k.company_id, k.plan, p.board_adopted_on, p.shareholders_approved_on,
+  (SELECT COALESCE(sum({COMMITTED}), 0) FROM workflows w
+   WHERE w.company_id = k.company_id AND w.workflow_type = 'grant' AND w.data->>'plan' = k.plan
+     AND w.workflow_id <> ALL($3::uuid[]))::bigint AS committed
+FROM unnest($1::text[], $2::text[]) AS k(company_id, plan)
+LEFT JOIN plans p ON p.company_id = k.company_id AND p.plan = k.plan
+"""
+
+
+async def peek(c: asyncpg.Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    return {r["workflow_id"]: r for r in await c.fetch(_PEEK, sorted(set(workflow_ids)))}
+
+
+async def grants(c: asyncpg.Connection, grant_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    if not grant_ids:
+        return {}
+    return {r["workflow_id"]: r for r in await c.fetch(_GRANTS, sorted(set(grant_ids)))}
+
+
+async def fmv_in_force(
+    c: asyncpg.Connection, asked: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], dict[str, Any]]:
+    if not asked:
+        return {}
+    rows = await c.fetch(_FMV, [a[0] for a in asked], [a[1] for a in asked])
+    return {
+        (r["company_id"], r["on_day"]): {
+            "price_per_share": r["price_per_share"],
+            "effective_on": r["effective_on"],
+            "method": r["method"],
+            "resolution": r["resolution"],
+        }
+        for r in rows
+    }
+
+
+async def plans(
+    c: asyncpg.Connection, asked: Sequence[tuple[str, str]], batch_ids: Sequence[UUID]
+) -> dict[tuple[str, str], asyncpg.Record]:
+    if not asked:
+        return {}
+    rows = await c.fetch(_PLANS, [a[0] for a in asked], [a[1] for a in asked], list(batch_ids))
+    return {(r["company_id"], r["plan"]): r for r in rows}
