@@ -1,16 +1,19 @@
 """Plays one story on the production path and prints what each step did.
 
 Commands are published on the broker and applied by the engine; a deadline let pass is fired by
-the deadlines service once the simulated clock is moved past it. Each step waits until the
-workflow has moved (or the command was refused) before the next one.
+the deadlines service once the simulated clock is moved past it. Nothing promises when a
+published message takes effect (the engine applies messages in batches), so each step waits,
+for a bounded time, on the fact it needs: the engine's record of its own message (a refusal
+raises), and the pending deadline it lets pass.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -22,6 +25,8 @@ from services.runtime import Runtime
 from services.store.queries import get_workflow
 from workflows.messages import ActorIn, CommandMessage
 from workflows.terms import Terms
+
+T = TypeVar("T")
 
 
 class StoryPlayer:
@@ -57,42 +62,70 @@ class StoryPlayer:
                 payload=act.payload,
             )
         )
-        return await self._moved(message_id)
+        return await self._applied("command", message_id, f"the command {act.command}")
 
     async def _let_pass(self, step: LetPass) -> dict[str, Any]:
-        wf = await get_workflow(self.rt.pool, self.company, self.workflow_id)
-        assert wf is not None
-        due = next(d["due_at"] for d in wf["deadlines"] if d["name"] == step.deadline)
-        await self._show_step(due + timedelta(minutes=1), step.what)
-        return await self._moved(None)
+        # The previous step's message set this deadline, but read it as a fact to wait for:
+        # nothing promises when a published message takes effect.
+        deadline = await self._until(
+            f"the deadline {step.deadline} to be pending", lambda: self._pending(step.deadline)
+        )
+        await self._show_step(deadline["due_at"] + timedelta(minutes=1), step.what)
+        # The deadlines service fires the timer with its id as the message id.
+        timer_id = str(deadline["timer_id"])
+        return await self._applied("timer", timer_id, f"the timer {step.deadline} ({timer_id})")
 
     async def _show_step(self, at: datetime, what: str) -> None:
         await self.clock.set(at)
         echo(timeline.step(at, what, self.zone))
 
-    async def _moved(self, message_id: str | None, within: float = 60.0) -> dict[str, Any]:
-        """The workflow once it has a new version; a refusal of our command raises."""
+    async def _pending(self, name: str) -> dict[str, Any] | None:
+        wf = await get_workflow(self.rt.pool, self.company, self.workflow_id)
+        return next((d for d in wf["deadlines"] if d["name"] == name), None) if wf else None
+
+    async def _applied(self, kind: str, message_id: str, what: str) -> dict[str, Any]:
+        """The workflow once the engine has applied our message; any other outcome raises.
+
+        Waits on the message's own history row, not on "a new version": under load another
+        message (a timer the clock made due) may move the workflow first.
+        """
         await self.bus.drain()
-        loop = asyncio.get_running_loop()
-        until = loop.time() + within
-        while True:
+
+        async def recorded() -> dict[str, Any] | None:
             wf = await get_workflow(self.rt.pool, self.company, self.workflow_id)
-            if wf is not None and wf["version"] > self.version:
-                new = [h for h in wf["history"] if h["seq"] > self.version]
-                self.version = wf["version"]
-                echo(timeline.happened(new, self.terms))
+            if wf is not None and any(h["message_id"] == message_id for h in wf["history"]):
                 return wf
-            refusal = message_id and await self.rt.pool.fetchval(
-                "SELECT refusal FROM inbox WHERE company_id = $1 AND message_id = $2 "
-                "AND outcome = 'refused'",
+            inbox = await self.rt.pool.fetchrow(
+                "SELECT outcome, refusal FROM inbox "
+                "WHERE company_id = $1 AND kind = $2 AND message_id = $3",
                 self.company,
+                kind,
                 message_id,
             )
-            if refusal:
-                raise RuntimeError(f"the demo's command was refused: {refusal}")
+            if inbox is not None and inbox["outcome"] != "applied":
+                raise RuntimeError(f"the engine {inbox['outcome']} {what}: {inbox['refusal']}")
+            return None
+
+        wf = await self._until(f"the engine to apply {what}", recorded)
+        new = [h for h in wf["history"] if h["seq"] > self.version]
+        self.version = wf["version"]
+        echo(timeline.happened(new, self.terms))
+        return wf
+
+    async def _until(
+        self, what: str, probe: Callable[[], Awaitable[T | None]], within: float = 60.0
+    ) -> T:
+        """What ``probe`` finds, polled until it finds something; a clear error after ``within``."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + within
+        while (found := await probe()) is None:
             if loop.time() > until:
-                raise RuntimeError("the workflow did not move: is every service running?")
+                raise TimeoutError(
+                    f"the demo waited {within:.0f} s for {what} on workflow {self.workflow_id}"
+                    f" of {self.company}: is every service running?"
+                )
             await asyncio.sleep(0.05)
+        return found
 
 
 def echo(lines: list[str]) -> None:

@@ -61,8 +61,13 @@ async def _play(settings: Settings, run: str) -> None:
             companies = [f"demo-{story.terms_id}-{run}" for story in STORIES]
             for story, company in zip(STORIES, companies, strict=True):
                 await register_company(rt.pool, company, story.terms_id, story.company_name)
-            async with bus_services(rt, BUS_SERVICES) as bus:
-                for number, (story, company) in enumerate(zip(STORIES, companies, strict=True)):
+            for number, (story, company) in enumerate(zip(STORIES, companies, strict=True)):
+                # Each story turns the clock back to its own start, so the services start after
+                # it is set: a deadlines pass still holding the previous story's later time
+                # would fire this story's deadlines as soon as they were set (and the engine
+                # would ignore them as not yet due, leaving them fired and never applied).
+                await rt.clock.set(story.starts_at)
+                async with bus_services(rt, BUS_SERVICES) as bus:
                     await StoryPlayer(rt, bus, story, company).play(number + 1)
             echo(["", timeline.RULE, "Audit", timeline.RULE])
             echo(timeline.wrap(AUDIT))

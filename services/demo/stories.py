@@ -40,6 +40,11 @@ class Story:
     terms_id: str
     steps: tuple[Act | LetPass, ...]
 
+    @property
+    def starts_at(self) -> datetime:
+        """The moment of its first act: where the simulated clock stands as it begins."""
+        return next(step.at for step in self.steps if isinstance(step, Act))
+
 
 FMP_LETS_PASS = Story(
     title="Future Media Productions, Inc.: alice offers 1,000 shares to Bob Buyer at $2.50 in "

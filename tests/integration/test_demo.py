@@ -45,12 +45,15 @@ async def test_demo_walks_both_transfers_and_prints_each_deadline_with_its_deriv
             is None
         )
         assert await pool.fetchval("SELECT count(*) FROM companies") == 0
+        out = capsys.readouterr().out
+        # Its own database, by name: other demos may be running on the same server.
+        database = re.search(r"Working on (equityflow_demo_[0-9a-f]+),", out)
+        assert database, out[:600]
         assert not await pool.fetchval(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'equityflow_demo_%'"
+            "SELECT count(*) FROM pg_database WHERE datname = $1", database[1]
         )
     finally:
         await pool.close()
-    out = capsys.readouterr().out
     text = " ".join(out.split())  # the words, whatever the wrapping
     # Its own exchanges and queues on RabbitMQ are gone too.
     namespace = re.search(r"\((equityflow-demo-[0-9a-f]+)\.\*\)", text)
