@@ -7,7 +7,7 @@ from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
-from workflows.kit.reconcile import ReconcileItem
+from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.rofr import (
     approval,
     closing,
@@ -63,7 +63,7 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         ),
         "complete_exempt_transfer": Spec(c.CompleteExemptTransfer, exempt.complete_exempt_transfer),
         # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
-        RECONCILE: Spec(ReconcileItem, timeline.not_an_act),
+        RECONCILE: Spec(ReconcileItem, not_an_act),
     },
     aliases={"deliver_disposition_notice": "deliver_transfer_notice"},  # FMP §6(d)(ii)'s name
 )

@@ -12,10 +12,8 @@ valuation, a closing or an exempt transfer in the order each builds on the one b
 
 from __future__ import annotations
 
-from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.kit.effective import EffectiveTime, by_date, by_notice, by_optional_date
-from workflows.rofr.context import Ctx, Step
 from workflows.terms import Terms
 from workflows.terms.rofr import RofrTerms
 
@@ -78,8 +76,3 @@ def void_clause(terms: Terms, command: str) -> str | None:
     if command not in TRANSFERS or not isinstance(rofr, RofrTerms):
         return None
     return rofr.void_transfer.clause if rofr.void_transfer else rofr.clause
-
-
-def not_an_act(ctx: Ctx, cmd: object) -> Step:
-    """``reconcile_rofr`` is the kit's bookkeeping: it never reaches a rule."""
-    raise Refused(ctx.clause, "a reconciliation is not an act of the transfer", "malformed")
