@@ -60,9 +60,9 @@ States: see ``workflows.exercise.machine.ExerciseMachine``.
 
 from __future__ import annotations
 
-from workflows.exercise.decide import COMMANDS, decide
+from workflows.exercise.decide import COMMANDS, FACTS, decide, reads
 from workflows.exercise.machine import CHART
 
 KIND = "option_exercise"
 
-__all__ = ["CHART", "COMMANDS", "KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide", "reads"]

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from workflows.exercise.facts import ExerciseFacts
+from workflows.exercise.facts import Circumstances
 from workflows.kit.payload import Amount, Count, Flag, Instant, NoticeGiven, Payload, Shares, Text
 from workflows.terms.exercise import Exerciser, PaymentFormName, Representation
 
@@ -60,13 +60,14 @@ Payment = Annotated[list[PaymentPart], Field(min_length=1)]
 
 
 class DeliverExerciseNotice(Payload):
+    grant: Text = Field(description="the grant's id: its facts are read from the register")
     shares: Shares
     notice: NoticeGiven
     exercised_by: ExercisedBy
     payment: Payment
     representations: list[Representation] = Field(default_factory=list)
     investment_statement: Flag = Field(default=False, description="FMP §9, enclosed")
-    facts: ExerciseFacts
+    circumstances: Circumstances
 
 
 class AcceptPayment(Payload):

@@ -16,7 +16,7 @@ from typing import Any
 
 from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step
-from workflows.exercise.facts import ExerciseFacts
+from workflows.grants.facts import GrantFacts
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 
@@ -42,7 +42,7 @@ def record_termination(ctx: Ctx, cmd: c.RecordTermination) -> Step:
 
 
 def judge_after_termination(
-    ctx: Ctx, at: datetime, what: str, notice: tuple[int, ExerciseFacts] | None = None
+    ctx: Ctx, at: datetime, what: str, notice: tuple[int, GrantFacts] | None = None
 ) -> None:
     """An act exercising the option at ``at``, after a recorded termination: inside its window
     (FMP §5(a)-(c), RD ISO ¶7(a)) and, for a notice, for no more than the shares exercisable on
@@ -63,7 +63,7 @@ def judge_after_termination(
     if notice is None:
         return
     shares, facts = notice
-    since = max(0, facts.exercised - int(t["exercised_at_termination"]))
+    since = max(0, facts.claimed - int(t["exercised_at_termination"]))
     allowed = max(0, int(t["retained"]) - since)
     if shares > allowed:
         raise Refused(

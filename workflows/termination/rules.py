@@ -106,14 +106,14 @@ def terminate_service(ctx: Ctx, cmd: TerminateService) -> Step:
     if day > grant.expiration_date:
         raise Refused(t.cap.clause, f"the option expired before the termination: {end.derivation}")
     ended = grant.model_copy(update={"service_ended_on": day})
-    retained = exercisable(ended, day)
-    vested_then = vested(ended, day)
-    forfeited = grant.shares - grant.exercised - retained
+    retained = exercisable(ended, day)  # exercised shares and those held for exercises under way
+    vested_then = vested(ended, day)  # are neither retained nor forfeited
+    forfeited = grant.shares - grant.claimed - retained
     ctx.data.update(
         terms_id=ctx.terms.id, grant=grant.grant_id, optionee=grant.optionee, reason=cmd.reason,
         recorded_reason=cmd.reason, terminated_on=day.isoformat(),
         effective_at=cmd.effective_at.isoformat() if cmd.effective_at else None,
-        expiration=end.as_dict(), shares=grant.shares, exercised=grant.exercised,
+        expiration=end.as_dict(), shares=grant.shares, exercised=grant.claimed,
         vested=vested_then, retained=retained, forfeited=forfeited,
         proof=cmd.disability_proof, resolution=cmd.resolution,
     )  # fmt: skip
@@ -187,10 +187,10 @@ def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
     tell the shares exercised since the termination."""
     unexercised = ctx.data["retained"]
     if ctx.facts is not None and ctx.facts.grant_id == ctx.data["grant"]:
-        since = max(0, ctx.facts.exercised - ctx.data["exercised"])
+        since = max(0, ctx.facts.claimed - ctx.data["exercised"])
         unexercised = max(0, unexercised - since)
     ctx.data["closed"] = {"at": window.at.isoformat(), "clause": window.clause,
-                          "unexercised": unexercised}  # fmt: skip
+                          "derivation": window.derivation, "unexercised": unexercised}  # fmt: skip
     step.event("post_termination_window_closed", grant=ctx.data["grant"], deadline=window.as_dict(),
                unexercised_expired=unexercised, returned_to_pool=True)  # fmt: skip
     _tell_grant(ctx, step, window)
