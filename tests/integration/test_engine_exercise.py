@@ -235,3 +235,24 @@ async def test_two_concurrent_exercises_of_one_grant_one_is_refused_naming_the_n
     assert (await apply(pool, reject, clock, catalog)).state == "rejected"
     again = await apply(pool, notice(company, grant, 2_500), clock, catalog)
     assert again.state == "pending_delivery", again.refusal
+
+
+async def test_a_termination_for_cause_before_the_notice_voids_the_exercise_under_way(
+    pool: asyncpg.Pool, clock: SimulatedClock, company: str, grant: uuid.UUID
+) -> None:
+    """Dismissed for cause on 2026-03-01, entered after a notice effective on 2026-03-02: the
+    termination tells the open exercise, which judges its notice in its place (FMP §5(c))."""
+    catalog = TermsCatalog()
+    exercise = await notice_given(pool, clock, company, grant)
+    end = command(company, uuid.uuid4(), "terminate_service", "company", kind="termination",
+                  grant=str(grant), reason="for_cause", terminated_on="2026-03-01")  # fmt: skip
+    assert (await apply(pool, end, clock, catalog)).state == "window_closed"
+    told = {m.workflow_id: m for m in await _sent(pool, company, end.message_id)}
+    assert told[grant].command == "record_grant_termination"
+    to_exercise = told[exercise]
+    assert (to_exercise.command, to_exercise.actor.party) == ("record_termination", "system")
+    assert to_exercise.payload["effective_at"] == "2026-03-01T00:00:00-08:00"
+    outcome = await apply(pool, to_exercise, clock, catalog)
+    assert (outcome.status, outcome.state) == ("applied", "new"), outcome.refusal
+    voided = [e["payload"] for e in outcome.events if e["type"] == "fact_voided"]
+    assert voided and voided[0]["clause"] == "FMP §5", voided

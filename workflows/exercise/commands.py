@@ -150,9 +150,12 @@ class RejectExercise(Payload):
 
 
 class RecordTermination(Payload):
-    """The optionee's termination of service, as the termination workflow reports it."""
+    """The optionee's termination of service, as the termination workflow sends it (never a
+    party: the actor's reference is the termination's workflow id)."""
 
-    termination: Text = Field(description="the termination workflow's id")
+    termination: Text | None = Field(
+        default=None, description="the termination workflow's id; left out, the sender's"
+    )
     reason: Text
     terminated_on: date = Field(description="the last day of employment")
     effective_at: Instant = Field(description="when the termination took effect")

@@ -124,6 +124,7 @@ KIND: Kind[Ctx] = Kind(
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
     reconcile_command=RECONCILE,
+    internal=frozenset({"record_termination"}),  # sent by the grant's termination only
 )
 
 #: The facts of other workflows an exercise reads: its grant's.

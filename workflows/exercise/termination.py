@@ -23,10 +23,11 @@ from workflows.kit.clauses import enforces
 
 @enforces("option_exercise.post_termination_window")
 def record_termination(ctx: Ctx, cmd: c.RecordTermination) -> Step:
-    """Keep the termination's window and shares; nothing already exercised is undone."""
-    at = ctx.past(cmd.effective_at, "effective_at")
+    """Keep the termination's window and shares; nothing already exercised is undone. Sent by
+    the termination itself, through the engine, whenever its window is set or changes."""
+    at = cmd.effective_at
     ctx.data["termination"] = {
-        "termination": cmd.termination,
+        "termination": cmd.termination or (ctx.actor.reference if ctx.actor else ""),
         "reason": cmd.reason,
         "terminated_on": cmd.terminated_on.isoformat(),
         "effective_at": at.isoformat(),

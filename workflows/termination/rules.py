@@ -16,8 +16,9 @@ from workflows.calendar import Deadline, combine
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
 from workflows.grants.vesting import exercisable, explain, leave_ends_employment, vested
-from workflows.kernel import Party, Refused, Send, TimerFired
+from workflows.kernel import Party, Refused, Send, SendToEach, TimerFired
 from workflows.kit.clauses import enforces
+from workflows.kit.days import END, START, edge_of
 from workflows.termination import windows as w
 from workflows.termination.commands import (
     NotifyExercisable,
@@ -171,8 +172,9 @@ def current_window(ctx: Ctx) -> Deadline:
 
 def _tell_grant(ctx: Ctx, step: Step, window: Deadline) -> None:
     """The grant records its termination: the forfeited part, and once the window closed the
-    unexercised part, back in the pool (RD Plan ¶4), and the window's end; a command the
-    engine delivers to the grant as its own transition."""
+    unexercised part, back in the pool (RD Plan ¶4), and the window's end; and every open
+    exercise of the grant records it in its place (``_tell_exercises``). Commands the engine
+    delivers as their own transitions."""
     d = ctx.data
     closed = d.get("closed") or {}
     step.send.append(Send("grant", "record_grant_termination", {
@@ -180,6 +182,35 @@ def _tell_grant(ctx: Ctx, step: Step, window: Deadline) -> None:
         "retained": d["retained"], "expired": closed.get("unexercised", 0),
         "window_ends_at": window.at.isoformat(), "window_derivation": window.derivation,
     }, workflow_id=d["grant"]))  # fmt: skip
+    _tell_exercises(ctx, step, window)
+
+
+def effective_at(ctx: Ctx) -> datetime:
+    """When the termination took effect: ``effective_at`` as given, else the end of the last
+    day of service (its start where the option ends at once, FMP §5(c)); as its timeline reads
+    it (``workflows.termination.timeline``)."""
+    given = ctx.data.get("effective_at")
+    if given:
+        return datetime.fromisoformat(given)
+    window = ctx.termination.window_for(ctx.data.get("recorded_reason") or ctx.data["reason"])
+    edge = START if window and window.immediately else END
+    return edge_of(ctx.cal, _day(ctx, "terminated_on"), edge, ctx.now)
+
+
+@enforces("termination.retained")
+def _tell_exercises(ctx: Ctx, step: Step, window: Deadline) -> None:
+    """Every exercise of the grant not yet final records the termination at the time it took
+    effect (FMP §5, RD ISO ¶7; docs/design.md, "Exercise and termination across workflows"): a
+    notice effective before it stands, one effective after it is judged against its window
+    and shares, whatever the order of entry. An exercise begun later reads the same window
+    from its grant's facts."""
+    d = ctx.data
+    step.send.append(SendToEach("option_exercise", "grant", d["grant"], "record_termination", {
+        "reason": d["reason"], "terminated_on": d["terminated_on"],
+        "effective_at": effective_at(ctx).isoformat(), "retained": d["retained"],
+        "exercised_at_termination": d["exercised"], "window_ends_at": window.at.isoformat(),
+        "window_derivation": window.derivation, "clause": window.clause,
+    }))  # fmt: skip
 
 
 def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
