@@ -32,7 +32,11 @@ def _termination(
 def _exercised(shares: int = 1_000) -> KindFlow:
     f = flow(FMP)
     body = notice(
-        shares, [cash("500")], delivered("2000-03-01T10:00"), facts(), investment_statement=True
+        shares,
+        [cash(f"{shares * 0.5:.2f}")],
+        delivered("2000-03-01T10:00"),
+        facts(),
+        investment_statement=True,
     )
     f.send("deliver_exercise_notice", "owner", "2000-03-01T11:00", body)
     assert f.state == "pending_delivery"
@@ -95,3 +99,14 @@ def test_a_late_notice_after_the_window_is_refused() -> None:
     body = notice(100, [cash("50")], delivered("2000-03-01T10:00"), facts())
     r = f.refused("deliver_exercise_notice", "owner", "2000-03-01T11:00", body)
     assert r.rule == "FMP §5" and r.code == "late" and "post-termination window closed" in r.reason
+
+
+def test_an_exercise_the_termination_counted_as_held_stands_inside_the_window() -> None:
+    """Accepted before the termination was entered: the termination counted its 2,000 shares as
+    held (2,500 exercisable on the last day, 500 retained). Its notice, effective inside the
+    window, is judged again in its place and stands."""
+    f = _exercised(2_000)
+    held = _termination("2000-02-28T23:59:59.999999", "2000-03-29T23:59:59.999999", retained=500)
+    f.send("record_termination", "system", "2000-03-03T09:00",
+           held | {"exercised_at_termination": 2_000})  # fmt: skip
+    assert f.state == "pending_delivery" and f.data[TIMELINE]["reconciliation"] == []

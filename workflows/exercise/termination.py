@@ -64,13 +64,16 @@ def judge_after_termination(
     if notice is None:
         return
     shares, facts = notice
-    since = max(0, facts.claimed - int(t["exercised_at_termination"]))
-    allowed = max(0, int(t["retained"]) - since)
+    # Exercisable on the last day: what stayed exercisable plus what was exercised or held
+    # then (this exercise's own claim among them, if it came first); less what the grant's
+    # other exercises hold now (``facts.claimed`` leaves this one out).
+    on_last_day = int(t["retained"]) + int(t["exercised_at_termination"])
+    allowed = max(0, on_last_day - facts.claimed)
     if shares > allowed:
         raise Refused(
             rule.clause,
             f"after the termination on {t['terminated_on']} only {allowed} shares may be "
-            f"exercised ({t['retained']} exercisable on the last day of employment, {since} "
-            f"exercised since); the notice asks for {shares}",
+            f"exercised ({on_last_day} exercisable on the last day of employment, "
+            f"{facts.claimed} exercised or held by other exercises); the notice asks for {shares}",
             "not_exercisable",
         )
