@@ -71,3 +71,18 @@ def test_the_certificate_issued_tells_the_grant_the_shares_acquired() -> None:
              {"shares": 1_000, "exercised_on": "2000-03-01", "certificate": "C-300"},
              workflow_id="G-1"),
     )  # fmt: skip
+
+
+def test_an_exercise_stored_before_the_register_view_is_carried_to_its_end() -> None:
+    """Its grant's facts on the notice's day were kept in ``data.facts``; the register holds no
+    such grant. Its next acts read them from there."""
+    f = flow(FMP)
+    f.send("deliver_exercise_notice", "owner", "2000-03-01T11:00", _notice(1_000))
+    for key in ("grant", "claim", "circumstances"):
+        f.data.pop(key)
+    f.data.update(grant_id="G-1", facts=facts(exercised=0))
+    f.facts = None
+    d = f.send("issue_certificate", "company", "2000-03-16T09:00", ISSUE)
+    assert f.state == "completed" and d.send == ()
+    assert f.data["certificate"]["registered_in"] == "Alex Rivera"
+    assert f.data["certificate"]["legends"][0]["clause"] == "FMP §6(f)"

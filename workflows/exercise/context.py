@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from workflows.exercise.facts import Circumstances
+from workflows.exercise.facts import Circumstances, legacy
 from workflows.grants.facts import GrantFacts
 from workflows.kernel import Refused
 from workflows.kit.context import Context
@@ -45,6 +45,8 @@ class Ctx(Context):
         ``grant_id`` (default: the exercise's own) for this company."""
         wanted = grant_id or self.data.get("grant") or self.data.get("grant_id")
         found = self.grant_facts
+        if found is None and self.data.get("facts") and not self.data.get("grant"):
+            found = legacy(self.data["facts"])[0]  # stored before the register view
         if found is None or found.grant_id != wanted:
             raise Refused(
                 self.ex.exercisable.clause,
@@ -56,6 +58,8 @@ class Ctx(Context):
 
     @property
     def circumstances(self) -> Circumstances:
+        if "circumstances" not in self.data and self.data.get("facts"):
+            return legacy(self.data["facts"])[1]  # stored before the register view
         return Circumstances.model_validate(self.data["circumstances"])
 
     def local_day(self, when: datetime) -> date:

@@ -11,11 +11,13 @@ shares stay subject to the first refusal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
+from workflows.grants.facts import GrantFacts
 from workflows.kit.payload import Amount, Flag, Payload, Text
 from workflows.terms.exercise import SecuritiesBasis
 
@@ -50,3 +52,29 @@ class Circumstances(Payload):
     s_corporation: Flag = Field(default=False, description="FMP §16(d)")
     optionee_living: Flag = True
     subject_to_first_refusal: Flag = Field(default=True, description="legends FMP §6(f)")
+
+
+def legacy(facts: Mapping[str, Any]) -> tuple[GrantFacts, Circumstances]:
+    """An exercise stored before the register view carried its grant's facts on its notice's day
+    in ``data.facts``: read as the grant's facts (the figures it was accepted on, vested on the
+    grant date) and the circumstances, so it can still be carried to its end."""
+    held = int(facts["exercisable"]) + int(facts.get("exercised") or 0)
+    installment = (
+        {"on": facts["grant_date"], "shares": held}
+        if held
+        else {"on": facts["expiration_date"], "shares": int(facts["shares"])}
+    )
+    keys = (
+        "grant_id", "optionee", "option_type", "shares", "exercise_price", "grant_date",
+        "expiration_date", "expires_at", "window_ends_at", "window_derivation",
+    )  # fmt: skip
+    schedule = {
+        "kind": "installments",
+        "installments": [installment],
+        "clause": "the facts the notice carried",
+    }
+    grant = dict.fromkeys(keys) | {k: facts[k] for k in keys if k in facts}
+    grant.update(plan="(before the register)", exercised=int(facts.get("exercised") or 0))
+    grant["vesting"] = schedule
+    circumstances = {k: facts[k] for k in Circumstances.model_fields if k in facts}
+    return GrantFacts.model_validate(grant), Circumstances.model_validate(circumstances)
