@@ -4,7 +4,10 @@ Commands are published on the broker and applied by the engine; a deadline let p
 the deadlines service once the simulated clock is moved past it. Nothing promises when a
 published message takes effect (the engine applies messages in batches), so each step waits,
 for a bounded time, on the fact it needs: the engine's record of its own message (a refusal
-raises), and the pending deadline it lets pass.
+raises), the pending deadline it lets pass, and the row of a message one workflow sent another
+(a termination telling its grant). The Board's register entries are written as its API route
+writes them (``services.store.registers``); the grant's vesting is read with the pure functions
+every workflow uses (``workflows.grants.vesting``).
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class StoryPlayer:
             await self._told(step.tells, timer_id)
 
     async def _record(self, step: Record) -> None:
-        """An entry in the valuation or plan register, made as the Board's API call makes it."""
+        """An entry in the valuation or plan register, written as its API route writes it."""
         await self._show_step(step.at, step.what)
         if isinstance(step.entry, Valuation):
             await record_valuation(self.rt.pool, self.company, step.entry, by=None)

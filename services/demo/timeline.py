@@ -30,6 +30,7 @@ _KEEP_TOGETHER = re.compile(
     r"|\+ \d+ \w+"  # + 30 days
 )
 _ENGINE_EVENTS = {"deadline_set", "deadline_cancelled"}
+_WORDS = {"grant": grant_words, "option_exercise": exercise_words, "termination": termination_words}
 
 
 def wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
@@ -104,9 +105,8 @@ def event_sentence(kind: str, event_type: str, payload: Mapping[str, Any], terms
 
 
 def state_sentence(kind: str, state: str) -> str:
-    words = {"grant": grant_words, "option_exercise": exercise_words,
-             "termination": termination_words}.get(kind, rofr_words)  # fmt: skip
-    return words.state_sentence(state)
+    """Where the workflow stands, in the words of its own kind."""
+    return _WORDS.get(kind, rofr_words).state_sentence(state)
 
 
 def party_name(kind: str, party: str) -> str:
