@@ -1,7 +1,9 @@
-"""The demo's option story, as data: the Board values the Common Stock and grants an option,
-it vests, part of it is exercised from notice to issued certificate, the optionee resigns, and
-the rest expires when the post-termination window closes. Dates are the clauses' own: FMP §3(a)
-installments, §13(c)(iii) the Tax Date, §5(a) thirty days after employment ends."""
+"""The demo's option stories, as data: the Board values the Common Stock and grants an option,
+it vests, part of it is exercised from notice to issued certificate, the optionee's service ends,
+and the rest expires when the post-termination window closes. Dates are the clauses' own: FMP
+§3(a) installments, §13(c)(iii) the Tax Date, §5(a) thirty days after employment ends; RD ISO
+¶1(h) the tenth anniversary less one day, ¶1(g) the Vested Ratio by full months, ¶14 the
+disposition watch, ¶7(a) three months after employment ends (to the month's last day)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,23 @@ from workflows.grants.vesting import exercisable, vested
 
 OPTIONEE = "Alex Rivera"
 NOTICE_AT = pt("2026-03-02T10:00")
-COUNSEL = "counsel's letter of 2026-02-20: the exercise complies with the securities laws"
+RD_NOTICE_AT = pt("1997-02-03T10:00")
+FMP_CLEARED = (
+    "compliance_confirmed_by_company_and_counsel",
+    "counsel's letter of 2026-02-20: the exercise complies with the securities laws",
+)
 
 
-def exercise_notice(known: Known, at: datetime, shares: int, check: str) -> Mapping[str, Any]:
-    """The Notice of Exercise (FMP Exhibit A), delivered in person at ``at`` with a check.
+def exercise_notice(
+    known: Known,
+    at: datetime,
+    shares: int,
+    check: str,
+    cleared: tuple[str, str],
+    representations: tuple[str, ...] = (),
+) -> Mapping[str, Any]:
+    """The notice of exercise, delivered in person at ``at`` with a check for the price; the
+    securities laws ``cleared`` on a basis the terms accept (FMP §3(b), RD ISO ¶4(f)).
 
     It carries the grant's facts on the day it takes effect (``ExerciseFacts``), read from the
     grant's register entry and the valuation register, for an exercise that takes them from its
@@ -35,7 +49,9 @@ def exercise_notice(known: Known, at: datetime, shares: int, check: str) -> Mapp
         "notice": {"method": "personal", "delivered_at": at.isoformat()},
         "exercised_by": {"name": grant.optionee},
         "payment": [{"form": "check", "amount": check}],
-        "investment_statement": True,  # FMP §9: enclosed while the shares are unregistered
+        "representations": list(representations),
+        # FMP §9: enclosed while the shares are unregistered (RD: the representations instead)
+        "investment_statement": not representations,
     }
     facts = {
         "grant_id": grant.grant_id,
@@ -56,12 +72,21 @@ def exercise_notice(known: Known, at: datetime, shares: int, check: str) -> Mapp
             "method": fmv.method,
             "resolution": fmv.resolution,
         },
-        "securities_law": {
-            "basis": "compliance_confirmed_by_company_and_counsel",
-            "reference": COUNSEL,
-        },
+        "securities_law": {"basis": cleared[0], "reference": cleared[1]},
     }
     return {**notice, "facts": facts}
+
+
+RD_CLEARED = (
+    "exemption_opinion_of_counsel",
+    "counsel's opinion of 1997-01-28: the issuance is exempt from registration",
+)
+RD_REPRESENTATIONS = (
+    "investment_intent",
+    "over_eighteen",
+    "own_account",
+    "disqualifying_disposition_notice",
+)
 
 
 def _grant_id(known: Known) -> str:
@@ -123,7 +148,7 @@ FMP_OPTION = Story(
             "check for $600.00 and the statement of investment intent (FMP §9).",
             "deliver_exercise_notice",
             "owner",
-            lambda known: exercise_notice(known, NOTICE_AT, 400, "600.00"),
+            lambda known: exercise_notice(known, NOTICE_AT, 400, "600.00", FMP_CLEARED),
             kind="option_exercise",
         ),
         Act(
@@ -195,6 +220,87 @@ FMP_OPTION = Story(
         LetPass(
             "exercise_window_end",
             "Deadline passes: Alex Rivera exercises no more of the option within the window.",
+            kind="termination",
+            tells="grant",
+        ),
+    ),
+)
+
+RD_OPTION = Story(
+    title="Ray Dream, Inc.: the Board grants Carol Optionee an incentive stock option on 4,800 "
+    "shares; she exercises 500 of them, her employment ends, and the rest expires three months on.",
+    company_name="Ray Dream, Inc.",
+    terms_id="raydream-1992-iso",
+    steps=(
+        Record(
+            pt("1996-02-15T10:00"),
+            "The Board determines the fair market value of the Common Stock in good faith: an "
+            "incentive stock option is priced at no less than it (RD Plan ¶6(A)).",
+            Valuation(date(1996, 2, 15), Decimal("0.20"), "board_good_faith", "BR-1996-01"),
+        ),
+        Record(
+            pt("1996-02-15T10:05"),
+            "The Company enters its 1992 Stock Option Plan in the plan register, with the dates "
+            "its Secretary certified.",
+            Plan("rd-1992", date(1992, 3, 19), date(1995, 10, 5)),
+        ),
+        Act(
+            pt("1996-02-29T10:00"),
+            "The Board grants Carol Optionee an incentive stock option at that value; the "
+            "agreement sets the Option Term Date.",
+            "grant_option",
+            "board",
+            {
+                "optionee": "Carol Optionee",
+                "optionee_name": "Carol Optionee",
+                "plan": "rd-1992",
+                "shares": 4800,
+                "exercise_price": "0.20",
+                "grant_date": "1996-02-29",
+                "initial_vesting_date": "1996-08-31",
+            },
+            kind="grant",
+            reference="BR-1996-02",
+        ),
+        Vests(
+            pt("1997-01-31T09:00"), "Five full months have passed since the Initial Vesting Date."
+        ),
+        Act(
+            RD_NOTICE_AT,
+            "Carol Optionee hands the Chief Financial Officer a signed Exercise Form for 500 "
+            "shares, with a check for $100.00 and the Form's representations (RD ISO ¶4(b)).",
+            "deliver_exercise_notice",
+            "owner",
+            lambda known: exercise_notice(
+                known, RD_NOTICE_AT, 500, "100.00", RD_CLEARED, RD_REPRESENTATIONS
+            ),
+            kind="option_exercise",
+        ),
+        Act(
+            pt("1997-02-10T10:00"),
+            "The Company issues the certificate in Carol Optionee's name (RD ISO ¶4(e)).",
+            "issue_certificate",
+            "company",
+            {"certificate_number": "RD-0107", "issued_at": pt("1997-02-10T10:00").isoformat()},
+            kind="option_exercise",
+        ),
+        Act(
+            pt("1997-04-02T09:00"),
+            "The Company records that it ended Carol Optionee's employment without cause: her "
+            "last day was Monday 1997-03-31.",
+            "terminate_service",
+            "company",
+            lambda known: {
+                "grant": _grant_id(known),
+                "reason": "without_cause",
+                "terminated_on": "1997-03-31",
+            },
+            kind="termination",
+            tells="grant",
+        ),
+        LetPass(
+            "exercise_window_end",
+            "Deadline passes: Carol Optionee exercises no more of the option within the window.",
             kind="termination",
             tells="grant",
         ),

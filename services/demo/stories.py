@@ -1,9 +1,10 @@
 """The demo's stories, as data: two transfers under a Right of First Refusal (who does what
-when, and which deadlines are let pass), then an option from its grant to its expiry."""
+when, and which deadlines are let pass), then an option of each company from its grant to
+its expiry."""
 
 from __future__ import annotations
 
-from services.demo.option_story import FMP_OPTION
+from services.demo.option_story import FMP_OPTION, RD_OPTION
 from services.demo.steps import Act, LetPass, Story, pt
 
 FMP_LETS_PASS = Story(
@@ -111,4 +112,4 @@ RD_SELLS = Story(
     ),
 )
 
-STORIES = (FMP_LETS_PASS, RD_SELLS, FMP_OPTION)
+STORIES = (FMP_LETS_PASS, RD_SELLS, FMP_OPTION, RD_OPTION)

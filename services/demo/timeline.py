@@ -80,6 +80,9 @@ def happened(rows: Iterable[Mapping[str, Any]], terms: Terms, kind: str) -> list
         for e in events:
             if e["type"] not in _ENGINE_EVENTS:
                 lines += wrap(event_sentence(kind, e["type"], e["payload"], terms), "    ", "  • ")
+                if kind == "grant":
+                    for check in grant_words.checks(e["type"], e["payload"]):
+                        lines += wrap(check, "      ")
         for e in events:
             if e["type"] == "deadline_set":
                 lines += _deadline(e["payload"], terms, kind)

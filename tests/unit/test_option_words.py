@@ -59,7 +59,7 @@ def test_a_certificate_is_said_with_its_number_the_shares_withheld_and_the_cash_
     assert said == (
         "Certificate C-7 was issued in the name of Carol Optionee for 87 shares (100 bought, 12.5 "
         "withheld for the tax); the fraction of 0.5 share paid in cash, $2.00, with the legends "
-        "of RD ISO ¶15, RD ISO ¶16."
+        "of RD ISO ¶15; RD ISO ¶16."
     )
 
 

@@ -51,8 +51,8 @@ EVENT_SENTENCES = {
     "escrow_agreement_delivered": "The optionee delivered the executed escrow agreement.",
     "certificate_issued": "Certificate {certificate[number]} was issued in the name of "
     "{certificate[registered_in]} for {issued} shares{withheld}{fraction}, with {legends}.",
-    "disposition_watch_started": "A disposition of these shares before {watch[ends_on]} must be "
-    "reported to {watch[notify]} ({watch[derivation]}).",
+    "disposition_watch_started": "A disposition of these shares on or before {watch[ends_on]} "
+    "must be reported to the {watch[notify]} ({watch[derivation]}).",
     "exercise_completed": "The exercise is complete: {shares:,} shares were bought under the "
     "option.",
     "exercise_rejected": "The exercise was rejected: {reason} ({clause}).",
@@ -96,7 +96,7 @@ def _legends(legends: list[Mapping[str, Any]]) -> str:
     clauses = list(dict.fromkeys(str(legend["clause"]) for legend in legends))
     if not clauses:
         return "no legend"
-    return f"the legend{'s' if len(clauses) > 1 else ''} of {', '.join(clauses)}"
+    return f"the legend{'s' if len(clauses) > 1 else ''} of {'; '.join(clauses)}"
 
 
 def _election(e: Mapping[str, Any]) -> dict[str, str]:

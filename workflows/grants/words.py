@@ -24,7 +24,7 @@ STATE_SENTENCES = {
 }
 
 EVENT_SENTENCES = {
-    "option_granted": "The Board granted {optionee} a {kind} option on {shares:,} shares at "
+    "option_granted": "The Board granted {optionee} {kind} option on {shares:,} shares at "
     "${exercise_price} a share, dated {grant_date} and expiring {expiration_date}; it becomes "
     "exercisable {schedule}.{fmv_note}",
     "leave_recorded": "A leave of absence from {leave[starts_on]} was recorded ({clause}).",
@@ -42,7 +42,7 @@ REGISTER_SENTENCES = {
 
 VESTED = "{vested} of {shares} shares have vested; {exercisable} may be exercised."
 
-_KINDS = {"nso": "non-statutory", "iso": "incentive stock"}
+_KINDS = {"nso": "a non-statutory", "iso": "an incentive stock"}
 _METHODS = {
     "closing_price": "the last closing price",
     "mean_of_bid_and_ask": "the mean of the bid and asked prices",
@@ -81,13 +81,21 @@ def event_sentence(event_type: str, payload: Mapping[str, Any]) -> str:
     fields = dict(payload)
     if event_type == "option_granted":
         fields.update(
-            kind=_KINDS.get(str(payload.get("option_type")), "stock"),
+            kind=_KINDS.get(str(payload.get("option_type")), "a stock"),
             schedule=_schedule(payload.get("vesting") or {}),
             fmv_note=_fmv_note(payload.get("fmv")),
         )
     elif event_type == "termination_recorded":
         fields["returned"] = _returned(payload)
     return fill(EVENT_SENTENCES, event_type, fields)
+
+
+def checks(event_type: str, payload: Mapping[str, Any]) -> list[str]:
+    """How a grant passed its plan's checks (RD Plan ¶4–¶7), each with its clause: the lines an
+    administrator reads under the grant, as a deadline's derivation under the deadline."""
+    if event_type != "option_granted":
+        return []
+    return [f"{c['clause']}: {c['text']}" for c in payload.get("checks") or []]
 
 
 def register_sentence(register: str, entry: Mapping[str, Any]) -> str:
