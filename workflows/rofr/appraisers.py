@@ -21,7 +21,7 @@ from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
 from workflows.rofr.assignees import COMPANY_SIDE, side
 from workflows.rofr.context import JOINT_APPRAISER, VALUE_AGREEMENT, Ctx, Step
-from workflows.rofr.valuation import VALUING, open_valuation
+from workflows.rofr.valuation import open_valuation
 from workflows.terms import Cited
 
 SELECT_OWNER, SELECT_COMPANY = "select_owner_appraiser", "select_company_appraiser"
@@ -79,7 +79,7 @@ def _select(ctx: Ctx, cmd: c.SelectAppraiser, whose: str) -> Step:
         "by": ctx.actor_record(),
     }
     other = next(s for s in SIDES if s != whose)
-    step = Step(VALUING)
+    step = Step("progress_valuation")
     step.event(
         "appraiser_selected",
         side=whose,
@@ -131,7 +131,7 @@ def record_third_appraiser(ctx: Ctx, cmd: c.RecordThirdAppraiser) -> Step:
     names = {f"{s}_appraiser": selections[s]["appraiser"] for s in SIDES}
     names["third_appraiser"] = cmd.appraiser
     valuation.update(stage="appraisal", appraisers=names, binding="third_appraiser")
-    step = Step(VALUING, cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     non_cash = ctx.rofr.non_cash
     step.event(
         "third_appraiser_designated",
@@ -176,7 +176,7 @@ def appoint_appraisers(ctx: Ctx, cmd: c.AppointAppraisers) -> Step:
     appointed_at = ctx.fact_time("appointed_at", cmd.appointed_at, clause)
     _after_the_20_days(ctx, appointed_at, "three appraisers are appointed")
     valuation.update(stage="appraisal", appraisers=names)
-    step = Step(VALUING, cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
+    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
     step.event(
         "appraisers_appointed",
         appraisers=names,

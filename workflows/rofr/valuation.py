@@ -27,6 +27,8 @@ VALUING = "progress_valuation"  # the chart's event: its sources are the states 
 
 @enforces("rofr.non_cash")
 def open_valuation(ctx: Ctx) -> dict[str, Any]:
+    """The valuation record a step of FMP §6(d)(iii) acts on; refused where none is open (no
+    property price valued by appraisal, not a state it is made in, the value already fixed)."""
     clause = ctx.rofr.non_cash.clause
     check_assignee(ctx)
     if not needs_appraisal(ctx):
