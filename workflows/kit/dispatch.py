@@ -138,6 +138,12 @@ class Kind(Generic[C]):
             authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
         return name, read(self.commands.specs[name].payload, command.payload, command.name)
 
+    def admit(self, ctx: C, name: str, cmd: Payload) -> None:
+        """The command's own check on entry (``Spec.admit``), never made on a replay."""
+        check = self.commands.specs[name].admit
+        if check is not None:
+            check(ctx, cmd)
+
     def effective_at(self, ctx: C, name: str, cmd: Payload) -> datetime:
         """When the act took effect, as the kind reads it from the typed command; when entered
         if it cannot be read (the rule then refuses the act with its own reason)."""

@@ -40,7 +40,7 @@ transfer_found_not_bona_fide, rofr_assigned, rofr_exercised, owner_choice_window
 sale_alternative_chosen, rofr_waived, rofr_waived_by_assignee, election_window_expired,
 sale_window_opened, cash_value_proposed, cash_value_agreed, cash_value_agreement_deadline_passed,
 joint_appraiser_proposed, joint_appraiser_appointed, joint_appraiser_deadline_passed,
-appraisers_appointed, cash_value_determined,
+appraiser_selected, third_appraiser_designated, appraisers_appointed, cash_value_determined,
 closing_awaits_valuation, closing_scheduled, closing_deadline_passed, repurchase_closed,
 purchase_price_paid_to_escrow_agent, escrow_delivery_deadline_passed,
 escrowed_shares_delivered, third_party_sale_reported, transfer_assurances_demanded,

@@ -9,6 +9,7 @@ from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.rofr import (
+    appraisers,
     approval,
     closing,
     election,
@@ -46,7 +47,16 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         ),
         "agree_cash_value": Spec(c.AgreeCashValue, valuation.agree_cash_value),
         "appoint_joint_appraiser": Spec(c.AppointJointAppraiser, valuation.appoint_joint_appraiser),
-        "appoint_appraisers": Spec(c.AppointAppraisers, valuation.appoint_appraisers),
+        "select_owner_appraiser": Spec(c.SelectAppraiser, appraisers.select_owner_appraiser),
+        "select_company_appraiser": Spec(c.SelectAppraiser, appraisers.select_company_appraiser),
+        "record_third_appraiser": Spec(c.RecordThirdAppraiser, appraisers.record_third_appraiser),
+        # Retired (FMP §6(d)(iii): each side selects its own): refused when entered; an act of
+        # it recorded before replays as it stood.
+        "appoint_appraisers": Spec(
+            c.AppointAppraisers,
+            appraisers.appoint_appraisers,
+            admit=appraisers.refuse_appoint_appraisers,
+        ),
         "record_valuation": Spec(c.RecordValuation, valuation.record_valuation),
         "complete_closing": Spec(c.CompleteClosing, closing.complete_closing),
         "release_escrow": Spec(c.ReleaseEscrow, closing.release_escrow),
@@ -78,7 +88,7 @@ KIND: Kind[Ctx] = Kind(
         closing.on_timer,
         sale.on_timer,
     ),
-    parties=lambda ctx: ctx.rofr.parties,
+    parties=appraisers.parties,
     data=SCHEMA,
     terms_section=RofrTerms,
     effective=timeline.EFFECTIVE,
