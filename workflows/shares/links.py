@@ -163,7 +163,6 @@ def record_rofr_repurchase(ctx: Ctx) -> Step:
     return step
 
 
-@enforces("share_register.surrender")
 def void_rofr_transfer(ctx: Ctx) -> Step:
     """The ROFR holds its act void: reversed as of its effective time if recorded, blocked if
     not yet (messages between workflows arrive in any order)."""
