@@ -35,8 +35,8 @@ def test_the_issuance_sends_the_register_its_certificate_and_watch() -> None:
 def test_a_transfer_of_those_shares_within_a_year_of_exercise_is_reported_to_the_cfo() -> None:
     send = issued()
     register = KindFlow("share_register", RD_ISO)
-    register.send("open_share_register", "company", "1994-01-03T09:00",
-                  {"opened_at": iso("1994-01-03T09:00"), "kept_at": "Mountain View CA"})  # fmt: skip
+    opening = {"opened_at": iso("1994-01-03T09:00"), "kept_at": "Mountain View CA"}
+    register.send("open_share_register", "company", "1994-01-03T09:00", opening)
     register.send(send.command, "system", "1994-05-09T09:05", dict(send.payload),
                   actor="option_exercise", reference="ex-1")  # fmt: skip
     holder = send.payload["holder"]["id"]
