@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from test_rofr_effective_time import EXERCISE_0330, fmp_sold, sale
-from test_rofr_harness import Flow, delivered, fmp_notice
+from test_rofr_findings_compliance import GIFT, consented_gift
+from test_rofr_harness import FMP_COMPLIANCE, Flow, delivered, fmp_notice, iso
 
 from workflows.kernel import Send
 
@@ -59,3 +60,28 @@ def test_the_companys_purchase_at_closing_is_recorded_as_a_repurchase() -> None:
     assert record.command == "record_rofr_repurchase" and record.payload["shares"] == 1000
     assert record.payload["effective_at"] == "2026-03-20T10:00:00-07:00"
     assert record.payload["holder"] == "alice" and record.payload["clause"] == "FMP §6(d)(iii)"
+
+
+DONE = {"transferred_at": iso("2026-03-10T10:00"), "compliance": FMP_COMPLIANCE}
+
+
+def test_an_exempt_gift_is_recorded_to_the_transferee_with_its_address() -> None:
+    flow = consented_gift()
+    flow.send("complete_exempt_transfer", "owner", "2026-03-10T12:00", DONE)
+    [record] = sent(flow)
+    assert record.command == "record_rofr_transfer" and record.payload["shares"] == 100
+    assert record.payload["transferee"] == {"id": "Alice's daughter", "name": "Alice's daughter"}
+    assert (record.payload["endorsement"], record.payload["clause"]) == (
+        "endorsed", "FMP §6(b)(i)(1), §6(b)(ii)",
+    )  # fmt: skip
+
+
+def test_a_pledge_to_the_company_moves_no_shares_of_record() -> None:
+    flow = Flow("fmp-1998-nso")
+    pledge = {**GIFT, "category": "pledge_to_company", "purchase_money_debt": True,
+              "transferee": {"name": "the Company"}}  # fmt: skip
+    flow.send("propose_exempt_transfer", "owner", "2026-03-02T10:00", pledge)
+    flow.send("consent_to_transfer", "company", "2026-03-05T12:00",
+              {"consented_at": iso("2026-03-05T10:00")})  # fmt: skip
+    flow.send("complete_exempt_transfer", "owner", "2026-03-10T12:00", DONE)
+    assert flow.state == "exempt_transfer_completed" and sent(flow) == []
