@@ -1,50 +1,11 @@
-"""The demo's two transfers, as data: who does what when, and which deadlines are let pass."""
+"""The demo's stories, as data: two transfers under a Right of First Refusal (who does what
+when, and which deadlines are let pass), then an option of each company from its grant to
+its expiry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
-PT = ZoneInfo("America/Los_Angeles")  # both companies are in California
-
-
-def pt(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=PT)
-
-
-@dataclass(frozen=True)
-class Act:
-    """A party sends a command at a moment of simulated time."""
-
-    at: datetime
-    what: str
-    command: str
-    party: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LetPass:
-    """Nobody acts: the clock moves just past a deadline, and the deadlines service fires it."""
-
-    deadline: str
-    what: str
-
-
-@dataclass(frozen=True)
-class Story:
-    title: str
-    company_name: str
-    terms_id: str
-    steps: tuple[Act | LetPass, ...]
-
-    @property
-    def starts_at(self) -> datetime:
-        """The moment of its first act: where the simulated clock stands as it begins."""
-        return next(step.at for step in self.steps if isinstance(step, Act))
-
+from services.demo.option_story import FMP_OPTION, RD_OPTION
+from services.demo.steps import Act, LetPass, Story, pt
 
 FMP_LETS_PASS = Story(
     title="Future Media Productions, Inc.: alice offers 1,000 shares to Bob Buyer at $2.50 in "
@@ -151,4 +112,4 @@ RD_SELLS = Story(
     ),
 )
 
-STORIES = (FMP_LETS_PASS, RD_SELLS)
+STORIES = (FMP_LETS_PASS, RD_SELLS, FMP_OPTION, RD_OPTION)
