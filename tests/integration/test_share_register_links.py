@@ -307,3 +307,18 @@ async def test_other_workflows_read_the_holders_of_record_as_of_an_instant(
     )
     data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", counter)
     assert data["holders_of_record"] is None
+
+
+async def test_a_reader_in_the_same_batch_sees_what_the_batch_entered_before_it(
+    pool: asyncpg.Pool, counter_kind: None
+) -> None:
+    c = await fmp_with_alices_certificate(pool)
+    issue = command(c.id, "share_register", c.register, "issue_share_certificate", "company",
+                    holder={"id": "dee", "name": "Dee", "address": "3 Pine St"}, shares=10,
+                    issued_at=pt("2026-02-01T10:00:00"))  # fmt: skip
+    counter = uuid.uuid4()
+    count = command(c.id, COUNTER, counter, "count", "company", at=pt("2026-03-01T00:00:00"))
+    outcomes = await apply_batch(pool, [issue, count], c.clock, c.catalog)
+    assert [o.status for o in outcomes] == ["applied", "applied"]
+    data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", counter)
+    assert data["holders_of_record"] == 2
