@@ -159,9 +159,9 @@ def issue_certificate(ctx: Ctx, cmd: c.IssueCertificate) -> Step:
     ctx.data["certificate"] = certificate
     step = Step("issue")
     step.event("certificate_issued", certificate=certificate)
+    record_in_register(ctx, step, cmd, certificate, watch)
     if watch:
         ctx.data["disposition_watch"] = watch
         step.event("disposition_watch_started", watch=watch)
     step.event("exercise_completed", shares=ctx.data["shares"], grant_id=ctx.data["grant_id"])
-    record_in_register(ctx, step, cmd, certificate, watch)
     return step
