@@ -27,6 +27,7 @@ from services.bus.runner import Bus
 from services.clock import SimulatedClock
 from services.demo import timeline
 from services.demo.steps import Act, Known, LetPass, Record, Story, Vests
+from services.ids import share_register_id
 from services.runtime import Runtime
 from services.store.queries import get_workflow
 from services.store.registers import Plan, Valuation, record_plan, record_valuation, valuations
@@ -62,7 +63,8 @@ class StoryPlayer:
                 await self._record(step)
             else:
                 await self._vests(step)
-        ended = [(kind, await self._workflow(kind)) for kind in self.ids]
+        last = sorted(self.ids, key=lambda kind: kind == "share_register")  # the register last
+        ended = [(kind, await self._workflow(kind)) for kind in last]
         echo(timeline.outcome((kind, wf) for kind, wf in ended if wf is not None))
 
     async def _act(self, act: Act) -> None:
@@ -73,7 +75,7 @@ class StoryPlayer:
             CommandMessage(
                 message_id=message_id,
                 company_id=self.company,
-                workflow_id=self.ids.setdefault(act.kind, uuid.uuid4()),
+                workflow_id=self._id(act.kind),
                 workflow_type=act.kind,
                 command=act.command,
                 actor=ActorIn(party=act.party, name=act.party, reference=act.reference),  # type: ignore[arg-type]
@@ -83,6 +85,12 @@ class StoryPlayer:
         await self._applied(act.kind, "command", message_id, f"the command {act.command}")
         if act.tells:
             await self._told(act.tells, message_id)
+
+    def _id(self, kind: str) -> uuid.UUID:
+        """The story's workflow of ``kind``: the company's one share register at its id."""
+        if kind == "share_register":
+            return self.ids.setdefault(kind, uuid.UUID(share_register_id(self.company)))
+        return self.ids.setdefault(kind, uuid.uuid4())
 
     async def _let_pass(self, step: LetPass) -> None:
         # The previous step's message set this deadline, but read it as a fact to wait for:
@@ -179,8 +187,21 @@ class StoryPlayer:
                 "history", [])]  # fmt: skip
             return wf if any(c.get("message_id") == cause_id for c in caused) else None
 
+        self._id(kind)
         what = f"the {kind} to apply the message {cause_id} sent it"
-        self._print_new(kind, await self._until(what, recorded))
+        wf = await self._until(what, recorded)
+        if wf["workflow_id"] not in self.versions:
+            # A workflow of the company's that an earlier story kept (the share register): only
+            # what our message caused is this story's.
+            mine = [
+                h
+                for h in wf["history"]
+                if ((h["message"] or {}).get("caused_by") or {}).get("message_id") == cause_id
+            ]
+            self.versions[wf["workflow_id"]] = wf["version"]
+            echo(timeline.happened(mine, self.terms, kind))
+            return
+        self._print_new(kind, wf)
 
     def _print_new(self, kind: str, wf: Mapping[str, Any]) -> None:
         seen = self.versions.get(wf["workflow_id"], 0)

@@ -187,8 +187,13 @@ FMP_OPTION = Story(
             "The Secretary issues the certificate for the shares bought, less those withheld.",
             "issue_certificate",
             "company",
-            {"certificate_number": "FMP-0042", "issued_at": pt("2026-03-19T10:00").isoformat()},
+            {
+                "certificate_number": "FMP-0042",
+                "issued_at": pt("2026-03-19T10:00").isoformat(),
+                "holder_address": "9 Vista Way, Valencia CA",
+            },
             kind="option_exercise",
+            tells="share_register",
         ),
         Act(
             pt("2027-01-18T09:00"),
@@ -268,8 +273,13 @@ RD_OPTION = Story(
             "The Company issues the certificate in Carol Optionee's name (RD ISO ¶4(e)).",
             "issue_certificate",
             "company",
-            {"certificate_number": "RD-0107", "issued_at": pt("1997-02-10T10:00").isoformat()},
+            {
+                "certificate_number": "RD-0107",
+                "issued_at": pt("1997-02-10T10:00").isoformat(),
+                "holder_address": "2 Oak Ave, Mountain View CA",
+            },
             kind="option_exercise",
+            tells="share_register",
         ),
         Act(
             pt("1997-04-02T09:00"),

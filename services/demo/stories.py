@@ -7,12 +7,47 @@ from __future__ import annotations
 from services.demo.option_story import FMP_OPTION, RD_OPTION
 from services.demo.steps import Act, LetPass, Story, pt
 
+SIGNED = [{"title": "president", "name": "P. Ames"}, {"title": "secretary", "name": "S. Byrd"}]
+
+
+def register_opened(at: str, opened_at: str, kept_at: str, **more: object) -> Act:
+    """The Secretary opens the company's share register (BYL Art. V §9, Art. VI §1)."""
+    payload = {"opened_at": pt(opened_at).isoformat(), "kept_at": kept_at, **more}
+    return Act(pt(at), "The Secretary opens the share register.", "open_share_register",
+               "company", payload, kind="share_register")  # fmt: skip
+
+
+def certificate(at: str, holder: dict[str, str], shares: int, legend: dict[str, str]) -> Act:
+    """A certificate the owner already holds, entered in the register."""
+    payload = {"holder": holder, "shares": shares, "issued_at": pt(at).isoformat(),
+               "legends": [legend]}  # fmt: skip
+    return Act(pt(at), f"The Secretary enters {holder['name']}'s certificate in the register.",
+               "issue_share_certificate", "company", payload, kind="share_register")  # fmt: skip
+
+
 FMP_LETS_PASS = Story(
     title="Future Media Productions, Inc.: alice offers 1,000 shares to Bob Buyer at $2.50 in "
     "cash; the Company lets its right pass, and alice does not sell within her window.",
     company_name="Future Media Productions, Inc.",
     terms_id="fmp-1998-nso",
     steps=(
+        register_opened(
+            "2026-03-02T08:00",
+            "2026-01-05T09:00",
+            "25876 The Old Road, Valencia CA",
+            first_number=101,
+            signatures=SIGNED,
+        ),
+        certificate(
+            "2026-03-02T08:30",
+            {"id": "alice", "name": "alice", "address": "1 Main St, Valencia CA"},
+            1000,
+            {
+                "key": "first_refusal_and_repurchase",
+                "clause": "FMP §6(f)",
+                "text": "SUBJECT TO A RIGHT OF FIRST REFUSAL",
+            },
+        ),
         Act(
             pt("2026-03-02T09:00"),
             "alice mails a Disposition Notice by certified mail, return receipt requested: it "
@@ -47,6 +82,17 @@ RD_SELLS = Story(
     company_name="Ray Dream, Inc.",
     terms_id="raydream-1992-iso",
     steps=(
+        register_opened("2026-03-02T10:00", "1992-03-19T09:00", "Mountain View CA"),
+        certificate(
+            "2026-03-02T10:30",
+            {"id": "carol", "name": "carol", "address": "2 Oak Ave, Mountain View CA"},
+            500,
+            {
+                "key": "first_refusal",
+                "clause": "RD ISO ¶16(c)",
+                "text": "SUBJECT TO A RIGHT OF FIRST REFUSAL",
+            },
+        ),
         Act(
             pt("2026-03-02T11:00"),
             "carol and Dan Transferee hand the Company a signed Transfer Notice.",
@@ -80,7 +126,7 @@ RD_SELLS = Story(
             "report_third_party_sale",
             "owner",
             {
-                "buyer": {"name": "Dan Transferee"},
+                "buyer": {"name": "Dan Transferee", "address": "1 Main St, Palo Alto"},
                 "shares": 500,
                 "sold_at": pt("2026-05-01T10:00").isoformat(),
                 "price_per_share": "4.00",
@@ -108,6 +154,7 @@ RD_SELLS = Story(
             "approve_transfer",
             "company",
             {},
+            tells="share_register",
         ),
     ),
 )

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from workflows.exercise import words as exercise_words
 from workflows.grants import words as grant_words
 from workflows.rofr import words as rofr_words
+from workflows.shares import words as share_words
 from workflows.termination import words as termination_words
 from workflows.terms import Terms
 from workflows.terms.exercise import ExerciseTerms
@@ -30,7 +31,12 @@ _KEEP_TOGETHER = re.compile(
     r"|\+ \d+ \w+"  # + 30 days
 )
 _ENGINE_EVENTS = {"deadline_set", "deadline_cancelled"}
-_WORDS = {"grant": grant_words, "option_exercise": exercise_words, "termination": termination_words}
+_WORDS = {
+    "grant": grant_words,
+    "option_exercise": exercise_words,
+    "termination": termination_words,
+    "share_register": share_words,
+}
 
 
 def wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
@@ -104,6 +110,8 @@ def event_sentence(kind: str, event_type: str, payload: Mapping[str, Any], terms
         return exercise_words.event_sentence(event_type, payload, name)
     if kind == "termination":
         return termination_words.event_sentence(event_type, payload)
+    if kind == "share_register":
+        return share_words.event_sentence(event_type, payload)
     return rofr_words.event_sentence(event_type, terms)
 
 

@@ -18,6 +18,8 @@ from workflows.grants.machine import GrantMachine
 from workflows.grants.words import EVENT_SENTENCES as GRANT_EVENTS
 from workflows.rofr.machine import RofrMachine
 from workflows.rofr.words import EVENT_SENTENCES
+from workflows.shares.machine import RegisterMachine
+from workflows.shares.words import EVENT_SENTENCES as REGISTER_EVENTS
 from workflows.termination.machine import TerminationMachine
 from workflows.termination.words import EVENT_SENTENCES as TERMINATION_EVENTS
 
@@ -162,10 +164,20 @@ async def test_demo_walks_the_transfers_and_the_option_and_prints_each_deadline_
     assert text.count("The exercise is complete: the certificate was issued.") == 2
     assert text.count("Outcome: ") == 4
     for company in ("Future Media Productions, Inc.", "Ray Dream, Inc."):
-        assert re.search(rf"{company}: \d+ history rows in 4 workflows: chain intact", text)
+        assert re.search(rf"{company}: \d+ history rows in 5 workflows: chain intact", text)
+    # The share register records what the other workflows completed (BYL Art. VIII §2).
+    assert (
+        "The share register records the transfer of 500 shares from carol to Dan Transferee on "
+        "surrender of certificate 1" in text
+    )
+    assert (
+        "The share register records certificate FMP-0042 for 325 common shares in the name of "
+        "Alex Rivera." in text
+    )
     # No internal name reaches the reader, and every line fits 100 columns.
-    machines = (RofrMachine, GrantMachine, ExerciseMachine, TerminationMachine)
-    events = {*EVENT_SENTENCES, *GRANT_EVENTS, *EXERCISE_EVENTS, *TERMINATION_EVENTS}
+    machines = (RofrMachine, GrantMachine, ExerciseMachine, TerminationMachine, RegisterMachine)
+    events = {*EVENT_SENTENCES, *GRANT_EVENTS, *EXERCISE_EVENTS, *TERMINATION_EVENTS,
+              *REGISTER_EVENTS}  # fmt: skip
     internal = {s.id for m in machines for s in m.states if "_" in s.id} | events
     assert not [name for name in internal if name in out]
     assert max(len(line) for line in out.splitlines()) <= 100

@@ -125,7 +125,7 @@ class Kind(Generic[C]):
         into the command's model (a malformed one refused)."""
         name = self.commands.resolve(command.name)
         ctx.chart = self.chart
-        ctx.command, ctx.actor = name, command.actor
+        ctx.command, ctx.actor, ctx.act_id = name, command.actor, command.message_id
         if name in self.internal or ctx.party is Party.SYSTEM:
             if not (name in self.internal and ctx.party is Party.SYSTEM):
                 raise Refused(

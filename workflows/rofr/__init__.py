@@ -30,6 +30,11 @@ contradicts is voided (a transfer: ``rofr.void_transfer``, FMP §6(i), RD ISO ¶
 by a reconciliation item (``data.timeline.reconciliation``). ``assign_rofr`` takes an optional
 ``assigned_at``.
 
+What it completes it records in the company's share register (``workflows.rofr.recording``):
+a sale to a third party, an assignee's closing, an exempt gift or succession
+(``record_rofr_transfer``), the Company's closing (``record_rofr_repurchase``); an act that
+recorded and is later voided is held void there too (``void_rofr_transfer``).
+
 Timers: ``election_deadline`` (company), ``owner_choice_deadline`` (owner),
 ``value_agreement_deadline`` and ``joint_appraiser_deadline`` (company),
 ``closing_deadline`` (company), ``escrow_delivery_deadline`` (escrow agent),

@@ -168,7 +168,12 @@ class ReleaseEscrow(Payload):
 
 class Buyer(Payload):
     name: Text
-    address: str | None = None
+    address: str | None = Field(
+        default=None, description="required by the share register for a new holder (BYL Art. VI §1)"
+    )
+    holder_id: Text | None = Field(
+        default=None, description="the buyer's id on the share register (default: its name)"
+    )
 
 
 class TransferCompliance(Payload):
@@ -230,6 +235,12 @@ class RecordLapseEvent(Payload):
 class ExemptTransferee(Payload):
     name: Text
     relationship: str | None = Field(default=None, description="spouse, issue, adopted_child")
+    address: Note | None = Field(
+        default=None, description="required by the share register for a new holder (BYL Art. VI §1)"
+    )
+    holder_id: Text | None = Field(
+        default=None, description="the transferee's id on the share register (default: its name)"
+    )
 
 
 class ProposeExemptTransfer(Payload):

@@ -3,6 +3,11 @@ kit's (the ``WorkflowKind`` contract of the kernel)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from workflows.kernel import Decision, Message
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
@@ -17,6 +22,7 @@ from workflows.rofr import (
     lapse,
     notice,
     owner_choice,
+    recording,
     sale,
     timeline,
     valuation,
@@ -25,6 +31,7 @@ from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
+from workflows.terms import Terms
 from workflows.terms.rofr import RofrTerms
 
 # Who may send each command: the kit authorises it from the section's parties; the grant of
@@ -96,4 +103,15 @@ KIND: Kind[Ctx] = Kind(
     void_clause=timeline.void_clause,
     reconcile_command=RECONCILE,
 )
-decide = KIND.decide
+
+
+def decide(
+    state: str | None,
+    data: Mapping[str, Any],
+    message: Message,
+    now: datetime,
+    terms: Terms | Mapping[str, Any],
+) -> Decision:
+    """The kit's decide; an act it voids that had recorded in the share register is held
+    void there too (``workflows.rofr.recording``)."""
+    return recording.with_voids(data, KIND.decide(state, data, message, now, terms))
