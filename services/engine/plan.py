@@ -67,6 +67,14 @@ class Terms:
 
     def __init__(self, catalog: Any, registered: Mapping[str, str], existing: set[str]) -> None:
         self.catalog, self.registered, self.existing = catalog, registered, existing
+        self._digests: dict[str, str] = {}
+
+    def digest(self, text: str) -> str:
+        """The digest of a pinned terms text: hashed once per batch, not once per workflow."""
+        found = self._digests.get(text)
+        if found is None:
+            found = self._digests[text] = digest(text)
+        return found
 
     def company_exists(self, company: str) -> bool:
         return company in self.registered or company in self.existing
@@ -236,7 +244,7 @@ class _Step:
             data_json="{}", version=0, final=False, head_hash=GENESIS, created_at=now,
             updated_at=now,
         )  # fmt: skip
-        return View(row, {}, terms, new=True, terms_digest=digest(terms_json))
+        return View(row, {}, terms, new=True, terms_digest=self.batch.terms.digest(terms_json))
 
     def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
