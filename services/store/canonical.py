@@ -6,7 +6,7 @@ sorted and no whitespace is added; what is hashed is then exactly what is read b
 NaN and infinities are not JSON and are refused (``ValueError``).
 
 The text is the standard library's (``json``, sorted keys, compact, UTF-8 unescaped). A value
-made only of dicts with string keys, lists, tuples, strings, integers, booleans and None (the
+made only of dicts with ASCII string keys, lists, tuples, strings, integers, booleans and None (the
 engine's data, events and messages, nearly always) is encoded by orjson instead, about ten
 times faster, to the same text: orjson escapes strings and sorts keys exactly as ``json``
 does (a unit test compares them over every code point). Floats never take that path, since
@@ -50,14 +50,15 @@ def plain(value: Any) -> Any:
     """A copy of a plain value as it reads back from JSONB (tuples as lists), or ``NotPlain``.
 
     For a plain value this equals ``normalise(value)`` and ``to_jsonable_python``'s result
-    normalised: only exact types are plain (a ``str`` subclass such as an enum is not)."""
+    normalised: only exact types are plain (a ``str`` subclass such as an enum is not), and
+    only ASCII keys (``to_jsonable_python`` refuses a key holding a lone surrogate)."""
     kind = type(value)
     if kind in _PLAIN:
         return value
     if kind is dict:
         out = {}
         for key, item in value.items():
-            if type(key) is not str:
+            if type(key) is not str or not key.isascii():  # pydantic refuses some keys
                 raise NotPlain
             out[key] = item if type(item) in _PLAIN else plain(item)
         return out
