@@ -24,6 +24,7 @@ from services.engine import register, sends
 from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
+from services.store.chain import json_digest
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
 from workflows.messages import CommandMessage, TimerMessage
@@ -175,15 +176,21 @@ async def _views(c: asyncpg.Connection, loaded: Loaded) -> dict[Any, View]:
     views = {}
     for wid, r in loaded.workflows.items():
         digest = r["terms_digest"]
-        if digest not in _PARSED_TERMS:
-            if len(_PARSED_TERMS) >= 256:
-                _PARSED_TERMS.clear()
-            _PARSED_TERMS[digest] = registry.parse_terms(await pinned_terms(c, wid))
+        terms = _PARSED_TERMS.get(digest)
+        if terms is None:
+            raw = await pinned_terms(c, wid)
+            terms = registry.parse_terms(raw)
+            # The digest is the one the history's first row records (an md5 of the stored text
+            # for older rows): kept only when it is the digest of what was read.
+            if len(digest) != 64 or json_digest(raw) == digest:
+                if len(_PARSED_TERMS) >= 256:
+                    _PARSED_TERMS.clear()
+                _PARSED_TERMS[digest] = terms
         row = WorkflowRow(
             wid, r["company_id"], r["workflow_type"], r["terms_id"], None, r["state"], "",
             r["version"], r["final"], r["head_hash"], r["updated_at"], r["updated_at"],
         )  # fmt: skip
-        views[wid] = View(row, r["data"], _PARSED_TERMS[digest], new=False)
+        views[wid] = View(row, r["data"], terms, new=False)
     return views
 
 
