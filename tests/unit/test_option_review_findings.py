@@ -3,8 +3,10 @@ quotes the words it holds the code to."""
 
 from __future__ import annotations
 
-from exercise_flow import FMP, cash, facts, flow, notice
+from exercise_flow import FMP, RD_NSO, cash, facts, flow, notice
+from fact_flow import FactFlow
 from kind_flow import delivered
+from test_termination_kind import rd_2027
 
 NOTICE = delivered("2000-03-01T10:00")
 
@@ -25,3 +27,18 @@ def test_fmp_16d_s_corporation_limit_binds_only_transferees_after_death() -> Non
     )
     f.send("deliver_exercise_notice", "owner", "2000-03-01T11:00", guardian)
     assert f.state == "pending_delivery"
+
+
+def test_rd_nso_7f_end_of_director_status_terminates_only_a_non_employee_grantee() -> None:
+    """RD NSO ¶7(f): "in the event the Optionee is a director or consultant or an advisor but not
+    an employee of the Participating Company at the time the Option is granted, termination of
+    the Optionee's status as a director or consultant or an advisor ... shall be deemed to be
+    termination of the Optionee's employment". An employee's option is untouched by the end
+    of a directorship: ¶7(a) runs from the end of employment."""
+    body = {"grant": "g-1", "reason": "end_of_service_status", "terminated_on": "2027-01-31"}
+    employee = FactFlow("termination", RD_NSO, rd_2027(RD_NSO, service="employee"))
+    r = employee.refused("terminate_service", "company", "2027-02-01T09:00", body)
+    assert r.rule == "RD NSO ¶7(f); RD Plan ¶7(A)(iii)" and "employee" in r.reason
+    director = FactFlow("termination", RD_NSO, rd_2027(RD_NSO, service="director"))
+    director.send("terminate_service", "company", "2027-02-01T09:00", body)
+    assert director.state == "window_open"

@@ -60,6 +60,11 @@ def _termination_day(ctx: Ctx, cmd: TerminateService) -> date:
             rule.clause, "permanent disability needs proof in the form the Board requires"
         )
     resolution = cmd.resolution or (ctx.actor.reference if ctx.actor else "")
+    served = ctx.grant().service
+    if rule.services is not None and served is not None and served not in rule.services:
+        raise Refused(rule.clause, f"the optionee was granted the option as an {served}: the "
+                      f"end of {' or '.join(rule.services)} status is no termination of "
+                      "employment")  # fmt: skip
     if rule.board_determination and (ctx.party is not Party.BOARD or not resolution):
         raise Refused(rule.clause, "only the Board, by its resolution, finds a leave a termination")
     if cmd.reason != "leave_over_limit":
