@@ -3,7 +3,7 @@ quotes the words it holds the code to."""
 
 from __future__ import annotations
 
-from exercise_flow import FMP, RD_NSO, cash, facts, flow, notice
+from exercise_flow import FMP, RD_ISO, RD_NSO, cash, facts, flow, notice
 from fact_flow import FactFlow
 from kind_flow import delivered
 from test_termination_kind import rd_2027
@@ -42,3 +42,19 @@ def test_rd_nso_7f_end_of_director_status_terminates_only_a_non_employee_grantee
     director = FactFlow("termination", RD_NSO, rd_2027(RD_NSO, service="director"))
     director.send("terminate_service", "company", "2027-02-01T09:00", body)
     assert director.state == "window_open"
+
+
+def test_rd_7c_extends_only_for_a_prevention_within_the_window() -> None:
+    """RD ISO ¶7(c): "if the exercise of the Option within the applicable time periods set
+    forth above is prevented by the provisions of paragraph 4(f)". Terminated 2027-01-31, the
+    ¶7(a) window ended 2027-04-30: a bar arising on 2027-05-15 prevented no exercise within it,
+    and does not reopen the option."""
+    flow = FactFlow("termination", RD_ISO, rd_2027())
+    ended = {"grant": "g-1", "reason": "without_cause", "terminated_on": "2027-01-31"}
+    flow.send("terminate_service", "company", "2027-02-01T09:00", ended)
+    late = {"prevented_since": "2027-05-15", "reason": "no exemption available"}
+    r = flow.refused("record_exercise_prevented", "company", "2027-06-01T09:00", late)
+    assert r.rule == "RD ISO ¶7(c)" and "2027-04-30" in r.reason
+    within = {"prevented_since": "2027-04-01", "reason": "no exemption available"}
+    flow.send("record_exercise_prevented", "company", "2027-06-01T09:00", within)
+    assert flow.state == "window_open"
