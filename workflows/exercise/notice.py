@@ -87,13 +87,16 @@ def _check_exerciser(ctx: Ctx, cmd: c.DeliverExerciseNotice, facts: Circumstance
             f"not by a {who.capacity.replace('_', ' ')}",
             "not_authorised",
         )
+    # FMP §16(d): "in the event of death, the Option cannot be transferred to any person who is
+    # not eligible to be an S Corporation shareholder": a transferee after death, not a guardian
+    # or legal representative acting during the optionee's life.
     scorp = rules.s_corporation_eligibility
-    if scorp.value and facts.s_corporation and who.capacity != "optionee":
+    if scorp.value and facts.s_corporation and not facts.optionee_living:
         if who.s_corporation_eligible is not True:
             raise Refused(
                 scorp.clause,
-                "while the Company is an S corporation the option may not pass to, or be "
-                "exercised by, a person ineligible to hold S-corporation stock: confirm "
+                "while the Company is an S corporation the option may not pass on death to, or "
+                "be exercised by, a person ineligible to hold S-corporation stock: confirm "
                 "exercised_by.s_corporation_eligible",
             )
 

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from workflows.terms.grant import Service
+
 OptionType = Literal["iso", "nso"]
 Status = Literal["outstanding", "terminated", "expired", "exercised"]
 
@@ -106,6 +108,8 @@ class GrantFacts(Fact):
     grant_id: str = Field(min_length=1)
     optionee: str = Field(min_length=1)
     optionee_name: str | None = None
+    #: the optionee's service at the grant (RD Plan ¶3); None for a grant recorded without it
+    service: Service | None = None
     plan: str = Field(min_length=1)
     option_type: OptionType
     shares: int = Field(strict=True, gt=0)

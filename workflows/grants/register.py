@@ -33,6 +33,7 @@ def facts_of(
             "grant_id": grant_id,
             "optionee": data["optionee"],
             "optionee_name": data.get("optionee_name"),
+            "service": data.get("service"),
             "plan": data["plan"],
             "option_type": data["option_type"],
             "shares": data["shares"],

@@ -60,6 +60,11 @@ def _termination_day(ctx: Ctx, cmd: TerminateService) -> date:
             rule.clause, "permanent disability needs proof in the form the Board requires"
         )
     resolution = cmd.resolution or (ctx.actor.reference if ctx.actor else "")
+    served = ctx.grant().service
+    if rule.services is not None and served is not None and served not in rule.services:
+        raise Refused(rule.clause, f"the optionee was granted the option as an {served}: the "
+                      f"end of {' or '.join(rule.services)} status is no termination of "
+                      "employment")  # fmt: skip
     if rule.board_determination and (ctx.party is not Party.BOARD or not resolution):
         raise Refused(rule.clause, "only the Board, by its resolution, finds a leave a termination")
     if cmd.reason != "leave_over_limit":
@@ -275,6 +280,20 @@ def record_death(ctx: Ctx, cmd: RecordDeath) -> Step:
     return _rewindow(ctx, "termination_deemed_on_account_of_death", died_on=cmd.died_on.isoformat())
 
 
+def _within_window(ctx: Ctx, clause: str, since: date) -> None:
+    """RD ISO ¶7(c): "if the exercise of the Option within the applicable time periods set
+    forth above is prevented": a bar that arose after the ¶7(a) window ended prevented nothing
+    within it."""
+    t = ctx.termination
+    at = ctx.data.get("effective_at")
+    normal = w.window_end(t, ctx.cal, ctx.data["reason"], _day(ctx, "terminated_on"),
+                          ctx.expiration(), datetime.fromisoformat(at) if at else None)  # fmt: skip
+    ended = ctx.cal.local_date(normal.at)
+    if since > ended:
+        raise Refused(clause, f"exercise prevented since {since}, after the window the exercise "
+                      f"would have been within ended on {ended} ({normal.derivation})")  # fmt: skip
+
+
 @enforces("termination.prevented_by_law")
 def record_exercise_prevented(ctx: Ctx, cmd: RecordExercisePrevented) -> Step:
     """RD ISO ¶7(c): exercise within the window is prevented by law (¶4(f))."""
@@ -284,6 +303,8 @@ def record_exercise_prevented(ctx: Ctx, cmd: RecordExercisePrevented) -> Step:
     assert rule is not None
     if ctx.data.get("prevented_by_law"):
         raise Refused(rule.clause, "an exercise prevented by law is already on record")
+    if cmd.prevented_since is not None:
+        _within_window(ctx, rule.clause, cmd.prevented_since)
     ctx.data["prevented_by_law"] = {
         "since": cmd.prevented_since.isoformat() if cmd.prevented_since else None,
         "reason": cmd.reason,
