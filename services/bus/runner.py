@@ -72,6 +72,9 @@ def build_broker(amqp_url: str | None, topology: Topology) -> RabbitBroker:
         app_id=topology.namespace,
         graceful_timeout=15.0,
         logger=log,
+        # FastStream's two lines for every message ("Received", "Processed") at DEBUG: at
+        # INFO they cost the engine more than parsing the message does. Failures stay ERROR.
+        log_level=logging.DEBUG,
         default_channel=Channel(publisher_confirms=True, on_return_raises=True),
     )
 
