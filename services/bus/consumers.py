@@ -57,6 +57,8 @@ DEFAULT_ENGINE_BATCH = 64
 ENGINE_BATCHES_IN_FLIGHT = 2
 ENGINE_PREFETCH_BATCHES = 3
 MAX_RETRY_DELAY = 30.0
+#: How long a stopping engine waits for the batches it is applying (the database may be down).
+HAND_BACK_GRACE = 15.0
 DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
 
 # (body, the routing key it was published with, its authenticated sender) → None; raises
@@ -295,9 +297,14 @@ def engine_consumer(
         async def hand_back() -> None:
             nonlocal stopping
             stopping = True
-            await feed.stop()
-            while handlers:  # each acks what its batch committed
-                await asyncio.wait(set(handlers))
+            try:
+                async with asyncio.timeout(HAND_BACK_GRACE):
+                    await feed.stop()
+                    while handlers:  # each acks what its batch committed
+                        await asyncio.wait(set(handlers))
+            except TimeoutError:  # what commits after this comes back as duplicates: no harm
+                log.warning("engine: batches still applying after %.0f s; handing back what "
+                            "it holds", HAND_BACK_GRACE)  # fmt: skip
             if not in_memory:
                 await (await broker.config.channel_manager.get_channel(channel)).close()
 
