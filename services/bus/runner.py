@@ -174,9 +174,20 @@ async def running_bus(
     publisher = BrokerPublisher(broker, user_id=amqp_user(amqp_url))
     hand_backs = [install(broker, topology, publisher, gate) for install in consumers]
     await until_connected("RabbitMQ", broker.connect, rabbitmq_unreachable)
+
+    async def start() -> None:
+        try:
+            await broker.start()
+        except Exception:
+            await broker.stop()  # the next attempt connects afresh
+            raise
+
     try:
         await declare_topology(amqp_url, topology)
-        await broker.start()
+        # Starting can fail where it would pass a moment later: RabbitMQ 3.10 closes the
+        # connection (541 INTERNAL_ERROR) on a consume of a quorum queue that another process
+        # has just declared and whose replica is not running yet.
+        await until_connected("RabbitMQ", start, rabbitmq_unreachable)
         yield Bus(broker, topology, publisher, in_memory=False)
     finally:
         try:
