@@ -111,7 +111,18 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def run(main: Any, max_seconds: float) -> None:
     """Run ``main()`` (a coroutine function) within the time bound; exit 2 when it runs over."""
+    _bounded(main, max_seconds)
 
+
+def run_parsed(main: Any, parser: argparse.ArgumentParser) -> None:
+    """Parse the command line once, quiet the services' logs, and run ``main(args)`` within
+    ``--max-seconds``; exit 2 when it runs over."""
+    args = parser.parse_args()
+    quiet_logs()
+    _bounded(lambda: main(args), args.max_seconds)
+
+
+def _bounded(main: Any, max_seconds: float) -> None:
     async def bounded() -> None:
         async with asyncio.timeout(max_seconds):
             await main()

@@ -42,9 +42,8 @@ from harness import (
     figure,
     load_average,
     machine_context,
-    quiet_logs,
     register_companies,
-    run,
+    run_parsed,
     say,
     scratch_database,
     scratch_namespace,
@@ -247,8 +246,7 @@ async def register_companies_at(url: str) -> None:
         await pool.close()
 
 
-async def main() -> None:
-    args = parser.parse_args()
+async def main(args: Any) -> None:
     say(f"load average: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="efbench-dbos-") as scratch:
         try:
@@ -282,5 +280,4 @@ parser.add_argument(
 )
 
 if __name__ == "__main__":
-    quiet_logs()
-    run(main, parser.parse_args().max_seconds)
+    run_parsed(main, parser)

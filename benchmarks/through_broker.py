@@ -27,9 +27,8 @@ from harness import (
     figure,
     load_average,
     machine_context,
-    quiet_logs,
     register_companies,
-    run,
+    run_parsed,
     say,
     scratch_database,
     scratch_namespace,
@@ -101,10 +100,9 @@ async def measure(url: str, namespace: str, args: Any) -> float:
     return total
 
 
-async def main() -> None:
+async def main(args: Any) -> None:
     from services.store.db import connect
 
-    args = parser.parse_args()
     say(f"load average: {load_average()}")
     async with scratch_database() as url, scratch_namespace() as namespace:
         await machine_context(url, with_broker=True)
@@ -128,5 +126,4 @@ parser = arguments(
 pgbench_arguments(parser)
 
 if __name__ == "__main__":
-    quiet_logs()
-    run(main, parser.parse_args().max_seconds)
+    run_parsed(main, parser)

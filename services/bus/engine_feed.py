@@ -11,8 +11,9 @@ back to RabbitMQ: requeued, it would come back behind the messages that arrived 
 stays here, unacknowledged, in its place, and is tried again after a back-off, as many times as
 the queue's delivery limit; the later messages of its workflow wait behind it. After the last
 attempt it is rejected, and RabbitMQ dead-letters it (``equityflow redrive`` sends it back).
-A service told to stop applies what it has been delivered, and leaves unacknowledged only what
-waits for a retry: RabbitMQ hands those back when the channel closes, at the head of the queue.
+A service told to stop (``Feed.stop``) finishes the batches it is applying and leaves every other
+delivery unacknowledged: RabbitMQ hands those back when the channel closes, at the head of the
+queue and in their order, to the engine that takes over.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Feed:
         self._loop_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._tags = DeliveryTags()
+        self._stopping = False
 
     def __len__(self) -> int:
         return len(self._pending) + sum(self._busy.values())
@@ -143,6 +145,9 @@ class Feed:
         loop = asyncio.get_running_loop()
         seq = tag if tag else next(self._seq)
         delivery = Delivery(seq, key, message, sender, loop.create_future())
+        if self._stopping:  # too late: handed back with the others
+            delivery.done.set_result(LEAVE)
+            return delivery
         bisect.insort(self._pending, delivery, key=lambda x: x.seq)
         self.arrived(tag)
         self._wake.set()
@@ -150,22 +155,20 @@ class Feed:
             self._loop_task = loop.create_task(self._run(), name="engine-feed")
         return delivery
 
-    async def result(self, delivery: Delivery, running: Callable[[], bool]) -> Any:
-        """What came of a delivery; ``LEAVE`` if the service stopped while it waited for a
-        retry. A service told to stop still applies what it holds (the standby that takes
-        over gets only later messages); only what waits for a retry is left, unacked."""
-        loop = asyncio.get_running_loop()
-        while not delivery.done.done():
-            await asyncio.wait({delivery.done}, timeout=0.1)
-            if (
-                not running()
-                and not delivery.in_flight
-                and not delivery.done.done()
-                and delivery.not_before > loop.time()
-            ):
-                self._pending.remove(delivery)
-                delivery.done.set_result(LEAVE)
-        return delivery.done.result()
+    async def result(self, delivery: Delivery) -> Any:
+        """What came of a delivery; ``LEAVE`` if the service stopped before applying it."""
+        return await delivery.done
+
+    async def stop(self) -> None:
+        """Take no more batches, answer ``LEAVE`` for every delivery not being applied, and
+        return once the batches being applied have committed (or failed)."""
+        self._stopping = True
+        for d in self._pending:
+            d.done.set_result(LEAVE)
+        self._pending.clear()
+        self._wake.set()
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -187,6 +190,8 @@ class Feed:
 
     def _take(self, now: float) -> list[Delivery]:
         batch: list[Delivery] = []
+        if self._stopping:
+            return batch
         blocked = set(self._busy)
         complete_to = self._tags.complete_to(now)
         for d in self._pending:
@@ -232,6 +237,12 @@ class Feed:
         self._wake.set()
 
     def _settle(self, d: Delivery, result: Any, now: float) -> None:
+        retry = isinstance(result, Held) or (
+            isinstance(result, Exception) and permanent_reason(result) is None
+        )
+        if retry and self._stopping:  # handed back to RabbitMQ, in its place
+            d.done.set_result(LEAVE)
+            return
         if isinstance(result, Held):  # not tried: back in its place, behind the failure
             bisect.insort(self._pending, d, key=lambda x: x.seq)
             return

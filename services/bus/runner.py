@@ -22,7 +22,7 @@ from faststream.rabbit import Channel, RabbitBroker, TestRabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.auth import Gate, amqp_user
-from services.bus.consumers import Consumer, raw_body
+from services.bus.consumers import Consumer, HandBack, raw_body
 from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.connections import rabbitmq_unreachable, until_connected
@@ -72,16 +72,43 @@ def build_broker(amqp_url: str | None, topology: Topology) -> RabbitBroker:
         app_id=topology.namespace,
         graceful_timeout=15.0,
         logger=log,
+        # FastStream's two lines for every message ("Received", "Processed") at DEBUG: at
+        # INFO they cost the engine more than parsing the message does. Failures stay ERROR.
+        log_level=logging.DEBUG,
         default_channel=Channel(publisher_confirms=True, on_return_raises=True),
     )
 
 
-async def declare_topology(broker: RabbitBroker, topology: Topology) -> None:
-    """Declare every exchange, queue and binding (idempotent; needs a connected broker)."""
-    exchanges = {e.name: await broker.declare_exchange(e) for e in topology.exchanges}
-    queues = {q.name: await broker.declare_queue(q) for q in topology.queues}
-    for b in topology.bindings:
-        await queues[b.queue.name].bind(exchanges[b.exchange.name], routing_key=b.routing_key)
+async def declare_topology(amqp_url: str, topology: Topology) -> None:
+    """Declare every exchange, queue and binding (idempotent), on a connection of its own.
+
+    Not through the service's broker: FastStream keeps each queue it declares bound to the
+    channel it was declared on, and a consumer of that queue then consumes on that channel,
+    not on its own. Declared on the broker's publishing channel, every consumer would share
+    it, with no prefetch limit, and with one sequence of delivery tags for all of them: the
+    engine, which orders its deliveries by tag, would see the notices' tags as gaps.
+    """
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        exchanges = {
+            e.name: await channel.declare_exchange(
+                e.name, e.type.value, durable=e.durable, auto_delete=e.auto_delete,
+                arguments=dict(e.arguments or {}),
+            )
+            for e in topology.exchanges
+        }  # fmt: skip
+        queues = {
+            q.name: await channel.declare_queue(
+                q.name, durable=q.durable, auto_delete=q.auto_delete,
+                arguments=dict(q.arguments or {}),
+            )
+            for q in topology.queues
+        }  # fmt: skip
+        for b in topology.bindings:
+            await queues[b.queue.name].bind(exchanges[b.exchange.name], routing_key=b.routing_key)
+    finally:
+        await connection.close()
 
 
 async def delete_topology(amqp_url: str, topology: Topology) -> None:
@@ -133,8 +160,7 @@ async def running_bus(
     gate = Gate.for_broker(amqp_url, service_users)
     if amqp_url is None:
         memory = InMemoryPublisher(broker)
-        for install in consumers:
-            install(broker, topology, memory, gate)
+        hand_backs = [install(broker, topology, memory, gate) for install in consumers]
         _log_dead_letters(broker, topology)
         async with TestRabbitBroker(broker) as started:
             memory.start()
@@ -142,15 +168,35 @@ async def running_bus(
                 yield Bus(started, topology, memory, in_memory=True)
             finally:
                 await memory.stop()
+                await _hand_back(hand_backs)
         return
 
     publisher = BrokerPublisher(broker, user_id=amqp_user(amqp_url))
-    for install in consumers:
-        install(broker, topology, publisher, gate)
+    hand_backs = [install(broker, topology, publisher, gate) for install in consumers]
     await until_connected("RabbitMQ", broker.connect, rabbitmq_unreachable)
+
+    async def start() -> None:
+        try:
+            await broker.start()
+        except Exception:
+            await broker.stop()  # the next attempt connects afresh
+            raise
+
     try:
-        await declare_topology(broker, topology)
-        await broker.start()
+        await declare_topology(amqp_url, topology)
+        # Starting can fail where it would pass a moment later: RabbitMQ 3.10 closes the
+        # connection (541 INTERNAL_ERROR) on a consume of a quorum queue that another process
+        # has just declared and whose replica is not running yet.
+        await until_connected("RabbitMQ", start, rabbitmq_unreachable)
         yield Bus(broker, topology, publisher, in_memory=False)
     finally:
-        await broker.stop()
+        try:
+            await _hand_back(hand_backs)
+        finally:
+            await broker.stop()
+
+
+async def _hand_back(hand_backs: Sequence[HandBack | None]) -> None:
+    for hand_back in hand_backs:
+        if hand_back is not None:
+            await hand_back()

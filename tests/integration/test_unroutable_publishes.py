@@ -94,7 +94,7 @@ async def test_the_relay_leaves_a_row_no_queue_would_receive_unsent_then_sends_i
             await relay_once(pool, BrokerPublisher(broker), topology)
         assert await pool.fetchval("SELECT sent_at FROM outbox") is None
 
-        await declare_topology(broker, topology)  # the queue is back
+        await declare_topology(amqp_url, topology)  # the queue is back
         assert await relay_once(pool, BrokerPublisher(broker), topology) == 1
     finally:
         await broker.stop()
