@@ -9,7 +9,7 @@ from typing import Any
 
 from kind_flow import KindFlow, iso
 from test_share_register import ALEX, BO, LEGEND, issued, opened
-from test_share_register_links import EXERCISE, RD_ISO, ROFR, by, sale
+from test_share_register_link_rules import EXERCISE, RD_ISO, ROFR, by, sale
 
 from workflows.shares.plans import returned
 
