@@ -14,7 +14,8 @@ transaction, under the locks it needs, and hands it to ``decide`` read-only:
 - ``FmvOn(on)``: the Board's determination of fair market value in force on a day (the
   valuation register, FMP §4(a)(ii)), or None;
 - ``PlanOf(plan)``: the plan's shares committed (RD Plan ¶4), under the plan's lock, so two
-  grants cannot together overrun the reserve;
+  grants cannot together overrun the reserve, and the shares of the plan the Company
+  repurchased, from the share register under its lock (``workflows.shares.plans``);
 - ``HoldersOfRecord(at)``: the company's share register as of ``at`` (``RegisterFacts``:
   holders of record, shares and certificates outstanding; ``workflows.shares.facts``), under the
   register's lock, or None while the company has opened none: what the lapse of the rights on

@@ -32,6 +32,7 @@ from workflows.grants.register import claim_of, exercised_shares, facts_of, shar
 from workflows.messages import CommandMessage, TimerMessage
 from workflows.reads import FmvOn, GrantOf, HoldersOfRecord, Need, Reads, needs
 from workflows.shares.facts import RegisterFacts
+from workflows.shares.plans import returned
 from workflows.shares.register import facts_of as register_facts
 
 Message = CommandMessage | TimerMessage
@@ -100,7 +101,8 @@ class Asked:
         return (
             [g for _, g in self.grants]
             + [plan_lock(c, p) for c, p in self.plans]
-            + [register_of(c) for c in self.registers]
+            # a plan's repurchased shares are the share register's (RD Plan ¶4): read under its lock
+            + [register_of(c) for c in self.registers | {c for c, _ in self.plans}]
         )
 
 
@@ -202,6 +204,8 @@ class Register:
         return _grant_facts(grant_id, state, data, termination, claims, str(reader))
 
     def _plan(self, plan: str, company: str, views: Mapping[UUID, Any]) -> PlanFacts:
+        """The plan's shares committed and those of it the Company repurchased (RD Plan ¶4), as
+        the batch's earlier messages left its grants and the share register, else as loaded."""
         row = self.plans.get((company, plan))
         in_batch = sum(
             shares_committed(v.row.state, v.data)
@@ -211,10 +215,16 @@ class Register:
             and (v.data or {}).get("plan") == plan
         )
         committed = (row["committed"] if row else 0) + in_batch
+        register = views.get(register_of(company))
+        if register is not None and register.row.workflow_type == "share_register":
+            repurchased = returned(register.data or {}, plan)
+        else:
+            repurchased = row["repurchased"] if row else 0
         return PlanFacts(
             adopted_on=row["board_adopted_on"] if row else None,
             shareholders_approved_on=row["shareholders_approved_on"] if row else None,
             shares_committed=int(committed),
+            shares_repurchased=max(int(repurchased), 0),
         )
 
 
@@ -274,6 +284,8 @@ async def load(c: asyncpg.Connection, asked: Asked, batch_ids: Iterable[UUID]) -
         asked,
         await rv.grants(c, [g for _, g in asked.grants]),
         await rv.fmv_in_force(c, sorted(asked.fmv)),
-        await rv.plans(c, sorted(asked.plans), sorted(set(batch_ids))),
+        await rv.plans(
+            c, [(co, p, register_of(co)) for co, p in sorted(asked.plans)], sorted(set(batch_ids))
+        ),
         await rv.registers(c, [register_of(company) for company in asked.registers]),
     )

@@ -12,7 +12,9 @@ batch's own transaction after its locks are taken (``unit_load.lock_and_load``),
 - ``registers``: a company's share register, at the id derived from the company (its primary
   key), for ``HoldersOfRecord``.
 - ``plans``: a plan's recorded dates and the shares its grants commit (``workflows_grants_by_plan``;
-  the grants of the batch itself are left out, the engine adds them as the batch has them).
+  the grants of the batch itself are left out, the engine adds them as the batch has them), and
+  the shares of the plan the Company repurchased, from the company's share register (its
+  primary key; ``workflows.shares.plans``), read under the register's lock.
 """
 
 from __future__ import annotations
@@ -72,9 +74,11 @@ _PLANS = f"""
 SELECT k.company_id, k.plan, p.board_adopted_on, p.shareholders_approved_on,
   (SELECT COALESCE(sum({COMMITTED}), 0) FROM workflows w
    WHERE w.company_id = k.company_id AND w.workflow_type = 'grant' AND w.data->>'plan' = k.plan
-     AND w.workflow_id <> ALL($3::uuid[]))::bigint AS committed
-FROM unnest($1::text[], $2::text[]) AS k(company_id, plan)
+     AND w.workflow_id <> ALL($3::uuid[]))::bigint AS committed,
+  COALESCE((r.data->'plan_returns'->>k.plan)::bigint, 0) AS repurchased
+FROM unnest($1::text[], $2::text[], $4::uuid[]) AS k(company_id, plan, register_id)
 LEFT JOIN plans p ON p.company_id = k.company_id AND p.plan = k.plan
+LEFT JOIN workflows r ON r.workflow_id = k.register_id AND r.workflow_type = 'share_register'
 """
 
 
@@ -121,9 +125,14 @@ async def fmv_in_force(
 
 
 async def plans(
-    c: asyncpg.Connection, asked: Sequence[tuple[str, str]], batch_ids: Sequence[UUID]
+    c: asyncpg.Connection,
+    asked: Sequence[tuple[str, str, UUID]],
+    batch_ids: Sequence[UUID],
 ) -> dict[tuple[str, str], asyncpg.Record]:
+    """Each (company, plan, the company's share register id) asked."""
     if not asked:
         return {}
-    rows = await c.fetch(_PLANS, [a[0] for a in asked], [a[1] for a in asked], list(batch_ids))
+    rows = await c.fetch(
+        _PLANS, [a[0] for a in asked], [a[1] for a in asked], list(batch_ids), [a[2] for a in asked]
+    )
     return {(r["company_id"], r["plan"]): r for r in rows}

@@ -30,6 +30,7 @@ def test_the_issuance_sends_the_register_its_certificate_and_watch() -> None:
     assert (p["number"], p["shares"], p["issued_at"]) == ("RD-0042", 500, ISSUE["issued_at"])
     assert p["holder"]["name"] == "Sam Lee" and p["holder"]["address"].startswith("12 Oak")
     assert p["watch"]["clause"] == "RD ISO ¶14" and p["watch"]["ends_on"] == "1995-05-02"
+    assert p["plan"] == "plan"  # the grant's: repurchased, the shares return to it (RD Plan ¶4)
 
 
 def test_a_transfer_of_those_shares_within_a_year_of_exercise_is_reported_to_the_cfo() -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from fact_flow import FMP, RD_ISO, RD_NSO, FactFlow, fmp_grant, rd_facts, rd_grant
-from kind_flow import at, event, types
+from kind_flow import CATALOG, at, event, types
 
 from workflows.kernel import refusal_status
+from workflows.terms import parse_terms
 
 
 def granted(terms_id: str = RD_ISO, facts: Any = None, **payload: Any) -> FactFlow:
@@ -99,6 +100,26 @@ def test_no_option_runs_past_ten_years() -> None:
 def test_the_share_reserve_counts_what_is_committed() -> None:
     r = refused(facts=rd_facts(shares_committed=506_000))
     assert r.rule == "RD Plan ¶4" and "280 may be granted, not 4,800" in r.reason
+
+
+def test_shares_the_company_repurchased_return_to_the_reserve() -> None:
+    """RD Plan ¶4: repurchased shares "may again be subject to an Option grant"."""
+    nearly = rd_facts(shares_committed=506_000, shares_repurchased=4_519)
+    r = refused(facts=nearly)
+    assert r.rule == "RD Plan ¶4"
+    assert "501,481 are committed (4,519 repurchased by the Company returned)" in r.reason
+    assert "4,799 may be granted, not 4,800" in r.reason
+    flow = granted(facts=rd_facts(shares_committed=506_000, shares_repurchased=4_520))
+    assert flow.state == "outstanding"
+
+
+def test_terms_that_do_not_return_repurchased_shares_keep_them_committed() -> None:
+    raw = CATALOG.raw(RD_ISO)
+    raw["grant"]["repurchased_shares_return"] = {"value": None, "clause": "the company's plan"}
+    flow = FactFlow("grant", RD_ISO, rd_facts(shares_committed=506_000, shares_repurchased=9_999))
+    flow.terms = parse_terms(raw)
+    r = flow.refused("grant_option", "board", "1993-03-01T10:00", rd_grant())
+    assert "280 may be granted, not 4,800" in r.reason and "repurchased" not in r.reason
 
 
 def test_no_grant_ten_years_after_the_plan_was_adopted() -> None:

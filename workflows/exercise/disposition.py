@@ -41,7 +41,7 @@ def record_in_register(
     watch: dict[str, Any] | None,
 ) -> None:
     """Send the register the certificate as issued (number, holder, whole shares, date,
-    legends, escrow agent) and its watch."""
+    legends, escrow agent), its watch and the plan of the grant exercised."""
     payload: dict[str, Any] = {
         "act": ctx.act_id,
         "number": certificate["number"],
@@ -54,4 +54,6 @@ def record_in_register(
         payload["escrow_agent"] = certificate["escrow_agent"]
     if watch:
         payload["watch"] = {k: watch[k] for k in WATCHED}
+    if ctx.grant_facts is not None:  # RD Plan ¶4: repurchased, the shares return to its plan
+        payload["plan"] = ctx.grant_facts.plan
     step.send.append(Send("share_register", "record_exercise_issuance", payload, company_one=True))

@@ -183,12 +183,15 @@ class FairMarketValue(Fact):
 
 class PlanFacts(Fact):
     """The plan a grant is made under. ``shares_committed``: shares subject to outstanding
-    options plus shares issued on exercise and not repurchased; expired, terminated and
-    repurchased shares have already returned to the pool (RD Plan ¶4)."""
+    options plus shares issued on exercise; those of expired, terminated and cancelled options
+    have already returned to the pool (RD Plan ¶4). ``shares_repurchased``: shares issued on
+    exercise under the plan that the Company has since repurchased, as the share register
+    holds them (``workflows.shares.plans``); whether they return is the terms' to say."""
 
     adopted_on: date | None = Field(default=None, description="by the Board")
     shareholders_approved_on: date | None = None
     shares_committed: int = Field(default=0, strict=True, ge=0)
+    shares_repurchased: int = Field(default=0, strict=True, ge=0)
 
 
 class GrantingFacts(Fact):

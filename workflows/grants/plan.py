@@ -137,22 +137,26 @@ def _plan(ctx: Ctx, clause: str, what: str) -> PlanFacts:
     return plan
 
 
-@enforces("grant.share_reserve")
+@enforces("grant.share_reserve", "grant.repurchased_shares_return")
 def reserve(ctx: Ctx, cmd: GrantOption) -> Check | None:
     """RD Plan ¶4: at most 506,280 shares under the plan; shares of expired, terminated or
-    cancelled options and repurchased shares may be granted again."""
+    cancelled options, and shares the Company repurchased, may be granted again."""
     cited = ctx.grant.share_reserve
     if cited.value is None:
         return None
     plan = _plan(ctx, cited.clause, "the plan's share reserve in use")
-    free = cited.value - plan.shares_committed
+    back = ctx.grant.repurchased_shares_return
+    returned = plan.shares_repurchased if back is not None and back.value else 0
+    committed = max(plan.shares_committed - returned, 0)
+    free = cited.value - committed
+    since = f" ({returned:,} repurchased by the Company returned)" if returned else ""
     if cmd.shares > free:
         raise Refused(
             cited.clause,
-            f"the plan reserves {cited.value:,} shares, {plan.shares_committed:,} are committed: "
+            f"the plan reserves {cited.value:,} shares, {committed:,} are committed{since}: "
             f"{max(free, 0):,} may be granted, not {cmd.shares:,}",
         )
-    return {"clause": cited.clause, "text": f"{cmd.shares:,} of {free:,} shares free"}
+    return {"clause": cited.clause, "text": f"{cmd.shares:,} of {free:,} shares free{since}"}
 
 
 @enforces("grant.granting_period_years")

@@ -171,7 +171,7 @@ class Kind(Generic[C]):
             name, cmd = self.check(ctx, command)
         else:
             (name, cmd), ctx.chart = checked, self.chart
-            ctx.command, ctx.actor = name, command.actor
+            ctx.command, ctx.actor, ctx.act_id = name, command.actor, command.message_id
         spec = self.commands.specs[name]
         try:
             step = spec.rule(ctx, cmd)

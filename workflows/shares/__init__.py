@@ -21,7 +21,7 @@ Commands (typed in ``workflows.shares.commands``; parties FMP / RD):
 Internal commands, sent by other workflows through the engine (``workflows.shares.links``; the
 system party only, each naming its sender's ``act``, recorded once):
 - ``record_exercise_issuance``: act, number, holder, shares, share_class, issued_at, legends,
-  escrow_agent?, watch? (RD ISO ¶14). From an exercise's issuance.
+  escrow_agent?, watch? (RD ISO ¶14), plan? (RD Plan ¶4). From an exercise's issuance.
 - ``record_rofr_transfer``: act, holder, transferee, shares, effective_at, certificates?,
   endorsement, free_and_clear, clause. From a ROFR's sale, assignee closing, exempt transfer.
 - ``record_rofr_repurchase``: act, holder, shares, effective_at, certificates?, clause. From
@@ -38,7 +38,8 @@ share_certificate_restored, share_transfer_blocked.
 
 What other workflows read: ``workflows.shares.facts`` (``RegisterFacts``: holders of record;
 ``Holding``), built by the pure functions of ``workflows.shares.register``; through the engine's
-register view, ``workflows.reads.HoldersOfRecord(at)``.
+register view, ``workflows.reads.HoldersOfRecord(at)``; the shares of a plan the Company
+repurchased (``plan_returns``, ``workflows.shares.plans``), through ``PlanOf(plan)``.
 """
 
 from __future__ import annotations

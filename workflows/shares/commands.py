@@ -171,6 +171,11 @@ class RecordExerciseIssuance(Payload):
     legends: list[LegendGiven] = Field(default_factory=list)
     escrow_agent: Text | None = None
     watch: DispositionWatch | None = None
+    plan: Text | None = Field(
+        default=None,
+        description="the plan of the exercised grant: the shares return to its reserve if the "
+        "Company repurchases them (RD Plan ¶4)",
+    )
 
 
 class RecordRofrTransfer(Payload):

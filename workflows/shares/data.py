@@ -5,7 +5,9 @@ Art. V §9: "the number and date of cancellation of every certificate surrendere
 ``holders``: id → name, address (BYL Art. VI §1). ``transfers``: each transfer recorded on the
 books (BYL Art. VIII §2). ``sources``: the acts of other workflows already recorded.
 ``voided``: the acts of other workflows held void (FMP §6(i), RD ISO ¶11(f)): reversed if
-recorded, refused if they come later. A certificate may carry the ``watch`` of RD ISO ¶14.
+recorded, refused if they come later. A certificate may carry the ``watch`` of RD ISO ¶14
+and the ``plan`` its shares were issued under; ``plan_returns``: plan → the shares of it the
+Company repurchased (RD Plan ¶4, ``workflows.shares.plans``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RegisterData(BaseModel):
     transfers: list[Record] | None = None
     sources: dict[str, str] | None = None
     voided: dict[str, Record] | None = None
+    plan_returns: dict[str, int] | None = None
     deadlines: dict[str, Record] | None = None
 
 

@@ -78,6 +78,7 @@ def issue(
     cmd: c.IssueShareCertificate,
     source: Callable[[str], str | None],
     watch: dict[str, Any] | None = None,
+    plan: str | None = None,
 ) -> Step:
     """The certificate ``cmd`` describes; ``source(number)`` records the act it is for."""
     at = ctx.past(cmd.issued_at, "issued_at")
@@ -100,6 +101,8 @@ def issue(
     }
     if watch:
         cert["watch"] = watch
+    if plan:
+        cert["plan"] = plan  # RD Plan ¶4: repurchased, these shares return to its reserve
     step = Step("issue")
     e.issue(ctx, step, cert)
     e.counted(ctx, step, count)

@@ -18,7 +18,7 @@ from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.shares import commands as c
 from workflows.shares import entries as e
-from workflows.shares import issuance, transfer, watch
+from workflows.shares import issuance, plans, transfer, watch
 from workflows.shares.context import Ctx, Step
 from workflows.shares.register import _order, outstanding
 
@@ -60,7 +60,11 @@ def record_exercise_issuance(ctx: Ctx) -> Step:
         if w is None
         else {**w.model_dump(mode="json"), "exercise": ctx.actor_record()["reference"]}
     )
-    return issuance.issue(ctx, given, lambda n: e.once_key(ctx, key, f"certificate {n}"), kept)
+
+    def source(number: str) -> str:
+        return e.once_key(ctx, key, f"certificate {number}")
+
+    return issuance.issue(ctx, given, source, kept, cmd.plan)
 
 
 @enforces("share_register.surrender")
@@ -190,6 +194,7 @@ def void_rofr_transfer(ctx: Ctx) -> Step:
         watch.withdraw(step, t.get("dispositions") or [], cmd.clause, cmd.reason)
     for cert in cancels:
         done = cert["cancelled"]
+        plans.undo_return(ctx.data, done)
         _undo(ctx, step, [cert], done.get("replaced_by") or [], void)
         step.event(
             "share_cancellation_voided", number=cert["number"], cancelled=done,

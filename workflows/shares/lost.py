@@ -11,6 +11,7 @@ from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.shares import commands as c
 from workflows.shares import entries as e
+from workflows.shares import plans
 from workflows.shares.context import Ctx, Step
 from workflows.terms.share_register import LostCertificateTerms
 
@@ -165,6 +166,7 @@ def replace_lost_certificate(ctx: Ctx) -> Step:
     }
     if old.get("watch"):  # RD ISO ¶14: the replacement is the same shares
         new["watch"] = old["watch"]
+    plans.carry(new, [old])  # RD Plan ¶4: and of the same plan
     e.cancel(
         ctx,
         step,

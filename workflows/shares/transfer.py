@@ -10,7 +10,7 @@ from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.shares import commands as c
 from workflows.shares import entries as e
-from workflows.shares import watch
+from workflows.shares import plans, watch
 from workflows.shares.context import Ctx, Step
 
 
@@ -73,7 +73,7 @@ def _balance(
     kept = watch.carried(certs, reports)
     if kept:
         cert["watch"] = kept
-    return e.issue(ctx, step, cert)
+    return e.issue(ctx, step, plans.carry(cert, certs))
 
 
 def record_share_transfer(ctx: Ctx) -> Step:
@@ -128,7 +128,7 @@ def transfer(ctx: Ctx, cmd: c.RecordShareTransfer, source: str | None) -> Step:
             endorsement=s.endorsement,
             endorsed_by=s.endorsed_by,
         )
-    e.issue(ctx, step, new)
+    e.issue(ctx, step, plans.carry(new, certs))
     record = {
         "seq": seq,
         "effective_at": at.isoformat(),
@@ -170,6 +170,7 @@ def take(ctx: Ctx, cmd: c.CancelShareCertificate, source: str | None) -> Step:
     sigs = e.signatures(ctx, cmd.signatures) if shares < certs[0]["shares"] else []
     reports = watch.report(ctx, step, certs, shares, at, "company")
     balance = _balance(ctx, step, certs, shares, at, cmd.balance_number, sigs, reports)
+    plan = plans.count_return(ctx.data, certs[0], cmd.reason, shares)
     e.cancel(
         ctx,
         step,
@@ -182,6 +183,7 @@ def take(ctx: Ctx, cmd: c.CancelShareCertificate, source: str | None) -> Step:
         endorsed_by=cmd.endorsed_by,
         replaced_by=[balance["number"]] if balance else [],
         dispositions=reports,
+        **({"returned_to_plan": plan} if plan else {}),
     )
     e.counted(ctx, step, count)
     return step

@@ -74,6 +74,10 @@ class GrantTerms(Strict):
     #: less one day (RD ISO ¶1(h)); null where each grant states its date (FMP §2).
     standard_term_years: Cited[int | None]
     share_reserve: Cited[int | None]
+    #: Whether shares issued under the plan and repurchased by the Company may be granted again
+    #: (RD Plan ¶4); null where the plan is not among the documents (FMP), and in terms pinned
+    #: before it was stated: they do not return.
+    repurchased_shares_return: Cited[bool | None] | None = None
     granting_period_years: Cited[int | None]
     vesting: VestingTerms
     leave: LeaveTerms
