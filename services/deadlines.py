@@ -151,27 +151,31 @@ async def fire_due_timers(
     return len(rows)
 
 
-def _not_queued(backlog: Backlog | None, hold: timedelta) -> Keep:
-    """The claimed timers to fire again now: all of them, unless the engine queue has a
-    backlog, in which each one's message may still be waiting; then only those held ``hold``
-    past their re-fire time already."""
+class RefireHold:
+    """Which of the claimed timers past their grace to fire again now: all of them, unless the
+    engine queue has a backlog (``backlog``), in which each one's message may still wait; then
+    only those already held ``MAX_BACKLOG_HOLD`` graces past their re-fire time."""
 
-    async def keep(rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
-        if not rows or backlog is None:
+    def __init__(self, backlog: Backlog | None, grace: timedelta = REDELIVERY_GRACE) -> None:
+        self.backlog, self.hold = backlog, grace * MAX_BACKLOG_HOLD
+        self.holding = False  # said once when a hold starts, not on every pass
+
+    async def __call__(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        if not rows or self.backlog is None:
             return rows
-        queued = await backlog()
+        queued = await self.backlog()
         if not queued:  # none ready (or RabbitMQ cannot say): their messages are not queued
+            self.holding = False
             return rows
-        kept = [r for r in rows if r["refire_at"] <= r["now"] - hold]
-        if len(kept) < len(rows):
+        kept = [r for r in rows if r["refire_at"] <= r["now"] - self.hold]
+        if len(kept) < len(rows) and not self.holding:
             log.info(
-                "deadlines: %d timers past their grace not fired again: %d messages still wait "
-                "in the engine queue, theirs perhaps among them",
-                len(rows) - len(kept), queued,
-            )  # fmt: skip
+                "deadlines: timers past their grace are not fired again while %d messages "
+                "wait in the engine queue (theirs perhaps among them)",
+                queued,
+            )
+        self.holding = len(kept) < len(rows)
         return kept
-
-    return keep
 
 
 async def refire_unapplied_timers(
@@ -182,19 +186,19 @@ async def refire_unapplied_timers(
     batch_size: int = 100,
     *,
     redelivery_grace: timedelta = REDELIVERY_GRACE,
-    engine_backlog: Backlog | None = None,
+    hold: RefireHold | None = None,
 ) -> int:
     """Fire again one batch of the timers fired, not applied, and past their re-fire time,
-    unless ``engine_backlog`` says their messages may still be queued (see the module)."""
+    except those ``hold`` keeps back while their messages may still be queued (the module)."""
     ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
 
     async def mark(c: asyncpg.Connection, ids: Sequence[UUID], now: datetime) -> None:
         await store.mark_refired(c, ids, now, redelivery_grace, ceiling)
 
-    keep = _not_queued(engine_backlog, redelivery_grace * MAX_BACKLOG_HOLD)
     rows = await _claim_publish_mark(
-        pool, clock, publisher, topology, batch_size, store.claim_unapplied, mark, keep
-    )
+        pool, clock, publisher, topology, batch_size, store.claim_unapplied, mark,
+        hold or _everything,
+    )  # fmt: skip
     for r in rows:
         log.warning(
             "timer %s (%s of %s workflow %s) fired at %s was not applied: fired again (re-fire %d)",
@@ -227,6 +231,7 @@ async def run_deadlines(
     # With the in-memory broker, whatever was fired and not applied when the last process
     # stopped died with it: due again at once (the first pass, so a failure is retried).
     lost_in_flight = isinstance(publisher, InMemoryPublisher)
+    hold = RefireHold(engine_backlog, redelivery_grace)
 
     async def one_pass() -> int:
         nonlocal lost_in_flight
@@ -238,7 +243,7 @@ async def run_deadlines(
         )
         return fired + await refire_unapplied_timers(
             pool, clock, publisher, topology, batch_size,
-            redelivery_grace=redelivery_grace, engine_backlog=engine_backlog,
+            redelivery_grace=redelivery_grace, hold=hold,
         )  # fmt: skip
 
     await poll(one_pass, batch_size, poll_interval, "deadlines")

@@ -27,6 +27,7 @@ from services.bus.tap import eventually, take, tap
 from services.clock import Clock, SimulatedClock
 from services.deadlines import (
     MAX_BACKLOG_HOLD,
+    RefireHold,
     fire_due_timers,
     refire_unapplied_timers,
     run_deadlines,
@@ -262,7 +263,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
 
             async def refire() -> int:
                 return await refire_unapplied_timers(
-                    pool, clock, bus.publisher, topology, 100, engine_backlog=backlog
+                    pool, clock, bus.publisher, topology, 100, hold=RefireHold(backlog, GRACE)
                 )
 
             while await fire_due_timers(pool, clock, bus.publisher, topology, 7):
