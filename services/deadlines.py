@@ -152,26 +152,38 @@ async def fire_due_timers(
 
 
 class RefireHold:
-    """Which of the claimed timers past their grace to fire again now: all of them, unless the
-    engine queue has a backlog (``backlog``), in which each one's message may still wait; then
-    only those already held ``MAX_BACKLOG_HOLD`` graces past their re-fire time."""
+    """Which of the claimed timers past their grace to fire again now (see the module).
+
+    All of them when RabbitMQ cannot count the engine queue. Otherwise only once the queue
+    has had no ready message for a whole grace (``drained_since``): a message the engine was
+    delivered is in its hands, not lost, until it has had that long to apply it (a consumer
+    may hold thousands unacknowledged). Past ``MAX_BACKLOG_HOLD`` graces, a timer is fired
+    again whatever waits."""
 
     def __init__(self, backlog: Backlog | None, grace: timedelta = REDELIVERY_GRACE) -> None:
-        self.backlog, self.hold = backlog, grace * MAX_BACKLOG_HOLD
+        self.backlog, self.grace, self.hold = backlog, grace, grace * MAX_BACKLOG_HOLD
+        self.drained_since: datetime | None = None  # no ready message seen since then
         self.holding = False  # said once when a hold starts, not on every pass
 
     async def __call__(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
         if not rows or self.backlog is None:
             return rows
-        queued = await self.backlog()
-        if not queued:  # none ready (or RabbitMQ cannot say): their messages are not queued
+        queued, now = await self.backlog(), rows[0]["now"]
+        if queued is None:  # RabbitMQ cannot say: nothing there can be counted on
+            return rows
+        if queued:
+            self.drained_since = None
+        elif self.drained_since is None or self.drained_since > now:  # (a clock turned back)
+            self.drained_since = now
+        if self.drained_since is not None and now - self.drained_since >= self.grace:
             self.holding = False
             return rows
-        kept = [r for r in rows if r["refire_at"] <= r["now"] - self.hold]
+        kept = [r for r in rows if r["refire_at"] <= now - self.hold]
         if len(kept) < len(rows) and not self.holding:
             log.info(
-                "deadlines: timers past their grace are not fired again while %d messages "
-                "wait in the engine queue (theirs perhaps among them)",
+                "deadlines: timers past their grace are not fired again yet: %d messages wait "
+                "in the engine queue (theirs perhaps among them), or it has not been empty for "
+                "a grace",
                 queued,
             )
         self.holding = len(kept) < len(rows)

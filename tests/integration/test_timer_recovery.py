@@ -260,10 +260,11 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
             running_bus(amqp_url, topology) as bus,  # no engine running: the queue grows
             tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
         ):
+            hold = RefireHold(backlog, GRACE)
 
             async def refire() -> int:
                 return await refire_unapplied_timers(
-                    pool, clock, bus.publisher, topology, 100, hold=RefireHold(backlog, GRACE)
+                    pool, clock, bus.publisher, topology, 100, hold=hold
                 )
 
             while await fire_due_timers(pool, clock, bus.publisher, topology, 7):
@@ -279,8 +280,11 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
             assert {(r["status"], r["refires"]) for r in timers} == {("fired", 0)}
 
             assert await _purge_engine_queue(amqp_url, topology) == 30  # lost after the confirm
-            # Evidence of loss: nothing waits in the queue. (A batch fired again is a backlog
-            # of its own: the next batch waits until the engine has taken it.)
+            # Evidence of loss: nothing has waited in the queue for a grace (time enough for
+            # an engine to apply what it was delivered). A batch fired again is a backlog of
+            # its own: the next one waits until the engine has taken it.
+            assert await refire() == 0
+            await clock.advance(GRACE)
             assert await refire() == 30
             await fired.wait_for(60, within=20)
             await eventually(lambda: _equals(backlog(), 30), within=20)
