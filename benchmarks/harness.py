@@ -339,10 +339,14 @@ FROM timers t, generate_series($4::bigint, $5::bigint) AS i, generate_series(0, 
 WHERE t.workflow_id = $2 AND t.status = 'pending'
 """
 
-# The clones' recorded deadlines, moved to their timers' due times.
+# The clones' recorded deadlines, moved to their timers' due times: where the rules read it
+# (``deadlines``) and where the timeline keeps it pending (a timer whose due time differs from
+# its pending deadline is stale, and would be recorded as a no-op).
 _ALIGN_DEADLINES = """
 UPDATE workflows w
-SET data = jsonb_set(w.data, ARRAY['deadlines', t.name, 'at'], to_jsonb(t.due_at))
+SET data = jsonb_set(
+    jsonb_set(w.data, ARRAY['deadlines', t.name, 'at'], to_jsonb(t.due_at)),
+    ARRAY['timeline', 'pending', t.name, 'deadline', 'at'], to_jsonb(t.due_at))
 FROM timers t
 WHERE t.workflow_id = w.workflow_id AND t.status = 'pending'
   AND w.workflow_id IN (SELECT md5($1 || '/w/' || i)::uuid

@@ -2,19 +2,26 @@
 
 No timer lives in memory or in the broker: every deadline is a row (``timers``) with who must
 act, by when, under which clause and why that date. Each pass claims the pending timers due at
-the clock's current time with ``FOR UPDATE SKIP LOCKED``, publishes one ``TimerMessage`` each
-(``message_id`` = the timer id, routing key ``timer.<workflow_type>.<name>``) with publisher
-confirms, marks them fired and commits. Replicas skip each other's locked rows, so each due
-timer is claimed by one of them; a crash before the commit fires the timer again with the same
-message id, which the engine applies once.
+the clock's current time with ``FOR UPDATE SKIP LOCKED`` (one statement, which also reads the
+simulated clock: ``services.store.timers``), publishes one ``TimerMessage`` each (``message_id``
+= the timer id, routing key ``timer.<workflow_type>.<name>``) with their publisher confirms
+awaited together, marks the confirmed ones fired and commits. Replicas skip each other's locked
+rows, so each due timer is claimed by one of them; a crash before the commit fires the timer
+again with the same message id, which the engine applies once.
 
 Fired is not done: the engine marks a timer ``applied`` in the transaction that records its
-message. A timer still fired after the redelivery grace — its message lost with an in-memory
-broker, or parked in the dead-letter queue after a long outage — is published again with the
-same message id, so a legal deadline (an election window closing) always takes effect, once.
-Each re-fire is counted (``timers.refires``), logged, and doubles the wait before the next one
-(up to ``MAX_REDELIVERY_BACKOFF`` graces), so a long engine outage queues a few copies, not one
-per grace.
+message. A confirmed message is in a durable quorum queue, so a timer still fired after the
+redelivery grace is most often simply *queued* behind a backlog the engine has not reached yet;
+firing it again would only add a copy for the engine to recognise, and a burst of due timers
+would snowball. So a timer past its grace is fired again only when its message cannot be
+waiting in the engine queue: the queue has no ready message (its message was delivered and not
+applied: lost, dead-lettered, the queue purged), or RabbitMQ cannot say how many wait
+(unreachable, the queue deleted). While a backlog waits, the re-fire is held, at most
+``MAX_BACKLOG_HOLD`` graces past its time (about an hour), so a queue that never drains still
+cannot keep a lost timer from taking effect. A re-fire goes out with the same message id, so a
+legal deadline (an election window closing) always takes effect, once. Each re-fire is counted
+(``timers.refires``), logged, and doubles the wait before the next one (up to
+``MAX_REDELIVERY_BACKOFF`` graces).
 
 The grace is measured on the service's own clock, the one that stamps ``fired_at``: real time
 in production; with the simulated clock, simulated time, so a lost timer is re-fired when the
@@ -26,16 +33,19 @@ starting on it re-fires every fired timer at once, whatever the clock says.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
+from services.bus.backlog import Backlog
 from services.bus.ordered_publish import Publication, publish_in_order
 from services.bus.polling import poll
 from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import Topology
-from services.clock import Clock
+from services.clock import Clock, SimulatedClock
+from services.store import timers as store
 from workflows.messages import TimerMessage, timer_routing_key
 
 log = logging.getLogger(__name__)
@@ -44,28 +54,12 @@ log = logging.getLogger(__name__)
 REDELIVERY_GRACE = timedelta(seconds=60)
 #: The wait before a re-fire doubles each time, up to this many graces (about an hour).
 MAX_REDELIVERY_BACKOFF = 64
+#: While the engine queue has a backlog, a re-fire waits at most this many graces past its time.
+MAX_BACKLOG_HOLD = 60
 
-_COLUMNS = "timer_id, workflow_id, company_id, workflow_type, name, due_at, fired_at, refires"
-_CLAIM_DUE = f"""
-SELECT {_COLUMNS} FROM timers
-WHERE status = 'pending' AND due_at <= $1
-ORDER BY due_at, timer_id LIMIT $2 FOR UPDATE SKIP LOCKED
-"""
-_MARK_FIRED = """
-UPDATE timers SET status = 'fired', fired_at = $2, refire_at = $2::timestamptz + $3::interval
-WHERE timer_id = ANY($1::uuid[]) AND status = 'pending'
-"""
-# Served by the partial index timers_fired_unapplied: only fired, unapplied timers are read.
-_CLAIM_UNAPPLIED = f"""
-SELECT {_COLUMNS} FROM timers
-WHERE status = 'fired' AND refire_at <= $1
-ORDER BY refire_at, timer_id LIMIT $2 FOR UPDATE SKIP LOCKED
-"""
-_MARK_REFIRED = """
-UPDATE timers SET refires = refires + 1, refire_at = $2::timestamptz
-    + LEAST($3::interval * power(2, LEAST(refires + 1, 30)), $4::interval)
-WHERE timer_id = ANY($1::uuid[]) AND status = 'fired'
-"""
+Claim = Callable[[asyncpg.Connection, datetime, bool, int], Awaitable[list[asyncpg.Record]]]
+Mark = Callable[[asyncpg.Connection, Sequence[UUID], datetime], Awaitable[None]]
+Keep = Callable[[list[asyncpg.Record]], Awaitable[list[asyncpg.Record]]]
 
 
 def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
@@ -87,17 +81,30 @@ def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
     )
 
 
+async def _reading(clock: Clock) -> tuple[datetime, bool]:
+    """What the claim needs of the clock: the simulated one is read by the claim itself, in
+    its own snapshot; any other is read here, on a connection already held, just before."""
+    if isinstance(clock, SimulatedClock):
+        return datetime.now(UTC), True  # used only before the simulated clock is first set
+    return await clock.now(), False
+
+
+async def _everything(rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+    return rows
+
+
 async def _claim_publish_mark(
     pool: asyncpg.Pool,
     clock: Clock,
     publisher: Publisher,
     topology: Topology,
     batch_size: int,
-    claim: str,
-    mark: str,
-    *mark_args: object,
+    claim: Claim,
+    mark: Mark,
+    keep: Keep = _everything,
 ) -> list[asyncpg.Record]:
-    """One transaction: claim a batch (SKIP LOCKED), publish it, mark it; the rows marked.
+    """One transaction: claim a batch (SKIP LOCKED), publish what ``keep`` keeps of it, mark
+    it; the rows marked.
 
     The batch goes out in waves with its confirms awaited together
     (``services.bus.ordered_publish``): waiting for each confirm before sending the next made
@@ -107,14 +114,13 @@ async def _claim_publish_mark(
     workflow, and is claimed again first on the next pass, under the same message id, so the
     engine's inbox keeps it to one effect. The first failure is raised after the commit.
     """
-    # Read before taking a connection: the simulated clock needs one of its own.
-    now = await clock.now()
     async with pool.acquire() as connection:
         async with connection.transaction():
-            rows = await connection.fetch(claim, now, batch_size)
+            reading, simulated = await _reading(clock)
+            rows = await keep(await claim(connection, reading, simulated, batch_size))
             published = await publish_in_order(publisher, [_publication(r, topology) for r in rows])
             if published.confirmed:
-                await connection.execute(mark, published.confirmed, now, *mark_args)
+                await mark(connection, published.confirmed, rows[0]["now"])
         if published.failed:
             log.warning(
                 "deadlines: %d of %d timers not confirmed, %d held back behind them; retried next",
@@ -135,10 +141,53 @@ async def fire_due_timers(
     redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> int:
     """Fire one batch of due timers; return how many fired."""
+
+    async def mark(c: asyncpg.Connection, ids: Sequence[UUID], now: datetime) -> None:
+        await store.mark_fired(c, ids, now, redelivery_grace)
+
     rows = await _claim_publish_mark(
-        pool, clock, publisher, topology, batch_size, _CLAIM_DUE, _MARK_FIRED, redelivery_grace
+        pool, clock, publisher, topology, batch_size, store.claim_due, mark
     )
     return len(rows)
+
+
+class RefireHold:
+    """Which of the claimed timers past their grace to fire again now (see the module).
+
+    All of them when RabbitMQ cannot count the engine queue. Otherwise only once the queue
+    has had no ready message for a whole grace (``drained_since``): a message the engine was
+    delivered is in its hands, not lost, until it has had that long to apply it (a consumer
+    may hold thousands unacknowledged). Past ``MAX_BACKLOG_HOLD`` graces, a timer is fired
+    again whatever waits."""
+
+    def __init__(self, backlog: Backlog | None, grace: timedelta = REDELIVERY_GRACE) -> None:
+        self.backlog, self.grace, self.hold = backlog, grace, grace * MAX_BACKLOG_HOLD
+        self.drained_since: datetime | None = None  # no ready message seen since then
+        self.holding = False  # said once when a hold starts, not on every pass
+
+    async def __call__(self, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        if not rows or self.backlog is None:
+            return rows
+        queued, now = await self.backlog(), rows[0]["now"]
+        if queued is None:  # RabbitMQ cannot say: nothing there can be counted on
+            return rows
+        if queued:
+            self.drained_since = None
+        elif self.drained_since is None or self.drained_since > now:  # (a clock turned back)
+            self.drained_since = now
+        if self.drained_since is not None and now - self.drained_since >= self.grace:
+            self.holding = False
+            return rows
+        kept = [r for r in rows if r["refire_at"] <= now - self.hold]
+        if len(kept) < len(rows) and not self.holding:
+            log.info(
+                "deadlines: timers past their grace are not fired again yet: %d messages wait "
+                "in the engine queue (theirs perhaps among them), or it has not been empty for "
+                "a grace",
+                queued,
+            )
+        self.holding = len(kept) < len(rows)
+        return kept
 
 
 async def refire_unapplied_timers(
@@ -149,12 +198,18 @@ async def refire_unapplied_timers(
     batch_size: int = 100,
     *,
     redelivery_grace: timedelta = REDELIVERY_GRACE,
+    hold: RefireHold | None = None,
 ) -> int:
-    """Fire again one batch of the timers fired, not applied, and past their re-fire time."""
+    """Fire again one batch of the timers fired, not applied, and past their re-fire time,
+    except those ``hold`` keeps back while their messages may still be queued (the module)."""
     ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
+
+    async def mark(c: asyncpg.Connection, ids: Sequence[UUID], now: datetime) -> None:
+        await store.mark_refired(c, ids, now, redelivery_grace, ceiling)
+
     rows = await _claim_publish_mark(
-        pool, clock, publisher, topology, batch_size,
-        _CLAIM_UNAPPLIED, _MARK_REFIRED, redelivery_grace, ceiling,
+        pool, clock, publisher, topology, batch_size, store.claim_unapplied, mark,
+        hold or _everything,
     )  # fmt: skip
     for r in rows:
         log.warning(
@@ -167,11 +222,7 @@ async def refire_unapplied_timers(
 
 async def make_unapplied_timers_due(pool: asyncpg.Pool, clock: Clock) -> int:
     """Every timer fired and not applied is due for a re-fire now (its message is known lost)."""
-    now = await clock.now()
-    done = await pool.execute(
-        "UPDATE timers SET refire_at = $1 WHERE status = 'fired' AND refire_at > $1", now
-    )
-    return int(done.split()[-1])
+    return await store.make_unapplied_due(pool, *await _reading(clock))
 
 
 async def run_deadlines(
@@ -183,11 +234,16 @@ async def run_deadlines(
     poll_interval: float = 0.5,
     batch_size: int = 100,
     redelivery_grace: timedelta = REDELIVERY_GRACE,
+    engine_backlog: Backlog | None = None,
 ) -> None:
-    """Fire due timers, and fire again those not applied in time, until cancelled."""
+    """Fire due timers, and fire again those not applied in time, until cancelled.
+
+    ``engine_backlog`` counts the messages waiting in the engine queue (``None``: no count,
+    every timer past its grace is fired again)."""
     # With the in-memory broker, whatever was fired and not applied when the last process
     # stopped died with it: due again at once (the first pass, so a failure is retried).
     lost_in_flight = isinstance(publisher, InMemoryPublisher)
+    hold = RefireHold(engine_backlog, redelivery_grace)
 
     async def one_pass() -> int:
         nonlocal lost_in_flight
@@ -198,7 +254,8 @@ async def run_deadlines(
             pool, clock, publisher, topology, batch_size, redelivery_grace=redelivery_grace
         )
         return fired + await refire_unapplied_timers(
-            pool, clock, publisher, topology, batch_size, redelivery_grace=redelivery_grace
-        )
+            pool, clock, publisher, topology, batch_size,
+            redelivery_grace=redelivery_grace, hold=hold,
+        )  # fmt: skip
 
     await poll(one_pass, batch_size, poll_interval, "deadlines")

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from services.bus.backlog import QueueBacklog
 from services.bus.consumers import Consumer, engine_consumer, notices_consumer
 from services.bus.runner import Bus, running_bus
 from services.deadlines import run_deadlines
@@ -57,6 +58,12 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
     ) as bus:
         loops: list[Coroutine[Any, Any, None]] = []
         interval, batch = settings.poll_interval, settings.batch_size
+        # What waits in the engine queue: a timer's copy may, so it is not fired again yet.
+        backlog = (
+            QueueBacklog(settings.amqp_url, rt.topology.engine_queue.name)
+            if settings.amqp_url and "deadlines" in names
+            else None
+        )
         if "relay" in names:
             loops.append(
                 run_relay(
@@ -73,6 +80,7 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
                     poll_interval=interval,
                     batch_size=batch,
                     redelivery_grace=timedelta(seconds=settings.timer_redelivery_grace),
+                    engine_backlog=backlog,
                 )
             )
         tasks = [asyncio.create_task(loop) for loop in loops]
@@ -84,3 +92,5 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if backlog is not None:
+                await backlog.close()

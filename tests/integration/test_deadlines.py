@@ -173,3 +173,36 @@ async def test_a_nacked_timer_stays_due_and_its_workflow_s_later_timers_wait_for
         assert [mid for mid in received if mid in {r[0] for r in order}] == [r[0] for r in order]
     finally:
         await pool.close()
+
+
+async def test_a_claim_reads_the_clock_as_it_is_when_it_claims(
+    fresh_database_url: str, amqp_url: str, topology: Topology
+) -> None:
+    """The demo turns the simulated clock back for each story. A pass that read the time and
+    then waited for a connection would claim by the instant the clock has left, and fire a
+    deadline not yet due; the claim reads the clock itself."""
+    pool = await connect(fresh_database_url)
+    later = NOW + timedelta(days=90)
+
+    async def turned_back_meanwhile(connection: asyncpg.Connection) -> None:
+        # Runs on each acquire: after any reading taken before it, before the claim.
+        await SimulatedClock(pool).set(NOW)
+
+    waiting = await asyncpg.create_pool(
+        fresh_database_url, min_size=1, max_size=1, setup=turned_back_meanwhile
+    )
+    try:
+        clock = SimulatedClock(pool)
+        await _timers(pool, 1, 1, due=NOW + timedelta(days=30))
+        await clock.set(later)  # the previous story's time: the timer would be due
+        async with running_bus(amqp_url, topology) as bus:
+            # The clock read on a connection of its own, the claim on another (which the
+            # service has to wait for): the clock is turned back in between.
+            assert await fire_due_timers(waiting, clock, bus.publisher, topology) == 0
+            assert await pool.fetchval("SELECT status FROM timers") == "pending"
+            await clock.set(later)
+            assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+        assert await pool.fetchval("SELECT fired_at FROM timers") == later
+    finally:
+        await waiting.close()
+        await pool.close()

@@ -20,11 +20,18 @@ import asyncpg
 import pytest
 
 from services.bus import Topology, delete_topology, running_bus
+from services.bus.backlog import QueueBacklog
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import Publisher
 from services.bus.tap import eventually, take, tap
 from services.clock import Clock, SimulatedClock
-from services.deadlines import fire_due_timers, refire_unapplied_timers, run_deadlines
+from services.deadlines import (
+    MAX_BACKLOG_HOLD,
+    RefireHold,
+    fire_due_timers,
+    refire_unapplied_timers,
+    run_deadlines,
+)
 from services.engine import apply
 from services.store import register_company
 from services.store.db import connect
@@ -232,6 +239,93 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
     assert Counter(m.message_id for m in fired.messages) == {t: 3 for t in timer_ids}
     refires = await pool.fetch("SELECT status, refires FROM timers")
     assert {(r["status"], r["refires"]) for r in refires} == {("fired", 2)}
+
+
+async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_are(
+    pool: asyncpg.Pool,
+    clock: SimulatedClock,
+    catalog: TermsCatalog,
+    amqp_url: str,
+    topology: Topology,
+) -> None:
+    """A burst the engine has not reached within the grace: the copies are still queued (a
+    durable queue, confirmed), so none is fired again, however long the backlog lasts up to
+    the hold; once they are lost (the queue purged) they are; and past the hold they are even
+    behind a backlog. Then the engine applies each once."""
+    ids = await _election_open(pool, clock, catalog, count=30)
+    await clock.advance(PAST_ELECTION)
+    backlog = QueueBacklog(amqp_url, topology.engine_queue.name)
+    try:
+        async with (
+            running_bus(amqp_url, topology) as bus,  # no engine running: the queue grows
+            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        ):
+            hold = RefireHold(backlog, GRACE)
+
+            async def refire() -> int:
+                return await refire_unapplied_timers(
+                    pool, clock, bus.publisher, topology, 100, hold=hold
+                )
+
+            while await fire_due_timers(pool, clock, bus.publisher, topology, 7):
+                pass
+            await fired.wait_for(30, within=90)
+            await eventually(lambda: _equals(backlog(), 30), within=90)
+
+            await clock.advance(GRACE * 10)  # ten graces: every copy still waits in the queue
+            assert await refire() == 0
+            await fired.quiet(0.3)
+            assert len(fired.messages) == 30
+            timers = await pool.fetch("SELECT status, refires FROM timers")
+            assert {(r["status"], r["refires"]) for r in timers} == {("fired", 0)}
+
+            assert await _purge_engine_queue(amqp_url, topology) == 30  # lost after the confirm
+            # Evidence of loss: nothing has waited in the queue for a grace (time enough for
+            # an engine to apply what it was delivered). A batch fired again is a backlog of
+            # its own: the next one waits until the engine has taken it.
+            assert await refire() == 0
+            await clock.advance(GRACE)
+            assert await refire() == 30
+            await fired.wait_for(60, within=90)
+            await eventually(lambda: _equals(backlog(), 30), within=90)
+
+            # The copies wait again; a backlog that never drains holds them only so long.
+            await clock.advance(GRACE * 2)  # the next re-fire's time (the wait doubled)
+            assert await refire() == 0
+            await clock.advance(GRACE * MAX_BACKLOG_HOLD)
+            assert await refire() == 30
+            await fired.wait_for(90, within=90)
+            await fired.quiet(0.3)
+    finally:
+        await backlog.close()
+
+    assert Counter(m.message_id for m in fired.messages) == Counter(
+        {str((await _timer(pool, w))["timer_id"]): 3 for w in ids}
+    )
+    consumers = [engine_consumer(pool, clock, catalog)]
+    async with running_bus(amqp_url, topology, consumers):  # the engine drains the queue
+        for w in ids:
+            await eventually(lambda w=w: _reached(pool, w, "owner_sale_window"), within=180)
+        await eventually(lambda: _equals(_ready(amqp_url, topology), 0), within=180)
+    for w in ids:
+        timer = await _timer(pool, w)
+        assert (timer["status"], timer["refires"]) == ("applied", 2)
+    history = await pool.fetch(
+        "SELECT workflow_id, count(*) AS n FROM history GROUP BY workflow_id"
+    )
+    assert {r["n"] for r in history} == {2}  # the notice, and the election window's end: once
+
+
+async def _equals(value: Awaitable[object], expected: object) -> bool:
+    return await value == expected
+
+
+async def _ready(amqp_url: str, topology: Topology) -> int | None:
+    counter = QueueBacklog(amqp_url, topology.engine_queue.name)
+    try:
+        return await counter()
+    finally:
+        await counter.close()
 
 
 async def test_an_in_memory_restart_fires_again_what_was_in_flight_at_once(
