@@ -13,9 +13,7 @@ import asyncpg
 
 from services.auth import keys
 from services.store import audit
-
-SCOPES = ("read", "command", "admin")
-PARTIES = ("owner", "company", "assignee", "board", "escrow_agent", "transferee")
+from services.store.grants import add_grant
 
 
 class UnknownCompany(LookupError):
@@ -98,22 +96,6 @@ async def create_key(
             detail = {"key_id": key.key_id, "label": label, "parties": parties, "scopes": scopes}
             await audit.record(c, company_id, "key_created", None, detail)
     return key
-
-
-async def add_grant(
-    c: asyncpg.Connection,
-    principal_id: str,
-    company_id: str | None,
-    parties: list[str],
-    scopes: list[str],
-) -> None:
-    await c.execute(
-        "INSERT INTO grants (principal_id, company_id, parties, scopes) VALUES ($1, $2, $3, $4)",
-        principal_id,
-        company_id,
-        sorted(set(parties), key=PARTIES.index),
-        sorted(set(scopes), key=SCOPES.index),
-    )
 
 
 async def list_keys(pool: asyncpg.Pool, company_id: str | None = None) -> list[dict[str, Any]]:

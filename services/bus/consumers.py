@@ -42,7 +42,10 @@ from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
+from services.engine import apply_batch
 from services.engine.outcome import Held, Outcome
+from services.integrations import authorise
+from services.notices import record_event
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +183,6 @@ def engine_consumer(
     """
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
-        from services.engine import apply_batch
-        from services.integrations import authorise
-
         async def apply(deliveries: Sequence[Delivery]) -> list[Any]:
             results: list[Any] = [None] * len(deliveries)
             allowed: list[int] = []
@@ -330,8 +330,6 @@ def notices_consumer(
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
         async def handle(body: bytes, _routing_key: str, sender: str | None) -> None:
-            from services.notices import record_event
-
             if not gate.is_service(sender):
                 # Only the relay publishes events: a deadline anyone else announces is forged.
                 raise PoisonMessage(

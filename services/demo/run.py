@@ -14,13 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from services.bootstrap import bootstrap, start_services
 from services.bus.runner import delete_topology
-from services.bus.serve import BUS_SERVICES, bus_services
+from services.bus.serve import BUS_SERVICES
 from services.demo import timeline
 from services.demo.driver import StoryPlayer, echo
 from services.demo.stories import STORIES
 from services.embedded_postgres import temporary_embedded_postgres
-from services.runtime import open_runtime
 from services.settings import Settings
 from services.store.companies import register_company
 from services.store.history import verify_chain
@@ -56,7 +56,7 @@ async def run_demo(settings: Settings) -> None:
 
 
 async def _play(settings: Settings, run: str) -> None:
-    async with open_runtime(settings, namespace=f"equityflow-demo-{run}") as rt:
+    async with bootstrap(settings, namespace=f"equityflow-demo-{run}") as rt:
         try:
             companies = [f"demo-{story.terms_id}-{run}" for story in STORIES]
             for story, company in zip(STORIES, companies, strict=True):
@@ -67,8 +67,8 @@ async def _play(settings: Settings, run: str) -> None:
                 # would fire this story's deadlines as soon as they were set (and the engine
                 # would ignore them as not yet due, leaving them fired and never applied).
                 await rt.clock.set(story.starts_at)
-                async with bus_services(rt, BUS_SERVICES) as bus:
-                    await StoryPlayer(rt, bus, story, company).play(number + 1)
+                async with start_services(rt, BUS_SERVICES) as running:
+                    await StoryPlayer(running, story, company).play(number + 1)
             echo(["", timeline.RULE, "Audit", timeline.RULE])
             echo(timeline.wrap(AUDIT))
             for story, company in zip(STORIES, companies, strict=True):

@@ -26,6 +26,7 @@ from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
+from workflows import registry
 from workflows.messages import CommandMessage, TimerMessage
 
 log = logging.getLogger("services.engine")
@@ -37,6 +38,8 @@ Result = Outcome | BaseException
 class TermsSource(Protocol):
     def get(self, terms_id: str) -> Any: ...
     def pinned_json(self, terms_id: str) -> str: ...
+    def pinned(self, digest: str) -> Any: ...
+    def keep_pinned(self, digest: str, document: Any) -> Any: ...
 
 
 async def apply(
@@ -111,8 +114,6 @@ async def _retrying(
 async def _unit(
     c: asyncpg.Connection, messages: Sequence[Message], now: datetime, catalog: TermsSource
 ) -> list[Result]:
-    from workflows import registry
-
     timer_ids = [t for m in messages if isinstance(m, TimerMessage) and (t := timer_id_of(m))]
     keys = list(dict.fromkeys((m.company_id, m.kind, m.message_id) for m in messages))
     ids = [m.workflow_id for m in messages]
@@ -120,7 +121,7 @@ async def _unit(
     loaded = await lock_and_load(c, ids, timer_ids, keys, asked.locks())
     batch = Batch(
         register=await register.load(c, asked, ids),
-        views=await _views(c, loaded),
+        views=await _views(c, loaded, catalog),
         timers={t.timer_id: t for t in map(Timer.loaded, loaded.timers)},
         recorded=loaded.recorded,
         terms=Terms(
@@ -164,26 +165,20 @@ async def _registered(
     return await registered_terms(c, companies) if companies else {}
 
 
-# Parsed pinned terms by digest: thousands of workflows share a few terms documents, so each
-# is parsed once per process instead of being read and validated on every message.
-_PARSED_TERMS: dict[str, Any] = {}
-
-
-async def _views(c: asyncpg.Connection, loaded: Loaded) -> dict[Any, View]:
-    from workflows import registry
-
+async def _views(c: asyncpg.Connection, loaded: Loaded, catalog: TermsSource) -> dict[Any, View]:
     views = {}
     for wid, r in loaded.workflows.items():
+        # Thousands of workflows share a few terms documents: each is read and parsed once per
+        # catalog (so per process), by its digest, not on every message.
         digest = r["terms_digest"]
-        if digest not in _PARSED_TERMS:
-            if len(_PARSED_TERMS) >= 256:
-                _PARSED_TERMS.clear()
-            _PARSED_TERMS[digest] = registry.parse_terms(await pinned_terms(c, wid))
+        terms = catalog.pinned(digest)
+        if terms is None:
+            terms = catalog.keep_pinned(digest, await pinned_terms(c, wid))
         row = WorkflowRow(
             wid, r["company_id"], r["workflow_type"], r["terms_id"], None, r["state"], "",
             r["version"], r["final"], r["head_hash"], r["updated_at"], r["updated_at"],
         )  # fmt: skip
-        views[wid] = View(row, r["data"], _PARSED_TERMS[digest], new=False)
+        views[wid] = View(row, r["data"], terms, new=False)
     return views
 
 

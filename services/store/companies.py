@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from services.store import audit
+from services.store.grants import PARTIES, SCOPES, add_grant
 
 _COLUMNS = "company_id, name, terms_id, created_at"
 
@@ -94,8 +95,6 @@ async def _create(
     if not created:  # registered a moment ago by someone else
         raise CompanyIdTaken(f"company id {company_id} is taken: choose another")
     if grant_registrant and by is not None:
-        from services.auth.principals import PARTIES, SCOPES, add_grant
-
         await add_grant(c, by, company_id, list(PARTIES), list(SCOPES))
     await audit.record(c, company_id, "registered", by, {"terms_id": terms_id, "name": name})
     return Registration(company_id, terms_id, name, created=True)

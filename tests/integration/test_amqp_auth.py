@@ -30,7 +30,9 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
-from services.bus import Topology, delete_topology, engine_consumer, notices_consumer, running_bus
+from services.bus.consumers import engine_consumer, notices_consumer
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.auth import SENDER_HEADER
 from services.bus.permissions import (
     company_events_binding,

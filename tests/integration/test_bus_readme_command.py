@@ -20,7 +20,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Bus, Topology, delete_topology
+from services.bus.runner import Bus, delete_topology
+from services.bus.topology import Topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually, take
 from services.bus.topology import ERROR_HEADER

@@ -18,7 +18,10 @@ import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from services.bus import Publisher, Topology, delete_topology, engine_consumer, running_bus
+from services.bus.consumers import engine_consumer
+from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.auth import Gate
 from services.bus.consumers import subscribe
 from services.bus.tap import eventually, take

@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from services.bus import Topology, delete_topology, running_bus
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.tap import take
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers

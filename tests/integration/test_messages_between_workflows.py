@@ -20,7 +20,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology
+from services.bus.runner import delete_topology
+from services.bus.topology import Topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually
 from services.clock import SimulatedClock

@@ -11,7 +11,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, notices_consumer, running_bus
+from services.bus.consumers import notices_consumer
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.tap import eventually, take
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER
 from services.clock import SimulatedClock

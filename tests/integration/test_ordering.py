@@ -17,7 +17,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.consumers import engine_consumer
 from services.bus.tap import eventually
 from services.clock import SimulatedClock

@@ -19,13 +19,9 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.bus import (
-    Topology,
-    delete_topology,
-    engine_consumer,
-    notices_consumer,
-    running_bus,
-)
+from services.bus.consumers import engine_consumer, notices_consumer
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.poison import dead_letter
 from services.bus.redrive import redrive
 from services.bus.tap import eventually, take, tap

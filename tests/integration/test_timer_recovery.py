@@ -19,7 +19,8 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
+from services.bus.runner import delete_topology, running_bus
+from services.bus.topology import Topology
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import Publisher
 from services.bus.tap import eventually, take, tap
