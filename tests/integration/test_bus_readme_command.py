@@ -21,10 +21,9 @@ import asyncpg
 import pytest
 
 from services.bus.runner import Bus, delete_topology
-from services.bus.topology import Topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER
+from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings

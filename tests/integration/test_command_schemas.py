@@ -18,9 +18,9 @@ from test_api_support import Api, api_client, command, disposition_notice
 
 from services.bus.asyncapi import asyncapi_document
 from services.bus.runner import delete_topology
-from services.bus.topology import Topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually, tap
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings

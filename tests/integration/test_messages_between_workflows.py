@@ -21,9 +21,9 @@ import asyncpg
 import pytest
 
 from services.bus.runner import delete_topology
-from services.bus.topology import Topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import Outcome, apply, apply_batch
 from services.runtime import Runtime

@@ -19,11 +19,11 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.bus.runner import delete_topology, running_bus
-from services.bus.topology import Topology
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take, tap
+from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.deadlines import fire_due_timers, refire_unapplied_timers, run_deadlines
 from services.engine import apply

@@ -20,9 +20,8 @@ from aio_pika.exceptions import DeliveryError
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import BrokerPublisher
 from services.bus.runner import build_broker, declare_topology, delete_topology, running_bus
-from services.bus.topology import Topology
 from services.bus.tap import take
-from services.bus.topology import ERROR_HEADER
+from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.relay import relay_once
 from services.store.db import connect
