@@ -85,7 +85,5 @@ def test_no_import_circles() -> None:
 
 def test_workflows_never_import_services() -> None:
     names = set(_modules())
-    reach = {
-        m: _imports(p, names) for m, p in _modules().items() if m.split(".")[0] == "workflows"
-    }
+    reach = {m: _imports(p, names) for m, p in _modules().items() if m.split(".")[0] == "workflows"}
     assert not {m: i for m, i in reach.items() if any(n.startswith("services") for n in i)}

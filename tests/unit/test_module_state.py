@@ -47,12 +47,15 @@ def test_services_import_at_the_top_of_their_modules() -> None:
     assert late == set(ALLOWED_LATE_IMPORTS), sorted(late ^ set(ALLOWED_LATE_IMPORTS))
 
 
+_CONTAINERS = {"dict", "list", "set", "defaultdict", "OrderedDict", "WeakValueDictionary"}
+
+
 def _empty_container(value: ast.expr | None) -> bool:
     if isinstance(value, ast.Dict | ast.List | ast.Set):
         return not (getattr(value, "keys", None) or getattr(value, "elts", None))
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute):
         called = value.func.id if isinstance(value.func, ast.Name) else value.func.attr
-        return called in {"dict", "list", "set", "defaultdict", "OrderedDict", "WeakValueDictionary"}
+        return not value.args and called in _CONTAINERS
     return False
 
 
