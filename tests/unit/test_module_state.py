@@ -55,7 +55,7 @@ def _empty_container(value: ast.expr | None) -> bool:
         return not (getattr(value, "keys", None) or getattr(value, "elts", None))
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name | ast.Attribute):
         called = value.func.id if isinstance(value.func, ast.Name) else value.func.attr
-        return not value.args and called in _CONTAINERS
+        return called in _CONTAINERS and (not value.args or called == "defaultdict")
     return False
 
 
