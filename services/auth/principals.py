@@ -13,6 +13,7 @@ import asyncpg
 
 from services.auth import keys
 from services.store import audit
+from services.store.db import Connection
 from services.store.grants import add_grant
 
 
@@ -132,6 +133,6 @@ async def revoke_key(pool: asyncpg.Pool, key_id: str) -> bool:
     return True
 
 
-async def _registered(c: asyncpg.Connection, company_id: str) -> bool:
+async def _registered(c: Connection, company_id: str) -> bool:
     found = await c.fetchval("SELECT true FROM companies WHERE company_id = $1", company_id)
     return bool(found)

@@ -247,9 +247,9 @@ def engine_consumer(
                     return
                 await message.ack()
                 return
-            poison = permanent_reason(result)
-            if poison is not None:
-                await dead.send(message, poison)
+            reason = permanent_reason(result)
+            if reason is not None:
+                await dead.send(message, reason)
                 return
             log.error(
                 "%s: %s failed %d times (%s: %s); rejected: RabbitMQ parks it in the "

@@ -17,6 +17,7 @@ import asyncpg
 from services.bootstrap import bootstrap, start_services
 from services.bus.runner import delete_topology
 from services.bus.serve import BUS_SERVICES
+from services.clock import SimulatedClock
 from services.demo import timeline
 from services.demo.driver import StoryPlayer, echo
 from services.demo.stories import STORIES
@@ -57,6 +58,8 @@ async def run_demo(settings: Settings) -> None:
 
 async def _play(settings: Settings, run: str) -> None:
     async with bootstrap(settings, namespace=f"equityflow-demo-{run}") as rt:
+        clock = rt.clock
+        assert isinstance(clock, SimulatedClock)  # the demo's settings ask for it
         try:
             companies = [f"demo-{story.terms_id}-{run}" for story in STORIES]
             for story, company in zip(STORIES, companies, strict=True):
@@ -66,7 +69,7 @@ async def _play(settings: Settings, run: str) -> None:
                 # it is set: a deadlines pass still holding the previous story's later time
                 # would fire this story's deadlines as soon as they were set (and the engine
                 # would ignore them as not yet due, leaving them fired and never applied).
-                await rt.clock.set(story.starts_at)
+                await clock.set(story.starts_at)
                 async with start_services(rt, BUS_SERVICES) as running:
                     await StoryPlayer(running, story, company).play(number + 1)
             echo(["", timeline.RULE, "Audit", timeline.RULE])

@@ -27,6 +27,7 @@ import asyncpg
 
 from services.ids import derived_id
 from services.store import register_view as rv
+from services.store.db import Connection
 from workflows.grants.facts import FairMarketValue, GrantFacts, PlanFacts
 from workflows.grants.register import facts_of, shares_committed
 from workflows.messages import CommandMessage, TimerMessage
@@ -87,9 +88,7 @@ class Asked:
         return [g for _, g in self.grants] + [plan_lock(c, p) for c, p in self.plans]
 
 
-async def ask(
-    c: asyncpg.Connection, messages: Sequence[Message], kind_of: Callable[[str], Any]
-) -> Asked:
+async def ask(c: Connection, messages: Sequence[Message], kind_of: Callable[[str], Any]) -> Asked:
     """What the batch's messages will read (one unlocked read, only if some kind reads)."""
     asked = Asked()
     readers = [m for m in messages if getattr(_kind(kind_of, m), "reads", None) is not None]
@@ -210,7 +209,7 @@ def _grant_facts(grant_id: str, state: str, data: Any, termination: Any) -> Gran
     )  # fmt: skip
 
 
-async def load(c: asyncpg.Connection, asked: Asked, batch_ids: Iterable[UUID]) -> Register:
+async def load(c: Connection, asked: Asked, batch_ids: Iterable[UUID]) -> Register:
     """Read what ``asked`` names, under the locks the batch holds."""
     return Register(
         asked,

@@ -24,6 +24,7 @@ from services.engine import register, sends
 from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
+from services.store.db import Connection
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
 from workflows import registry
@@ -112,7 +113,7 @@ async def _retrying(
 
 
 async def _unit(
-    c: asyncpg.Connection, messages: Sequence[Message], now: datetime, catalog: TermsSource
+    c: Connection, messages: Sequence[Message], now: datetime, catalog: TermsSource
 ) -> list[Result]:
     timer_ids = [t for m in messages if isinstance(m, TimerMessage) and (t := timer_id_of(m))]
     keys = list(dict.fromkeys((m.company_id, m.kind, m.message_id) for m in messages))
@@ -152,9 +153,7 @@ async def _unit(
     return [await recorded_outcome(c, r.message) if isinstance(r, Earlier) else r for r in results]
 
 
-async def _registered(
-    c: asyncpg.Connection, messages: Sequence[Message], loaded: Loaded
-) -> dict[str, str]:
+async def _registered(c: Connection, messages: Sequence[Message], loaded: Loaded) -> dict[str, str]:
     """The registered companies, read only when a message may start a workflow or be refused
     for a company that is not there (its workflow is not one of its company's)."""
     companies = [
@@ -165,7 +164,7 @@ async def _registered(
     return await registered_terms(c, companies) if companies else {}
 
 
-async def _views(c: asyncpg.Connection, loaded: Loaded, catalog: TermsSource) -> dict[Any, View]:
+async def _views(c: Connection, loaded: Loaded, catalog: TermsSource) -> dict[Any, View]:
     views = {}
     for wid, r in loaded.workflows.items():
         # Thousands of workflows share a few terms documents: each is read and parsed once per

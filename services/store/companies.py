@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from services.store import audit
+from services.store.db import Connection
 from services.store.grants import PARTIES, SCOPES, add_grant
 
 _COLUMNS = "company_id, name, terms_id, created_at"
@@ -78,7 +79,7 @@ async def register_company(
 
 
 async def _create(
-    c: asyncpg.Connection,
+    c: Connection,
     company_id: str,
     terms_id: str,
     name: str,
@@ -101,7 +102,7 @@ async def _create(
 
 
 async def _change(
-    c: asyncpg.Connection,
+    c: Connection,
     company_id: str,
     terms_id: str,
     name: str,
@@ -138,7 +139,7 @@ async def _change(
     return Registration(company_id, terms_id, name, False, open_workflows, forced)
 
 
-async def registered_terms(connection: asyncpg.Connection, company_id: str) -> str | None:
+async def registered_terms(connection: Connection, company_id: str) -> str | None:
     """The company's terms, read under a share lock: a terms change waits for a workflow being
     started to commit (and then counts it as open), and such a start waits for the change."""
     return await connection.fetchval(  # type: ignore[no-any-return]
@@ -146,7 +147,7 @@ async def registered_terms(connection: asyncpg.Connection, company_id: str) -> s
     )
 
 
-async def company_exists(db: asyncpg.Pool | asyncpg.Connection, company_id: str) -> bool:
+async def company_exists(db: asyncpg.Pool | Connection, company_id: str) -> bool:
     """Registered, or has workflows (started by commands that named their terms)."""
     return bool(
         await db.fetchval(

@@ -7,14 +7,14 @@ package records its changes in the store's audit entries, so both sides read thi
 
 from __future__ import annotations
 
-import asyncpg
+from services.store.db import Connection
 
 SCOPES = ("read", "command", "admin")
 PARTIES = ("owner", "company", "assignee", "board", "escrow_agent", "transferee")
 
 
 async def add_grant(
-    c: asyncpg.Connection,
+    c: Connection,
     principal_id: str,
     company_id: str | None,
     parties: list[str],

@@ -20,6 +20,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.store.db import Connection
+
 _PEEK = """
 SELECT workflow_id, company_id, workflow_type, state, data FROM workflows
 WHERE workflow_id = ANY($1::uuid[])
@@ -66,18 +68,18 @@ LEFT JOIN plans p ON p.company_id = k.company_id AND p.plan = k.plan
 """
 
 
-async def peek(c: asyncpg.Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+async def peek(c: Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
     return {r["workflow_id"]: r for r in await c.fetch(_PEEK, sorted(set(workflow_ids)))}
 
 
-async def grants(c: asyncpg.Connection, grant_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+async def grants(c: Connection, grant_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
     if not grant_ids:
         return {}
     return {r["workflow_id"]: r for r in await c.fetch(_GRANTS, sorted(set(grant_ids)))}
 
 
 async def fmv_in_force(
-    c: asyncpg.Connection, asked: Sequence[tuple[str, date]]
+    c: Connection, asked: Sequence[tuple[str, date]]
 ) -> dict[tuple[str, date], dict[str, Any]]:
     if not asked:
         return {}
@@ -94,7 +96,7 @@ async def fmv_in_force(
 
 
 async def plans(
-    c: asyncpg.Connection, asked: Sequence[tuple[str, str]], batch_ids: Sequence[UUID]
+    c: Connection, asked: Sequence[tuple[str, str]], batch_ids: Sequence[UUID]
 ) -> dict[tuple[str, str], asyncpg.Record]:
     if not asked:
         return {}
