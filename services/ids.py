@@ -58,6 +58,19 @@ def share_register_id(company_id: str) -> str:
     return derived_id("share_register", company_id)
 
 
+#: The kinds kept once per company, each at the id derived from the company.
+COMPANY_ONE = {"share_register": share_register_id}
+
+
+def company_workflow_id(company_id: str, workflow_type: str) -> str:
+    """The id of the company's one ``workflow_type`` (``workflows.kernel.Send.company_one``);
+    ``ValueError`` for a kind the company does not keep once (a kind's bug)."""
+    try:
+        return COMPANY_ONE[workflow_type](company_id)
+    except KeyError:
+        raise ValueError(f"a company keeps no single {workflow_type} workflow") from None
+
+
 def register_message_id(source_workflow_id: str, act: str) -> str:
     """The message id of a command another workflow sends the register for one of its acts
     (``act``: "certificate_issued", "closing"...): sent twice, it is applied once."""

@@ -90,12 +90,15 @@ class Send:
     It goes through the outbox as its own message (its id derived from the message that caused
     it) and is applied there as its own transition, by the system party, whose history names
     its cause. ``workflow_id`` None starts a new workflow, its id derived from the cause too.
+    ``company_one``: the company's one workflow of ``workflow_type`` (the share register), at
+    the id the engine derives from the company, which no workflow knows.
     """
 
     workflow_type: str
     command: str
     payload: Mapping[str, Any] = field(default_factory=dict)
     workflow_id: str | None = None
+    company_one: bool = False
 
 
 #: The fields a fan-out may match on: each is indexed (``services/store/migrations``).

@@ -12,7 +12,12 @@ transaction, under the locks it needs, and hands it to ``decide`` read-only:
 - ``FmvOn(on)``: the Board's determination of fair market value in force on a day (the
   valuation register, FMP §4(a)(ii)), or None;
 - ``PlanOf(plan)``: the plan's shares committed (RD Plan ¶4), under the plan's lock, so two
-  grants cannot together overrun the reserve.
+  grants cannot together overrun the reserve;
+- ``HoldersOfRecord(at)``: the company's share register as of ``at`` (``RegisterFacts``:
+  holders of record, shares and certificates outstanding; ``workflows.shares.facts``), under the
+  register's lock, or None while the company has opened none: what the lapse of the rights on
+  more than 500 holders of record reads (FMP §6(c)(iii), §6(d)(vi)(1)). The company is the
+  message's own: a kind never names another company's register.
 
 ``reads`` returns one need (the facts are its value, None when the register holds none) or a
 mapping of names to needs (the facts are a mapping of the same names to values).
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,12 @@ class PlanOf:
     plan: str
 
 
-Need = GrantOf | FmvOn | PlanOf
+@dataclass(frozen=True)
+class HoldersOfRecord:
+    at: datetime
+
+
+Need = GrantOf | FmvOn | PlanOf | HoldersOfRecord
 Reads = Need | Mapping[str, Need] | None
 
 

@@ -27,10 +27,11 @@ from services.store.companies import register_company
 from services.store.history import verify_chain
 
 INTRO = (
-    "equityflow demo: two proposed sales of shares under a Right of First Refusal, each run by "
-    "the production services (commands over the broker, the engine, the deadlines service) on a "
-    "simulated clock that the demo moves forward. Each deadline is shown with the clause it "
-    "comes from and how its date was counted."
+    "equityflow demo: two proposed sales of shares under a Right of First Refusal, then a stock "
+    "option granted, vested, partly exercised and left to expire after its holder resigns, each "
+    "run by the production services (commands over the broker, the engine, the deadlines "
+    "service) on a simulated clock that the demo moves forward. Each deadline is shown with the "
+    "clause it comes from and how its date was counted."
 )
 AUDIT = "Each workflow's history is hash-chained; `equityflow verify` makes the same check."
 
@@ -61,22 +62,24 @@ async def _play(settings: Settings, run: str) -> None:
         clock = rt.clock
         assert isinstance(clock, SimulatedClock)  # the demo's settings ask for it
         try:
-            companies = [f"demo-{story.terms_id}-{run}" for story in STORIES]
-            for story, company in zip(STORIES, companies, strict=True):
-                await register_company(rt.pool, company, story.terms_id, story.company_name)
-            for number, (story, company) in enumerate(zip(STORIES, companies, strict=True)):
+            # One company per agreement: the option story runs in the company of the first.
+            companies = {story.terms_id: f"demo-{story.terms_id}-{run}" for story in STORIES}
+            names = {story.terms_id: story.company_name for story in STORIES}
+            for terms_id, company in companies.items():
+                await register_company(rt.pool, company, terms_id, names[terms_id])
+            for number, story in enumerate(STORIES, start=1):
                 # Each story turns the clock back to its own start, so the services start after
                 # it is set: a deadlines pass still holding the previous story's later time
                 # would fire this story's deadlines as soon as they were set (and the engine
                 # would ignore them as not yet due, leaving them fired and never applied).
                 await clock.set(story.starts_at)
                 async with start_services(rt, BUS_SERVICES) as running:
-                    await StoryPlayer(running, story, company).play(number + 1)
+                    await StoryPlayer(running, story, companies[story.terms_id]).play(number)
             echo(["", timeline.RULE, "Audit", timeline.RULE])
             echo(timeline.wrap(AUDIT))
-            for story, company in zip(STORIES, companies, strict=True):
+            for terms_id, company in companies.items():
                 report = await verify_chain(rt.pool, company_id=company)
-                echo(timeline.wrap(f"{story.company_name}: {report.summary()}", "    ", "  "))
+                echo(timeline.wrap(f"{names[terms_id]}: {report.summary()}", "    ", "  "))
         finally:
             if settings.amqp_url:  # the demo's own exchanges and queues, not the service's
                 await delete_topology(settings.amqp_url, rt.topology)

@@ -1,49 +1,28 @@
-"""The demo's two transfers, as data: who does what when, and which deadlines are let pass."""
+"""The demo's stories, as data: two transfers under a Right of First Refusal (who does what
+when, and which deadlines are let pass), then an option of each company from its grant to
+its expiry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from services.demo.option_story import FMP_OPTION, RD_OPTION
+from services.demo.steps import Act, LetPass, Story, pt
 
-PT = ZoneInfo("America/Los_Angeles")  # both companies are in California
+SIGNED = [{"title": "president", "name": "P. Ames"}, {"title": "secretary", "name": "S. Byrd"}]
 
 
-def pt(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=PT)
+def register_opened(at: str, opened_at: str, kept_at: str, **more: object) -> Act:
+    """The Secretary opens the company's share register (BYL Art. V §9, Art. VI §1)."""
+    payload = {"opened_at": pt(opened_at).isoformat(), "kept_at": kept_at, **more}
+    return Act(pt(at), "The Secretary opens the share register.", "open_share_register",
+               "company", payload, kind="share_register")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Act:
-    """A party sends a command at a moment of simulated time."""
-
-    at: datetime
-    what: str
-    command: str
-    party: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LetPass:
-    """Nobody acts: the clock moves just past a deadline, and the deadlines service fires it."""
-
-    deadline: str
-    what: str
-
-
-@dataclass(frozen=True)
-class Story:
-    title: str
-    company_name: str
-    terms_id: str
-    steps: tuple[Act | LetPass, ...]
-
-    @property
-    def starts_at(self) -> datetime:
-        """The moment of its first act: where the simulated clock stands as it begins."""
-        return next(step.at for step in self.steps if isinstance(step, Act))
+def certificate(at: str, holder: dict[str, str], shares: int, legend: dict[str, str]) -> Act:
+    """A certificate the owner already holds, entered in the register."""
+    payload = {"holder": holder, "shares": shares, "issued_at": pt(at).isoformat(),
+               "legends": [legend]}  # fmt: skip
+    return Act(pt(at), f"The Secretary enters {holder['name']}'s certificate in the register.",
+               "issue_share_certificate", "company", payload, kind="share_register")  # fmt: skip
 
 
 FMP_LETS_PASS = Story(
@@ -52,6 +31,23 @@ FMP_LETS_PASS = Story(
     company_name="Future Media Productions, Inc.",
     terms_id="fmp-1998-nso",
     steps=(
+        register_opened(
+            "2026-03-02T08:00",
+            "2026-01-05T09:00",
+            "25876 The Old Road, Valencia CA",
+            first_number=101,
+            signatures=SIGNED,
+        ),
+        certificate(
+            "2026-03-02T08:30",
+            {"id": "alice", "name": "alice", "address": "1 Main St, Valencia CA"},
+            1000,
+            {
+                "key": "first_refusal_and_repurchase",
+                "clause": "FMP §6(f)",
+                "text": "SUBJECT TO A RIGHT OF FIRST REFUSAL",
+            },
+        ),
         Act(
             pt("2026-03-02T09:00"),
             "alice mails a Disposition Notice by certified mail, return receipt requested: it "
@@ -86,6 +82,17 @@ RD_SELLS = Story(
     company_name="Ray Dream, Inc.",
     terms_id="raydream-1992-iso",
     steps=(
+        register_opened("2026-03-02T10:00", "1992-03-19T09:00", "Mountain View CA"),
+        certificate(
+            "2026-03-02T10:30",
+            {"id": "carol", "name": "carol", "address": "2 Oak Ave, Mountain View CA"},
+            500,
+            {
+                "key": "first_refusal",
+                "clause": "RD ISO ¶16(c)",
+                "text": "SUBJECT TO A RIGHT OF FIRST REFUSAL",
+            },
+        ),
         Act(
             pt("2026-03-02T11:00"),
             "carol and Dan Transferee hand the Company a signed Transfer Notice.",
@@ -119,7 +126,7 @@ RD_SELLS = Story(
             "report_third_party_sale",
             "owner",
             {
-                "buyer": {"name": "Dan Transferee"},
+                "buyer": {"name": "Dan Transferee", "address": "1 Main St, Palo Alto"},
                 "shares": 500,
                 "sold_at": pt("2026-05-01T10:00").isoformat(),
                 "price_per_share": "4.00",
@@ -147,8 +154,9 @@ RD_SELLS = Story(
             "approve_transfer",
             "company",
             {},
+            tells="share_register",
         ),
     ),
 )
 
-STORIES = (FMP_LETS_PASS, RD_SELLS)
+STORIES = (FMP_LETS_PASS, RD_SELLS, FMP_OPTION, RD_OPTION)

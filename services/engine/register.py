@@ -25,13 +25,15 @@ from uuid import UUID
 
 import asyncpg
 
-from services.ids import derived_id
+from services.ids import derived_id, share_register_id
 from services.store import register_view as rv
 from services.store.db import Connection
 from workflows.grants.facts import FairMarketValue, GrantFacts, PlanFacts
 from workflows.grants.register import facts_of, shares_committed
 from workflows.messages import CommandMessage, TimerMessage
-from workflows.reads import FmvOn, GrantOf, Need, Reads, needs
+from workflows.reads import FmvOn, GrantOf, HoldersOfRecord, Need, Reads, needs
+from workflows.shares.facts import RegisterFacts
+from workflows.shares.register import facts_of as register_facts
 
 Message = CommandMessage | TimerMessage
 WINDOW = "exercise_window_end"  # the termination's window deadline, in its data
@@ -44,6 +46,12 @@ class NotAsked(Exception):
 def plan_lock(company_id: str, plan: str) -> UUID:
     """The lock of a plan's reserve: an id beside the workflow ids, in the same order."""
     return UUID(derived_id("plan-lock", company_id, plan))
+
+
+def register_of(company_id: str) -> UUID:
+    """The company's share register: its id, and so its lock (the lock its own messages take:
+    a count read under it cannot change until the reader's batch commits)."""
+    return UUID(share_register_id(company_id))
 
 
 def _grant_uuid(grant_id: str) -> UUID | None:
@@ -65,9 +73,12 @@ class Asked:
     grants: set[tuple[str, UUID]] = field(default_factory=set)
     fmv: set[tuple[str, date]] = field(default_factory=set)
     plans: set[tuple[str, str]] = field(default_factory=set)
+    registers: set[str] = field(default_factory=set)  # companies whose share register is read
 
     def add(self, company: str, need: Need) -> None:
-        if isinstance(need, GrantOf):
+        if isinstance(need, HoldersOfRecord):
+            self.registers.add(company)
+        elif isinstance(need, GrantOf):
             gid = _grant_uuid(need.grant_id)
             if gid is not None:
                 self.grants.add((company, gid))
@@ -77,6 +88,8 @@ class Asked:
             self.plans.add((company, need.plan))
 
     def has(self, company: str, need: Need) -> bool:
+        if isinstance(need, HoldersOfRecord):
+            return company in self.registers
         if isinstance(need, GrantOf):
             gid = _grant_uuid(need.grant_id)
             return gid is None or (company, gid) in self.grants
@@ -85,7 +98,11 @@ class Asked:
         return (company, need.plan) in self.plans
 
     def locks(self) -> list[UUID]:
-        return [g for _, g in self.grants] + [plan_lock(c, p) for c, p in self.plans]
+        return (
+            [g for _, g in self.grants]
+            + [plan_lock(c, p) for c, p in self.plans]
+            + [register_of(c) for c in self.registers]
+        )
 
 
 async def ask(c: Connection, messages: Sequence[Message], kind_of: Callable[[str], Any]) -> Asked:
@@ -123,6 +140,7 @@ class Register:
     grants: Mapping[UUID, asyncpg.Record]
     fmv: Mapping[tuple[str, date], dict[str, Any]]
     plans: Mapping[tuple[str, str], asyncpg.Record]
+    registers: Mapping[UUID, asyncpg.Record] = field(default_factory=dict)
 
     def facts(self, reads: Reads, company: str, views: Mapping[UUID, Any], reader: UUID) -> Any:
         """The facts ``reads`` names, as ``decide`` takes them; ``views``: the batch's
@@ -143,7 +161,24 @@ class Register:
         if isinstance(need, FmvOn):
             found = self.fmv.get((company, need.on))
             return None if found is None else FairMarketValue.model_validate(found)
+        if isinstance(need, HoldersOfRecord):
+            return self._register(need.at, company, views)
         return self._plan(need.plan, company, views)
+
+    def _register(
+        self, at: datetime, company: str, views: Mapping[UUID, Any]
+    ) -> RegisterFacts | None:
+        """The register as the batch's earlier messages left it, else as loaded; None while
+        the company has opened none."""
+        rid = register_of(company)
+        view, row = views.get(rid), self.registers.get(rid)
+        if view is not None and view.row.workflow_type == "share_register":
+            state, data = view.row.state, view.data
+        elif row is not None:
+            state, data = row["state"], row["data"]
+        else:
+            return None
+        return None if state in ("", "new") else register_facts(data or {}, at)
 
     def _grant(
         self, grant_id: str, company: str, views: Mapping[UUID, Any], reader: UUID
@@ -216,4 +251,5 @@ async def load(c: Connection, asked: Asked, batch_ids: Iterable[UUID]) -> Regist
         await rv.grants(c, [g for _, g in asked.grants]),
         await rv.fmv_in_force(c, sorted(asked.fmv)),
         await rv.plans(c, sorted(asked.plans), sorted(set(batch_ids))),
+        await rv.registers(c, [register_of(company) for company in asked.registers]),
     )

@@ -8,7 +8,9 @@ kind and id of the causing message, the send's position in the decision, and for
 the target's id): a causing message is applied once, so its sends are written once, and a
 send delivered twice is the same message id twice, which the target's inbox applies once.
 
-A ``Send`` without a workflow id starts a new workflow, whose id is derived the same way. A
+A ``Send`` without a workflow id starts a new workflow, whose id is derived the same way; one
+to the company's one workflow of a kind (``company_one``: the share register) goes to the id
+derived from the company (``services.ids.company_workflow_id``). A
 ``SendToEach`` finds its targets by index when the decision commits
 (``services.store.fan_out``): every open workflow of the type matching the field then.
 """
@@ -21,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from services.engine.events import json_safe
-from services.ids import derived_id
+from services.ids import company_workflow_id, derived_id
 from services.store.canonical import dump_json
 from services.store.db import Connection
 from services.store.fan_out import targets
@@ -109,11 +111,12 @@ def plan_sends(
         if isinstance(send, SendToEach):
             fan_outs.append(FanOut(cause, position, send))
             continue
-        target = (
-            UUID(send.workflow_id)
-            if send.workflow_id is not None
-            else started_workflow_id(cause, position)
-        )
+        if send.company_one:
+            target = UUID(company_workflow_id(cause.company_id, send.workflow_type))
+        elif send.workflow_id is not None:
+            target = UUID(send.workflow_id)
+        else:
+            target = started_workflow_id(cause, position)
         rows.append(command_row(cause, position, send, target))
     return rows, fan_outs
 

@@ -1,7 +1,9 @@
 """Reconciliation items: facts a timely act entered later made void (``workflows.kit``).
 
 They live in each workflow's data, under the kit's ``timeline``; these reads list the open
-ones of a company, each with its workflow. Every query names its company.
+ones of a company, each with its workflow. Every query names its company, and the list reads
+only the workflows that have an open item, through the partial index
+``workflows_open_reconciliation`` (migration 0009), whose predicate it repeats.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ _OPEN_ITEMS = """
 SELECT w.workflow_id, w.workflow_type, w.state, item
 FROM workflows w, jsonb_array_elements(
     coalesce(w.data->'timeline'->'reconciliation', '[]'::jsonb)) AS item
-WHERE w.company_id = $1 AND item->>'status' = 'open'
+WHERE w.company_id = $1
+  AND w.data @? '$.timeline.reconciliation[*] ? (@.status == "open")'
+  AND item->>'status' = 'open'
   AND ($2::uuid IS NULL OR w.workflow_id = $2)
 ORDER BY item->>'raised_at', w.workflow_id, item->>'id'
 LIMIT $3

@@ -7,6 +7,8 @@ batch's own transaction after its locks are taken (``unit_load.lock_and_load``),
 - ``grants``: each grant's row with its termination's (``workflows_by_grant``).
 - ``fmv_in_force``: the latest determination effective on or before a day (the valuations
   primary key, read backwards: one probe).
+- ``registers``: a company's share register, at the id derived from the company (its primary
+  key), for ``HoldersOfRecord``.
 - ``plans``: a plan's recorded dates and the shares its grants commit (``workflows_grants_by_plan``;
   the grants of the batch itself are left out, the engine adds them as the batch has them).
 """
@@ -66,6 +68,19 @@ SELECT k.company_id, k.plan, p.board_adopted_on, p.shareholders_approved_on,
 FROM unnest($1::text[], $2::text[]) AS k(company_id, plan)
 LEFT JOIN plans p ON p.company_id = k.company_id AND p.plan = k.plan
 """
+
+
+_REGISTERS = """
+SELECT workflow_id, company_id, state, data FROM workflows
+WHERE workflow_id = ANY($1::uuid[]) AND workflow_type = 'share_register'
+"""
+
+
+async def registers(c: Connection, register_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+    """The share registers by id (each company's at its derived id: a primary-key probe)."""
+    if not register_ids:
+        return {}
+    return {r["workflow_id"]: r for r in await c.fetch(_REGISTERS, sorted(set(register_ids)))}
 
 
 async def peek(c: Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:

@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from test_api_support import PT, Api, api_client, command, disposition_notice
+
+from services.store import reconciliation
 
 
 @pytest.fixture
@@ -108,3 +111,27 @@ async def test_a_late_entered_timely_exercise_voids_the_recorded_sale_and_raises
     token = await api.key(other, parties=["company"], scopes=["read"])
     r = await api.as_key(token, "GET", f"/api/v1/companies/{company}/reconciliation")
     assert r.status_code == 404
+
+
+async def test_the_reconciliation_list_reads_only_workflows_with_an_open_item(
+    pool: asyncpg.Pool,
+) -> None:
+    """The list's condition is answered from the partial index on open items: with the table's
+    other indexes out of the way (in a transaction rolled back) and sequential scans off, the
+    planner uses it, so a company's thousands of settled workflows are never read."""
+    async with pool.acquire() as c:
+        tx = c.transaction()
+        await tx.start()
+        try:
+            others = await c.fetch(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'workflows' "
+                "AND indexname NOT IN ('workflows_open_reconciliation', 'workflows_pkey')"
+            )
+            for other in others:
+                await c.execute(f'DROP INDEX "{other["indexname"]}"')
+            await c.execute("SET LOCAL enable_seqscan = off")
+            rows = await c.fetch("EXPLAIN " + reconciliation._OPEN_ITEMS, "c", None, 200)
+        finally:
+            await tx.rollback()
+    plan = " ".join(r[0] for r in rows)
+    assert "workflows_open_reconciliation" in plan, plan

@@ -35,14 +35,16 @@ LAPSE = {
 
 def _ending(terms_id: str, state: str, data: dict[str, Any]) -> tuple[str, Party, dict[str, Any]]:
     if state == "valuation":
-        if data["valuation"].get("appraisers"):
-            return (
-                "record_valuation",
-                Party.COMPANY,
-                {"cash_value": "99", "valued_at": BEFORE_LATER},
-            )
-        appraisers = {"owner_appraiser": "O", "company_appraiser": "C", "third_appraiser": "T"}
-        return "appoint_appraisers", Party.COMPANY, {**appraisers, "appointed_at": BEFORE_LATER}
+        valuation, at = data["valuation"], BEFORE_LATER
+        if valuation.get("appraisers"):
+            return "record_valuation", Party.COMPANY, {"cash_value": "99", "valued_at": at}
+        # FMP §6(d)(iii): each side selects its own appraiser; the two designate a third.
+        selections = valuation.get("selections") or {}
+        if "owner" not in selections:
+            return "select_owner_appraiser", Party.OWNER, {"appraiser": "O", "selected_at": at}
+        if "company" not in selections:
+            return "select_company_appraiser", Party.COMPANY, {"appraiser": "C", "selected_at": at}
+        return "record_third_appraiser", Party.OWNER, {"appraiser": "T", "designated_at": at}
     if state == "exempt_transfer_pending" and terms_id.startswith("fmp"):
         return "refuse_consent", Party.COMPANY, {"reason": "not a gift to issue"}
     if state == "escrow_settlement":

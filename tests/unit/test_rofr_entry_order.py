@@ -2,7 +2,9 @@
 in which they are entered (property-based, with hypothesis).
 
 A set of acts with effective times is drawn (notice, exercise in full or in part, waiver, the
-owner's choice, assignment, sale report, lapse event) and entered in several orders, as a stock
+owner's choice, assignment, sale report, lapse event; for a price payable in property, each
+side's consent to a cash value, each side's selection of its own appraiser, the record of the
+third and the valuation) and entered in several orders, as a stock
 administrator would: each entered at the latest time yet (never before it took effect), the
 deadlines service firing every timer due meanwhile; an act refused is entered again after the
 others, as long as that gets one accepted. Then time runs on to the end. For every order the
@@ -104,6 +106,45 @@ def fmp_acts(draw: st.DrawFn) -> list[Act]:
                 when,
             )
         )
+    return acts
+
+
+PROPERTY_PRICE = {"form": "property", "description": "200 shares of Widget Corp. common stock"}
+
+
+@st.composite
+def fmp_valuation_acts(draw: st.DrawFn) -> list[Act]:
+    """FMP §6(d)(iii): a property price; the value agreed within 10 days, or each side's own
+    appraiser selected after the 20 days and the third the two designate recorded."""
+    notice = fmp_notice(consideration=PROPERTY_PRICE)
+    acts: list[Act] = [("deliver_disposition_notice", "owner", "", notice, START)]
+    if draw(st.booleans()):
+        when = _when(draw(st.integers(1, 32)), 9)
+        acts.append(("exercise_rofr", "company", "", {"notice": _notice(when)}, when))
+    if draw(st.booleans()):
+        for party, hour in (("owner", 10), ("company", 11)):
+            when = _when(draw(st.integers(1, 12)), hour)
+            value = draw(st.sampled_from(["5000", "5100"]))
+            payload = {"cash_value": value, "agreed_at": when.isoformat()}
+            acts.append(("agree_cash_value", party, "", payload, when))
+    day = st.integers(18, 34)
+    for command, party, hour in (
+        ("select_owner_appraiser", "owner", 12),
+        ("select_company_appraiser", "company", 13),
+    ):
+        if draw(st.booleans()):
+            when = _when(draw(day), hour)
+            payload = {"appraiser": f"{party} appraiser", "selected_at": when.isoformat()}
+            acts.append((command, party, "", payload, when))
+    if draw(st.booleans()):
+        when = _when(draw(day), 14)
+        by = draw(st.sampled_from(["owner", "company"]))
+        payload = {"appraiser": "third appraiser", "designated_at": when.isoformat()}
+        acts.append(("record_third_appraiser", by, "", payload, when))
+    if draw(st.booleans()):
+        when = _when(draw(day), 16)
+        payload = {"cash_value": "4800", "valued_at": when.isoformat()}
+        acts.append(("record_valuation", "company", "", payload, when))
     return acts
 
 
@@ -290,3 +331,10 @@ def test_fmp_outcomes_do_not_depend_on_the_order_of_entry(data: st.DataObject) -
 def test_raydream_outcomes_do_not_depend_on_the_order_of_entry(data: st.DataObject) -> None:
     acts = data.draw(rd_acts())
     check_orders("raydream-1992-iso", acts, data.draw(_orders(len(acts))))
+
+
+@PROPERTY
+@given(data=st.data())
+def test_fmp_valuation_outcomes_do_not_depend_on_the_order_of_entry(data: st.DataObject) -> None:
+    acts = data.draw(fmp_valuation_acts())
+    check_orders("fmp-1998-nso", acts, data.draw(_orders(len(acts))))

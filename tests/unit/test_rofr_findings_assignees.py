@@ -52,17 +52,17 @@ def test_an_unrecorded_assignee_cannot_record_a_valuation_or_close() -> None:
     flow = fmp_property()
     flow.fire("value_agreement_deadline")
     flow.fire("joint_appraiser_deadline")
-    appraisers = {
-        "owner_appraiser": "A",
-        "company_appraiser": "B",
-        "third_appraiser": "C",
-        "appointed_at": iso("2026-03-23T11:00"),
-    }
+    selected = {"appraiser": "B", "selected_at": iso("2026-03-23T11:00")}
     r = flow.refused(
-        "appoint_appraisers", "assignee", "2026-03-23T12:00", appraisers, actor="Nobody"
+        "select_company_appraiser", "assignee", "2026-03-23T12:00", selected, actor="Nobody"
     )
+    assert r.rule == "FMP §16(c)" and r.code == "not_authorised"
+    flow.send("select_company_appraiser", "company", "2026-03-23T12:00", selected)
+    flow.send("select_owner_appraiser", "owner", "2026-03-23T12:00", {**selected, "appraiser": "A"})
+    third = {"appraiser": "C", "designated_at": iso("2026-03-23T11:30")}
+    r = flow.refused("record_third_appraiser", "assignee", "2026-03-23T12:00", third, actor="X")
     assert r.code == "not_authorised"
-    flow.send("appoint_appraisers", "owner", "2026-03-23T12:00", appraisers)
+    flow.send("record_third_appraiser", "owner", "2026-03-23T12:00", third)
     valuation = {"cash_value": "4800", "valued_at": iso("2026-03-25T11:00")}
     r = flow.refused("record_valuation", "assignee", "2026-03-25T12:00", valuation, actor="Nobody")
     assert r.code == "not_authorised"

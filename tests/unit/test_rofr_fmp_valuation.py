@@ -71,17 +71,12 @@ def test_no_agreement_then_no_joint_appraiser_leads_to_three_appraisers() -> Non
     )
     assert r.rule == "FMP §6(d)(iii)" and r.code == "late"
     r = flow.refused(
-        "appoint_appraisers",
+        "select_company_appraiser",
         "company",
         "2026-03-15T12:00",
-        {
-            "owner_appraiser": "A",
-            "company_appraiser": "B",
-            "third_appraiser": "C",
-            "appointed_at": iso("2026-03-15T11:00"),
-        },
+        {"appraiser": "B", "selected_at": iso("2026-03-15T11:00")},
     )
-    assert r.code == "too_early"
+    assert r.rule == "FMP §6(d)(iii)" and r.code == "too_early"
     d = flow.fire("joint_appraiser_deadline")
     assert types(d) == ["joint_appraiser_deadline_passed"]
     d = flow.send(
@@ -93,16 +88,16 @@ def test_no_agreement_then_no_joint_appraiser_leads_to_three_appraisers() -> Non
         "complete_closing", "company", "2026-03-25T12:00", {"closed_at": iso("2026-03-25T11:00")}
     )
     assert r.code == "wrong_state"
+    selected = {"selected_at": iso("2026-03-24T11:00")}
+    flow.send("select_owner_appraiser", "owner", "2026-03-24T12:00", {"appraiser": "A", **selected})
     flow.send(
-        "appoint_appraisers",
+        "select_company_appraiser", "company", "2026-03-24T12:00", {"appraiser": "B", **selected}
+    )
+    flow.send(
+        "record_third_appraiser",
         "owner",
         "2026-03-25T12:00",
-        {
-            "owner_appraiser": "A",
-            "company_appraiser": "B",
-            "third_appraiser": "C",
-            "appointed_at": iso("2026-03-25T11:00"),
-        },
+        {"appraiser": "C", "designated_at": iso("2026-03-25T11:00")},
     )
     d = flow.send(
         "record_valuation",
@@ -112,6 +107,7 @@ def test_no_agreement_then_no_joint_appraiser_leads_to_three_appraisers() -> Non
     )
     assert flow.state == "closing"
     assert types(d) == ["cash_value_determined", "closing_scheduled"]
+    assert event(d, "cash_value_determined")["appraised_by"] == "C"
     # later of the 30th business day after 2026-03-20 (2026-05-01) and 2026-04-10 + 15 days
     assert flow.deadline("closing_deadline") == at("2026-05-01T23:59:59.999999")
 

@@ -55,6 +55,10 @@ escrow_required, escrow_agreement_delivered, certificate_issued, disposition_wat
 exercise_completed, exercise_rejected, exercise_withdrawn, termination_recorded, fact_voided,
 reconciliation_raised, reconciliation_closed.
 
+The issuance sends the company's share register ``record_exercise_issuance`` with the
+certificate and, for an ISO, the disqualifying-disposition watch
+(``workflows.exercise.disposition``).
+
 States: see ``workflows.exercise.machine.ExerciseMachine``.
 """
 

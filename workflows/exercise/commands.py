@@ -138,6 +138,11 @@ class IssueCertificate(Payload):
     issued_at: Instant
     additional_legends: list[Text] = Field(default_factory=list, description="FMP §10, RD ¶16")
     omit_legends: list[Text] = Field(default_factory=list, description="default legends left off")
+    holder_address: Text | None = Field(
+        default=None,
+        description="the holder's address for the share register (BYL Art. VI §1): required "
+        "there the first time the holder is recorded",
+    )
 
 
 class RejectExercise(Payload):

@@ -6,7 +6,8 @@ rights; §10: such further legends as the Company deems advisable. RD ISO ¶4(e)
 the Optionee's name (or the heirs'); ¶4(g): no fractional shares; ¶12(a): into escrow when the
 Company requires it; ¶15–¶16: the Commissioner's legend and the legends the Company places.
 RD ISO ¶14: a disposition within one year of exercise or two years of grant must be notified to
-the Chief Financial Officer — the watch is recorded with its dates.
+the Chief Financial Officer — the watch is recorded with its dates, and goes with the
+certificate to the share register (``workflows.exercise.disposition``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step, money
 from workflows.exercise.delivery import unmet
+from workflows.exercise.disposition import record_in_register
 from workflows.exercise.withholding import covered_by_election, outstanding
 from workflows.kernel import Party, Refused
 from workflows.kit.clauses import enforces
@@ -157,6 +159,7 @@ def issue_certificate(ctx: Ctx, cmd: c.IssueCertificate) -> Step:
     ctx.data["certificate"] = certificate
     step = Step("issue")
     step.event("certificate_issued", certificate=certificate)
+    record_in_register(ctx, step, cmd, certificate, watch)
     if watch:
         ctx.data["disposition_watch"] = watch
         step.event("disposition_watch_started", watch=watch)

@@ -62,6 +62,7 @@ class _Kind(Protocol):
         self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
     ) -> Decision: ...
     def check(self, ctx: Any, command: Command) -> tuple[str, Any]: ...
+    def admit(self, ctx: Any, name: str, cmd: Any) -> None: ...
     def effective_at(self, ctx: Any, name: str, cmd: Any) -> datetime: ...
 
 
@@ -93,6 +94,7 @@ class Book:
         name, cmd = self.kind.check(ctx, command)
         if name == self.kind.reconcile_command:
             return self._close(ctx, command)
+        self.kind.admit(ctx, name, cmd)
         act = command_act(
             command,
             name,

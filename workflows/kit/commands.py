@@ -24,6 +24,9 @@ class Spec(Generic[C, S]):
 
     payload: type[Payload]
     rule: Callable[[C, Any], S]
+    #: A check made when the command is entered, never when an act of it already recorded is
+    #: replayed: how a retired command is refused from now on while its recorded acts stand.
+    admit: Callable[[C, Any], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ class Context:
     actor: Actor | None = None
     #: The kind's chart, set by the kit: rules ask it where an act is legal.
     chart: Chart | None = None
+    #: The id of the act being decided (its message id), set by the kit: an act another
+    #: workflow records (a transfer in the share register) is named by it, there and when void.
+    act_id: str = ""
 
     def legal_in(self, *events: str) -> frozenset[str]:
         """The states where any of ``events`` is on the chart."""

@@ -125,7 +125,7 @@ class Kind(Generic[C]):
         into the command's model (a malformed one refused)."""
         name = self.commands.resolve(command.name)
         ctx.chart = self.chart
-        ctx.command, ctx.actor = name, command.actor
+        ctx.command, ctx.actor, ctx.act_id = name, command.actor, command.message_id
         if name in self.internal or ctx.party is Party.SYSTEM:
             if not (name in self.internal and ctx.party is Party.SYSTEM):
                 raise Refused(
@@ -137,6 +137,12 @@ class Kind(Generic[C]):
         else:
             authorise(self.parties(ctx), name, ctx.party, clause=ctx.clause, terms_id=ctx.terms.id)
         return name, read(self.commands.specs[name].payload, command.payload, command.name)
+
+    def admit(self, ctx: C, name: str, cmd: Payload) -> None:
+        """The command's own check on entry (``Spec.admit``), never made on a replay."""
+        check = self.commands.specs[name].admit
+        if check is not None:
+            check(ctx, cmd)
 
     def effective_at(self, ctx: C, name: str, cmd: Payload) -> datetime:
         """When the act took effect, as the kind reads it from the typed command; when entered

@@ -30,6 +30,11 @@ contradicts is voided (a transfer: ``rofr.void_transfer``, FMP §6(i), RD ISO ¶
 by a reconciliation item (``data.timeline.reconciliation``). ``assign_rofr`` takes an optional
 ``assigned_at``.
 
+What it completes it records in the company's share register (``workflows.rofr.recording``):
+a sale to a third party, an assignee's closing, an exempt gift or succession
+(``record_rofr_transfer``), the Company's closing (``record_rofr_repurchase``); an act that
+recorded and is later voided is held void there too (``void_rofr_transfer``).
+
 Timers: ``election_deadline`` (company), ``owner_choice_deadline`` (owner),
 ``value_agreement_deadline`` and ``joint_appraiser_deadline`` (company),
 ``closing_deadline`` (company), ``escrow_delivery_deadline`` (escrow agent),
@@ -40,7 +45,7 @@ transfer_found_not_bona_fide, rofr_assigned, rofr_exercised, owner_choice_window
 sale_alternative_chosen, rofr_waived, rofr_waived_by_assignee, election_window_expired,
 sale_window_opened, cash_value_proposed, cash_value_agreed, cash_value_agreement_deadline_passed,
 joint_appraiser_proposed, joint_appraiser_appointed, joint_appraiser_deadline_passed,
-appraisers_appointed, cash_value_determined,
+appraiser_selected, third_appraiser_designated, appraisers_appointed, cash_value_determined,
 closing_awaits_valuation, closing_scheduled, closing_deadline_passed, repurchase_closed,
 purchase_price_paid_to_escrow_agent, escrow_delivery_deadline_passed,
 escrowed_shares_delivered, third_party_sale_reported, transfer_assurances_demanded,

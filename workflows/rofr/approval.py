@@ -12,6 +12,7 @@ from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
+from workflows.rofr.recording import record_sale
 
 PRE_SALE = "demand_assurances"  # the chart's event: its sources are the states before approval
 
@@ -32,6 +33,7 @@ def recorded(ctx: Ctx, step: Step) -> None:
         buyer_takes=takes.value,
         clause=takes.clause,
     )
+    record_sale(ctx, step)
 
 
 @enforces("rofr.recording_needs_approval")

@@ -16,8 +16,9 @@ from workflows.calendar import Deadline, combine
 from workflows.kernel import Party, Refused, TimerFired
 from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
-from workflows.rofr.assignees import check_assignee
+from workflows.rofr.assignees import acting_assignee, check_assignee
 from workflows.rofr.context import CLOSING, ESCROW_DELIVERY, Ctx, Step
+from workflows.rofr.recording import record_purchase
 from workflows.rofr.valued import needs_appraisal
 
 
@@ -131,6 +132,7 @@ def complete_closing(ctx: Ctx, cmd: c.CompleteClosing) -> Step:
         step.event(
             "repurchase_closed", shares=ctx.data.get("purchase_shares"), **record, clause=clause
         )
+        record_purchase(ctx, step, closed_at.isoformat(), acting_assignee(ctx))
     return step
 
 
@@ -187,6 +189,7 @@ def release_escrow(ctx: Ctx, cmd: c.ReleaseEscrow) -> Step:
         on_time=not due.passed(delivered_at),
         clause=clause,
     )
+    record_purchase(ctx, step, delivered_at.isoformat(), None)  # delivered to the company
     return step
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from workflows.kernel import Party
 from workflows.kit.payload import (
@@ -119,7 +119,29 @@ class AppointJointAppraiser(Payload):
     appointed_at: Instant
 
 
+class SelectAppraiser(Payload):
+    """FMP §6(d)(iii): no joint appraiser within the 20 days, each side selects its own
+    appraiser (``select_owner_appraiser``, ``select_company_appraiser``)."""
+
+    appraiser: Text = Field(description="the appraiser of recognized standing selected")
+    selected_at: Instant
+
+
+class RecordThirdAppraiser(Payload):
+    """FMP §6(d)(iii): the third appraiser, designated by the owner's and the company's
+    appraisers, as either side records it."""
+
+    appraiser: Text = Field(description="the third appraiser the two appraisers designated")
+    designated_at: Instant
+
+
 class AppointAppraisers(Payload):
+    """Retired: refused since each side selects its own appraiser (FMP §6(d)(iii)); use
+    select_owner_appraiser, select_company_appraiser and record_third_appraiser. Acts of it
+    recorded before stand."""
+
+    model_config = ConfigDict(json_schema_extra={"deprecated": True})
+
     owner_appraiser: Text
     company_appraiser: Text
     third_appraiser: Text
@@ -129,6 +151,10 @@ class AppointAppraisers(Payload):
 class RecordValuation(Payload):
     cash_value: Amount
     valued_at: Instant
+    appraiser: Text | None = Field(
+        default=None,
+        description="whose appraisal this is (default: the appraiser whose appraisal binds)",
+    )
 
 
 class CompleteClosing(Payload):
@@ -142,7 +168,12 @@ class ReleaseEscrow(Payload):
 
 class Buyer(Payload):
     name: Text
-    address: str | None = None
+    address: str | None = Field(
+        default=None, description="required by the share register for a new holder (BYL Art. VI §1)"
+    )
+    holder_id: Text | None = Field(
+        default=None, description="the buyer's id on the share register (default: its name)"
+    )
 
 
 class TransferCompliance(Payload):
@@ -204,6 +235,12 @@ class RecordLapseEvent(Payload):
 class ExemptTransferee(Payload):
     name: Text
     relationship: str | None = Field(default=None, description="spouse, issue, adopted_child")
+    address: Note | None = Field(
+        default=None, description="required by the share register for a new holder (BYL Art. VI §1)"
+    )
+    holder_id: Text | None = Field(
+        default=None, description="the transferee's id on the share register (default: its name)"
+    )
 
 
 class ProposeExemptTransfer(Payload):

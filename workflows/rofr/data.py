@@ -73,6 +73,8 @@ class RofrData(BaseModel):
     consent: Record | None = None
     acknowledgment: Record | None = None
     compliance: Record | None = None
+    # the acts recorded in the share register (workflows.rofr.recording)
+    register_acts: list[str] | None = None
     # the kit's record of acts by effective time, and the reconciliation items
     timeline: Record | None = None
 

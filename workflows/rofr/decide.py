@@ -3,12 +3,18 @@ kit's (the ``WorkflowKind`` contract of the kernel)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from workflows.kernel import Decision, Message
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
 from workflows.rofr import (
+    appraisers,
     approval,
     closing,
     election,
@@ -16,6 +22,7 @@ from workflows.rofr import (
     lapse,
     notice,
     owner_choice,
+    recording,
     sale,
     timeline,
     valuation,
@@ -24,6 +31,7 @@ from workflows.rofr import commands as c
 from workflows.rofr.context import Ctx, Step
 from workflows.rofr.data import SCHEMA
 from workflows.rofr.machine import CHART
+from workflows.terms import Terms
 from workflows.terms.rofr import RofrTerms
 
 # Who may send each command: the kit authorises it from the section's parties; the grant of
@@ -46,7 +54,16 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         ),
         "agree_cash_value": Spec(c.AgreeCashValue, valuation.agree_cash_value),
         "appoint_joint_appraiser": Spec(c.AppointJointAppraiser, valuation.appoint_joint_appraiser),
-        "appoint_appraisers": Spec(c.AppointAppraisers, valuation.appoint_appraisers),
+        "select_owner_appraiser": Spec(c.SelectAppraiser, appraisers.select_owner_appraiser),
+        "select_company_appraiser": Spec(c.SelectAppraiser, appraisers.select_company_appraiser),
+        "record_third_appraiser": Spec(c.RecordThirdAppraiser, appraisers.record_third_appraiser),
+        # Retired (FMP §6(d)(iii): each side selects its own): refused when entered; an act of
+        # it recorded before replays as it stood.
+        "appoint_appraisers": Spec(
+            c.AppointAppraisers,
+            appraisers.appoint_appraisers,
+            admit=appraisers.refuse_appoint_appraisers,
+        ),
         "record_valuation": Spec(c.RecordValuation, valuation.record_valuation),
         "complete_closing": Spec(c.CompleteClosing, closing.complete_closing),
         "release_escrow": Spec(c.ReleaseEscrow, closing.release_escrow),
@@ -78,7 +95,7 @@ KIND: Kind[Ctx] = Kind(
         closing.on_timer,
         sale.on_timer,
     ),
-    parties=lambda ctx: ctx.rofr.parties,
+    parties=appraisers.parties,
     data=SCHEMA,
     terms_section=RofrTerms,
     effective=timeline.EFFECTIVE,
@@ -86,4 +103,15 @@ KIND: Kind[Ctx] = Kind(
     void_clause=timeline.void_clause,
     reconcile_command=RECONCILE,
 )
-decide = KIND.decide
+
+
+def decide(
+    state: str | None,
+    data: Mapping[str, Any],
+    message: Message,
+    now: datetime,
+    terms: Terms | Mapping[str, Any],
+) -> Decision:
+    """The kit's decide; an act it voids that had recorded in the share register is held
+    void there too (``workflows.rofr.recording``)."""
+    return recording.with_voids(data, KIND.decide(state, data, message, now, terms))

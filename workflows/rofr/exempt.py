@@ -18,6 +18,7 @@ from workflows.kit.clauses import enforces
 from workflows.rofr import commands as c
 from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import Ctx, Step
+from workflows.rofr.recording import record_exempt
 from workflows.terms.rofr import ExemptTransfer
 
 
@@ -204,4 +205,5 @@ def complete_exempt_transfer(ctx: Ctx, cmd: c.CompleteExemptTransfer) -> Step:
         clause=exempt.clause,
         **({"compliance": compliance} if compliance else {}),
     )
+    record_exempt(ctx, step, exempt.category, exempt.clause, transferred_at.isoformat())
     return step

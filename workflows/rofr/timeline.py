@@ -26,6 +26,9 @@ EFFECTIVE: dict[str, EffectiveTime] = {
     "choose_sale_alternative": by_notice("owner_choice_notice"),
     "agree_cash_value": by_date("agreed_at"),
     "appoint_joint_appraiser": by_date("appointed_at"),
+    "select_owner_appraiser": by_date("selected_at"),
+    "select_company_appraiser": by_date("selected_at"),
+    "record_third_appraiser": by_date("designated_at"),
     "appoint_appraisers": by_date("appointed_at"),
     "record_valuation": by_date("valued_at"),
     "complete_closing": by_date("closed_at"),
@@ -48,8 +51,11 @@ RANKS: dict[str, int] = {
     # the steps of a valuation, a closing and an exempt transfer, in the order they build on
     "agree_cash_value": 50,
     "appoint_joint_appraiser": 51,
-    "appoint_appraisers": 52,
-    "record_valuation": 53,
+    "select_owner_appraiser": 52,
+    "select_company_appraiser": 52,
+    "appoint_appraisers": 52,  # retired: its recorded acts replay in their place
+    "record_third_appraiser": 53,
+    "record_valuation": 54,
     "complete_closing": 60,
     "release_escrow": 61,
     "consent_to_transfer": 70,

@@ -2,9 +2,10 @@
 
 FMP §6(d)(iii): the company (or its assignees) may pay cash equal to the property's value. No
 agreed value within 10 days after receipt of the Disposition Notice → an appraiser chosen
-jointly; no joint choice within 20 days after receipt → each side picks one and the two pick a
-third, whose appraisal binds; cost shared equally. Closing then on the *later* of the 30th
-business day after delivery of the Exercise Notice and the 15th day after the valuation.
+jointly; no joint choice within 20 days after receipt → each side selects one and the two
+designate a third, whose appraisal binds (``workflows.rofr.appraisers``); cost shared equally.
+Closing then on the *later* of the 30th business day after delivery of the Exercise Notice and
+the 15th day after the valuation.
 RD ISO ¶11(d) instead lets the company pay the discounted cash equivalent it reasonably
 determines: that needs no steps of its own (it comes with the exercise).
 """
@@ -25,7 +26,9 @@ VALUING = "progress_valuation"  # the chart's event: its sources are the states 
 
 
 @enforces("rofr.non_cash")
-def _valuation(ctx: Ctx) -> dict[str, Any]:
+def open_valuation(ctx: Ctx) -> dict[str, Any]:
+    """The valuation record a step of FMP §6(d)(iii) acts on; refused where none is open (no
+    property price valued by appraisal, not a state it is made in, the value already fixed)."""
     clause = ctx.rofr.non_cash.clause
     check_assignee(ctx)
     if not needs_appraisal(ctx):
@@ -93,7 +96,7 @@ def _later(at: datetime, other: dict[str, Any]) -> datetime:
 
 @enforces("rofr.non_cash")
 def agree_cash_value(ctx: Ctx, cmd: c.AgreeCashValue) -> Step:
-    valuation = _valuation(ctx)
+    valuation = open_valuation(ctx)
     clause = ctx.rofr.non_cash.clause
     cash_value = cmd.cash_value
     agreed_at = ctx.fact_time("agreed_at", cmd.agreed_at, clause)
@@ -120,7 +123,7 @@ def agree_cash_value(ctx: Ctx, cmd: c.AgreeCashValue) -> Step:
 
 @enforces("rofr.non_cash")
 def appoint_joint_appraiser(ctx: Ctx, cmd: c.AppointJointAppraiser) -> Step:
-    valuation = _valuation(ctx)
+    valuation = open_valuation(ctx)
     clause = ctx.rofr.non_cash.clause
     appraiser = cmd.appraiser
     appointed_at = ctx.fact_time("appointed_at", cmd.appointed_at, clause)
@@ -144,38 +147,40 @@ def appoint_joint_appraiser(ctx: Ctx, cmd: c.AppointJointAppraiser) -> Step:
     return step
 
 
-@enforces("rofr.non_cash")
-def appoint_appraisers(ctx: Ctx, cmd: c.AppointAppraisers) -> Step:
-    valuation = _valuation(ctx)
-    clause = ctx.rofr.non_cash.clause
-    names = cmd.model_dump(include={"owner_appraiser", "company_appraiser", "third_appraiser"})
-    appointed_at = ctx.fact_time("appointed_at", cmd.appointed_at, clause)
-    mark = ctx.must_deadline(JOINT_APPRAISER)
-    if not mark.passed(appointed_at):
-        raise Refused(
-            clause,
-            f"owner and company have until {ctx.cal.fmt(mark.at)} to agree a "
-            f"joint appraiser ({mark.derivation})",
-            "too_early",
-        )
-    valuation.update(stage="appraisal", appraisers=names)
-    step = Step("progress_valuation", cancel_timers=[VALUE_AGREEMENT, JOINT_APPRAISER])
-    step.event(
-        "appraisers_appointed",
-        appraisers=names,
-        binding="third_appraiser",
-        appointed_at=appointed_at.isoformat(),
-        clause=clause,
-    )
-    return step
+def _binding(valuation: dict[str, Any]) -> str:
+    """The appraiser whose appraisal fixes the value: the joint one, or the third designated by
+    the two sides' appraisers (a row of the retired ``appoint_appraisers`` names no
+    ``binding``: there too the third's)."""
+    appraisers: dict[str, str] = valuation.get("appraisers") or {}
+    key = valuation.get("binding") or ("joint" if "joint" in appraisers else "third_appraiser")
+    return appraisers[key]
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 @enforces("rofr.non_cash")
 def record_valuation(ctx: Ctx, cmd: c.RecordValuation) -> Step:
-    valuation = _valuation(ctx)
+    """FMP §6(d)(iii): the valuation "made by" the joint appraiser, or the third appraiser's,
+    "whose appraisal shall be determinative of such value": the value is fixed by that
+    appraisal alone; an appraisal by either side's own appraiser fixes nothing."""
+    valuation = open_valuation(ctx)
     clause = ctx.rofr.non_cash.clause
     if valuation["stage"] != "appraisal":
-        raise Refused(clause, "no appraiser has been appointed yet", "wrong_state")
+        waiting = (
+            "the third appraiser is not yet designated by the two sides' appraisers"
+            if valuation.get("selections")
+            else "no appraiser has been appointed yet"
+        )
+        raise Refused(clause, waiting, "wrong_state")
+    binding = _binding(valuation)
+    if cmd.appraiser is not None and not _same(cmd.appraiser, binding):
+        raise Refused(
+            clause,
+            f"only the appraisal of {binding} determines the value, not {cmd.appraiser}'s",
+            "not_authorised",
+        )
     cash_value = cmd.cash_value
     valued_at = ctx.fact_time("valued_at", cmd.valued_at, clause)
     step = Step("progress_valuation")
@@ -183,6 +188,7 @@ def record_valuation(ctx: Ctx, cmd: c.RecordValuation) -> Step:
         "cash_value_determined",
         cash_value=str(cash_value),
         valued_at=valued_at.isoformat(),
+        appraised_by=binding,
         appraisers=valuation.get("appraisers"),
         clause=clause,
     )
@@ -208,7 +214,7 @@ def on_timer(ctx: Ctx, timer: TimerFired) -> Step | None:
         valuation["stage"] = "three_appraisers"
         step.event(
             "joint_appraiser_deadline_passed",
-            next="each side picks an appraiser; the two pick a third",
+            next="each side selects its own appraiser; the two designate a third",
             clause=clause,
         )
         return step

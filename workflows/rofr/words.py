@@ -73,9 +73,14 @@ EVENT_SENTENCES = {
     "once the other side consents to the same one.",
     "joint_appraiser_appointed": "A joint appraiser was appointed to value the non-cash price.",
     "joint_appraiser_deadline_passed": "No joint appraiser was appointed in time: each side "
-    "appoints an appraiser, and the two pick a third.",
+    "selects its own appraiser, and the two appraisers designate a third.",
+    "appraiser_selected": "One side selected its own appraiser; the two appraisers are to "
+    "designate a third.",
+    "third_appraiser_designated": "The two sides' appraisers designated a third appraiser, "
+    "whose appraisal determines the value.",
     "appraisers_appointed": "The appraisers were appointed.",
-    "cash_value_determined": "The cash value of the non-cash price was determined.",
+    "cash_value_determined": "The cash value of the non-cash price was determined by the "
+    "appraisal that binds.",
     "closing_awaits_valuation": "The purchase closes once the non-cash price has a cash value.",
     "closing_scheduled": "The Company's purchase is to close.",
     "closing_deadline_passed": "The closing deadline passed without a closing.",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
-from workflows.kit.payload import Amount, Instant, Payload, Shares, Text
+from workflows.kit.payload import Amount, Flag, Instant, Payload, Shares, Text
 from workflows.terms.share_register import Endorsement, Officer
 
 
@@ -139,3 +140,76 @@ class ReplaceLostCertificate(Payload):
     replaced_at: Instant
     security: SecurityGiven | None = None
     signatures: list[Signature] | None = None
+
+
+# -- what other workflows send the register (internal: by the system party, through the engine).
+# Each names the act of its sender (``act``: the act's id in the sender's record); the sender
+# itself is the command's actor, so an act is recorded once, and found again when it is void.
+
+
+class DispositionWatch(Payload):
+    """RD ISO ¶14: a disposition of the shares within one year after exercise or two years
+    after grant is notified to the CFO; the watch as the exercise computed it."""
+
+    ends_on: date = Field(description="the last day a disposition is disqualifying")
+    notify: Text = Field(description="who is notified: the Chief Financial Officer")
+    clause: Text
+    exercised_on: date
+    granted_on: date
+    derivation: Text
+
+
+class RecordExerciseIssuance(Payload):
+    """The certificate an exercise issued (FMP §4(b), RD ISO ¶4(e)), recorded as issued."""
+
+    act: Text = Field(description="the exercise's act that issued it")
+    number: Text
+    holder: HolderGiven
+    shares: Shares
+    share_class: Text = "common"
+    issued_at: Instant
+    legends: list[LegendGiven] = Field(default_factory=list)
+    escrow_agent: Text | None = None
+    watch: DispositionWatch | None = None
+
+
+class RecordRofrTransfer(Payload):
+    """A transfer the ROFR completed: a sale to a third party (FMP §6(d)(iv), RD ISO ¶11(e)),
+    a purchase by an assignee of the right, an exempt transfer (FMP §6(b)). The ROFR's
+    completion is the surrender of the certificates endorsed (BYL Art. VIII §2)."""
+
+    act: Text = Field(description="the ROFR's act that completed the transfer")
+    holder: Text = Field(description="the transferor (the ROFR's Owner)")
+    transferee: HolderGiven
+    shares: Shares
+    effective_at: Instant
+    certificates: list[Text] | None = Field(
+        default=None, description="surrendered; default: the holder's, lowest number first"
+    )
+    endorsement: Endorsement = "endorsed"
+    free_and_clear: Flag = Field(
+        default=False,
+        description="the buyer takes free and clear (FMP §6(d)(iv)): the legends the terms "
+        "let a transfer release are left off",
+    )
+    clause: Text = Field(description="the ROFR's clause for the transfer")
+
+
+class RecordRofrRepurchase(Payload):
+    """The Company bought the shares at the ROFR's closing (FMP §6(d)(iii), RD ISO ¶11(d)):
+    the certificates surrendered endorsed are cancelled, any balance reissued."""
+
+    act: Text
+    holder: Text
+    shares: Shares
+    effective_at: Instant
+    certificates: list[Text] | None = None
+    clause: Text
+
+
+class VoidRofrTransfer(Payload):
+    """A transfer the ROFR holds void (FMP §6(i), RD ISO ¶11(f)): never shown as valid."""
+
+    act: Text = Field(description="the ROFR's act now void")
+    clause: Text
+    reason: Text

@@ -4,6 +4,8 @@
 Art. V §9: "the number and date of cancellation of every certificate surrendered").
 ``holders``: id → name, address (BYL Art. VI §1). ``transfers``: each transfer recorded on the
 books (BYL Art. VIII §2). ``sources``: the acts of other workflows already recorded.
+``voided``: the acts of other workflows held void (FMP §6(i), RD ISO ¶11(f)): reversed if
+recorded, refused if they come later. A certificate may carry the ``watch`` of RD ISO ¶14.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class RegisterData(BaseModel):
     certificates: dict[str, Record] | None = None
     transfers: list[Record] | None = None
     sources: dict[str, str] | None = None
+    voided: dict[str, Record] | None = None
     deadlines: dict[str, Record] | None = None
 
 

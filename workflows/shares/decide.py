@@ -11,7 +11,7 @@ from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.payload import Payload
 from workflows.shares import commands as c
-from workflows.shares import issuance, lost, transfer
+from workflows.shares import issuance, links, lost, transfer
 from workflows.shares.context import Ctx, Step
 from workflows.shares.data import SCHEMA
 from workflows.shares.machine import CHART
@@ -50,7 +50,22 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         "replace_lost_certificate": Spec(
             c.ReplaceLostCertificate, _with(lost.replace_lost_certificate)
         ),
+        # Sent by other workflows through the engine (workflows.shares.links).
+        "record_exercise_issuance": Spec(
+            c.RecordExerciseIssuance, _with(links.record_exercise_issuance)
+        ),
+        "record_rofr_transfer": Spec(c.RecordRofrTransfer, _with(links.record_rofr_transfer)),
+        "record_rofr_repurchase": Spec(c.RecordRofrRepurchase, _with(links.record_rofr_repurchase)),
+        "void_rofr_transfer": Spec(c.VoidRofrTransfer, _with(links.void_rofr_transfer)),
     },
+)
+INTERNAL = frozenset(
+    {
+        "record_exercise_issuance",
+        "record_rofr_transfer",
+        "record_rofr_repurchase",
+        "void_rofr_transfer",
+    }
 )
 KIND: Kind[Ctx] = Kind(
     context=Ctx,
@@ -60,5 +75,6 @@ KIND: Kind[Ctx] = Kind(
     parties=lambda ctx: ctx.reg.parties,
     data=SCHEMA,
     terms_section=ShareRegisterTerms,
+    internal=INTERNAL,
 )
 decide = KIND.decide

@@ -196,7 +196,11 @@ def once(ctx: Ctx, source: Source | None, what: str) -> str | None:
     """An act of another workflow is recorded once, whatever message carries it again."""
     if source is None:
         return None
-    key = f"{source.workflow_type}:{source.workflow_id}"
+    return once_key(ctx, f"{source.workflow_type}:{source.workflow_id}", what)
+
+
+def once_key(ctx: Ctx, key: str, what: str) -> str:
+    """The act ``key`` names, recorded once as ``what``."""
     recorded = (ctx.data.get("sources") or {}).get(key)
     if recorded is not None:
         raise Refused(ctx.clause, f"{key} is already recorded: {recorded}", "already_recorded")

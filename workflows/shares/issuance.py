@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.shares import commands as c
@@ -67,10 +70,20 @@ def _partly_paid(ctx: Ctx, cmd: c.IssueShareCertificate) -> dict[str, str] | Non
 def issue_share_certificate(ctx: Ctx) -> Step:
     """Issue a certificate to a holder (on an exercise: FMP §4(b), RD ISO ¶4(e))."""
     cmd = ctx.typed(c.IssueShareCertificate)
+    return issue(ctx, cmd, lambda number: e.once(ctx, cmd.source, f"certificate {number}"))
+
+
+def issue(
+    ctx: Ctx,
+    cmd: c.IssueShareCertificate,
+    source: Callable[[str], str | None],
+    watch: dict[str, Any] | None = None,
+) -> Step:
+    """The certificate ``cmd`` describes; ``source(number)`` records the act it is for."""
     at = ctx.past(cmd.issued_at, "issued_at")
     count = e.before(ctx)
     number = e.number(ctx, cmd.number)
-    source = e.once(ctx, cmd.source, f"certificate {number}")
+    recorded = source(number)
     e.record_holder(ctx, cmd.holder, at)
     cert = {
         "number": number,
@@ -83,8 +96,10 @@ def issue_share_certificate(ctx: Ctx) -> Step:
         "origin": {"kind": "issued"},
         "partly_paid": _partly_paid(ctx, cmd),
         "escrow_agent": cmd.escrow_agent,
-        "source": source,
+        "source": recorded,
     }
+    if watch:
+        cert["watch"] = watch
     step = Step("issue")
     e.issue(ctx, step, cert)
     e.counted(ctx, step, count)

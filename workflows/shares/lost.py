@@ -163,6 +163,8 @@ def replace_lost_certificate(ctx: Ctx) -> Step:
         "origin": {"kind": "replacement", "from": [old["number"]]},
         "escrow_agent": old.get("escrow_agent"),
     }
+    if old.get("watch"):  # RD ISO ¶14: the replacement is the same shares
+        new["watch"] = old["watch"]
     e.cancel(
         ctx,
         step,

@@ -20,6 +20,8 @@ class RegisterMachine(StateMachine):
     claim_lost = kept.to(kept, internal=True)
     require_terms = kept.to(kept, internal=True)
     replace = kept.to(kept, internal=True)
+    # FMP §6(i), RD ISO ¶11(f): a transfer the ROFR holds void, reversed or blocked.
+    void = kept.to(kept, internal=True)
 
 
 STATE_WORDS = {"new": "not yet opened", "kept": "kept"}

@@ -10,6 +10,7 @@ from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.shares import commands as c
 from workflows.shares import entries as e
+from workflows.shares import watch
 from workflows.shares.context import Ctx, Step
 
 
@@ -44,6 +45,7 @@ def _balance(
     at: datetime,
     number: str | None,
     sigs: list[dict[str, str]],
+    reports: list[dict[str, Any]],
 ) -> dict[str, Any] | None:
     """The shares surrendered beyond those transferred, on a new certificate to the holder."""
     rest = sum(cert["shares"] for cert in certs) - shares
@@ -68,6 +70,9 @@ def _balance(
         "origin": {"kind": "balance", "from": [x["number"] for x in certs]},
         "escrow_agent": first.get("escrow_agent"),
     }
+    kept = watch.carried(certs, reports)
+    if kept:
+        cert["watch"] = kept
     return e.issue(ctx, step, cert)
 
 
@@ -75,6 +80,13 @@ def record_share_transfer(ctx: Ctx) -> Step:
     """BYL Art. VIII §2: on surrender of the endorsed certificate a new certificate is issued
     to the person entitled, the old one cancelled and the transfer recorded on the books."""
     cmd = ctx.typed(c.RecordShareTransfer)
+    seq = len(ctx.data.get("transfers") or []) + 1
+    return transfer(ctx, cmd, e.once(ctx, cmd.source, f"transfer {seq}"))
+
+
+def transfer(ctx: Ctx, cmd: c.RecordShareTransfer, source: str | None) -> Step:
+    """The transfer ``cmd`` describes, recorded for ``source`` (the act of another workflow
+    it records, or None)."""
     at = ctx.past(cmd.effective_at, "effective_at")
     count = e.before(ctx)
     certs = e.surrender(ctx, cmd.surrendered, at)
@@ -86,7 +98,6 @@ def record_share_transfer(ctx: Ctx) -> Step:
     sigs = e.signatures(ctx, cmd.signatures)
     legends = _legends(ctx, certs, cmd.release_legends)
     seq = len(ctx.data.get("transfers") or []) + 1
-    source = e.once(ctx, cmd.source, f"transfer {seq}")
     step = Step("transfer")
     e.record_holder(ctx, cmd.transferee, at)
     new = {
@@ -100,7 +111,8 @@ def record_share_transfer(ctx: Ctx) -> Step:
         "origin": {"kind": "transfer", "from": [x["number"] for x in certs], "transfer": seq},
         "source": source,
     }
-    balance = _balance(ctx, step, certs, cmd.shares, at, cmd.balance_number, sigs)
+    reports = watch.report(ctx, step, certs, cmd.shares, at, cmd.transferee.id)
+    balance = _balance(ctx, step, certs, cmd.shares, at, cmd.balance_number, sigs, reports)
     issued = [new["number"], *([balance["number"]] if balance else [])]
     by = {s.number: s for s in cmd.surrendered}
     for cert in certs:
@@ -128,6 +140,7 @@ def record_share_transfer(ctx: Ctx) -> Step:
         "issued": issued,
         "released_legends": cmd.release_legends,
         "source": source,
+        "dispositions": reports,
     }
     ctx.data.setdefault("transfers", []).append(record)
     step.event("share_transfer_recorded", transfer=record, clause=ctx.reg.surrender.required.clause)
@@ -140,6 +153,11 @@ def cancel_share_certificate(ctx: Ctx) -> Step:
     repurchase, FMP §6(c)(ii)): the certificate surrendered endorsed and cancelled, any balance
     reissued to the holder (BYL Art. V §9)."""
     cmd = ctx.typed(c.CancelShareCertificate)
+    return take(ctx, cmd, e.once(ctx, cmd.source, f"cancellation of certificate {cmd.number}"))
+
+
+def take(ctx: Ctx, cmd: c.CancelShareCertificate, source: str | None) -> Step:
+    """The cancellation ``cmd`` describes, recorded for ``source``."""
     at = ctx.past(cmd.cancelled_at, "cancelled_at")
     count = e.before(ctx)
     given = c.Surrendered(
@@ -148,10 +166,10 @@ def cancel_share_certificate(ctx: Ctx) -> Step:
     e.endorse(ctx, cmd.number, cmd.endorsement)
     certs = e.surrender(ctx, [given], at)
     shares = cmd.shares or certs[0]["shares"]
-    source = e.once(ctx, cmd.source, f"cancellation of certificate {cmd.number}")
     step = Step("cancel")
     sigs = e.signatures(ctx, cmd.signatures) if shares < certs[0]["shares"] else []
-    balance = _balance(ctx, step, certs, shares, at, cmd.balance_number, sigs)
+    reports = watch.report(ctx, step, certs, shares, at, "company")
+    balance = _balance(ctx, step, certs, shares, at, cmd.balance_number, sigs, reports)
     e.cancel(
         ctx,
         step,
@@ -163,6 +181,7 @@ def cancel_share_certificate(ctx: Ctx) -> Step:
         endorsement=cmd.endorsement,
         endorsed_by=cmd.endorsed_by,
         replaced_by=[balance["number"]] if balance else [],
+        dispositions=reports,
     )
     e.counted(ctx, step, count)
     return step
