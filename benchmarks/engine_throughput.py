@@ -80,8 +80,11 @@ async def _replica(
     barrier: Any,
     batch: int,
 ) -> dict[str, Any]:
+    # Imported before the clock starts, as an engine process imports it when it starts.
+    from services.engine import apply_batch
     from services.store.db import connect
     from services.terms_catalog import TermsCatalog
+    from workflows import registry  # noqa: F401  (the engine reads its kinds from it)
 
     pool = await connect(url, min_size=concurrency, max_size=concurrency)
     catalog, clock = TermsCatalog(), FixedClock()
@@ -92,7 +95,7 @@ async def _replica(
             messages = [make(COMPANIES[i % len(COMPANIES)], workflow_id(salt, i)) for i in mine]
             await asyncio.to_thread(barrier.wait)  # every replica ready: the clock starts
             phases[phase] = await _apply_all(
-                pool, messages, clock, catalog, concurrency, index, batch
+                apply_batch, pool, messages, clock, catalog, concurrency, index, batch
             )
             await asyncio.to_thread(barrier.wait)  # every replica done: the clock stops
     finally:
@@ -101,6 +104,7 @@ async def _replica(
 
 
 async def _apply_all(
+    apply_batch: Any,
     pool: Any,
     messages: list[Any],
     clock: Any,
@@ -109,8 +113,6 @@ async def _apply_all(
     index: int,
     batch: int,
 ) -> dict[str, Any]:
-    from services.engine import apply_batch
-
     latencies: list[float] = []
     outcomes: collections.Counter[str] = collections.Counter()
     queue = iter(messages)

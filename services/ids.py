@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 #: The namespace of every derived id (any fixed UUID; never change it: ids are stored).
 NAMESPACE = uuid.UUID("0b7e5a39-3c2d-4f61-8a45-9e1d2c6b7f08")
@@ -48,8 +49,29 @@ def encode_parts(parts: tuple[Part, ...]) -> bytes:
 
 def derived_id(purpose: str, *parts: Part) -> str:
     """The id of ``purpose`` for ``parts``, as a UUID string (a UUIDv5 of ``encode_parts``)."""
-    digest = hashlib.sha1(NAMESPACE.bytes + encode_parts((purpose, *parts))).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=5))
+    return _uuid5(hashlib.sha1(NAMESPACE.bytes + encode_parts((purpose, *parts))).digest())
+
+
+def derived_ids(purpose: str, *parts: Part) -> Callable[[Part], str]:
+    """``last → derived_id(purpose, *parts, last)``: for many ids that differ in their last
+    part only (a message's events), the parts they share are encoded and hashed once."""
+    shared = hashlib.sha1(NAMESPACE.bytes + encode_parts((purpose, *parts)))
+
+    def of(last: Part) -> str:
+        h = shared.copy()
+        h.update(encode_parts((last,)))
+        return _uuid5(h.digest())
+
+    return of
+
+
+def _uuid5(sha1: bytes) -> str:
+    """``str(uuid.UUID(bytes=sha1[:16], version=5))``, without building the UUID object."""
+    b = bytearray(sha1[:16])
+    b[6] = (b[6] & 0x0F) | 0x50  # version 5
+    b[8] = (b[8] & 0x3F) | 0x80  # the RFC 9562 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def share_register_id(company_id: str) -> str:

@@ -6,9 +6,11 @@ that takes them as ``facts=``. The engine loads what ``reads`` names inside the 
 transaction, under the locks it needs, and hands it to ``decide`` read-only:
 
 - ``GrantOf(grant_id)``: the grant's ``GrantFacts`` (``workflows.grants.facts``), under the
-  grant's lock: every workflow that changes what a grant's facts say (its termination, its
-  exercises) reads them, so it holds that lock too, and two of them never decide on the same
-  grant at once (two exercises cannot together exceed what is exercisable);
+  grant's lock, with its termination's window and the claims of its exercises (each read from
+  the exercise's own row, the reader's own left out): every workflow that changes what a grant's
+  facts say (its termination, its exercises) reads them, so it holds that lock too, and two of
+  them never decide on the same grant at once (an exercise sees the claims committed before it,
+  and two exercises cannot together exceed what is exercisable);
 - ``FmvOn(on)``: the Board's determination of fair market value in force on a day (the
   valuation register, FMP §4(a)(ii)), or None;
 - ``PlanOf(plan)``: the plan's shares committed (RD Plan ¶4), under the plan's lock, so two

@@ -14,7 +14,6 @@ from typing import Any
 
 from services.demo.steps import Act, Known, LetPass, Record, Story, Vests, pt
 from services.store.registers import Plan, Valuation
-from workflows.grants.vesting import exercisable, vested
 
 OPTIONEE = "Alex Rivera"
 NOTICE_AT = pt("2026-03-02T10:00")
@@ -36,45 +35,33 @@ def exercise_notice(
     """The notice of exercise, delivered in person at ``at`` with a check for the price; the
     securities laws ``cleared`` on a basis the terms accept (FMP §3(b), RD ISO ¶4(f)).
 
-    It carries the grant's facts on the day it takes effect (``ExerciseFacts``), read from the
-    grant's register entry and the valuation register, for an exercise that takes them from its
-    payload; one that reads its grant through the register view needs only the notice itself.
+    It names its grant, whose facts the exercise reads through the register view, and carries
+    the circumstances the Company states: the FMV determination in force on the day (from the
+    valuation register) and the securities-law clearance.
     """
     grant = known.grant
     assert grant is not None, "the option story grants the option before its exercise"
     on = at.date()
     fmv = max((v for v in known.valuations if v.effective_on <= on), key=lambda v: v.effective_on)
-    notice = {
+    return {
+        "grant": grant.grant_id,
         "shares": shares,
         "notice": {"method": "personal", "delivered_at": at.isoformat()},
-        "exercised_by": {"name": grant.optionee},
+        "exercised_by": {"name": grant.holder_name},
         "payment": [{"form": "check", "amount": check}],
         "representations": list(representations),
         # FMP §9: enclosed while the shares are unregistered (RD: the representations instead)
         "investment_statement": not representations,
-    }
-    facts = {
-        "grant_id": grant.grant_id,
-        "optionee": grant.optionee,
-        "option_type": grant.option_type,
-        "grant_date": grant.grant_date.isoformat(),
-        "shares": grant.shares,
-        "exercise_price": f"{grant.exercise_price:f}",
-        "as_of": on.isoformat(),
-        "vested": vested(grant, on),
-        "exercisable": exercisable(grant, on),
-        "exercised": grant.exercised,
-        "expiration_date": grant.expiration_date.isoformat(),
-        "expires_at": grant.expires_at.isoformat(),
-        "fair_market_value": {
-            "price_per_share": f"{fmv.price_per_share:f}",
-            "effective_on": fmv.effective_on.isoformat(),
-            "method": fmv.method,
-            "resolution": fmv.resolution,
+        "circumstances": {
+            "fair_market_value": {
+                "price_per_share": f"{fmv.price_per_share:f}",
+                "effective_on": fmv.effective_on.isoformat(),
+                "method": fmv.method,
+                "resolution": fmv.resolution,
+            },
+            "securities_law": {"basis": cleared[0], "reference": cleared[1]},
         },
-        "securities_law": {"basis": cleared[0], "reference": cleared[1]},
     }
-    return {**notice, "facts": facts}
 
 
 RD_CLEARED = (

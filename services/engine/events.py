@@ -9,8 +9,9 @@ company's message id can produce another company's event id.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,8 +19,8 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
-from services.ids import derived_id
-from services.store.canonical import dump_json, normalise
+from services.ids import derived_id, derived_ids
+from services.store.canonical import NotPlain, dump_json, normalise, plain, plain_json
 from services.store.unit_write import OutboxRow
 from workflows.messages import event_routing_key
 
@@ -30,6 +31,16 @@ _LEGACY_EVENT_IDS = uuid.UUID("5d0c3f52-8d8e-4b7a-9a53-3a0b8f1e2c41")
 def event_id(company_id: str, message_id: str, position: int, kind: str = "command") -> str:
     """The id of the ``position``-th event of a message (also its outbox message id)."""
     return derived_id("event", company_id, kind, message_id, position)
+
+
+def event_ids(company_id: str, message_id: str, kind: str = "command") -> Callable[[int], str]:
+    """``position → event_id(company_id, message_id, position, kind)``, for one message."""
+    return derived_ids("event", company_id, kind, message_id)
+
+
+# A pure function of three names, of which a deployment has a few hundred combinations; it
+# percent-encodes the company id character by character, so it is worth remembering.
+_routing_key = functools.lru_cache(maxsize=4096)(event_routing_key)
 
 
 def legacy_event_id(company_id: str, message_id: str, position: int, kind: str) -> str:
@@ -43,7 +54,20 @@ def json_safe(value: Any) -> Any:
 
     No text is made: the value is encoded once, when it is written (``dump_json``).
     """
-    return normalise(to_jsonable_python(value))
+    try:
+        return plain(value)  # the common case: JSON types already, copied in one pass
+    except NotPlain:
+        return normalise(to_jsonable_python(value))
+
+
+def json_safe_text(value: Any) -> tuple[Any, str]:
+    """``json_safe(value)`` and its canonical text, encoded once."""
+    try:
+        safe = plain(value)
+    except NotPlain:
+        safe = normalise(to_jsonable_python(value))
+        return safe, dump_json(safe)
+    return safe, plain_json(safe)
 
 
 @dataclass
@@ -60,6 +84,7 @@ class EventLog:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     _occurred_at: Any = field(default=None, repr=False)
+    _ids: Callable[[int], str] | None = field(default=None, repr=False)
 
     def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
         # The body of an ``EventMessage``, as ``model_dump(mode="json")`` makes it, built
@@ -68,22 +93,27 @@ class EventLog:
         # by it, and the message dead-lettered with why).
         if self._occurred_at is None:
             self._occurred_at = to_jsonable_python(self.occurred_at)
+        encode = plain_json  # the body's own fields are strings and an integer
+        try:
+            safe = plain(dict(payload))
+        except NotPlain:
+            safe, encode = normalise(to_jsonable_python(dict(payload))), dump_json
+        if self._ids is None:
+            self._ids = event_ids(self.company_id, self.message_id, self.message_kind)
         body = {
             "kind": "event",
-            "event_id": event_id(
-                self.company_id, self.message_id, len(self.bodies), self.message_kind
-            ),
+            "event_id": self._ids(len(self.bodies)),
             "company_id": self.company_id,
             "workflow_id": str(self.workflow_id),
             "workflow_type": self.workflow_type,
             "type": event_type,
             "version": version,
             "occurred_at": self._occurred_at,
-            "payload": json_safe(dict(payload)),
+            "payload": safe,
             "caused_by": self.message_id,
         }
         self.bodies.append(body)
-        self.texts.append(dump_json(body))
+        self.texts.append(encode(body))
 
     def json(self) -> str:
         """The events as one JSON array: the history row's ``events`` column."""
@@ -95,7 +125,7 @@ class EventLog:
                 self.company_id,
                 self.workflow_id,
                 EVENTS_EXCHANGE,
-                event_routing_key(self.company_id, self.workflow_type, body["type"]),
+                _routing_key(self.company_id, self.workflow_type, body["type"]),
                 body["event_id"],
                 text,
             )

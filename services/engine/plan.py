@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.engine.events import EventLog, json_safe
+from services.engine.events import EventLog, json_safe_text
 from services.engine.outcome import Outcome
 from services.engine.register import Register, reads_of
 from services.engine.sends import Cause, FanOut, plan_sends
@@ -67,6 +67,14 @@ class Terms:
 
     def __init__(self, catalog: Any, registered: Mapping[str, str], existing: set[str]) -> None:
         self.catalog, self.registered, self.existing = catalog, registered, existing
+        self._digests: dict[str, str] = {}
+
+    def digest(self, text: str) -> str:
+        """The digest of a pinned terms text: hashed once per batch, not once per workflow."""
+        found = self._digests.get(text)
+        if found is None:
+            found = self._digests[text] = digest(text)
+        return found
 
     def company_exists(self, company: str) -> bool:
         return company in self.registered or company in self.existing
@@ -188,7 +196,7 @@ class _Step:
                 ENGINE_RULE, f"unknown workflow type {m.workflow_type!r}", "unknown_workflow_type"
             ) from e
         try:
-            message_json = dump_json(json_safe(m.model_dump(mode="json")))
+            _, message_json = json_safe_text(m.model_dump(mode="json"))
         except ValueError as e:
             raise Refused(ENGINE_RULE, f"the payload is not JSON: {e}", "malformed") from e
         if view is None:
@@ -236,7 +244,7 @@ class _Step:
             data_json="{}", version=0, final=False, head_hash=GENESIS, created_at=now,
             updated_at=now,
         )  # fmt: skip
-        return View(row, {}, terms, new=True, terms_digest=digest(terms_json))
+        return View(row, {}, terms, new=True, terms_digest=self.batch.terms.digest(terms_json))
 
     def _terms_to_pin(self) -> tuple[str, str]:
         """The terms a new workflow pins: the company's registered ones, which the party
@@ -267,8 +275,7 @@ class _Step:
     def _plan(self, view: View, decision: Decision, now: datetime, message_json: str) -> Outcome:
         m, row = self.m, view.row
         version = row.version + 1
-        data = json_safe(dict(decision.data))
-        data_json = dump_json(data)
+        data, data_json = json_safe_text(dict(decision.data))
         log = self._log(now)
         for event in decision.events:
             log.add(event.type, event.payload, version)

@@ -28,8 +28,8 @@ import asyncpg
 from services.ids import derived_id, share_register_id
 from services.store import register_view as rv
 from services.store.db import Connection
-from workflows.grants.facts import FairMarketValue, GrantFacts, PlanFacts
-from workflows.grants.register import facts_of, shares_committed
+from workflows.grants.facts import Claim, FairMarketValue, GrantFacts, PlanFacts
+from workflows.grants.register import claim_of, exercised_shares, facts_of, shares_committed
 from workflows.messages import CommandMessage, TimerMessage
 from workflows.reads import FmvOn, GrantOf, HoldersOfRecord, Need, Reads, needs
 from workflows.shares.facts import RegisterFacts
@@ -197,7 +197,8 @@ class Register:
         termination = _termination(grant_id, company, views, reader)
         if termination is None and row is not None and row["termination_id"] != reader:
             termination = row["termination"]
-        return _grant_facts(grant_id, state, data, termination)
+        claims = _claims(grant_id, company, row, views, reader)
+        return _grant_facts(grant_id, state, data, termination, claims, str(reader))
 
     def _plan(self, plan: str, company: str, views: Mapping[UUID, Any]) -> PlanFacts:
         row = self.plans.get((company, plan))
@@ -228,19 +229,41 @@ def _termination(grant_id: str, company: str, views: Mapping[UUID, Any], reader:
     return None
 
 
-def _grant_facts(grant_id: str, state: str, data: Any, termination: Any) -> GrantFacts:
+def _claims(
+    grant_id: str, company: str, row: Any, views: Mapping[UUID, Any], reader: UUID
+) -> list[Claim]:
+    """The claims of the grant's exercises other than ``reader``: as committed (read under the
+    grant's lock), then as the batch's earlier messages left them."""
+    found: dict[str, tuple[str, Any]] = {}
+    for e in (row["exercises"] if row is not None else None) or []:
+        found[e["exercise"]] = (e["state"], {"claim": e["claim"]})
+    for v in views.values():
+        r = v.row
+        if (r.workflow_type, r.company_id) == ("option_exercise", company) and (v.data or {}).get(
+            "grant"
+        ) == grant_id:
+            found[str(r.workflow_id)] = (r.state, v.data)
+    found.pop(str(reader), None)
+    claims = (claim_of(exercise, state, data) for exercise, (state, data) in found.items())
+    return sorted((c for c in claims if c is not None), key=lambda c: (c.on, c.exercise))
+
+
+def _grant_facts(
+    grant_id: str, state: str, data: Any, termination: Any, claims: list[Claim], reader: str
+) -> GrantFacts:
     ended = window_at = derivation = None
     if termination and termination.get("terminated_on"):
         ended = date.fromisoformat(termination["terminated_on"])
         window = (termination.get("deadlines") or {}).get(WINDOW)
         closed = termination.get("closed")
         if closed:
-            window_at = datetime.fromisoformat(closed["at"])
+            window_at, derivation = datetime.fromisoformat(closed["at"]), closed.get("derivation")
         elif window:
             window_at, derivation = datetime.fromisoformat(window["at"]), window.get("derivation")
     return facts_of(
-        grant_id, data, state=state, exercised=int(data.get("exercised") or 0),
+        grant_id, data, state=state, exercised=exercised_shares(data, claims, reader),
         service_ended_on=ended, window_ends_at=window_at, window_derivation=derivation,
+        claims=claims,
     )  # fmt: skip
 
 

@@ -36,7 +36,7 @@ from workflows.kernel import SetTimer
 from workflows.messages import TimerMessage
 
 
-@dataclass
+@dataclass(slots=True)
 class Timer:
     """A timer as the batch sees it: read at load, or set by an earlier message of the batch
     (then ``row`` is the row to insert, whose status follows this one's)."""

@@ -24,6 +24,7 @@ from services.engine import register, sends
 from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
+from services.store.chain import json_digest
 from services.store.db import Connection
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
@@ -172,7 +173,13 @@ async def _views(c: Connection, loaded: Loaded, catalog: TermsSource) -> dict[An
         digest = r["terms_digest"]
         terms = catalog.pinned(digest)
         if terms is None:
-            terms = catalog.keep_pinned(digest, await pinned_terms(c, wid))
+            raw = await pinned_terms(c, wid)
+            # The digest is the one the history's first row records (an md5 of the stored text
+            # for older rows): kept only when it is the digest of what was read.
+            if len(digest) != 64 or json_digest(raw) == digest:
+                terms = catalog.keep_pinned(digest, raw)
+            else:
+                terms = registry.parse_terms(raw)
         row = WorkflowRow(
             wid, r["company_id"], r["workflow_type"], r["terms_id"], None, r["state"], "",
             r["version"], r["final"], r["head_hash"], r["updated_at"], r["updated_at"],

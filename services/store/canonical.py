@@ -4,6 +4,14 @@ JSONB keeps numbers as decimals: ``1e100`` comes back as a 101-digit integer and
 come back as ``2``. So a float with an integral value is written as that integer, keys are
 sorted and no whitespace is added; what is hashed is then exactly what is read back.
 NaN and infinities are not JSON and are refused (``ValueError``).
+
+The text is the standard library's (``json``, sorted keys, compact, UTF-8 unescaped). A value
+made only of dicts with ASCII string keys, lists, tuples, strings, integers, booleans and None (the
+engine's data, events and messages, nearly always) is encoded by orjson instead, about ten
+times faster, to the same text: orjson escapes strings and sorts keys exactly as ``json``
+does (a unit test compares them over every code point). Floats never take that path, since
+the two libraries write exponents differently (``1e-07`` and ``1e-7``), nor do integers past
+64 bits, which orjson does not encode.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import json
 import math
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 _PLAIN = frozenset({str, int, bool, type(None)})
 
@@ -31,6 +41,32 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+class NotPlain(Exception):
+    """A value holding something other than dicts with string keys, lists, tuples, strings,
+    integers, booleans and None (a float, a date, an enum...): it takes the general path."""
+
+
+def plain(value: Any) -> Any:
+    """A copy of a plain value as it reads back from JSONB (tuples as lists), or ``NotPlain``.
+
+    For a plain value this equals ``normalise(value)`` and ``to_jsonable_python``'s result
+    normalised: only exact types are plain (a ``str`` subclass such as an enum is not), and
+    only ASCII keys (``to_jsonable_python`` refuses a key holding a lone surrogate)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():  # pydantic refuses some keys
+                raise NotPlain
+            out[key] = item if type(item) in _PLAIN else plain(item)
+        return out
+    if kind is list or kind is tuple:
+        return [item if type(item) in _PLAIN else plain(item) for item in value]
+    raise NotPlain
+
+
 # One encoder, made once: ``json.dumps`` with options builds a new one on every call.
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -42,8 +78,19 @@ def dump_json(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+def plain_json(value: Any) -> str:
+    """``dump_json`` of a value ``plain`` returned (no floats): orjson's text, the same."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an integer past 64 bits, a lone surrogate, nesting past 254 levels
+        return _ENCODER.encode(value)
+
+
 def canonical_json(value: Any) -> str:
-    return dump_json(_normalise(value))
+    try:
+        return plain_json(plain(value))
+    except NotPlain:
+        return dump_json(_normalise(value))
 
 
 def normalised(value: Any) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 from uuid import UUID
 
@@ -117,21 +118,37 @@ def hash_v2(
     Canonical JSON is compact with sorted keys, so the content's text is its fields' texts
     spliced in key order (a unit test holds this equal to the general rule).
     """
-    fields = {
-        "applied_at": dump_json(applied_at.astimezone(UTC).isoformat()),
-        "company_id": dump_json(company_id),
-        "data_digest": dump_json(data_digest),
-        "events": events_json,
-        "final": dump_json(final),
-        "hash_version": "2",
-        "message": message_json,
-        "message_id": dump_json(message_id),
-        "seq": str(seq),
-        "state_from": dump_json(state_from),
-        "state_to": dump_json(state_to),
-        "terms_digest": dump_json(terms_digest),
-        "workflow_id": dump_json(str(workflow_id)),
-        "workflow_type": dump_json(workflow_type),
-    }
-    text = ",".join(f"{dump_json(key)}:{value}" for key, value in fields.items())
+    values = (
+        _text(applied_at.astimezone(UTC).isoformat()),
+        _text(company_id),
+        _text(data_digest),
+        events_json,
+        "true" if final else "false",
+        "2",
+        message_json,
+        _text(message_id),
+        str(seq),
+        _text(state_from),
+        _text(state_to),
+        _text(terms_digest),
+        _text(str(workflow_id)),
+        _text(workflow_type),
+    )
+    text = ",".join(f"{key}:{value}" for key, value in zip(_V2_KEYS, values, strict=True))
     return digest(prev_hash + "{" + text + "}")
+
+
+# Version 2's keys as JSON, in sorted order (the order canonical JSON writes them).
+_V2_KEYS = tuple(
+    dump_json(key)
+    for key in (
+        "applied_at", "company_id", "data_digest", "events", "final", "hash_version", "message",
+        "message_id", "seq", "state_from", "state_to", "terms_digest", "workflow_id",
+        "workflow_type",
+    )
+)  # fmt: skip
+
+
+def _text(value: str | None) -> str:
+    """``dump_json`` of a string or None: the string encoder ``json`` itself calls for it."""
+    return "null" if value is None else encode_basestring(value)

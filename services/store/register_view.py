@@ -4,7 +4,9 @@ batch's own transaction after its locks are taken (``unit_load.lock_and_load``),
 - ``peek``: the batch's workflows before any lock, only to learn which facts their messages
   will read (a termination names its grant in its data); what they name never changes once
   set, and the engine checks again under the locks.
-- ``grants``: each grant's row with its termination's (``workflows_by_grant``).
+- ``grants``: each grant's row with its termination's and its exercises' claims
+  (``workflows_by_grant``): read under the grant's lock, which every exercise of the grant takes
+  too, so a claim committed before is seen and none is committed meanwhile.
 - ``fmv_in_force``: the latest determination effective on or before a day (the valuations
   primary key, read backwards: one probe).
 - ``registers``: a company's share register, at the id derived from the company (its primary
@@ -30,7 +32,7 @@ WHERE workflow_id = ANY($1::uuid[])
 """
 _GRANTS = """
 SELECT g.workflow_id, g.company_id, g.state, g.data, t.workflow_id AS termination_id,
-       t.data AS termination
+       t.data AS termination, x.exercises
 FROM workflows g
 LEFT JOIN LATERAL (
   SELECT t.workflow_id, t.data FROM workflows t
@@ -38,6 +40,14 @@ LEFT JOIN LATERAL (
     AND t.workflow_type = 'termination'
   ORDER BY t.created_at LIMIT 1
 ) t ON true
+LEFT JOIN LATERAL (
+  SELECT COALESCE(jsonb_agg(jsonb_build_object(
+           'exercise', e.workflow_id::text, 'state', e.state, 'claim', e.data->'claim')),
+         '[]'::jsonb) AS exercises
+  FROM workflows e
+  WHERE e.company_id = g.company_id AND e.data->>'grant' = g.workflow_id::text
+    AND e.workflow_type = 'option_exercise' AND e.data ? 'claim'
+) x ON true
 WHERE g.workflow_id = ANY($1::uuid[]) AND g.workflow_type = 'grant'
 """
 _FMV = """

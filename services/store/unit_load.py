@@ -29,10 +29,15 @@ _LOCK = """
 SELECT count(pg_advisory_xact_lock(hashtextextended(s.id::text, 0)))
 FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS s
 """
+# The pinned terms are named by the digest the workflow's first history row records of them
+# (its hash covers it); only a workflow with no such digest (rows written under the first hash
+# rule) has its terms, a TOASTed document of some 18 kB, read and hashed here.
 _WORKFLOWS = """
-SELECT workflow_id, company_id, workflow_type, terms_id, md5(terms::text) AS terms_digest,
-       state, data, version, final, head_hash, updated_at
-FROM workflows WHERE workflow_id = ANY($1::uuid[])
+SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id,
+       COALESCE(h.terms_digest, md5(w.terms::text)) AS terms_digest,
+       w.state, w.data, w.version, w.final, w.head_hash, w.updated_at
+FROM workflows w LEFT JOIN history h ON h.workflow_id = w.workflow_id AND h.seq = 1
+WHERE w.workflow_id = ANY($1::uuid[])
 """
 _TIMERS = """
 SELECT timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action, clause,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,7 @@ from services.engine import apply, apply_batch
 from services.ids import share_register_id
 from services.notices import record_event
 from services.store import register_company
+from services.store.registers import Plan, Valuation, record_plan, record_valuation
 from services.terms_catalog import TermsCatalog
 from workflows import registry
 from workflows.kernel import Decision, Message
@@ -186,11 +188,11 @@ async def test_a_transfer_the_rofr_voids_is_never_shown_as_valid(
 
 # -- the ISO exercise and the disposition watch ----------------------------------------------
 
-RD_FACTS = {
-    "grant_id": "RD-7", "optionee": "Sam Lee", "option_type": "iso", "grant_date": "1992-10-30",
-    "shares": 4_800, "exercise_price": "0.20", "as_of": "1994-05-02", "vested": 1_300,
-    "exercisable": 1_300, "exercised": 0, "expiration_date": "2002-10-29",
-    "expires_at": pt("2002-10-29T23:59:59.999999"),
+RD_GRANT = {
+    "optionee": "sam", "optionee_name": "Sam Lee", "plan": "rd-1992", "shares": 4_800,
+    "exercise_price": "0.20", "grant_date": "1992-10-30", "initial_vesting_date": "1993-04-30",
+}  # fmt: skip
+RD_CIRCUMSTANCES = {
     "fair_market_value": {"price_per_share": "1.00", "effective_on": "1994-04-01",
                           "method": "board_good_faith", "resolution": "Board resolution 94-3"},
     "securities_law": {"basis": "exemption_opinion_of_counsel", "reference": "opinion 94-1"},
@@ -205,18 +207,25 @@ async def iso_exercised(pool: asyncpg.Pool) -> tuple[Company, CommandMessage]:
     c = await company_of(pool, RD_ISO, datetime(1994, 5, 9, 17, tzinfo=UTC))
     await c.to_register("open_share_register", opened_at=pt("1994-01-03T09:00:00"),
                         kept_at="Mountain View CA")  # fmt: skip
+    # The grant the exercise reads through the register view (RD ISO ¶1(g): 13/48 by 1994-05-02).
+    await record_plan(pool, c.id, Plan("rd-1992", date(1992, 3, 19), None), by=None)
+    await record_valuation(pool, c.id, Valuation(
+        date(1992, 10, 1), Decimal("0.20"), "board_good_faith", "BR-1992-09"), by=None)  # fmt: skip
+    grant = uuid.uuid4()
+    await c.send(command(c.id, "grant", grant, "grant_option", "board", **RD_GRANT))
     exercise = uuid.uuid4()
     await c.send(command(
-        c.id, "option_exercise", exercise, "deliver_exercise_notice", "owner", shares=500,
+        c.id, "option_exercise", exercise, "deliver_exercise_notice", "owner", grant=str(grant),
+        shares=500,
         notice={"method": "certified_mail", "delivered_at": pt("1994-05-02T10:00:00", "-07:00")},
         exercised_by={"name": "Sam Lee"}, payment=[{"form": "cash", "amount": "100.00"}],
-        representations=REPRESENTATIONS, facts=RD_FACTS,
+        representations=REPRESENTATIONS, circumstances=RD_CIRCUMSTANCES,
     ))  # fmt: skip
     issue = command(c.id, "option_exercise", exercise, "issue_certificate", "company",
                     certificate_number="RD-0042", issued_at=pt("1994-05-09T09:00:00", "-07:00"),
                     holder_address="12 Oak Ave, Mountain View CA")  # fmt: skip
     assert (await c.send(issue)).state == "completed"
-    [issuance] = await c.sent_by(issue)
+    [issuance] = [m for m in await c.sent_by(issue) if m.workflow_type == "share_register"]
     return c, issuance
 
 

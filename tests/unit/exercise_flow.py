@@ -1,10 +1,28 @@
-"""Building blocks for the exercise tests: the grant's facts on a day, payments, notices."""
+"""Building blocks for the exercise tests: the grant's facts on a day, payments, notices.
+
+A test states the grant's figures on the notice's day in one dict (``facts``) as a reader would
+see them; ``ExerciseFlow`` turns it into what the engine hands the exercise: the grant's facts
+as the register view loads them (``GrantFacts``, with a schedule that makes those figures) and
+the notice's own circumstances in its payload."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kind_flow import KindFlow, iso
+from fact_flow import FactFlow
+from kind_flow import iso
+
+from workflows.grants.facts import GrantFacts
+from workflows.kernel import Decision, Refused
+
+CIRCUMSTANCES = (
+    "fair_market_value",
+    "securities_law",
+    "registered_under_securities_act",
+    "s_corporation",
+    "optionee_living",
+    "subject_to_first_refusal",
+)
 
 FMP = "fmp-1998-nso"
 RD_ISO = "raydream-1992-iso"
@@ -97,5 +115,67 @@ def notice(
     } | more
 
 
-def flow(terms_id: str) -> KindFlow:
-    return KindFlow("option_exercise", terms_id)
+def grant_facts(f: dict[str, Any]) -> GrantFacts:
+    """The grant whose schedule makes ``f``'s figures: its exercisable and exercised shares
+    vested on the grant date (none before the expiration date when nothing is)."""
+    vested = int(f["exercisable"]) + int(f.get("exercised", 0))
+    installment = (
+        {"on": f["grant_date"], "shares": vested}
+        if vested
+        else {"on": f["expiration_date"], "shares": int(f["shares"])}
+    )
+    return GrantFacts.model_validate(
+        {
+            "grant_id": f["grant_id"],
+            "optionee": f["optionee"],
+            "plan": "plan",
+            "option_type": f["option_type"],
+            "shares": f["shares"],
+            "exercised": f.get("exercised", 0),
+            "exercise_price": f["exercise_price"],
+            "grant_date": f["grant_date"],
+            "expiration_date": f["expiration_date"],
+            "expires_at": f["expires_at"],
+            "vesting": {"kind": "installments", "installments": [installment], "clause": "test"},
+            "window_ends_at": f.get("window_ends_at"),
+            "window_derivation": f.get("window_derivation"),
+        }
+    )
+
+
+def split(payload: dict[str, Any] | None) -> tuple[dict[str, Any] | None, GrantFacts | None]:
+    """A notice carrying ``facts``: the payload the exercise takes, and the grant's facts."""
+    if not payload or "facts" not in payload:
+        return payload, None
+    body = dict(payload)
+    f = body.pop("facts")
+    body["grant"] = f["grant_id"]
+    body["circumstances"] = {k: f[k] for k in CIRCUMSTANCES if k in f}
+    return body, grant_facts(f)
+
+
+class ExerciseFlow(FactFlow):
+    """An exercise, handed its grant's facts as the engine's register view would."""
+
+    def send(self, name: str, party: str, now: str, payload: dict[str, Any] | None = None,
+             actor: str = "", reference: str = "") -> Decision:  # fmt: skip
+        body, grant = split(payload)
+        before, self.facts = self.facts, grant or self.facts
+        try:
+            return super().send(name, party, now, body, actor, reference)
+        except Refused:
+            self.facts = before
+            raise
+
+    def refused(self, name: str, party: str, now: str, payload: dict[str, Any] | None = None,
+                actor: str = "", reference: str = "") -> Refused:  # fmt: skip
+        body, grant = split(payload)
+        before, self.facts = self.facts, grant or self.facts
+        try:
+            return super().refused(name, party, now, body, actor, reference)
+        finally:
+            self.facts = before
+
+
+def flow(terms_id: str) -> ExerciseFlow:
+    return ExerciseFlow("option_exercise", terms_id)

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from exercise_flow import FMP, cash, facts, notice
+from exercise_flow import FMP, ExerciseFlow, cash, facts, notice, split
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kind_flow import KindFlow, at
+from kind_flow import at
 
 from workflows.kernel import Actor, Command, Party, Refused, TimerFired
 
@@ -85,7 +85,7 @@ def exercise_acts(draw: st.DrawFn) -> list[Act]:
     return acts
 
 
-class Clerk(KindFlow):
+class Clerk(ExerciseFlow):
     """Enters acts in a given order on a clock that never goes back; the deadlines service
     fires every timer due before each entry."""
 
@@ -107,7 +107,9 @@ class Clerk(KindFlow):
         name, party, payload, effective = act
         now = max(self.clock, effective) + timedelta(hours=1)
         self.advance(now)
-        command = Command(name, Actor(Party(party), ""), payload)
+        body, grant = split(payload)
+        self.facts = grant or self.facts
+        command = Command(name, Actor(Party(party), ""), body or {})
         try:
             self._apply(self.kind.decide(self.state, self.data, command, now, self.terms))
         except Refused:

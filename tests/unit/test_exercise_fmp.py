@@ -44,18 +44,18 @@ def test_a_cash_exercise_from_notice_to_certificate_with_the_6f_legend() -> None
     assert "disposition_watch_started" not in types(d)  # FMP §14: not an ISO
 
 
-def test_certified_mail_takes_effect_72_hours_after_deposit_and_the_facts_must_be_of_that_day() -> (
-    None
-):
+def test_certified_mail_takes_effect_72_hours_after_deposit_and_is_judged_on_that_day() -> None:
     f = flow(FMP)
     given = mailed("2000-02-27T09:00")
+    later = {**facts()["fair_market_value"], "effective_on": "2000-03-02"}
     r = f.refused(
         "deliver_exercise_notice",
         "owner",
         "2000-03-01T11:00",
-        notice(1_000, [cash("500")], given, facts(as_of="2000-02-27")),
+        notice(1_000, [cash("500")], given, facts(fair_market_value=later)),
     )
-    assert "took effect on 2000-03-01" in r.reason and refusal_status(r.code) == 422
+    assert "after the notice took effect (2000-03-01)" in r.reason
+    assert refusal_status(r.code) == 422
     d = f.send(
         "deliver_exercise_notice",
         "owner",

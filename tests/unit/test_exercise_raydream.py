@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from exercise_flow import RD_ISO, RD_NSO, RD_REPRESENTATIONS, cash, flow, notice, rd_facts
+from exercise_flow import RD_ISO, RD_NSO, RD_REPRESENTATIONS, cash, flow, notice, rd_facts, split
 from kind_flow import CATALOG, KindFlow, at, delivered, event, iso, types
 
 from workflows.exercise import decide
@@ -212,12 +212,15 @@ def _note(**changes: Any) -> dict[str, Any]:
 def test_a_promissory_note_where_allowed_keeps_within_the_plans_limits(
     changes: dict[str, Any], words: str
 ) -> None:
-    message = Command("deliver_exercise_notice", Actor(Party.OWNER), rd_notice([_note(**changes)]))
+    body, grant = split(rd_notice([_note(**changes)]))
+    message = Command("deliver_exercise_notice", Actor(Party.OWNER), body or {})
     with pytest.raises(Refused) as caught:
-        decide(None, {}, message, at("1994-05-02T11:00"), _note_terms())
+        decide(None, {}, message, at("1994-05-02T11:00"), _note_terms(), facts=grant)
     assert caught.value.rule == "RD ISO ¶4(c); RD Plan ¶6(C)" and words in caught.value.reason
-    ok = Command("deliver_exercise_notice", Actor(Party.OWNER), rd_notice([_note()]))
-    assert decide(None, {}, ok, at("1994-05-02T11:00"), _note_terms()).state == "pending_delivery"
+    body, grant = split(rd_notice([_note()]))
+    ok = Command("deliver_exercise_notice", Actor(Party.OWNER), body or {})
+    decided = decide(None, {}, ok, at("1994-05-02T11:00"), _note_terms(), facts=grant)
+    assert decided.state == "pending_delivery"
 
 
 def test_during_life_only_the_optionee_may_exercise_after_death_the_legal_representative() -> None:

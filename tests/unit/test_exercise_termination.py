@@ -32,7 +32,11 @@ def _termination(
 def _exercised(shares: int = 1_000) -> KindFlow:
     f = flow(FMP)
     body = notice(
-        shares, [cash("500")], delivered("2000-03-01T10:00"), facts(), investment_statement=True
+        shares,
+        [cash(f"{shares * 0.5:.2f}")],
+        delivered("2000-03-01T10:00"),
+        facts(),
+        investment_statement=True,
     )
     f.send("deliver_exercise_notice", "owner", "2000-03-01T11:00", body)
     assert f.state == "pending_delivery"
@@ -50,7 +54,7 @@ def _voided(f: KindFlow) -> dict[str, str]:
 def test_a_notice_effective_before_a_termination_entered_later_stands() -> None:
     f = _exercised()
     d = f.send(
-        "record_termination", "company", "2000-03-10T09:00",
+        "record_termination", "system", "2000-03-10T09:00",
         _termination("2000-03-05T23:59:59.999999", "2000-04-04T23:59:59.999999", retained=0),
     )  # fmt: skip
     assert types(d) == ["termination_recorded"] and f.state == "pending_delivery"
@@ -64,7 +68,7 @@ def test_a_termination_for_cause_effective_before_the_notice_voids_the_exercise(
     assert f.state == "completed"
     # Dismissed for cause on 2000-02-28 (FMP §5(c): the option ended at once); entered later.
     cause = _termination("2000-02-28T00:00", "2000-02-28T00:00", reason="for_cause")
-    d = f.send("record_termination", "company", "2000-03-20T09:00", cause)
+    d = f.send("record_termination", "system", "2000-03-20T09:00", cause)
     assert f.state == "new" and f.data["termination"]["reason"] == "for_cause"
     voided = _voided(f)
     assert voided["deliver_exercise_notice"] == "FMP §5"
@@ -75,7 +79,7 @@ def test_a_termination_for_cause_effective_before_the_notice_voids_the_exercise(
 def test_a_notice_inside_the_window_is_limited_to_the_shares_exercisable_at_termination() -> None:
     f = _exercised(1_000)
     within = _termination("2000-02-20T23:59:59.999999", "2000-03-21T23:59:59.999999", retained=500)
-    f.send("record_termination", "company", "2000-03-03T09:00", within)
+    f.send("record_termination", "system", "2000-03-03T09:00", within)
     assert f.state == "new"
     [item] = f.data[TIMELINE]["reconciliation"]
     assert item["fact"]["command"] == "deliver_exercise_notice" and item["clause"] == "FMP §5"
@@ -89,9 +93,20 @@ def test_a_notice_inside_the_window_is_limited_to_the_shares_exercisable_at_term
 def test_a_late_notice_after_the_window_is_refused() -> None:
     f = flow(FMP)
     f.send(
-        "record_termination", "company", "2000-02-25T09:00",
+        "record_termination", "system", "2000-02-25T09:00",
         _termination("2000-01-20T23:59:59.999999", "2000-02-19T23:59:59.999999"),
     )  # fmt: skip
     body = notice(100, [cash("50")], delivered("2000-03-01T10:00"), facts())
     r = f.refused("deliver_exercise_notice", "owner", "2000-03-01T11:00", body)
     assert r.rule == "FMP §5" and r.code == "late" and "post-termination window closed" in r.reason
+
+
+def test_an_exercise_the_termination_counted_as_held_stands_inside_the_window() -> None:
+    """Accepted before the termination was entered: the termination counted its 2,000 shares as
+    held (2,500 exercisable on the last day, 500 retained). Its notice, effective inside the
+    window, is judged again in its place and stands."""
+    f = _exercised(2_000)
+    held = _termination("2000-02-28T23:59:59.999999", "2000-03-29T23:59:59.999999", retained=500)
+    f.send("record_termination", "system", "2000-03-03T09:00",
+           held | {"exercised_at_termination": 2_000})  # fmt: skip
+    assert f.state == "pending_delivery" and f.data[TIMELINE]["reconciliation"] == []

@@ -3,16 +3,16 @@ derivation, capped by the expiration, the RD extensions, and the timer that ends
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fact_flow import FMP, RD_ISO, RD_NSO, FactFlow, fmp_grant, rd_facts, rd_grant
 from kind_flow import at, event, types
 
-from workflows.grants.facts import GrantFacts, open_at
+from workflows.grants.facts import Claim, GrantFacts, open_at
 from workflows.grants.register import facts_of
-from workflows.kernel import refusal_status
+from workflows.kernel import SendToEach, refusal_status
 
 
 def grant_facts(terms_id: str, exercised: int = 0, **payload: Any) -> GrantFacts:
@@ -314,3 +314,32 @@ def test_each_reason_gets_its_window(
     window = event(flow.last, "post_termination_window_opened")["deadline"]
     assert window["clause"] == clause
     assert flow.deadline("exercise_window_end") == at(f"{ends}T23:59:59.999999")
+
+
+def test_shares_held_for_an_exercise_under_way_are_neither_forfeited_nor_retained() -> None:
+    """250 vested by 2027-01-15 (FMP §3(a)), 100 of them claimed by an exercise under way: 150
+    stay exercisable in the window, the 750 unvested are forfeited, the 100 are the exercise's."""
+    held = Claim(exercise="ex-1", shares=100, on=date(2027, 1, 10))
+    facts = fmp_facts().model_copy(update={"claims": [held]})
+    flow = terminate(facts, FMP, "2027-01-16T09:00", reason="without_cause",
+                     terminated_on="2027-01-15")  # fmt: skip
+    assert (flow.data["retained"], flow.data["forfeited"]) == (150, 750)
+    # The exercise completes in the window: nothing more expires with it than the 150 left.
+    done = held.model_copy(update={"exercised": True})
+    flow.facts = facts.model_copy(update={"claims": [done], "exercised": 100})
+    closed = flow.fire("exercise_window_end")
+    assert event(closed, "post_termination_window_closed")["unexercised_expired"] == 150
+
+
+def test_the_termination_tells_every_open_exercise_of_the_grant_when_it_took_effect() -> None:
+    flow = terminate(fmp_facts(), FMP, "2027-01-16T09:00", reason="without_cause",
+                     terminated_on="2027-01-15")  # fmt: skip
+    [to_exercises] = [s for s in flow.last.send if isinstance(s, SendToEach)]  # type: ignore[union-attr]
+    assert (to_exercises.workflow_type, to_exercises.field, to_exercises.value) == (
+        "option_exercise", "grant", "g-1",
+    )  # fmt: skip
+    assert to_exercises.command == "record_termination"
+    p = to_exercises.payload
+    assert p["effective_at"] == "2027-01-15T23:59:59.999999-08:00"  # the end of the last day
+    assert (p["retained"], p["clause"]) == (250, "FMP §5(a)")
+    assert p["window_derivation"].startswith("FMP §5(a): terminated 2027-01-15 + 30 days")

@@ -6,16 +6,25 @@ Election, escrow, legends, fractions, the disqualifying-disposition watch) is re
 pinned terms' ``option_exercise`` section. ``decide(state, data, message, now, terms)`` is pure.
 One workflow per notice of exercise.
 
-The grant's facts on the notice's effective date (shares, vested, exercisable, exercised,
-expiration, post-termination window end, the FMV in force with the determination that made it,
-the securities-law clearance, S-corporation status) come in with the notice as
-``payload.facts`` (``workflows.exercise.facts.ExerciseFacts``) and are kept in the data; the
-notice is refused unless they are as of its effective date.
+The grant's facts (``workflows.grants.facts.GrantFacts``: shares, schedule, the shares acquired
+and held by its other exercises, expiration, a termination's window with its derivation) come
+from the engine's register view, read under the grant's lock: ``reads`` names ``GrantOf`` the
+grant the notice names (``payload.grant``, then ``data.grant``) for every message, and
+``decide(..., facts=GrantFacts)`` takes them. The notice is judged on its effective date against
+what is exercisable then, less what the grant's other exercises hold (``vesting.room``); once
+accepted it holds its shares (``data.claim``, read by the register view from this row) until
+rejected or withdrawn, so two exercises of one grant never together exceed what is exercisable.
+When the certificate issues the shares are acquired (``shares_acquired``: FMP §4(b), §11; RD ISO
+¶4(a), ¶10) and the exercise sends its grant ``record_exercised_shares``. What the Company
+knows of the exercise's circumstances (the FMV in force with its determination, the
+securities-law clearance, registration, S-corporation status, whether the optionee is living,
+the first refusal) comes with the notice (``payload.circumstances``,
+``workflows.exercise.facts.Circumstances``).
 
 Commands (typed in ``workflows.exercise.commands``; parties FMP / RD):
-- ``deliver_exercise_notice`` (alias ``deliver_notice_of_exercise``): ``shares, notice,
+- ``deliver_exercise_notice`` (alias ``deliver_notice_of_exercise``): ``grant, shares, notice,
   exercised_by{name, capacity, s_corporation_eligible}, payment[{form, amount | shares |
-  note | program}], representations, investment_statement, facts``. owner / owner.
+  note | program}], representations, investment_statement, circumstances``. owner / owner.
 - ``accept_payment`` / ``refuse_payment``: the Board's consent to shares tendered (FMP
   §4(a)(ii)), the Company's approval of a sale-proceeds program (RD ISO ¶4(c)(iii)).
   board / company, board. ``tender_payment``: another payment after a refusal. owner / owner.
@@ -31,11 +40,11 @@ Commands (typed in ``workflows.exercise.commands``; parties FMP / RD):
   company, board / same.
 - ``reject_exercise``: ground, reason, rejected_at. company, board / same.
 - ``withdraw_exercise``: withdrawn_at (FMP: only after the payment was refused). owner / owner.
-- ``record_termination``: termination, reason, terminated_on, effective_at, retained,
+- ``record_termination``: reason, terminated_on, effective_at, retained,
   exercised_at_termination, window_ends_at, window_derivation, clause: the optionee's termination
-  as the termination workflow reports it (FMP §5, RD ISO ¶7), taking effect at ``effective_at``;
-  a notice or payment effective after it is judged against its window and shares.
-  company, board / same.
+  as the grant's termination sends it to every open exercise of the grant (FMP §5, RD ISO ¶7),
+  taking effect at ``effective_at``; a notice or payment effective after it is judged against
+  its window and shares. Internal: the system party only.
 - ``reconcile_exercise``: item, note: the company marks a reconciliation item reconciled
   (bookkeeping of the kit, not an act). company, board / same.
 
@@ -64,9 +73,9 @@ States: see ``workflows.exercise.machine.ExerciseMachine``.
 
 from __future__ import annotations
 
-from workflows.exercise.decide import COMMANDS, decide
+from workflows.exercise.decide import COMMANDS, FACTS, decide, reads
 from workflows.exercise.machine import CHART
 
 KIND = "option_exercise"
 
-__all__ = ["CHART", "COMMANDS", "KIND", "decide"]
+__all__ = ["CHART", "COMMANDS", "FACTS", "KIND", "decide", "reads"]

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from workflows.exercise.facts import ExerciseFacts
+from workflows.exercise.facts import Circumstances
 from workflows.kit.payload import Amount, Count, Flag, Instant, NoticeGiven, Payload, Shares, Text
 from workflows.terms.exercise import Exerciser, PaymentFormName, Representation
 
@@ -60,13 +60,14 @@ Payment = Annotated[list[PaymentPart], Field(min_length=1)]
 
 
 class DeliverExerciseNotice(Payload):
+    grant: Text = Field(description="the grant's id: its facts are read from the register")
     shares: Shares
     notice: NoticeGiven
     exercised_by: ExercisedBy
     payment: Payment
     representations: list[Representation] = Field(default_factory=list)
     investment_statement: Flag = Field(default=False, description="FMP §9, enclosed")
-    facts: ExerciseFacts
+    circumstances: Circumstances
 
 
 class AcceptPayment(Payload):
@@ -154,9 +155,12 @@ class RejectExercise(Payload):
 
 
 class RecordTermination(Payload):
-    """The optionee's termination of service, as the termination workflow reports it."""
+    """The optionee's termination of service, as the termination workflow sends it (never a
+    party: the actor's reference is the termination's workflow id)."""
 
-    termination: Text = Field(description="the termination workflow's id")
+    termination: Text | None = Field(
+        default=None, description="the termination workflow's id; left out, the sender's"
+    )
     reason: Text
     terminated_on: date = Field(description="the last day of employment")
     effective_at: Instant = Field(description="when the termination took effect")

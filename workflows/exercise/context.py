@@ -1,4 +1,5 @@
-"""What one exercise decision works with: the kit's context with the terms' exercise section."""
+"""What one exercise decision works with: the kit's context with the terms' exercise section,
+and its grant's facts as the engine's register view loaded them (``GrantFacts``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from workflows.exercise.facts import ExerciseFacts
+from workflows.exercise.facts import Circumstances, legacy
+from workflows.grants.facts import GrantFacts
 from workflows.kernel import Refused
 from workflows.kit.context import Context
 from workflows.kit.step import Step
@@ -17,7 +19,10 @@ TAX_DATE = "tax_date"  # FMP §13(c)(iii): the Election is deemed approved if th
 
 @dataclass
 class Ctx(Context):
-    """An exercise decision's context: the kit's, plus the terms' exercise section."""
+    """An exercise decision's context: the kit's, plus the terms' exercise section and the
+    grant's facts (None: the register holds no such grant of this company)."""
+
+    grant_facts: GrantFacts | None = None
 
     @property
     def ex(self) -> ExerciseTerms:
@@ -35,9 +40,27 @@ class Ctx(Context):
     def clause(self) -> str:
         return self.ex.clause
 
+    def grant(self, grant_id: str | None = None) -> GrantFacts:
+        """The grant's facts, read under its lock; refused when the register holds no grant
+        ``grant_id`` (default: the exercise's own) for this company."""
+        wanted = grant_id or self.data.get("grant") or self.data.get("grant_id")
+        found = self.grant_facts
+        if found is None and self.data.get("facts") and not self.data.get("grant"):
+            found = legacy(self.data["facts"])[0]  # stored before the register view
+        if found is None or found.grant_id != wanted:
+            raise Refused(
+                self.ex.exercisable.clause,
+                f"the register holds no grant {wanted} of this company: an option is exercised "
+                "under its grant",
+                "no_grant",
+            )
+        return found
+
     @property
-    def facts(self) -> ExerciseFacts:
-        return ExerciseFacts.model_validate(self.data["facts"])
+    def circumstances(self) -> Circumstances:
+        if "circumstances" not in self.data and self.data.get("facts"):
+            return legacy(self.data["facts"])[1]  # stored before the register view
+        return Circumstances.model_validate(self.data["circumstances"])
 
     def local_day(self, when: datetime) -> date:
         """The company-calendar date of ``when`` (the kit's ``day`` reads a recorded date)."""

@@ -20,12 +20,15 @@ class ExerciseData(BaseModel):
 
     schema_version: Literal[1]
     terms_id: str | None = None
-    grant_id: str | None = None
+    grant: str | None = None  # the grant's id (indexed: the grant's exercises are found by it)
+    grant_id: str | None = None  # the same, as rows written before the register view named it
     optionee: str | None = None
     exercised_by: Record | None = None
     shares: int | None = None
     notice: Record | None = None
-    facts: Record | None = None
+    facts: Record | None = None  # the grant's facts as a notice carried them, before the register
+    circumstances: Record | None = None
+    claim: Record | None = None  # {shares, on}: what the exercise holds of its grant
     aggregate_price: str | None = None
     payment: Record | None = None
     payments_refused: list[Record] | None = None

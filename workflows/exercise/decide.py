@@ -3,7 +3,10 @@ kit's (the ``WorkflowKind`` contract of the kernel)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from workflows.exercise import commands as c
@@ -20,12 +23,16 @@ from workflows.exercise import (
 from workflows.exercise.context import Ctx, Step
 from workflows.exercise.data import SCHEMA
 from workflows.exercise.machine import CHART
-from workflows.kernel import Refused
+from workflows.grants.decide import read_facts
+from workflows.grants.facts import GrantFacts
+from workflows.kernel import Command, Decision, Message, Refused
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
+from workflows.reads import GrantOf, Reads
+from workflows.terms import Terms
 from workflows.terms.exercise import ExerciseTerms
 
 enforces("option_exercise.parties")(authorise)
@@ -117,5 +124,30 @@ KIND: Kind[Ctx] = Kind(
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
     reconcile_command=RECONCILE,
+    internal=frozenset({"record_termination"}),  # sent by the grant's termination only
 )
-decide = KIND.decide
+
+#: The facts of other workflows an exercise reads: its grant's.
+FACTS = GrantFacts
+
+
+def reads(state: str | None, data: Mapping[str, Any], message: Message) -> Reads:
+    """Every message of an exercise reads its grant's facts, under the grant's lock (each may
+    replay the notice, judged on them): the grant named by the notice, then kept in the data.
+    Two exercises of one grant so never decide at once, and each sees the other's claim."""
+    grant = data.get("grant") or data.get("grant_id")
+    if grant is None and isinstance(message, Command):
+        grant = message.payload.get("grant")
+    return GrantOf(grant) if isinstance(grant, str) and grant else None
+
+
+def decide(
+    state: str | None,
+    data: Mapping[str, Any],
+    message: Message,
+    now: datetime,
+    terms: Terms | Mapping[str, Any],
+    facts: GrantFacts | Mapping[str, Any] | None = None,
+) -> Decision:
+    kind = replace(KIND, context=partial(Ctx, grant_facts=read_facts(GrantFacts, facts)))
+    return kind.decide(state, data, message, now, terms)

@@ -1,22 +1,24 @@
-"""The facts of the grant an exercise reads, as of the notice's effective date.
+"""What an exercise reads besides its own acts.
 
-They come in as an argument (in the notice's payload today; from the engine's register view
-once grants are workflows): the exercise judges the notice against them and never computes
-vesting itself. Field names follow the grant side's ``GrantFacts`` (grant_id, optionee,
-option_type, shares, exercised, exercise_price, grant_date, expiration_date, expires_at,
-window_ends_at) so the two can be unified; the figures on a date (``vested``,
-``exercisable``), the FMV in force and the securities-law and S-corporation status are what an
-exercise needs beyond them.
+The grant's facts (shares, vested and exercisable by day, the claims of its other exercises,
+the expiration, the post-termination window) are the grant's own (``GrantFacts``), loaded by the
+engine's register view under the grant's lock (``reads`` names ``GrantOf``): the exercise never
+takes them from its sender. What the Company knows of the circumstances of one exercise comes
+with the notice (``Circumstances``): the FMV determination in force, the securities-law
+clearance, registration, S-corporation status, whether the optionee is living, and whether the
+shares stay subject to the first refusal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from workflows.kit.payload import Amount, Count, Flag, Instant, Payload, Shares, Text
+from workflows.grants.facts import GrantFacts
+from workflows.kit.payload import Amount, Flag, Payload, Text
 from workflows.terms.exercise import SecuritiesBasis
 
 
@@ -38,32 +40,41 @@ class SecuritiesClearance(Payload):
     reference: Text = Field(description="the confirmation, registration or opinion relied on")
 
 
-class ExerciseFacts(Payload):
-    grant_id: Text
-    optionee: Text = Field(description="the optionee's name as on the face of the option")
-    option_type: Literal["iso", "nso"]
-    grant_date: date
-    shares: Shares
-    exercise_price: Amount = Field(description="per share")
-    as_of: date = Field(description="the day these figures hold: the notice's effective date")
-    vested: Count
-    exercisable: Count = Field(description="on as_of, shares already exercised subtracted")
-    exercised: Count = 0
-    expiration_date: date
-    expires_at: Instant = Field(description="end of the Option Expiration / Term Date")
-    window_ends_at: Instant | None = Field(default=None, description="post-termination window")
-    window_derivation: str | None = None
-    fair_market_value: FmvDetermination
+class Circumstances(Payload):
+    """The circumstances of one exercise, as the notice states them (the grant's own facts are
+    read from the register, never from here)."""
+
+    fair_market_value: FmvDetermination = Field(
+        description="the determination in force on the notice's effective date"
+    )
     securities_law: SecuritiesClearance | None = None
     registered_under_securities_act: Flag = Field(default=False, description="FMP §9")
     s_corporation: Flag = Field(default=False, description="FMP §16(d)")
     optionee_living: Flag = True
     subject_to_first_refusal: Flag = Field(default=True, description="legends FMP §6(f)")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ExerciseFacts:
-        if self.exercised + self.exercisable > self.shares or self.vested > self.shares:
-            raise ValueError("exercised plus exercisable, and vested, are at most the shares")
-        if self.fair_market_value.effective_on > self.as_of:
-            raise ValueError("the fair market value in force was determined by as_of")
-        return self
+
+def legacy(facts: Mapping[str, Any]) -> tuple[GrantFacts, Circumstances]:
+    """An exercise stored before the register view carried its grant's facts on its notice's day
+    in ``data.facts``: read as the grant's facts (the figures it was accepted on, vested on the
+    grant date) and the circumstances, so it can still be carried to its end."""
+    held = int(facts["exercisable"]) + int(facts.get("exercised") or 0)
+    installment = (
+        {"on": facts["grant_date"], "shares": held}
+        if held
+        else {"on": facts["expiration_date"], "shares": int(facts["shares"])}
+    )
+    keys = (
+        "grant_id", "optionee", "option_type", "shares", "exercise_price", "grant_date",
+        "expiration_date", "expires_at", "window_ends_at", "window_derivation",
+    )  # fmt: skip
+    schedule = {
+        "kind": "installments",
+        "installments": [installment],
+        "clause": "the facts the notice carried",
+    }
+    grant = dict.fromkeys(keys) | {k: facts[k] for k in keys if k in facts}
+    grant.update(plan="(before the register)", exercised=int(facts.get("exercised") or 0))
+    grant["vesting"] = schedule
+    circumstances = {k: facts[k] for k in Circumstances.model_fields if k in facts}
+    return GrantFacts.model_validate(grant), Circumstances.model_validate(circumstances)

@@ -23,7 +23,7 @@ from workflows.exercise.context import Ctx, Step, money
 from workflows.exercise.delivery import unmet
 from workflows.exercise.disposition import record_in_register
 from workflows.exercise.withholding import covered_by_election, outstanding
-from workflows.kernel import Party, Refused
+from workflows.kernel import Party, Refused, Send
 from workflows.kit.clauses import enforces
 
 
@@ -33,7 +33,7 @@ def _watch(ctx: Ctx) -> dict[str, Any] | None:
     if rule is None:
         return None
     exercised = ctx.local_day(datetime.fromisoformat(ctx.data["notice"]["effective_at"]))
-    granted = ctx.facts.grant_date
+    granted = ctx.grant().grant_date
     after_exercise = exercised + relativedelta(years=rule.years_after_exercise)
     after_grant = granted + relativedelta(years=rule.years_after_grant)
     ends = max(after_exercise, after_grant)
@@ -61,7 +61,7 @@ def _legends(
     if stray:
         raise Refused(ctx.clause, f"no legends {stray}; known: {sorted(known)}", "invalid_payload")
     for legend in ctx.ex.legends:
-        if legend.while_subject_to_rights and not ctx.facts.subject_to_first_refusal:
+        if legend.while_subject_to_rights and not ctx.circumstances.subject_to_first_refusal:
             continue
         if legend.key in cmd.omit_legends:
             if legend.placement == "required":
@@ -89,7 +89,7 @@ def _whole_shares(ctx: Ctx) -> dict[str, Any]:
     rule = ctx.ex.fractional_shares
     purchased = Decimal(ctx.data["shares"])
     e, w = ctx.data.get("election") or {}, ctx.data.get("withholding") or {}
-    fmv = Decimal(w.get("fair_market_value") or ctx.facts.fair_market_value.price_per_share)
+    fmv = Decimal(w.get("fair_market_value") or ctx.circumstances.fair_market_value.price_per_share)
     withheld = Decimal(0)
     if e.get("method") == "withhold_shares":
         withheld = covered_by_election(ctx) / fmv
@@ -116,8 +116,8 @@ def _whole_shares(ctx: Ctx) -> dict[str, Any]:
 @enforces("option_exercise.certificate_name")
 def _registered_in(ctx: Ctx) -> str:
     who = ctx.data["exercised_by"]
-    living = ctx.facts.optionee_living
-    return ctx.facts.optionee if living else str(who["name"])
+    living = ctx.circumstances.optionee_living
+    return ctx.grant().holder_name if living else str(who["name"])
 
 
 @enforces("option_exercise.shareholder_from")
@@ -163,5 +163,22 @@ def issue_certificate(ctx: Ctx, cmd: c.IssueCertificate) -> Step:
     if watch:
         ctx.data["disposition_watch"] = watch
         step.event("disposition_watch_started", watch=watch)
-    step.event("exercise_completed", shares=ctx.data["shares"], grant_id=ctx.data["grant_id"])
+    grant = ctx.data.get("grant")
+    step.event("exercise_completed", shares=ctx.data["shares"],
+               grant_id=grant or ctx.data.get("grant_id"))  # fmt: skip
+    if grant:  # an exercise stored before the register view has no grant there to tell
+        _tell_grant(ctx, step, grant, certificate)
     return step
+
+
+@enforces("option_exercise.shares_acquired")
+def _tell_grant(ctx: Ctx, step: Step, grant: str, certificate: dict[str, Any]) -> None:
+    """The shares are acquired when the certificate issues (RD ISO ¶4(a) "shares previously
+    acquired upon exercise", ¶10; FMP §4(b)): the grant records them, by a command the engine
+    delivers to it as its own transition (its id derived from this act). Until then the
+    exercise's own claim held them (``data.claim``)."""
+    exercised_on = ctx.local_day(datetime.fromisoformat(ctx.data["notice"]["effective_at"]))
+    step.send.append(Send("grant", "record_exercised_shares", {
+        "shares": certificate["shares"]["purchased"], "exercised_on": exercised_on.isoformat(),
+        "certificate": certificate["number"],
+    }, workflow_id=grant))  # fmt: skip

@@ -19,8 +19,9 @@ from dateutil.relativedelta import relativedelta
 
 from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step, money
-from workflows.exercise.facts import ExerciseFacts
+from workflows.exercise.facts import Circumstances
 from workflows.exercise.termination import judge_after_termination
+from workflows.grants.facts import GrantFacts
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 from workflows.terms.exercise import PaymentForm
@@ -62,7 +63,7 @@ def _held_long_enough(s: c.TenderedShares, rule: PaymentForm, on: date) -> str:
 
 
 def _shares_value(
-    part: c.PaymentPart, rule: PaymentForm, facts: ExerciseFacts, on: date
+    part: c.PaymentPart, rule: PaymentForm, facts: Circumstances, on: date
 ) -> tuple[Decimal, dict[str, Any]]:
     s = part.shares
     if s is None:
@@ -113,7 +114,12 @@ def _note_value(part: c.PaymentPart, rule: PaymentForm, on: date) -> tuple[Decim
 
 @enforces("option_exercise.payment")
 def evaluate(
-    ctx: Ctx, parts: list[c.PaymentPart], facts: ExerciseFacts, shares: int, on: date
+    ctx: Ctx,
+    parts: list[c.PaymentPart],
+    facts: Circumstances,
+    price: Decimal,
+    shares: int,
+    on: date,
 ) -> dict[str, Any]:
     """The payment as tendered on ``on``: each part's value, the total against the price, and
     which parts wait for the company's decision. Refused, citing its clause, where the terms do
@@ -147,11 +153,11 @@ def evaluate(
             pending.append({"form": part.form, "clause": rule.clause})
         total += value
         records.append({"form": part.form, "value": money(value), "clause": rule.clause, **detail})
-    due = shares * facts.exercise_price
+    due = shares * price
     if total < due:
         raise Refused(
             terms.full_payment_with_notice.clause,
-            f"full payment is due with the notice: {shares} shares × {facts.exercise_price} = "
+            f"full payment is due with the notice: {shares} shares × {price} = "
             f"{money(due)}; tendered {money(total)}",
         )
     return {
@@ -215,8 +221,9 @@ def refuse_payment(ctx: Ctx, cmd: c.RefusePayment) -> Step:
 
 
 @enforces("option_exercise.expiry", "option_exercise.post_termination_window")
-def check_open(ctx: Ctx, facts: ExerciseFacts, at: datetime, what: str) -> None:
-    """The option may still be exercised at ``at`` (FMP §2, §5; RD ISO ¶6, ¶7)."""
+def check_open(ctx: Ctx, facts: GrantFacts, at: datetime, what: str) -> None:
+    """The option may still be exercised at ``at`` (FMP §2, §5; RD ISO ¶6, ¶7): the grant's
+    expiration, and the window of a termination recorded on it, with its derivation."""
     ex = ctx.ex
     if at > facts.expires_at:
         raise Refused(
@@ -238,10 +245,11 @@ def check_open(ctx: Ctx, facts: ExerciseFacts, at: datetime, what: str) -> None:
 def tender_payment(ctx: Ctx, cmd: c.TenderPayment) -> Step:
     """Another payment after the first was refused: still due before the option ends."""
     paid = ctx.past(cmd.paid_at, "paid_at")
-    facts = ctx.facts
-    check_open(ctx, facts, paid, "the payment")
+    grant = ctx.grant()
+    check_open(ctx, grant, paid, "the payment")
     judge_after_termination(ctx, paid, "the payment")
     ctx.data["payment"] = evaluate(
-        ctx, cmd.payment, facts, int(ctx.data["shares"]), ctx.local_day(paid)
-    )
+        ctx, cmd.payment, ctx.circumstances, grant.exercise_price, int(ctx.data["shares"]),
+        ctx.local_day(paid),
+    )  # fmt: skip
     return _after_payment(ctx, "tender_for_review", "tender_accepted")

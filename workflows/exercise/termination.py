@@ -16,17 +16,18 @@ from typing import Any
 
 from workflows.exercise import commands as c
 from workflows.exercise.context import Ctx, Step
-from workflows.exercise.facts import ExerciseFacts
+from workflows.grants.facts import GrantFacts
 from workflows.kernel import Refused
 from workflows.kit.clauses import enforces
 
 
 @enforces("option_exercise.post_termination_window")
 def record_termination(ctx: Ctx, cmd: c.RecordTermination) -> Step:
-    """Keep the termination's window and shares; nothing already exercised is undone."""
-    at = ctx.past(cmd.effective_at, "effective_at")
+    """Keep the termination's window and shares; nothing already exercised is undone. Sent by
+    the termination itself, through the engine, whenever its window is set or changes."""
+    at = cmd.effective_at
     ctx.data["termination"] = {
-        "termination": cmd.termination,
+        "termination": cmd.termination or (ctx.actor.reference if ctx.actor else ""),
         "reason": cmd.reason,
         "terminated_on": cmd.terminated_on.isoformat(),
         "effective_at": at.isoformat(),
@@ -42,7 +43,7 @@ def record_termination(ctx: Ctx, cmd: c.RecordTermination) -> Step:
 
 
 def judge_after_termination(
-    ctx: Ctx, at: datetime, what: str, notice: tuple[int, ExerciseFacts] | None = None
+    ctx: Ctx, at: datetime, what: str, notice: tuple[int, GrantFacts] | None = None
 ) -> None:
     """An act exercising the option at ``at``, after a recorded termination: inside its window
     (FMP §5(a)-(c), RD ISO ¶7(a)) and, for a notice, for no more than the shares exercisable on
@@ -63,13 +64,16 @@ def judge_after_termination(
     if notice is None:
         return
     shares, facts = notice
-    since = max(0, facts.exercised - int(t["exercised_at_termination"]))
-    allowed = max(0, int(t["retained"]) - since)
+    # Exercisable on the last day: what stayed exercisable plus what was exercised or held
+    # then (this exercise's own claim among them, if it came first); less what the grant's
+    # other exercises hold now (``facts.claimed`` leaves this one out).
+    on_last_day = int(t["retained"]) + int(t["exercised_at_termination"])
+    allowed = max(0, on_last_day - facts.claimed)
     if shares > allowed:
         raise Refused(
             rule.clause,
             f"after the termination on {t['terminated_on']} only {allowed} shares may be "
-            f"exercised ({t['retained']} exercisable on the last day of employment, {since} "
-            f"exercised since); the notice asks for {shares}",
+            f"exercised ({on_last_day} exercisable on the last day of employment, "
+            f"{facts.claimed} exercised or held by other exercises); the notice asks for {shares}",
             "not_exercisable",
         )

@@ -14,16 +14,21 @@ when they took effect (``workflows.grants.timeline``): a grant at the start of i
 ``reconcile_grant`` (``item``, ``note``; company, board) marks a reconciliation item reconciled.
 ``record_grant_termination`` (sent only by a termination, through the engine): the service ended,
 the unvested part forfeited and back in the pool, the window's end.
+``record_exercised_shares`` (sent only by an exercise of the grant when its certificate issues):
+``shares, exercised_on, certificate`` added to ``data.exercises`` and ``data.exercised``, in any
+state but new (an exercise noticed before the expiry may issue after it: ``expired`` is not
+final).
 
 Timer: ``option_expiry`` at the end of the expiration date → ``option_expired``.
 Events: option_granted (with the checks it passed, the FMV determination it used, and the
-expiration deadline), leave_recorded, termination_recorded, option_expired.
+expiration deadline), leave_recorded, termination_recorded, exercised_shares_recorded,
+option_expired.
 
 Facts: ``decide(..., facts=GrantingFacts)``: the FMV in force and the plan's dates and
 shares committed, loaded by the engine's register view as ``reads`` names them (``FmvOn``,
 ``PlanOf``: ``workflows.reads``); ``FACTS`` names the model. What other
 workflows read of a grant is ``workflows.grants.facts.GrantFacts`` (``register.facts_of``
-builds it from the grant's row and the facts of its exercises and termination), and
+builds it from the grant's row, its exercises' claims and its termination), and
 ``workflows.grants.vesting`` computes vested and exercisable shares from it.
 """
 

@@ -57,3 +57,13 @@ class RecordTermination(Payload):
     expired: Count = Field(default=0, description="unexercised when the window closed")
     window_ends_at: Instant | None = None
     window_derivation: str | None = None
+
+
+class RecordExercisedShares(Payload):
+    """Sent by an exercise of the grant when its certificate issues (RD ISO ¶4(a): "shares
+    previously acquired upon exercise"; ¶10, FMP §4(b)), never by a party: the actor's reference
+    is the exercise's workflow id."""
+
+    shares: Shares
+    exercised_on: date = Field(description="the day the notice of exercise took effect")
+    certificate: Text | None = None

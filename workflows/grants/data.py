@@ -40,6 +40,7 @@ class GrantData(BaseModel):
     expired: Record | None = None
     termination: Record | None = None  # as the termination sent it (record_grant_termination)
     exercised: int | None = None
+    exercises: dict[str, Record] | None = None  # exercise id → its shares, as it sent them
 
 
 SCHEMA = DataSchema(GrantData, current=1)

@@ -44,6 +44,7 @@ COMMANDS: CommandTable[Ctx, Step] = CommandTable(
         # Bookkeeping the kit does itself (workflows.kit.reconcile): never a rule of the chart.
         RECONCILE: Spec(ReconcileItem, not_an_act),
         "record_grant_termination": Spec(c.RecordTermination, rules.record_grant_termination),
+        "record_exercised_shares": Spec(c.RecordExercisedShares, rules.record_exercised_shares),
     },
 )
 KIND: Kind[Ctx] = Kind(
@@ -57,7 +58,7 @@ KIND: Kind[Ctx] = Kind(
     effective=timeline.EFFECTIVE,
     ranks=timeline.RANKS,
     reconcile_command=RECONCILE,
-    internal=frozenset({"record_grant_termination"}),
+    internal=frozenset({"record_grant_termination", "record_exercised_shares"}),
 )
 
 

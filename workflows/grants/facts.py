@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from workflows.terms.grant import Service
+
 OptionType = Literal["iso", "nso"]
 Status = Literal["outstanding", "terminated", "expired", "exercised"]
 
@@ -73,6 +75,18 @@ class Leave(Fact):
         return self
 
 
+class Claim(Fact):
+    """An exercise of the grant (other than the reader's own), as the register view reads it
+    from the exercise's row under the grant's lock: ``shares`` claimed by a notice effective on
+    ``on``; ``exercised`` once its certificate issued (the shares acquired, RD ISO ¶4(a), ¶10),
+    else under way (accepted, not yet issued: the shares are held for it)."""
+
+    exercise: str = Field(min_length=1)
+    shares: int = Field(strict=True, gt=0)
+    on: date
+    exercised: bool = False
+
+
 class GrantFacts(Fact):
     """One option grant as other workflows see it.
 
@@ -84,12 +98,18 @@ class GrantFacts(Fact):
     a termination is recorded; vesting stops there. ``window_ends_at``: the end of the
     post-termination window (FMP §5, RD ISO ¶7), never after ``expires_at``, and
     ``window_derivation`` how it was reached.
+    ``claims``: the grant's exercises, under way or done, other than the reader's own
+    (``Claim``); ``exercised`` counts the shares of those done. ``optionee_name``: the
+    holder's name as on the face of the option, when the grant gives one.
     ``leave_limit_days``: a leave longer than this ends employment on the next day unless
     re-employment is guaranteed (RD ISO ¶7(e): 90); None where the Board decides (FMP §5(a)).
     """
 
     grant_id: str = Field(min_length=1)
     optionee: str = Field(min_length=1)
+    optionee_name: str | None = None
+    #: the optionee's service at the grant (RD Plan ¶3); None for a grant recorded without it
+    service: Service | None = None
     plan: str = Field(min_length=1)
     option_type: OptionType
     shares: int = Field(strict=True, gt=0)
@@ -110,11 +130,26 @@ class GrantFacts(Fact):
     window_ends_at: AwareDatetime | None = None
     window_derivation: str | None = None
     status: Status = "outstanding"
+    claims: list[Claim] = Field(default_factory=list)
+
+    @property
+    def reserved(self) -> int:
+        """Shares held for exercises under way (accepted, the certificate not yet issued)."""
+        return sum(c.shares for c in self.claims if not c.exercised)
+
+    @property
+    def claimed(self) -> int:
+        """Shares exercised or held for an exercise under way: no longer free to exercise."""
+        return self.exercised + self.reserved
+
+    @property
+    def holder_name(self) -> str:
+        return self.optionee_name or self.optionee
 
     @model_validator(mode="after")
     def _consistent(self) -> GrantFacts:
-        if self.exercised > self.shares:
-            raise ValueError("exercised shares cannot exceed the shares granted")
+        if self.claimed > self.shares:
+            raise ValueError("exercised and reserved shares cannot exceed the shares granted")
         if self.expiration_date < self.grant_date:
             raise ValueError("the option expires on or after its grant date")
         if isinstance(self.vesting, Installments):

@@ -1,5 +1,5 @@
 """A grant's row as the facts other workflows read (``GrantFacts``): the engine's register view
-joins it with the shares its exercises acquired and its termination's window."""
+joins it with its exercises' claims and its termination's window."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from workflows.grants.facts import GrantFacts, Status
+from workflows.grants.facts import Claim, GrantFacts, Status
+
+#: The exercise states that hold a claim on the grant: accepted, under way or completed (a
+#: rejected or withdrawn exercise holds none; a new one has no notice yet).
+RELEASED = frozenset({"", "new", "rejected", "withdrawn"})
 
 
 def facts_of(
@@ -19,6 +23,7 @@ def facts_of(
     service_ended_on: date | None = None,
     window_ends_at: datetime | None = None,
     window_derivation: str | None = None,
+    claims: list[Claim] | None = None,
 ) -> GrantFacts:
     status: Status = "expired" if state == "expired" else "outstanding"
     if status == "outstanding" and service_ended_on is not None:
@@ -27,6 +32,8 @@ def facts_of(
         {
             "grant_id": grant_id,
             "optionee": data["optionee"],
+            "optionee_name": data.get("optionee_name"),
+            "service": data.get("service"),
             "plan": data["plan"],
             "option_type": data["option_type"],
             "shares": data["shares"],
@@ -45,6 +52,7 @@ def facts_of(
             "window_ends_at": window_ends_at,
             "window_derivation": window_derivation,
             "status": status,
+            "claims": claims or [],
         }
     )
 
@@ -60,3 +68,24 @@ def shares_committed(state: str, data: Mapping[str, Any]) -> int:
         return int(data.get("exercised") or 0)
     ended = data.get("termination") or {}
     return int(data["shares"]) - int(ended.get("forfeited") or 0) - int(ended.get("expired") or 0)
+
+
+def claim_of(exercise_id: str, state: str, data: Mapping[str, Any]) -> Claim | None:
+    """An exercise's claim on its grant, from its row (``data.claim``, written when its notice
+    was accepted): None once rejected or withdrawn, or before any notice."""
+    claim = data.get("claim")
+    if state in RELEASED or not claim:
+        return None
+    return Claim(exercise=exercise_id, shares=int(claim["shares"]),
+                 on=date.fromisoformat(claim["on"]), exercised=state == "completed")  # fmt: skip
+
+
+def exercised_shares(data: Mapping[str, Any], claims: list[Claim], reader: str) -> int:
+    """Shares acquired on exercise: those of the exercises done, and any the grant recorded of
+    an exercise not among them (``record_exercised_shares``); never the reader's own."""
+    claimed = {c.exercise for c in claims}
+    done = sum(c.shares for c in claims if c.exercised)
+    recorded = data.get("exercises") or {}
+    done += sum(int(r["shares"]) for e, r in recorded.items() if e != reader and e not in claimed)
+    legacy = 0 if recorded else int(data.get("exercised") or 0)  # a count kept without ids
+    return done + legacy

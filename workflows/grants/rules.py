@@ -8,7 +8,12 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from workflows.grants import plan
-from workflows.grants.commands import GrantOption, RecordLeave, RecordTermination
+from workflows.grants.commands import (
+    GrantOption,
+    RecordExercisedShares,
+    RecordLeave,
+    RecordTermination,
+)
 from workflows.grants.context import EXPIRY, Ctx, Step
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
@@ -153,6 +158,29 @@ def record_grant_termination(ctx: Ctx, cmd: RecordTermination) -> Step:
     ctx.data["termination"] = {"termination": by, **cmd.model_dump(mode="json")}
     step = Step("record_grant_termination")
     step.event("termination_recorded", **ctx.data["termination"], returned_to_pool=cmd.forfeited)
+    return step
+
+
+def record_exercised_shares(ctx: Ctx, cmd: RecordExercisedShares) -> Step:
+    """An exercise of the grant issued its certificate: its shares are acquired (RD ISO ¶4(a),
+    ¶10; FMP §4(b)) and stay committed to the plan (RD Plan ¶4). Sent by the exercise itself,
+    through the engine, once; the exercise held them from its acceptance (docs/design.md,
+    "Concurrent exercises of one grant"), so they are within what was exercisable."""
+    if ctx.state == "new":
+        raise Refused(ctx.clause, "no option is granted yet", "wrong_state")
+    by = ctx.actor.reference if ctx.actor else ""
+    exercises = dict(ctx.data.get("exercises") or {})
+    exercises[by] = {"shares": cmd.shares, "exercised_on": cmd.exercised_on.isoformat(),
+                     "certificate": cmd.certificate}  # fmt: skip
+    total = sum(int(e["shares"]) for e in exercises.values())
+    if total > int(ctx.data["shares"]):
+        raise Refused(ctx.clause, f"{total:,} shares exercised would exceed the "
+                      f"{int(ctx.data['shares']):,} granted")  # fmt: skip
+    ctx.data.update(exercises=exercises, exercised=total)
+    step = Step("record_exercised_shares")
+    step.event("exercised_shares_recorded", exercise=by, shares=cmd.shares,
+               exercised_on=cmd.exercised_on.isoformat(), certificate=cmd.certificate,
+               exercised=total)  # fmt: skip
     return step
 
 

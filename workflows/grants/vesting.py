@@ -110,16 +110,41 @@ def vested(grant: GrantFacts, on: date) -> int:
     return _vested_on(grant, credited_day(grant, on))
 
 
-def exercisable(grant: GrantFacts, on: date) -> int:
-    """Shares that may be bought on ``on`` under the schedule: vested, from the Initial Exercise
-    Date (RD ISO ¶4(a), RD NSO ¶1(e)), less the shares previously acquired. After employment
-    ends, what was exercisable on its last day (FMP §5(a), RD ISO ¶7(a))."""
+def _open_to_exercise(grant: GrantFacts, on: date) -> int:
+    """Shares the schedule makes exercisable on ``on``, nothing subtracted: vested, from the
+    Initial Exercise Date (RD ISO ¶4(a), RD NSO ¶1(e)); after employment ends, what was on its
+    last day (FMP §5(a), RD ISO ¶7(a))."""
     end = employment_end(grant)
     day = min(on, end) if end is not None else on
     start = grant.initial_exercise_date
     if start is not None and day < start:
         return 0
-    return max(0, vested(grant, day) - grant.exercised)
+    return vested(grant, day)
+
+
+def exercisable(grant: GrantFacts, on: date) -> int:
+    """Shares that may be bought on ``on`` under the schedule, less the shares previously
+    acquired (RD ISO ¶4(a)) and those held for exercises under way."""
+    return max(0, _open_to_exercise(grant, on) - grant.claimed)
+
+
+def room(grant: GrantFacts, on: date) -> int:
+    """The most a notice effective on ``on`` may still claim, so that on that day and on the
+    day of every claim effective later, the claims effective by then stay within what the
+    schedule makes exercisable then (FMP §3(a); RD ISO ¶4(a): "less the number of shares
+    previously acquired").
+
+    Checked against every later claim too, the answer does not depend on the order the
+    exercises were entered in: a set of claims that passes stays valid when one more passes,
+    so an exercise judged again (its acts replayed) is not refused for a claim entered after
+    it. Shares exercised without a dated claim count from the start."""
+    undated = max(0, grant.exercised - sum(c.shares for c in grant.claims if c.exercised))
+    days = sorted({on} | {c.on for c in grant.claims if c.on > on})
+    free = min(
+        _open_to_exercise(grant, d) - undated - sum(c.shares for c in grant.claims if c.on <= d)
+        for d in days
+    )
+    return max(0, free)
 
 
 def explain(grant: GrantFacts, on: date) -> str:

@@ -30,6 +30,8 @@ EVENT_SENTENCES = {
     "leave_recorded": "A leave of absence from {leave[starts_on]} was recorded ({clause}).",
     "termination_recorded": "The grant recorded the end of service on {terminated_on}: "
     "{returned} back in the plan's pool.",
+    "exercised_shares_recorded": "The grant recorded {shares:,} shares acquired on exercise "
+    "(certificate {certificate}): {exercised:,} exercised in all.",
     "option_expired": "The option expired at the end of its term ({deadline[clause]}).",
 }
 

@@ -32,7 +32,7 @@ from workflows.kernel import (
 )
 from workflows.kit.chart import Chart
 from workflows.kit.reconcile import close_item, reconcile
-from workflows.kit.replay import Run, replay
+from workflows.kit.replay import Rule, Run, replay
 from workflows.kit.timeline import (
     DEFAULT_RANK,
     TIMELINE,
@@ -59,7 +59,13 @@ class _Kind(Protocol):
 
     def context(self, state: str, data: dict[str, Any], terms: Terms, now: datetime) -> Any: ...
     def rule(
-        self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
+        self,
+        terms: Terms,
+        state: str,
+        data: dict[str, Any],
+        message: Message,
+        now: datetime,
+        checked: tuple[str, Any] | None = None,
     ) -> Decision: ...
     def check(self, ctx: Any, command: Command) -> tuple[str, Any]: ...
     def admit(self, ctx: Any, name: str, cmd: Any) -> None: ...
@@ -102,7 +108,7 @@ class Book:
             effective_at=self.kind.effective_at(ctx, name, cmd),
             rank=self.kind.ranks.get(name, DEFAULT_RANK),
         )
-        return self._record(act)
+        return self._record(act, (name, cmd))
 
     def advance(self, timer: TimerFired, *, state: str, data: Mapping[str, Any]) -> Decision:
         pending = self.tl.pending.get(timer.name)
@@ -143,7 +149,7 @@ class Book:
         return Decision(state=self.state, data=data, events=(event,), final=final)
 
     # -- the record ---------------------------------------------------------------------
-    def _record(self, act: Record) -> Decision:
+    def _record(self, act: Record, checked: tuple[str, Any] | None = None) -> Decision:
         tl = self.tl
         effective = datetime.fromisoformat(act["effective_at"])
         last = max((sort_key(a) for a in tl.acts), default=None)
@@ -152,7 +158,8 @@ class Book:
             datetime.fromisoformat(f["due_at"]) < effective for f in tl.fired
         )
         if fast:
-            run = replay(self._rule, (self.state, self.data, tl.pending), [act], tl.horizon)
+            rule = self._rule if checked is None else self._checked_rule(act, checked)
+            run = replay(rule, (self.state, self.data, tl.pending), [act], tl.horizon)
             self._refuse_if_refused(run, act)
             tl.fired = [*tl.fired, *run.fired]
             act["transition"] = run.outcomes[act["id"]]
@@ -175,6 +182,18 @@ class Book:
         act["transition"] = run.outcomes[act["id"]]
         tl.fired = run.fired
         return self._decision(run, events, sent)
+
+    def _checked_rule(self, act: Record, checked: tuple[str, Any]) -> Rule:
+        """The rule, told what ``enter`` checked of ``act`` when the replay applies it to the
+        state and data it was checked on (no timer moved the workflow before it)."""
+
+        def rule(state: str, data: dict[str, Any], message: Message, now: datetime) -> Decision:
+            same = state == self.state and data is self.data
+            if same and isinstance(message, Command) and message.message_id == act["id"]:
+                return self.kind.rule(self.terms, state, data, message, now, checked)
+            return self._rule(state, data, message, now)
+
+        return rule
 
     @staticmethod
     def _refuse_if_refused(run: Run, act: Record) -> None:

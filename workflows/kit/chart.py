@@ -64,15 +64,28 @@ class Chart:
     def describe(self, state: str) -> str:
         return self.words.get(state, state.replace("_", " "))
 
+    @cached_property
+    def _compiled(self) -> dict[int, tuple[list[Guard], list[Callable[..., None]]]]:
+        """Each transition's guards and entry effects (by the transition's id), read once from
+        python-statemachine's callback specs: reading them costs more than most rules."""
+        every = [t for moves in self.moves.values() for t in moves]
+        return {id(t): (_guards(t), self.entry_effects(t)) for t in every}
+
     def take(self, state: str, event: str, ctx: Any, *, rule: str, action: str) -> Transition:
         """The transition ``event`` takes from ``state`` for ``ctx``: the first whose guards
         hold; Refused citing ``rule`` if the chart has none."""
         for transition in self.moves.get((state, event), ()):
-            if all(bool(fn(ctx)) == expected for fn, expected in _guards(transition)):
+            guards, _ = self._compiled[id(transition)]
+            if all(bool(fn(ctx)) == expected for fn, expected in guards):
                 return transition
         raise Refused(
             rule, f"cannot {action} while {self.subject} is {self.describe(state)}", "wrong_state"
         )
+
+    def effects(self, transition: Transition) -> list[Callable[..., None]]:
+        """``entry_effects`` of a transition ``take`` returned, as read once."""
+        found = self._compiled.get(id(transition))
+        return self.entry_effects(transition) if found is None else found[1]
 
     @staticmethod
     def entry_effects(transition: Transition) -> list[Callable[..., None]]:
@@ -108,7 +121,10 @@ def _declared(spec: Any) -> bool:
     return not spec.is_convention and spec.reference is SpecReference.CALLABLE
 
 
-def _guards(transition: Transition) -> list[tuple[Callable[[Any], object], bool]]:
+Guard = tuple[Callable[[Any], object], bool]
+
+
+def _guards(transition: Transition) -> list[Guard]:
     specs = [s for s in transition.cond if not s.is_convention]
     assert all(s.reference is SpecReference.CALLABLE for s in specs), (
         f"{transition}: a guard must be a function of the context, not a name"

@@ -20,7 +20,7 @@ from workflows.kit.book import Book
 from workflows.kit.chart import Chart
 from workflows.kit.commands import CommandTable
 from workflows.kit.context import Context
-from workflows.kit.data import VERSION_KEY, DataSchema
+from workflows.kit.data import VERSION_KEY, DataSchema, copy_data
 from workflows.kit.effective import EffectiveTime
 from workflows.kit.parties import authorise
 from workflows.kit.payload import Payload, read
@@ -95,11 +95,20 @@ class Kind(Generic[C]):
         return book.enter(message)
 
     def rule(
-        self, terms: Terms, state: str, data: dict[str, Any], message: Message, now: datetime
+        self,
+        terms: Terms,
+        state: str,
+        data: dict[str, Any],
+        message: Message,
+        now: datetime,
+        checked: tuple[str, Payload] | None = None,
     ) -> Decision:
         """One message on one state, as the rules and the chart decide it (no timeline): the
-        rule records what happened, the chart's guards pick the move, the entry effects run."""
-        ctx = self.context(state, copy.deepcopy(data), terms, now)
+        rule records what happened, the chart's guards pick the move, the entry effects run.
+
+        ``checked``: what ``check`` returned for this command on this very state and data, so
+        that a command entered and applied at once is not checked twice."""
+        ctx = self.context(state, copy_data(data), terms, now)
         ctx.chart = self.chart
         if isinstance(message, TimerFired):
             step = self._on_timer(ctx, message)
@@ -107,7 +116,7 @@ class Kind(Generic[C]):
                 return Decision(state=state, data=data)
             to = self._enter(ctx, step, f"act on {message.name}")
         else:
-            step, to = self._on_command(ctx, message)
+            step, to = self._on_command(ctx, message, checked)
         ctx.data[VERSION_KEY] = self.data.current  # a rule may have started the data afresh
         return Decision(
             state=to.id,
@@ -155,8 +164,14 @@ class Kind(Generic[C]):
         except (Refused, *_UNANTICIPATED):
             return ctx.now
 
-    def _on_command(self, ctx: C, command: Command) -> tuple[Step, State]:
-        name, cmd = self.check(ctx, command)
+    def _on_command(
+        self, ctx: C, command: Command, checked: tuple[str, Payload] | None = None
+    ) -> tuple[Step, State]:
+        if checked is None:
+            name, cmd = self.check(ctx, command)
+        else:
+            (name, cmd), ctx.chart = checked, self.chart
+            ctx.command, ctx.actor = name, command.actor
         spec = self.commands.specs[name]
         try:
             step = spec.rule(ctx, cmd)
@@ -168,7 +183,7 @@ class Kind(Generic[C]):
         """The state the step's event leads to by the chart's guards, read on the data as the
         rule left it; entering it runs its entry effects."""
         move = self.chart.take(ctx.state, step.transition, ctx, rule=ctx.clause, action=action)
-        for effect in self.chart.entry_effects(move):
+        for effect in self.chart.effects(move):
             effect(ctx, step)
         assert move.target is not None
         return move.target

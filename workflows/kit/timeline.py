@@ -33,9 +33,12 @@ TIMER_RANK = 1000
 Record = dict[str, Any]
 
 
+# Made once: ``json.dumps`` with options builds a new encoder on every call.
+_DIGEST_TEXT = json.JSONEncoder(sort_keys=True, default=str, separators=(",", ":"))
+
+
 def _digest(content: Mapping[str, Any]) -> str:
-    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_DIGEST_TEXT.encode(content).encode()).hexdigest()
 
 
 def command_act(

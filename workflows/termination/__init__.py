@@ -25,8 +25,10 @@ optionee_notified_option_exercisable, section_16b_exposure_recorded; each window
 
 Facts: ``decide(..., facts=GrantFacts)``: the terminated grant as the register view loads it
 (``reads`` names it: ``GrantOf``), under the grant's lock. The termination tells its grant
-(``record_grant_termination``, a message through the engine) when it is recorded and whenever its
-window is recomputed.
+(``record_grant_termination``, a message through the engine) and every open exercise of the grant
+(``record_termination``, a fan-out by the grant's index, taking effect there when the termination
+did) when it is recorded and whenever its window is recomputed. The shares held by exercises
+under way at the termination are neither forfeited nor retained (``GrantFacts.claimed``).
 """
 
 from __future__ import annotations

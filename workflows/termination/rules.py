@@ -16,8 +16,9 @@ from workflows.calendar import Deadline, combine
 from workflows.grants.facts import Leave
 from workflows.grants.term import expiry
 from workflows.grants.vesting import exercisable, explain, leave_ends_employment, vested
-from workflows.kernel import Party, Refused, Send, TimerFired
+from workflows.kernel import Party, Refused, Send, SendToEach, TimerFired
 from workflows.kit.clauses import enforces
+from workflows.kit.days import END, START, edge_of
 from workflows.termination import windows as w
 from workflows.termination.commands import (
     NotifyExercisable,
@@ -59,6 +60,11 @@ def _termination_day(ctx: Ctx, cmd: TerminateService) -> date:
             rule.clause, "permanent disability needs proof in the form the Board requires"
         )
     resolution = cmd.resolution or (ctx.actor.reference if ctx.actor else "")
+    served = ctx.grant().service
+    if rule.services is not None and served is not None and served not in rule.services:
+        raise Refused(rule.clause, f"the optionee was granted the option as an {served}: the "
+                      f"end of {' or '.join(rule.services)} status is no termination of "
+                      "employment")  # fmt: skip
     if rule.board_determination and (ctx.party is not Party.BOARD or not resolution):
         raise Refused(rule.clause, "only the Board, by its resolution, finds a leave a termination")
     if cmd.reason != "leave_over_limit":
@@ -106,14 +112,14 @@ def terminate_service(ctx: Ctx, cmd: TerminateService) -> Step:
     if day > grant.expiration_date:
         raise Refused(t.cap.clause, f"the option expired before the termination: {end.derivation}")
     ended = grant.model_copy(update={"service_ended_on": day})
-    retained = exercisable(ended, day)
-    vested_then = vested(ended, day)
-    forfeited = grant.shares - grant.exercised - retained
+    retained = exercisable(ended, day)  # exercised shares and those held for exercises under way
+    vested_then = vested(ended, day)  # are neither retained nor forfeited
+    forfeited = grant.shares - grant.claimed - retained
     ctx.data.update(
         terms_id=ctx.terms.id, grant=grant.grant_id, optionee=grant.optionee, reason=cmd.reason,
         recorded_reason=cmd.reason, terminated_on=day.isoformat(),
         effective_at=cmd.effective_at.isoformat() if cmd.effective_at else None,
-        expiration=end.as_dict(), shares=grant.shares, exercised=grant.exercised,
+        expiration=end.as_dict(), shares=grant.shares, exercised=grant.claimed,
         vested=vested_then, retained=retained, forfeited=forfeited,
         proof=cmd.disability_proof, resolution=cmd.resolution,
     )  # fmt: skip
@@ -171,8 +177,9 @@ def current_window(ctx: Ctx) -> Deadline:
 
 def _tell_grant(ctx: Ctx, step: Step, window: Deadline) -> None:
     """The grant records its termination: the forfeited part, and once the window closed the
-    unexercised part, back in the pool (RD Plan ¶4), and the window's end; a command the
-    engine delivers to the grant as its own transition."""
+    unexercised part, back in the pool (RD Plan ¶4), and the window's end; and every open
+    exercise of the grant records it in its place (``_tell_exercises``). Commands the engine
+    delivers as their own transitions."""
     d = ctx.data
     closed = d.get("closed") or {}
     step.send.append(Send("grant", "record_grant_termination", {
@@ -180,6 +187,35 @@ def _tell_grant(ctx: Ctx, step: Step, window: Deadline) -> None:
         "retained": d["retained"], "expired": closed.get("unexercised", 0),
         "window_ends_at": window.at.isoformat(), "window_derivation": window.derivation,
     }, workflow_id=d["grant"]))  # fmt: skip
+    _tell_exercises(ctx, step, window)
+
+
+def effective_at(ctx: Ctx) -> datetime:
+    """When the termination took effect: ``effective_at`` as given, else the end of the last
+    day of service (its start where the option ends at once, FMP §5(c)); as its timeline reads
+    it (``workflows.termination.timeline``)."""
+    given = ctx.data.get("effective_at")
+    if given:
+        return datetime.fromisoformat(given)
+    window = ctx.termination.window_for(ctx.data.get("recorded_reason") or ctx.data["reason"])
+    edge = START if window and window.immediately else END
+    return edge_of(ctx.cal, _day(ctx, "terminated_on"), edge, ctx.now)
+
+
+@enforces("termination.retained")
+def _tell_exercises(ctx: Ctx, step: Step, window: Deadline) -> None:
+    """Every exercise of the grant not yet final records the termination at the time it took
+    effect (FMP §5, RD ISO ¶7; docs/design.md, "Exercise and termination across workflows"): a
+    notice effective before it stands, one effective after it is judged against its window
+    and shares, whatever the order of entry. An exercise begun later reads the same window
+    from its grant's facts."""
+    d = ctx.data
+    step.send.append(SendToEach("option_exercise", "grant", d["grant"], "record_termination", {
+        "reason": d["reason"], "terminated_on": d["terminated_on"],
+        "effective_at": effective_at(ctx).isoformat(), "retained": d["retained"],
+        "exercised_at_termination": d["exercised"], "window_ends_at": window.at.isoformat(),
+        "window_derivation": window.derivation, "clause": window.clause,
+    }))  # fmt: skip
 
 
 def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
@@ -187,10 +223,10 @@ def _close(ctx: Ctx, step: Step, window: Deadline) -> None:
     tell the shares exercised since the termination."""
     unexercised = ctx.data["retained"]
     if ctx.facts is not None and ctx.facts.grant_id == ctx.data["grant"]:
-        since = max(0, ctx.facts.exercised - ctx.data["exercised"])
+        since = max(0, ctx.facts.claimed - ctx.data["exercised"])
         unexercised = max(0, unexercised - since)
     ctx.data["closed"] = {"at": window.at.isoformat(), "clause": window.clause,
-                          "unexercised": unexercised}  # fmt: skip
+                          "derivation": window.derivation, "unexercised": unexercised}  # fmt: skip
     step.event("post_termination_window_closed", grant=ctx.data["grant"], deadline=window.as_dict(),
                unexercised_expired=unexercised, returned_to_pool=True)  # fmt: skip
     _tell_grant(ctx, step, window)
@@ -244,6 +280,20 @@ def record_death(ctx: Ctx, cmd: RecordDeath) -> Step:
     return _rewindow(ctx, "termination_deemed_on_account_of_death", died_on=cmd.died_on.isoformat())
 
 
+def _within_window(ctx: Ctx, clause: str, since: date) -> None:
+    """RD ISO ¶7(c): "if the exercise of the Option within the applicable time periods set
+    forth above is prevented": a bar that arose after the ¶7(a) window ended prevented nothing
+    within it."""
+    t = ctx.termination
+    at = ctx.data.get("effective_at")
+    normal = w.window_end(t, ctx.cal, ctx.data["reason"], _day(ctx, "terminated_on"),
+                          ctx.expiration(), datetime.fromisoformat(at) if at else None)  # fmt: skip
+    ended = ctx.cal.local_date(normal.at)
+    if since > ended:
+        raise Refused(clause, f"exercise prevented since {since}, after the window the exercise "
+                      f"would have been within ended on {ended} ({normal.derivation})")  # fmt: skip
+
+
 @enforces("termination.prevented_by_law")
 def record_exercise_prevented(ctx: Ctx, cmd: RecordExercisePrevented) -> Step:
     """RD ISO ¶7(c): exercise within the window is prevented by law (¶4(f))."""
@@ -253,6 +303,8 @@ def record_exercise_prevented(ctx: Ctx, cmd: RecordExercisePrevented) -> Step:
     assert rule is not None
     if ctx.data.get("prevented_by_law"):
         raise Refused(rule.clause, "an exercise prevented by law is already on record")
+    if cmd.prevented_since is not None:
+        _within_window(ctx, rule.clause, cmd.prevented_since)
     ctx.data["prevented_by_law"] = {
         "since": cmd.prevented_since.isoformat() if cmd.prevented_since else None,
         "reason": cmd.reason,

@@ -158,6 +158,10 @@ class ExerciseTerms(Strict):
     fractional_shares: FractionTerms
     #: No rights as a shareholder until the certificate issues (FMP §11; RD ISO ¶10).
     shareholder_from: Cited[Literal["certificate_issued"]]
+    #: When the grant counts the shares as acquired on exercise (RD ISO ¶4(a): "less the number
+    #: of shares previously acquired"): once the certificate issues; until then the accepted
+    #: exercise holds them. None in terms pinned before it was stated: ``shareholder_from``'s.
+    shares_acquired: Cited[Literal["certificate_issued"]] | None = None
     disposition_watch: DispositionWatchTerms | None = None
     parties: dict[str, Cited[list[Party]]]
 

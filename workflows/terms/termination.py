@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workflows.terms.base import Cited, Clause, Strict
+from workflows.terms.grant import Service
 from workflows.terms.parties import Parties
 
 Reason = Literal[
@@ -50,6 +51,10 @@ class ReasonRule(Strict):
 
     proof_required: bool = False  # FMP §5(d): proof of disability in the Board's form
     board_determination: bool = False  # FMP §5(a): the Board decides a leave is a termination
+    #: The reason ends employment only for an optionee who served so at the grant (RD NSO ¶7(f):
+    #: "a director or consultant or an advisor but not an employee ... at the time the Option is
+    #: granted"); None: for every optionee.
+    services: list[Service] | None = None
     clause: Clause = Field(min_length=1)
 
 
