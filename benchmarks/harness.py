@@ -195,7 +195,8 @@ async def scratch_database(
 @asynccontextmanager
 async def scratch_namespace() -> AsyncIterator[str]:
     """A RabbitMQ namespace of its own; its exchanges and queues are deleted afterwards."""
-    from services.bus import Topology, delete_topology
+    from services.bus.runner import delete_topology
+    from services.bus.topology import Topology
 
     namespace = unique_name("efbench").replace("_", "-")
     try:

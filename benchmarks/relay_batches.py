@@ -64,7 +64,8 @@ async def drain(pool: Any, publisher: Any, topology: Any, batch: int) -> float:
 
 
 async def main() -> None:
-    from services.bus import Topology, running_bus
+    from services.bus.runner import running_bus
+    from services.bus.topology import Topology
     from services.store.db import connect
 
     args = parser.parse_args()

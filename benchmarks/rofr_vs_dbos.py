@@ -160,7 +160,7 @@ class DirectToEngine:
 
 
 async def measure_direct(url: str, args: Any) -> float:
-    from services.bus import Topology
+    from services.bus.topology import Topology
     from services.clock import SystemClock
     from services.deadlines import run_deadlines
     from services.engine import apply
@@ -204,7 +204,8 @@ async def measure_direct(url: str, args: Any) -> float:
 
 
 async def measure_broker(url: str, namespace: str, args: Any) -> float:
-    from services.bus import Topology, running_bus
+    from services.bus.runner import running_bus
+    from services.bus.topology import Topology
     from services.store.db import connect
 
     services = ["engine"] * args.replicas + ["deadlines", "relay"]

@@ -51,7 +51,8 @@ async def publish_all(bus: Any, messages: list[Any]) -> None:
 
 async def measure(url: str, namespace: str, args: Any) -> float:
     """Both phases; returns the seconds until everything was applied and published."""
-    from services.bus import Topology, running_bus
+    from services.bus.runner import running_bus
+    from services.bus.topology import Topology
     from services.store.db import connect
 
     salt = unique_name("broker")

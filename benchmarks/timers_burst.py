@@ -48,7 +48,8 @@ APPLIED = f"SELECT count(*) FROM timers WHERE {CLONES} AND status = 'applied'"
 
 async def start_template(url: str, namespace: str) -> uuid.UUID:
     """One real ROFR, started through RabbitMQ by the running engine: the rows to copy."""
-    from services.bus import Topology, running_bus
+    from services.bus.runner import running_bus
+    from services.bus.topology import Topology
     from services.store.db import connect
 
     template = uuid.uuid4()

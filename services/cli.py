@@ -14,15 +14,33 @@ import threading
 from collections.abc import Coroutine
 from datetime import timedelta
 from enum import StrEnum
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 
+from services.audit.keys import public_key
+from services.audit.verify import audit
+from services.bootstrap import bootstrap, database_pool
+from services.bus.asyncapi import asyncapi_document
+from services.bus.permissions import installation_definitions
+from services.bus.redrive import RedriveError
+from services.bus.redrive import redrive as redrive_dead_letters
+from services.bus.topology import Topology
+from services.clauses_page import render
 from services.cli_checkpoint import checkpoint_app
 from services.cli_integrations import integrations_app
 from services.cli_keys import keys_app
 from services.cli_support import operator_errors, refuse, settings_or_exit
+from services.clock import SimulatedClock
+from services.demo import run_demo
+from services.processes import run_all, run_one
+from services.store.companies import OpenWorkflows
+from services.store.companies import register_company as register
+from services.store.db import migrate as apply_migrations
+from services.terms_catalog import TermsCatalog, UnknownTerms
 
 app = typer.Typer(
     help="equityflow: legal workflows of private-company equity, as persisted state machines.",
@@ -61,9 +79,7 @@ def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
 
 def _version(show: bool) -> None:
     if show:
-        from importlib.metadata import version
-
-        typer.echo(f"equityflow {version('equityflow')}")
+        typer.echo(f"equityflow {metadata.version('equityflow')}")
         raise typer.Exit()
 
 
@@ -102,7 +118,6 @@ def up(
 ) -> None:
     """Run every service in one process (embedded PostgreSQL and in-memory broker by default)."""
     settings = settings_or_exit(http_port=port, http_host=host, simulated_clock=simulated_clock)
-    from services.processes import run_all
 
     _run_until_stopped(run_all(settings))
 
@@ -122,7 +137,6 @@ def serve(service: Service) -> None:
             "cannot share the embedded PostgreSQL or the in-memory broker; set "
             f"{' and '.join(missing)}, or run every service in one process with `equityflow up`"
         )
-    from services.processes import run_one
 
     _run_until_stopped(run_one(settings, service.value))
 
@@ -130,17 +144,11 @@ def serve(service: Service) -> None:
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (also done on every start)."""
-    from services.runtime import resolve_database_url
-    from services.store.db import connect
-    from services.store.db import migrate as apply_migrations
 
     async def go() -> None:
-        pool = await connect(await resolve_database_url(settings_or_exit()))
-        try:
+        async with database_pool(settings_or_exit()) as pool:
             applied = await apply_migrations(pool)
-            typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
-        finally:
-            await pool.close()
+        typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
 
     with operator_errors():
         asyncio.run(go())
@@ -153,24 +161,16 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
     Checkpoints are read from the database and from EQUITYFLOW_CHECKPOINT_DIR, and checked with
     EQUITYFLOW_CHECKPOINT_PUBLIC_KEY_FILE (the public key is enough).
     """
-    from services.audit.keys import public_key
-    from services.audit.verify import audit
-    from services.runtime import resolve_database_url
-    from services.store.db import connect
-
     settings = settings_or_exit()
 
     async def go() -> bool:
         key = public_key(settings)
-        pool = await connect(await resolve_database_url(settings))
-        try:
-            async with (
-                pool.acquire() as c,
-                c.transaction(isolation="repeatable_read", readonly=True),
-            ):
-                result = await audit(c, key, company_id=company, folder=settings.checkpoint_dir)
-        finally:
-            await pool.close()
+        async with (
+            database_pool(settings) as pool,
+            pool.acquire() as c,
+            c.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            result = await audit(c, key, company_id=company, folder=settings.checkpoint_dir)
         typer.echo(result.report.summary())
         return result.report.ok
 
@@ -181,8 +181,6 @@ def verify(company: Annotated[str | None, typer.Option(help="only this company")
 
 def _known_terms(terms_id: str, param_hint: str) -> None:
     """Refuse an unknown terms id in one line that lists the known ones (exit 2)."""
-    from services.terms_catalog import TermsCatalog, UnknownTerms
-
     with operator_errors():  # a company terms file in error: one line, exit 2
         catalog = TermsCatalog(list(settings_or_exit().terms_dirs))
     try:
@@ -203,10 +201,6 @@ def register_company(
     ] = False,
 ) -> None:
     """Register a company and the terms its new workflows start under (audited)."""
-    from services.runtime import open_runtime
-    from services.store.companies import OpenWorkflows
-    from services.store.companies import register_company as register
-
     # A company id no command could carry (workflows.messages.CommandMessage) is never useful.
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", company_id):
         raise typer.BadParameter(
@@ -215,7 +209,7 @@ def register_company(
     _known_terms(terms, "--terms")  # before starting a database for nothing
 
     async def go() -> None:
-        async with open_runtime(settings_or_exit()) as rt:
+        async with bootstrap(settings_or_exit()) as rt:
             await register(rt.pool, company_id, terms, name, force=force)
         typer.echo(f"{company_id}: terms {terms}")
 
@@ -252,11 +246,9 @@ def advance_clock(
             "started with --simulated-clock; for one, set EQUITYFLOW_SIMULATED_CLOCK=true (or "
             "pass --simulated-clock) here too, or POST /api/v1/clock/advance to its API"
         )
-    from services.clock import SimulatedClock
-    from services.runtime import open_runtime
 
     async def go() -> None:
-        async with open_runtime(settings) as rt:
+        async with bootstrap(settings) as rt:
             assert isinstance(rt.clock, SimulatedClock)
             if await rt.clock.started() is None:
                 refuse(
@@ -274,7 +266,6 @@ def advance_clock(
 def demo() -> None:
     """Drive an FMP and an RD transfer through simulated time and print the timeline."""
     settings = settings_or_exit()
-    from services.demo import run_demo
 
     _run_until_stopped(run_demo(settings))
 
@@ -287,9 +278,6 @@ def export_topology(
 ) -> None:
     """Write the RabbitMQ definitions declared in code: exchanges, quorum queues, bindings, and
     the services' user (password unset: `rabbitmqctl change_password` it) with its permissions."""
-    from services.bus.permissions import installation_definitions
-    from services.bus.topology import Topology
-
     out.parent.mkdir(parents=True, exist_ok=True)
     definitions = installation_definitions(Topology(settings_or_exit().namespace))
     out.write_text(json.dumps(definitions, indent=2, sort_keys=True) + "\n")
@@ -299,8 +287,6 @@ def export_topology(
 @app.command()
 def asyncapi() -> None:
     """Print the AsyncAPI document of the message contract, generated from the code."""
-    from services.bus import asyncapi_document
-
     typer.echo(json.dumps(asyncapi_document(), indent=2))
 
 
@@ -321,10 +307,6 @@ def redrive(
     Messages parked after failing too often (a long database outage) go back to be handled;
     poison messages (malformed, schema-invalid) stay unless --all is given.
     """
-    from services.bus.redrive import RedriveError
-    from services.bus.redrive import redrive as redrive_dead_letters
-    from services.bus.topology import Topology
-
     settings = settings_or_exit()
     if not settings.amqp_url:
         typer.echo("equityflow: redrive needs AMQP_URL (an in-memory broker keeps none)", err=True)
@@ -363,9 +345,6 @@ def clauses(
     ] = None,
 ) -> None:
     """Every clause the terms cite, with their values and the rule functions enforcing them."""
-    from services.clauses_page import render
-    from services.terms_catalog import TermsCatalog
-
     with operator_errors():
         catalog = TermsCatalog(list(settings_or_exit().terms_dirs))
     if terms_id is not None:
@@ -376,8 +355,6 @@ def clauses(
 @terms_app.command("list")
 def terms_list() -> None:
     """List the terms ids available (presets and extra folders)."""
-    from services.terms_catalog import TermsCatalog
-
     with operator_errors():
         for terms_id in TermsCatalog(list(settings_or_exit().terms_dirs)).ids():
             typer.echo(terms_id)
@@ -393,10 +370,6 @@ def terms_show(
     YAML, shaped like a company's own terms file: save it as <new id>.yaml in a folder named
     in EQUITYFLOW_TERMS_DIRS, change its id and values, and it is a company's agreement.
     """
-    import yaml
-
-    from services.terms_catalog import TermsCatalog
-
     _known_terms(terms_id, "TERMS_ID")
     with operator_errors():
         terms = TermsCatalog(list(settings_or_exit().terms_dirs)).get(terms_id)

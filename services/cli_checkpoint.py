@@ -8,6 +8,11 @@ from typing import Annotated
 
 import typer
 
+from services.audit.checkpoint import take_checkpoints
+from services.audit.keys import generate_key_files, private_key
+from services.bootstrap import database_pool
+from services.cli_support import operator_errors, settings_or_exit
+
 checkpoint_app = typer.Typer(
     help="Sign each company's history heads with a key the database never holds. Run it from "
     "cron on the host that holds EQUITYFLOW_CHECKPOINT_KEY_FILE; `verify` checks against them.",
@@ -23,11 +28,6 @@ def checkpoint(
     """Verify the history, then sign a checkpoint for each company whose heads changed."""
     if ctx.invoked_subcommand is not None:
         return
-    from services.audit.checkpoint import take_checkpoints
-    from services.audit.keys import private_key
-    from services.cli_support import operator_errors, settings_or_exit
-    from services.runtime import resolve_database_url
-    from services.store.db import connect
 
     config = settings_or_exit()
     with operator_errors():
@@ -41,13 +41,10 @@ def checkpoint(
         raise typer.Exit(2)
 
     async def go() -> bool:
-        pool = await connect(await resolve_database_url(config))
-        try:
+        async with database_pool(config) as pool:
             run = await take_checkpoints(
                 pool, key, company_id=company, folder=config.checkpoint_dir
             )
-        finally:
-            await pool.close()
         if not run.audit.report.ok:
             typer.echo(run.audit.report.summary())
             typer.echo("signed nothing: the history does not verify (see above)")
@@ -70,9 +67,6 @@ def keygen(
     path: Annotated[Path, typer.Argument(help="where to write the private key (PEM)")],
 ) -> None:
     """Make a new Ed25519 signing key: PATH (private, mode 0600) and PATH.pub (public)."""
-    from services.audit.keys import generate_key_files
-    from services.cli_support import operator_errors
-
     with operator_errors():
         public = generate_key_files(path)
     typer.echo(f"private key: {path}  (set EQUITYFLOW_CHECKPOINT_KEY_FILE where checkpoints are")

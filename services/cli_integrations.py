@@ -18,6 +18,17 @@ from typing import Annotated
 
 import typer
 
+from services.bootstrap import bootstrap
+from services.bus.auth import amqp_user
+from services.bus.permissions import SERVICES_USER, company_events_binding, integration_permissions
+from services.bus.topology import Topology
+from services.cli_support import operator_errors, settings_or_exit
+from services.integrations import (
+    Integration,
+    add_integration,
+    list_integrations,
+    remove_integration,
+)
 from workflows.kernel import Party
 
 integrations_app = typer.Typer(
@@ -55,17 +66,6 @@ def add(
     party: Annotated[list[str], typer.Option(help="a party it may act as (repeat for more)")],
 ) -> None:
     """Register an integration's RabbitMQ user, and print the rabbitmqctl commands it needs."""
-    from services.bus.auth import amqp_user
-    from services.bus.permissions import (
-        SERVICES_USER,
-        company_events_binding,
-        integration_permissions,
-    )
-    from services.bus.topology import Topology
-    from services.cli_support import operator_errors, settings_or_exit
-    from services.integrations import Integration, add_integration
-    from services.runtime import open_runtime
-
     parties = _checked(user, company, party)
     settings = settings_or_exit()
     services = {SERVICES_USER, *settings.service_users}
@@ -80,7 +80,7 @@ def add(
         )
 
     async def go() -> bool:
-        async with open_runtime(settings) as rt:
+        async with bootstrap(settings) as rt:
             return await add_integration(rt.pool, Integration(user, company, parties))
 
     with operator_errors():
@@ -104,12 +104,9 @@ def add(
 @integrations_app.command("list")
 def list_() -> None:
     """List the registered integrations: user, company, parties."""
-    from services.cli_support import operator_errors, settings_or_exit
-    from services.integrations import list_integrations
-    from services.runtime import open_runtime
 
     async def go() -> None:
-        async with open_runtime(settings_or_exit()) as rt:
+        async with bootstrap(settings_or_exit()) as rt:
             for i in await list_integrations(rt.pool):
                 typer.echo(f"{i.rabbitmq_user}\t{i.company_id}\t{','.join(i.parties)}")
 
@@ -120,12 +117,9 @@ def list_() -> None:
 @integrations_app.command("remove")
 def remove(user: Annotated[str, typer.Argument(help="the integration's RabbitMQ user")]) -> None:
     """Unregister an integration: the engine refuses its messages from now on."""
-    from services.cli_support import operator_errors, settings_or_exit
-    from services.integrations import remove_integration
-    from services.runtime import open_runtime
 
     async def go() -> bool:
-        async with open_runtime(settings_or_exit()) as rt:
+        async with bootstrap(settings_or_exit()) as rt:
             return await remove_integration(rt.pool, user)
 
     with operator_errors():

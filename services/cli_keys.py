@@ -14,6 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
+from services.auth.principals import UnknownCompany, create_key, list_keys, revoke_key
+from services.bootstrap import bootstrap
+from services.cli_support import operator_errors, settings_or_exit
+
 keys_app = typer.Typer(
     help="API keys: each bound to one company, its parties and scopes, or an operator's.",
     no_args_is_help=True,
@@ -48,8 +52,6 @@ def create(
     label: Annotated[str, typer.Option(help="who or what holds the key")] = "",
 ) -> None:
     """Create an API key and print it, once."""
-    from services.auth.principals import UnknownCompany, create_key
-
     parties, scopes = [p.value for p in party or []], [s.value for s in scope or []]
     if operator == (company is not None):
         raise typer.BadParameter("give either --company or --operator", param_hint="--company")
@@ -82,7 +84,6 @@ def list_(
     company: Annotated[str | None, typer.Option(help="only keys with a grant in it")] = None,
 ) -> None:
     """List API keys with their grants (never their secrets)."""
-    from services.auth.principals import list_keys
 
     async def go() -> Any:
         async with _pool() as pool:
@@ -98,7 +99,6 @@ def list_(
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id, efk_<16 hex>")]) -> None:
     """Revoke an API key: it is refused from the next request on."""
-    from services.auth.principals import revoke_key
 
     async def go() -> bool:
         async with _pool() as pool:
@@ -119,15 +119,10 @@ def _grant_text(grant: dict[str, Any]) -> str:
 
 @asynccontextmanager
 async def _pool() -> AsyncIterator[Any]:
-    from services.cli_support import settings_or_exit
-    from services.runtime import open_runtime
-
-    async with open_runtime(settings_or_exit()) as rt:
+    async with bootstrap(settings_or_exit()) as rt:
         yield rt.pool
 
 
 def _run(coroutine: Any) -> Any:
-    from services.cli_support import operator_errors
-
     with operator_errors():
         return asyncio.run(coroutine)

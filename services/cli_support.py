@@ -8,9 +8,14 @@ import contextlib
 from collections.abc import Iterator
 from typing import NoReturn
 
+import asyncpg
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from services.settings import Settings
+from services.audit import CheckpointKeyError
+from services.settings import Settings, settings_error
+from workflows.terms import TermsError
 
 
 def refuse(message: str) -> NoReturn:
@@ -26,11 +31,6 @@ def operator_errors() -> Iterator[None]:
     Exit 2 keeps such failures apart from the answers the commands exist to give (``verify``
     exits 1 for a broken chain), so a monitor can tell "tampered" from "misconfigured".
     """
-    import asyncpg
-
-    from services.audit import CheckpointKeyError
-    from workflows.terms import TermsError
-
     try:
         yield
     except (
@@ -41,11 +41,6 @@ def operator_errors() -> Iterator[None]:
 
 def settings_or_exit(**overrides: object) -> Settings:
     """The settings from the environment (and .env); a value that does not parse: exit 2."""
-    from pydantic import ValidationError
-    from pydantic_settings import SettingsError
-
-    from services.settings import settings_error
-
     try:
         settings = Settings()
     except (ValidationError, SettingsError) as e:

@@ -46,6 +46,7 @@ from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.store import timers as store
+from services.store.db import Connection
 from workflows.messages import TimerMessage, timer_routing_key
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ MAX_REDELIVERY_BACKOFF = 64
 #: While the engine queue has a backlog, a re-fire waits at most this many graces past its time.
 MAX_BACKLOG_HOLD = 60
 
-Claim = Callable[[asyncpg.Connection, datetime, bool, int], Awaitable[list[asyncpg.Record]]]
-Mark = Callable[[asyncpg.Connection, Sequence[UUID], datetime], Awaitable[None]]
+Claim = Callable[[Connection, datetime, bool, int], Awaitable[list[asyncpg.Record]]]
+Mark = Callable[[Connection, Sequence[UUID], datetime], Awaitable[None]]
 Keep = Callable[[list[asyncpg.Record]], Awaitable[list[asyncpg.Record]]]
 
 
@@ -142,7 +143,7 @@ async def fire_due_timers(
 ) -> int:
     """Fire one batch of due timers; return how many fired."""
 
-    async def mark(c: asyncpg.Connection, ids: Sequence[UUID], now: datetime) -> None:
+    async def mark(c: Connection, ids: Sequence[UUID], now: datetime) -> None:
         await store.mark_fired(c, ids, now, redelivery_grace)
 
     rows = await _claim_publish_mark(
@@ -204,7 +205,7 @@ async def refire_unapplied_timers(
     except those ``hold`` keeps back while their messages may still be queued (the module)."""
     ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
 
-    async def mark(c: asyncpg.Connection, ids: Sequence[UUID], now: datetime) -> None:
+    async def mark(c: Connection, ids: Sequence[UUID], now: datetime) -> None:
         await store.mark_refired(c, ids, now, redelivery_grace, ceiling)
 
     rows = await _claim_publish_mark(

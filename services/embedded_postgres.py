@@ -19,11 +19,9 @@ import tempfile
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-# The servers this process started (or joined), by data folder, to stop when it is done.
-_SERVERS: dict[Path, Any] = {}
 
 
 class EmbeddedPostgresMissing(OSError):
@@ -38,11 +36,14 @@ class EmbeddedPostgresMissing(OSError):
 
 
 def _server(folder: Path, cleanup_mode: str) -> Any:
-    # Imported here: only the embedded mode needs it. Its start-up chatter is not ours to log.
+    # Its start-up chatter is not ours to log.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         try:
+            # Imported here, the one import inside a function in services/ (the rule is
+            # tests/unit/test_module_state.py): pgserver is an optional dependency, absent from
+            # the container image, and only the embedded mode needs it.
             import pgserver
         except ImportError:
             raise EmbeddedPostgresMissing() from None
@@ -52,10 +53,7 @@ def _server(folder: Path, cleanup_mode: str) -> Any:
         return pgserver.get_server(folder, cleanup_mode=cleanup_mode)
 
 
-def _stop(folder: Path) -> None:
-    server = _SERVERS.pop(folder.resolve(), None)
-    if server is None:
-        return
+def _stop(server: Any) -> None:
     # pgserver would stop it in an exit handler, where a second Ctrl-C (or a signal sent to the
     # process group twice) interrupts it with a traceback; stopped here, while the service's
     # signal handlers still answer. If pg_ctl itself is interrupted, pgserver falls back to
@@ -70,17 +68,23 @@ def _stop(folder: Path) -> None:
         atexit.unregister(server._cleanup)
 
 
-async def start_embedded_postgres(data_dir: Path) -> str:
-    """Start (or reuse) the embedded server and return its connection URL."""
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    """A server this process started (or joined): its URL, and how to let go of it."""
+
+    url: str
+    server: Any
+
+    async def stop(self) -> None:
+        """Stop the server, unless another process still uses it."""
+        await asyncio.to_thread(_stop, self.server)
+
+
+async def start_embedded_postgres(data_dir: Path) -> EmbeddedPostgres:
+    """Start (or join) the embedded server in ``<data_dir>/postgres``."""
     folder = (data_dir / "postgres").resolve()
     server = await asyncio.to_thread(_server, folder, "stop")
-    _SERVERS[folder] = server
-    return str(server.get_uri())
-
-
-async def stop_embedded_postgres(data_dir: Path) -> None:
-    """Stop the embedded server, if this process started or joined it and is its last user."""
-    await asyncio.to_thread(_stop, data_dir / "postgres")
+    return EmbeddedPostgres(str(server.get_uri()), server)
 
 
 @asynccontextmanager

@@ -18,6 +18,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import aio_pika
+import asyncpg
+from pydantic import ValidationError
+
+from services.settings import Settings
+
 TIMEOUT = 4.0  # under the image's HEALTHCHECK --timeout
 
 
@@ -47,9 +53,6 @@ def _check_api(host: str, port: int) -> None:
 
 
 async def _check_dependencies(database_url: str | None, amqp_url: str | None) -> None:
-    import aio_pika
-    import asyncpg
-
     if not database_url or not amqp_url:
         raise RuntimeError("DATABASE_URL and AMQP_URL must both be set for a lone service")
     try:
@@ -67,10 +70,6 @@ async def _check_dependencies(database_url: str | None, amqp_url: str | None) ->
 
 def check(service: str | None) -> None:
     """Raises RuntimeError saying what does not answer."""
-    from pydantic import ValidationError
-
-    from services.settings import Settings
-
     try:
         settings = Settings()
     except ValidationError as e:

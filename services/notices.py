@@ -25,6 +25,7 @@ from services.bus.topology import EVENTS
 from services.clock import Clock
 from services.ids import derived_id
 from services.store.canonical import canonical_json
+from services.store.db import Connection
 from workflows.messages import EventMessage, event_routing_key
 
 DEADLINE_SET = "deadline_set"
@@ -91,7 +92,7 @@ async def record_event(pool: asyncpg.Pool, clock: Clock, body: bytes) -> bool:
 
 
 async def _record_deadline(
-    connection: asyncpg.Connection, event: EventMessage, d: DeadlineSet, now: datetime
+    connection: Connection, event: EventMessage, d: DeadlineSet, now: datetime
 ) -> bool:
     new = await connection.fetchval(
         _INSERT, event.event_id, event.company_id, event.workflow_id, "deadline", d.party,
@@ -136,7 +137,7 @@ async def _record_deadline(
 
 
 async def _record_notice(
-    connection: asyncpg.Connection, event: EventMessage, n: Notice, now: datetime
+    connection: Connection, event: EventMessage, n: Notice, now: datetime
 ) -> bool:
     new = await connection.fetchval(
         _INSERT, event.event_id, event.company_id, event.workflow_id, n.kind, n.to_party,

@@ -18,11 +18,12 @@ from pathlib import Path
 import uvicorn
 
 from services.api.app import create_app
-from services.bus import asyncapi_document
-from services.bus.serve import BUS_SERVICES, bus_services
+from services.bootstrap import bootstrap
+from services.bus.asyncapi import asyncapi_document
+from services.bus.serve import BUS_SERVICES
 from services.local_admin import ensure_local_admin_key
 from services.readiness import Readiness, keep_ready_file
-from services.runtime import Runtime, open_runtime
+from services.runtime import Runtime
 from services.settings import Settings
 
 log = logging.getLogger("equityflow")
@@ -49,19 +50,12 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        async with open_runtime(settings) as rt:
+        async with bootstrap(settings, services=services) as rt:
             _announce(rt, services, with_api)
             if with_api:
                 await _announce_admin_key(rt)
-            if services:
-                async with bus_services(rt, services) as bus:
-                    readiness = Readiness(rt.pool, None if bus.in_memory else bus.broker)
-                    async with _ready_file(readiness, settings.ready_file):
-                        await _serve_api(rt, readiness) if with_api else await _until_signalled()
-            else:
-                readiness = Readiness(rt.pool)
-                async with _ready_file(readiness, settings.ready_file):
-                    await _serve_api(rt, readiness)
+            async with _ready_file(rt.readiness, settings.ready_file):
+                await _serve_api(rt) if with_api else await _until_signalled()
     finally:
         _ignore_signals_from_now_on()
 
@@ -121,8 +115,8 @@ def _already_stopping(sig: signal.Signals) -> None:
     log.info("%s: already stopping", sig.name)
 
 
-async def _serve_api(rt: Runtime, readiness: Readiness) -> None:
-    app = create_app(rt, asyncapi=asyncapi_document(rt.topology), readiness=readiness)
+async def _serve_api(rt: Runtime) -> None:
+    app = create_app(rt, asyncapi=asyncapi_document(rt.topology))
     config = uvicorn.Config(
         app, host=rt.settings.http_host, port=rt.settings.http_port, log_level="info"
     )

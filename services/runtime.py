@@ -1,24 +1,22 @@
-"""The composition root: settings → database, clock, terms catalog, topology.
+"""The typed container every entry point works with: what ``services.bootstrap`` built.
 
-Every entry point (``up``, ``serve``, ``demo``, the tests) builds its parts here, so the wiring
-lives in one place and the handlers stay thin.
+Handlers never build a part nor reach for a global: the HTTP routers read the container through
+FastAPI dependencies (``services.api.deps``), the bus services are handed its parts, and the
+command-line tools and the demo hold it for as long as they run.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 
+from services.bus.publisher import Publisher
+from services.bus.runner import Bus
 from services.bus.topology import Topology
-from services.clock import Clock, SimulatedClock, SystemClock
-from services.connections import postgres_unreachable, until_connected
-from services.embedded_postgres import start_embedded_postgres, stop_embedded_postgres
+from services.clock import Clock
+from services.readiness import Readiness
 from services.settings import Settings
-from services.store.db import connect, migrate
 from services.terms_catalog import TermsCatalog
 
 
@@ -30,40 +28,18 @@ class Runtime:
     clock: Clock
     catalog: TermsCatalog
     topology: Topology
+    #: The broker with this process's bus services running on it (None: no bus services here,
+    #: as in ``serve api``, a command-line tool, or before the demo starts a story's services).
+    bus: Bus | None = None
 
+    @property
+    def publisher(self) -> Publisher | None:
+        """What the relay and the deadlines service publish with (None without a bus)."""
+        return None if self.bus is None else self.bus.publisher
 
-async def resolve_database_url(settings: Settings) -> str:
-    return settings.database_url or await start_embedded_postgres(settings.data_dir)
-
-
-@asynccontextmanager
-async def open_runtime(
-    settings: Settings, *, namespace: str | None = None
-) -> AsyncIterator[Runtime]:
-    url = await resolve_database_url(settings)
-    try:
-        pool = await until_connected("PostgreSQL", lambda: connect(url), postgres_unreachable)
-        try:
-            await migrate(pool)  # on start, as well as by `equityflow migrate`
-            clock: Clock = SimulatedClock(pool) if settings.simulated_clock else SystemClock()
-            yield Runtime(
-                settings=settings,
-                database_url=url,
-                pool=pool,
-                clock=clock,
-                catalog=TermsCatalog(list(settings.terms_dirs)),
-                topology=Topology(namespace or settings.namespace),
-            )
-        finally:
-            await close_pool(pool)
-    finally:
-        if settings.database_url is None:
-            await stop_embedded_postgres(settings.data_dir)
-
-
-async def close_pool(pool: asyncpg.Pool, within: float = 5.0) -> None:
-    """Close gracefully, but never hang on a server that went away: terminate after ``within``."""
-    try:
-        await asyncio.wait_for(pool.close(), within)
-    except TimeoutError:
-        pool.terminate()
+    @property
+    def readiness(self) -> Readiness:
+        """What this process must stay connected to: PostgreSQL, and RabbitMQ when its bus
+        services run on it (the in-memory broker is never down)."""
+        broker = None if self.bus is None or self.bus.in_memory else self.bus.broker
+        return Readiness(self.pool, broker)

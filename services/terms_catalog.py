@@ -5,12 +5,18 @@ Every file is read and validated when the catalog is built, so a broken file is 
 start-up with its path and the field in error, never halfway through a workflow. The catalog
 never changes after that, so each document's canonical JSON (the text a new workflow pins) is
 written once, there, and no message serialises terms again.
+
+A workflow runs under the terms it pinned when it started, which the catalog may no longer hold
+(a company's file changed since). The engine reads those from the workflow's row; the catalog
+keeps each one parsed by its digest (``pinned``), so thousands of workflows that share a few
+documents do not parse them again on every message. One catalog per process, built by
+``services.bootstrap``: the parsed terms live as long as it, not in a module's globals.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,8 @@ from workflows.terms import Terms, TermsError, parse_terms_text
 
 PRESETS_DIR = Path(workflows.terms.__file__).resolve().parent / "presets"
 SUFFIXES = (".yaml", ".yml", ".json")
+#: Pinned documents kept parsed; past this many the oldest are dropped (a bound on memory).
+PINNED_KEPT = 256
 
 
 class UnknownTerms(LookupError):
@@ -35,6 +43,7 @@ class TermsCatalog:
         self._terms: dict[str, Terms] = {}
         self._files: dict[str, Path] = {}
         self._pinned: dict[str, str] = {}  # terms id -> canonical JSON of its document
+        self._parsed: dict[str, Terms] = {}  # digest of a pinned document -> its terms
         for folder in (PRESETS_DIR, *(Path(d) for d in extra_dirs)):
             if not folder.is_dir():
                 raise TermsError(str(folder), ["not a directory of terms files"])
@@ -79,3 +88,15 @@ class TermsCatalog:
     def path(self, terms_id: str) -> Path:
         self.get(terms_id)
         return self._files[terms_id]
+
+    def pinned(self, digest: str) -> Terms | None:
+        """The terms a workflow pinned, by the digest of the document, if parsed before."""
+        return self._parsed.get(digest)
+
+    def keep_pinned(self, digest: str, document: Mapping[str, Any]) -> Terms:
+        """Parse a pinned document (as a workflow row holds it) and keep it by its digest."""
+        terms = registry.parse_terms(document)
+        if len(self._parsed) >= PINNED_KEPT:
+            del self._parsed[next(iter(self._parsed))]
+        self._parsed[digest] = terms
+        return terms

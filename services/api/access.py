@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Security
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api.deps import Pool
 from services.api.problems import Problem
 from services.auth.principals import Grant, Principal, authenticate
 
@@ -26,8 +27,8 @@ bearer = HTTPBearer(
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-async def current_caller(request: Request, credentials: Credentials) -> Principal:
-    """The principal whose API key the request carries (the pool is ``app.state.pool``)."""
+async def current_caller(request: Request, credentials: Credentials, pool: Pool) -> Principal:
+    """The principal whose API key the request carries."""
     if credentials is None:
         raise Problem(
             401,
@@ -35,7 +36,7 @@ async def current_caller(request: Request, credentials: Credentials) -> Principa
             "send an API key as 'Authorization: Bearer <key>' (equityflow keys create)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await authenticate(request.app.state.pool, credentials.credentials)
+    principal = await authenticate(pool, credentials.credentials)
     if principal is None:
         raise Problem(
             401,

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.api.access import Caller, require_operator
+from services.api.deps import ClockDep, SimulatedClockDep
 from services.api.docs import problems
 from services.api.problems import Problem
-from services.clock import Clock, SimulatedClock
+from services.clock import SimulatedClock
 
 _CENTURY_DAYS = 36_525
 #: The most the simulated clock moves in one request, per part: 100 years.
@@ -47,26 +48,27 @@ class ClockAdvance(BaseModel):
     minutes: WholeNumber = Field(default=0, ge=0, le=MAX_ADVANCE.days * 24 * 60)
 
 
-def add_clock_routes(app: FastAPI, clock: Clock) -> None:
-    simulated = isinstance(clock, SimulatedClock)
+router = APIRouter()
 
-    @app.get("/api/v1/clock", responses=problems(401))
-    async def read_clock(_: Caller) -> dict[str, Any]:
-        return {"now": (await clock.now()).isoformat(), "simulated": simulated}
 
-    if not isinstance(clock, SimulatedClock):
-        return
-    sim = clock
+@router.get("/api/v1/clock", responses=problems(401))
+async def read_clock(_: Caller, clock: ClockDep) -> dict[str, Any]:
+    return {"now": (await clock.now()).isoformat(), "simulated": isinstance(clock, SimulatedClock)}
 
-    @app.post("/api/v1/clock/advance", responses=problems(400, 401, 403, 422))
-    async def advance_clock(body: ClockAdvance, who: Caller) -> dict[str, Any]:
-        """Advance the shared simulated clock (operator key; simulated clock only)."""
-        require_operator(who, "advancing the simulated clock")
-        by = timedelta(days=body.days, hours=body.hours, minutes=body.minutes)
-        try:
-            now = await sim.advance(by)
-        except OverflowError as e:
-            raise Problem(
-                422, "Clock overflow", "the simulated clock cannot go past the year 9999"
-            ) from e
-        return {"now": now.isoformat(), "simulated": True}
+
+#: Added only when the clock is simulated (``create_app``): real time is never moved.
+advance_router = APIRouter()
+
+
+@advance_router.post("/api/v1/clock/advance", responses=problems(400, 401, 403, 422))
+async def advance_clock(body: ClockAdvance, who: Caller, sim: SimulatedClockDep) -> dict[str, Any]:
+    """Advance the shared simulated clock (operator key; simulated clock only)."""
+    require_operator(who, "advancing the simulated clock")
+    by = timedelta(days=body.days, hours=body.hours, minutes=body.minutes)
+    try:
+        now = await sim.advance(by)
+    except OverflowError as e:
+        raise Problem(
+            422, "Clock overflow", "the simulated clock cannot go past the year 9999"
+        ) from e
+    return {"now": now.isoformat(), "simulated": True}

@@ -14,14 +14,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.access import Caller, company_grant, require_party
 from services.api.companies import CompanyId
+from services.api.deps import Pool
 from services.api.docs import problems
 from services.api.problems import Problem
-from services.runtime import Runtime
 from services.store import registers
 
 PlanId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -51,60 +51,62 @@ class PlanIn(BaseModel):
     shareholders_approved_on: date | None = None
 
 
-def add_register_routes(app: FastAPI, runtime: Runtime) -> None:
-    pool = runtime.pool
+router = APIRouter()
 
-    @app.put(
-        "/api/v1/companies/{company_id}/valuations/{effective_on}",
-        responses=problems(400, 401, 403, 404, 409, 422),
-    )
-    async def record_valuation(
-        company_id: CompanyId, effective_on: date, body: ValuationIn, who: Caller
-    ) -> dict[str, Any]:
-        """Record a Board determination of fair market value, in force from ``effective_on``."""
-        require_party(company_grant(who, company_id, "command"), company_id, "board")
-        price = Decimal(body.price_per_share)
-        v = registers.Valuation(effective_on, price, body.method, body.resolution)
-        try:
-            created = await registers.record_valuation(pool, company_id, v, by=who.principal_id)
-        except registers.Conflict as e:
-            raise Problem(
-                409, "Determination recorded",
-                f"a different determination is recorded as effective {effective_on}: "
-                f"{e.recorded['resolution']}; record a new one with a later date instead",
-                code="already_recorded",
-            ) from e  # fmt: skip
-        return {"company_id": company_id, "effective_on": effective_on.isoformat(),
-                **body.model_dump(mode="json"), "created": created}  # fmt: skip
 
-    @app.get("/api/v1/companies/{company_id}/valuations", responses=problems(401, 403, 404, 422))
-    async def list_valuations(company_id: CompanyId, who: Caller) -> list[dict[str, Any]]:
-        """The company's valuation register, oldest first."""
-        company_grant(who, company_id, "read")
-        return [
-            {
-                "effective_on": v.effective_on.isoformat(),
-                "price_per_share": f"{v.price_per_share:f}",
-                "method": v.method,
-                "resolution": v.resolution,
-            }
-            for v in await registers.valuations(pool, company_id)
-        ]
+@router.put(
+    "/api/v1/companies/{company_id}/valuations/{effective_on}",
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
+async def record_valuation(
+    company_id: CompanyId, effective_on: date, body: ValuationIn, who: Caller, pool: Pool
+) -> dict[str, Any]:
+    """Record a Board determination of fair market value, in force from ``effective_on``."""
+    require_party(company_grant(who, company_id, "command"), company_id, "board")
+    price = Decimal(body.price_per_share)
+    v = registers.Valuation(effective_on, price, body.method, body.resolution)
+    try:
+        created = await registers.record_valuation(pool, company_id, v, by=who.principal_id)
+    except registers.Conflict as e:
+        raise Problem(
+            409, "Determination recorded",
+            f"a different determination is recorded as effective {effective_on}: "
+            f"{e.recorded['resolution']}; record a new one with a later date instead",
+            code="already_recorded",
+        ) from e  # fmt: skip
+    return {"company_id": company_id, "effective_on": effective_on.isoformat(),
+            **body.model_dump(mode="json"), "created": created}  # fmt: skip
 
-    @app.put(
-        "/api/v1/companies/{company_id}/plans/{plan}",
-        responses=problems(400, 401, 403, 404, 409, 422),
-    )
-    async def record_plan(
-        company_id: CompanyId, plan: PlanId, body: PlanIn, who: Caller
-    ) -> dict[str, Any]:
-        """Record when a plan was adopted by the Board and approved by the shareholders."""
-        require_party(company_grant(who, company_id, "command"), company_id, "board")
-        p = registers.Plan(plan, body.board_adopted_on, body.shareholders_approved_on)
-        try:
-            created = await registers.record_plan(pool, company_id, p, by=who.principal_id)
-        except registers.Conflict as e:
-            raise Problem(409, "Plan recorded", f"plan {plan} is recorded with other dates",
-                          code="already_recorded") from e  # fmt: skip
-        return {"company_id": company_id, "plan": plan, **body.model_dump(mode="json"),
-                "created": created}  # fmt: skip
+
+@router.get("/api/v1/companies/{company_id}/valuations", responses=problems(401, 403, 404, 422))
+async def list_valuations(company_id: CompanyId, who: Caller, pool: Pool) -> list[dict[str, Any]]:
+    """The company's valuation register, oldest first."""
+    company_grant(who, company_id, "read")
+    return [
+        {
+            "effective_on": v.effective_on.isoformat(),
+            "price_per_share": f"{v.price_per_share:f}",
+            "method": v.method,
+            "resolution": v.resolution,
+        }
+        for v in await registers.valuations(pool, company_id)
+    ]
+
+
+@router.put(
+    "/api/v1/companies/{company_id}/plans/{plan}",
+    responses=problems(400, 401, 403, 404, 409, 422),
+)
+async def record_plan(
+    company_id: CompanyId, plan: PlanId, body: PlanIn, who: Caller, pool: Pool
+) -> dict[str, Any]:
+    """Record when a plan was adopted by the Board and approved by the shareholders."""
+    require_party(company_grant(who, company_id, "command"), company_id, "board")
+    p = registers.Plan(plan, body.board_adopted_on, body.shareholders_approved_on)
+    try:
+        created = await registers.record_plan(pool, company_id, p, by=who.principal_id)
+    except registers.Conflict as e:
+        raise Problem(409, "Plan recorded", f"plan {plan} is recorded with other dates",
+                      code="already_recorded") from e  # fmt: skip
+    return {"company_id": company_id, "plan": plan, **body.model_dump(mode="json"),
+            "created": created}  # fmt: skip

@@ -13,12 +13,12 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.audit import CheckpointKeyError
 from services.audit.ledger import Ledger, replay
 from services.audit.statements import Checkpoint, read_files
+from services.store.db import Connection
 from services.store.history import ChainReport, walk_chain
 
 _CHECKPOINTS = """
@@ -39,7 +39,7 @@ class Audit:
 
 
 async def _checkpoints(
-    connection: asyncpg.Connection, company_id: str | None, folder: Path | None
+    connection: Connection, company_id: str | None, folder: Path | None
 ) -> tuple[list[Checkpoint], list[Checkpoint], list[str]]:
     rows = await connection.fetch(_CHECKPOINTS, company_id)
     in_database = [Checkpoint(r["statement"], r["signature"]) for r in rows]
@@ -61,7 +61,7 @@ def _company(checkpoint: Checkpoint) -> str | None:
 
 
 async def audit(
-    connection: asyncpg.Connection,
+    connection: Connection,
     key: Ed25519PublicKey | None,
     *,
     company_id: str | None = None,
@@ -88,9 +88,7 @@ async def audit(
     return Audit(report, ledger)
 
 
-async def _missing_workflows(
-    connection: asyncpg.Connection, report: ChainReport, ledger: Ledger
-) -> None:
+async def _missing_workflows(connection: Connection, report: ChainReport, ledger: Ledger) -> None:
     """Signed workflows the walk never saw: moved to a company out of scope, or deleted."""
     missing = sorted(set(ledger.signed) - report.seen)
     if not missing:
@@ -112,11 +110,12 @@ async def _missing_workflows(
             )  # fmt: skip
 
 
-async def _counts(connection: asyncpg.Connection, report: ChainReport, ledger: Ledger) -> None:
+async def _counts(connection: Connection, report: ChainReport, ledger: Ledger) -> None:
     """Fewer rows or workflows than the last checkpoint counted: deleted, or truncated."""
     if not ledger.last:
         return
     empty = await connection.fetchrow(_EMPTY)
+    assert empty is not None  # one row: an aggregate over the tables
     counted_rows = sum(c.history_rows for c in ledger.last.values())
     if empty["history"] and counted_rows:
         report.add(None, 0, f"the history table is empty but checkpoints counted {counted_rows} "

@@ -13,9 +13,8 @@ import asyncpg
 
 from services.auth import keys
 from services.store import audit
-
-SCOPES = ("read", "command", "admin")
-PARTIES = ("owner", "company", "assignee", "board", "escrow_agent", "transferee")
+from services.store.db import Connection
+from services.store.grants import add_grant
 
 
 class UnknownCompany(LookupError):
@@ -100,22 +99,6 @@ async def create_key(
     return key
 
 
-async def add_grant(
-    c: asyncpg.Connection,
-    principal_id: str,
-    company_id: str | None,
-    parties: list[str],
-    scopes: list[str],
-) -> None:
-    await c.execute(
-        "INSERT INTO grants (principal_id, company_id, parties, scopes) VALUES ($1, $2, $3, $4)",
-        principal_id,
-        company_id,
-        sorted(set(parties), key=PARTIES.index),
-        sorted(set(scopes), key=SCOPES.index),
-    )
-
-
 async def list_keys(pool: asyncpg.Pool, company_id: str | None = None) -> list[dict[str, Any]]:
     """Every API key (or those with a grant in ``company_id``) with its grants; no secrets."""
     rows = await pool.fetch(
@@ -150,6 +133,6 @@ async def revoke_key(pool: asyncpg.Pool, key_id: str) -> bool:
     return True
 
 
-async def _registered(c: asyncpg.Connection, company_id: str) -> bool:
+async def _registered(c: Connection, company_id: str) -> bool:
     found = await c.fetchval("SELECT true FROM companies WHERE company_id = $1", company_id)
     return bool(found)

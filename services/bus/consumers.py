@@ -42,7 +42,10 @@ from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
+from services.engine import apply_batch
 from services.engine.outcome import Held, Outcome
+from services.integrations import authorise
+from services.notices import record_event
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +204,6 @@ def engine_consumer(
     def install(
         broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate
     ) -> HandBack:
-        from services.engine import apply_batch
-        from services.integrations import authorise
-
         async def apply(deliveries: Sequence[Delivery]) -> list[Any]:
             results: list[Any] = [None] * len(deliveries)
             allowed: list[int] = []
@@ -280,9 +280,9 @@ def engine_consumer(
                     return
                 await message.ack()
                 return
-            poison = permanent_reason(result)
-            if poison is not None:
-                await dead.send(message, poison)
+            reason = permanent_reason(result)
+            if reason is not None:
+                await dead.send(message, reason)
                 return
             log.error(
                 "%s: %s failed %d times (%s: %s); rejected: RabbitMQ parks it in the "
@@ -385,8 +385,6 @@ def notices_consumer(
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
         async def handle(body: bytes, _routing_key: str, sender: str | None) -> None:
-            from services.notices import record_event
-
             if not gate.is_service(sender):
                 # Only the relay publishes events: a deadline anyone else announces is forged.
                 raise PoisonMessage(

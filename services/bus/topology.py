@@ -17,9 +17,12 @@ Every name carries the namespace, so several installations (or tests) can share 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+
+if TYPE_CHECKING:
+    from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 #: Deliveries of one message before a quorum queue dead-letters it (each failed attempt backs
 #: off first, see ``services.bus.consumers``): a database outage of several minutes is retried,
@@ -91,7 +94,9 @@ class Topology:
         # One consumer at a time receives the engine queue's messages, in queue order: the
         # messages of one workflow are then applied in the order they were published, which
         # several consumers of one queue cannot promise. The other replicas stand by.
-        extra = {"x-single-active-consumer": True} if single_active_consumer else {}
+        extra: QuorumQueueArgs = (
+            {"x-single-active-consumer": True} if single_active_consumer else {}
+        )
         return RabbitQueue(
             self._name(what),
             queue_type=QueueType.QUORUM,

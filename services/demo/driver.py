@@ -42,9 +42,11 @@ T = TypeVar("T")
 
 
 class StoryPlayer:
-    def __init__(self, rt: Runtime, bus: Bus, story: Story, company_id: str) -> None:
-        assert isinstance(rt.clock, SimulatedClock)
-        self.rt, self.bus, self.story, self.company = rt, bus, story, company_id
+    def __init__(self, rt: Runtime, story: Story, company_id: str) -> None:
+        """``rt``: a container with the bus services running (``bootstrap.start_services``)."""
+        assert isinstance(rt.clock, SimulatedClock) and rt.bus is not None
+        self.rt, self.story, self.company = rt, story, company_id
+        self.bus: Bus = rt.bus
         self.clock: SimulatedClock = rt.clock
         self.terms: Terms = rt.catalog.get(story.terms_id)
         self.zone = timeline.zone_of(self.terms)

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from services.bootstrap import bootstrap, start_services
 from services.bus.runner import delete_topology
-from services.bus.serve import BUS_SERVICES, bus_services
+from services.bus.serve import BUS_SERVICES
+from services.clock import SimulatedClock
 from services.demo import timeline
 from services.demo.driver import StoryPlayer, echo
 from services.demo.stories import STORIES
 from services.embedded_postgres import temporary_embedded_postgres
-from services.runtime import open_runtime
 from services.settings import Settings
 from services.store.companies import register_company
 from services.store.history import verify_chain
@@ -57,7 +58,9 @@ async def run_demo(settings: Settings) -> None:
 
 
 async def _play(settings: Settings, run: str) -> None:
-    async with open_runtime(settings, namespace=f"equityflow-demo-{run}") as rt:
+    async with bootstrap(settings, namespace=f"equityflow-demo-{run}") as rt:
+        clock = rt.clock
+        assert isinstance(clock, SimulatedClock)  # the demo's settings ask for it
         try:
             # One company per agreement: the option story runs in the company of the first.
             companies = {story.terms_id: f"demo-{story.terms_id}-{run}" for story in STORIES}
@@ -69,9 +72,9 @@ async def _play(settings: Settings, run: str) -> None:
                 # it is set: a deadlines pass still holding the previous story's later time
                 # would fire this story's deadlines as soon as they were set (and the engine
                 # would ignore them as not yet due, leaving them fired and never applied).
-                await rt.clock.set(story.starts_at)
-                async with bus_services(rt, BUS_SERVICES) as bus:
-                    await StoryPlayer(rt, bus, story, companies[story.terms_id]).play(number)
+                await clock.set(story.starts_at)
+                async with start_services(rt, BUS_SERVICES) as running:
+                    await StoryPlayer(running, story, companies[story.terms_id]).play(number)
             echo(["", timeline.RULE, "Audit", timeline.RULE])
             echo(timeline.wrap(AUDIT))
             for terms_id, company in companies.items():

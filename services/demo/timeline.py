@@ -117,7 +117,8 @@ def event_sentence(kind: str, event_type: str, payload: Mapping[str, Any], terms
 
 def state_sentence(kind: str, state: str) -> str:
     """Where the workflow stands, in the words of its own kind."""
-    return _WORDS.get(kind, rofr_words).state_sentence(state)
+    sentence: str = _WORDS.get(kind, rofr_words).state_sentence(state)  # a module: untyped
+    return sentence
 
 
 def party_name(kind: str, party: str) -> str:

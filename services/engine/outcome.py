@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-import asyncpg
-
 from services.engine.events import event_id, legacy_event_id
+from services.store.db import Connection
 from services.store.inbox import recorded
 from workflows.messages import CommandMessage, TimerMessage
 
@@ -34,7 +33,7 @@ class Held(Exception):
 
 
 async def recorded_outcome(
-    connection: asyncpg.Connection, message: CommandMessage | TimerMessage
+    connection: Connection, message: CommandMessage | TimerMessage
 ) -> Outcome:
     """The answer a message id got the first time, as ``duplicate``; nothing is written.
 

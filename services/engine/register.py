@@ -27,6 +27,7 @@ import asyncpg
 
 from services.ids import derived_id, share_register_id
 from services.store import register_view as rv
+from services.store.db import Connection
 from workflows.grants.facts import Claim, FairMarketValue, GrantFacts, PlanFacts
 from workflows.grants.register import claim_of, exercised_shares, facts_of, shares_committed
 from workflows.messages import CommandMessage, TimerMessage
@@ -106,9 +107,7 @@ class Asked:
         )
 
 
-async def ask(
-    c: asyncpg.Connection, messages: Sequence[Message], kind_of: Callable[[str], Any]
-) -> Asked:
+async def ask(c: Connection, messages: Sequence[Message], kind_of: Callable[[str], Any]) -> Asked:
     """What the batch's messages will read (one unlocked read, only if some kind reads)."""
     asked = Asked()
     readers = [m for m in messages if getattr(_kind(kind_of, m), "reads", None) is not None]
@@ -278,7 +277,7 @@ def _grant_facts(
     )  # fmt: skip
 
 
-async def load(c: asyncpg.Connection, asked: Asked, batch_ids: Iterable[UUID]) -> Register:
+async def load(c: Connection, asked: Asked, batch_ids: Iterable[UUID]) -> Register:
     """Read what ``asked`` names, under the locks the batch holds."""
     return Register(
         asked,

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from services.engine.events import json_safe
 from services.ids import company_workflow_id, derived_id
 from services.store.canonical import dump_json
+from services.store.db import Connection
 from services.store.fan_out import targets
 from services.store.unit_write import OutboxRow
 from workflows.kernel import Send, SendToEach
@@ -122,7 +121,7 @@ def plan_sends(
     return rows, fan_outs
 
 
-async def expand(c: asyncpg.Connection, fan_outs: list[FanOut]) -> list[OutboxRow]:
+async def expand(c: Connection, fan_outs: list[FanOut]) -> list[OutboxRow]:
     """One outbox row per target of each fan-out: its targets read by index."""
     rows: list[OutboxRow] = []
     for f in fan_outs:

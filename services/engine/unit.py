@@ -25,8 +25,10 @@ from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
 from services.store.chain import json_digest
+from services.store.db import Connection
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
+from workflows import registry
 from workflows.messages import CommandMessage, TimerMessage
 
 log = logging.getLogger("services.engine")
@@ -38,6 +40,8 @@ Result = Outcome | BaseException
 class TermsSource(Protocol):
     def get(self, terms_id: str) -> Any: ...
     def pinned_json(self, terms_id: str) -> str: ...
+    def pinned(self, digest: str) -> Any: ...
+    def keep_pinned(self, digest: str, document: Any) -> Any: ...
 
 
 async def apply(
@@ -110,10 +114,8 @@ async def _retrying(
 
 
 async def _unit(
-    c: asyncpg.Connection, messages: Sequence[Message], now: datetime, catalog: TermsSource
+    c: Connection, messages: Sequence[Message], now: datetime, catalog: TermsSource
 ) -> list[Result]:
-    from workflows import registry
-
     timer_ids = [t for m in messages if isinstance(m, TimerMessage) and (t := timer_id_of(m))]
     keys = list(dict.fromkeys((m.company_id, m.kind, m.message_id) for m in messages))
     ids = [m.workflow_id for m in messages]
@@ -121,7 +123,7 @@ async def _unit(
     loaded = await lock_and_load(c, ids, timer_ids, keys, asked.locks())
     batch = Batch(
         register=await register.load(c, asked, ids),
-        views=await _views(c, loaded),
+        views=await _views(c, loaded, catalog),
         timers={t.timer_id: t for t in map(Timer.loaded, loaded.timers)},
         recorded=loaded.recorded,
         terms=Terms(
@@ -152,9 +154,7 @@ async def _unit(
     return [await recorded_outcome(c, r.message) if isinstance(r, Earlier) else r for r in results]
 
 
-async def _registered(
-    c: asyncpg.Connection, messages: Sequence[Message], loaded: Loaded
-) -> dict[str, str]:
+async def _registered(c: Connection, messages: Sequence[Message], loaded: Loaded) -> dict[str, str]:
     """The registered companies, read only when a message may start a workflow or be refused
     for a company that is not there (its workflow is not one of its company's)."""
     companies = [
@@ -165,27 +165,21 @@ async def _registered(
     return await registered_terms(c, companies) if companies else {}
 
 
-# Parsed pinned terms by digest: thousands of workflows share a few terms documents, so each
-# is parsed once per process instead of being read and validated on every message.
-_PARSED_TERMS: dict[str, Any] = {}
-
-
-async def _views(c: asyncpg.Connection, loaded: Loaded) -> dict[Any, View]:
-    from workflows import registry
-
+async def _views(c: Connection, loaded: Loaded, catalog: TermsSource) -> dict[Any, View]:
     views = {}
     for wid, r in loaded.workflows.items():
+        # Thousands of workflows share a few terms documents: each is read and parsed once per
+        # catalog (so per process), by its digest, not on every message.
         digest = r["terms_digest"]
-        terms = _PARSED_TERMS.get(digest)
+        terms = catalog.pinned(digest)
         if terms is None:
             raw = await pinned_terms(c, wid)
-            terms = registry.parse_terms(raw)
             # The digest is the one the history's first row records (an md5 of the stored text
             # for older rows): kept only when it is the digest of what was read.
             if len(digest) != 64 or json_digest(raw) == digest:
-                if len(_PARSED_TERMS) >= 256:
-                    _PARSED_TERMS.clear()
-                _PARSED_TERMS[digest] = terms
+                terms = catalog.keep_pinned(digest, raw)
+            else:
+                terms = registry.parse_terms(raw)
         row = WorkflowRow(
             wid, r["company_id"], r["workflow_type"], r["terms_id"], None, r["state"], "",
             r["version"], r["final"], r["head_hash"], r["updated_at"], r["updated_at"],

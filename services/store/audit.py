@@ -7,9 +7,11 @@ from typing import Any
 
 import asyncpg
 
+from services.store.db import Connection
+
 
 async def record(
-    c: asyncpg.Connection,
+    c: Connection,
     company_id: str,
     action: str,
     principal_id: str | None,

@@ -18,6 +18,8 @@ from typing import Any
 import asyncpg
 
 from services.store import audit
+from services.store.db import Connection
+from services.store.grants import PARTIES, SCOPES, add_grant
 
 _COLUMNS = "company_id, name, terms_id, created_at"
 
@@ -77,7 +79,7 @@ async def register_company(
 
 
 async def _create(
-    c: asyncpg.Connection,
+    c: Connection,
     company_id: str,
     terms_id: str,
     name: str,
@@ -94,15 +96,13 @@ async def _create(
     if not created:  # registered a moment ago by someone else
         raise CompanyIdTaken(f"company id {company_id} is taken: choose another")
     if grant_registrant and by is not None:
-        from services.auth.principals import PARTIES, SCOPES, add_grant
-
         await add_grant(c, by, company_id, list(PARTIES), list(SCOPES))
     await audit.record(c, company_id, "registered", by, {"terms_id": terms_id, "name": name})
     return Registration(company_id, terms_id, name, created=True)
 
 
 async def _change(
-    c: asyncpg.Connection,
+    c: Connection,
     company_id: str,
     terms_id: str,
     name: str,
@@ -139,7 +139,7 @@ async def _change(
     return Registration(company_id, terms_id, name, False, open_workflows, forced)
 
 
-async def registered_terms(connection: asyncpg.Connection, company_id: str) -> str | None:
+async def registered_terms(connection: Connection, company_id: str) -> str | None:
     """The company's terms, read under a share lock: a terms change waits for a workflow being
     started to commit (and then counts it as open), and such a start waits for the change."""
     return await connection.fetchval(  # type: ignore[no-any-return]
@@ -147,7 +147,7 @@ async def registered_terms(connection: asyncpg.Connection, company_id: str) -> s
     )
 
 
-async def company_exists(db: asyncpg.Pool | asyncpg.Connection, company_id: str) -> bool:
+async def company_exists(db: asyncpg.Pool | Connection, company_id: str) -> bool:
     """Registered, or has workflows (started by commands that named their terms)."""
     return bool(
         await db.fetchval(

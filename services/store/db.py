@@ -13,6 +13,11 @@ import json
 from pathlib import Path
 
 import asyncpg
+import asyncpg.pool
+
+#: A connection as the store's functions take it: one of a pool's (what ``pool.acquire()``
+#: yields, a proxy of the connection it holds) or one made on its own.
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed 64-bit key: every process that migrates takes the same session-level lock.

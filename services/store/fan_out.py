@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
+from services.store.db import Connection
 
 _BY_FIELD = {
     "holder": """
@@ -30,7 +30,7 @@ _BY_FIELD = {
 
 
 async def targets(
-    c: asyncpg.Connection, company_id: str, workflow_type: str, field: str, value: str
+    c: Connection, company_id: str, workflow_type: str, field: str, value: str
 ) -> list[UUID]:
     rows = await c.fetch(_BY_FIELD[field], company_id, value, workflow_type)
     return [r["workflow_id"] for r in rows]

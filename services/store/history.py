@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 
 from services.store.chain import GENESIS, chain_hash, json_digest, row_content, row_content_v2
+from services.store.db import Connection
 from services.store.history_timers import DeadlineLedger, check_timers
 
 
@@ -105,7 +106,7 @@ GROUP BY h.workflow_id, h.company_id ORDER BY h.workflow_id
 """
 
 
-def expected_hash(row: Mapping[str, Any]) -> str:
+def expected_hash(row: Mapping[str, Any] | asyncpg.Record) -> str:
     """The hash a history row must have, under the rule (hash version) it was written with."""
     wid, seq = row["workflow_id"], row["seq"]
     if row["hash_version"] == 1:
@@ -228,7 +229,7 @@ class _Walker:
 
 
 async def walk_chain(
-    connection: asyncpg.Connection,
+    connection: Connection,
     company_id: str | None = None,
     workflow_id: UUID | None = None,
     signed: Mapping[UUID, SignedHead] | None = None,

@@ -17,6 +17,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.store.db import Connection
+
 _TIMERS = """
 SELECT timer_id, workflow_id, name, due_at, party, action, clause, status FROM timers
 WHERE ($1::text IS NULL OR company_id = $1) AND ($2::uuid IS NULL OR workflow_id = $2)
@@ -63,7 +65,7 @@ def _differences(row: asyncpg.Record, workflow_id: UUID, payload: dict[str, Any]
 
 
 async def check_timers(
-    connection: asyncpg.Connection,
+    connection: Connection,
     ledger: DeadlineLedger,
     company_id: str | None,
     workflow_id: UUID | None,

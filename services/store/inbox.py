@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
+from services.store.db import Connection
 
 _INBOX = (
     "SELECT outcome, refusal, workflow_id FROM inbox "
@@ -41,7 +41,7 @@ class Recorded:
 
 
 async def recorded(
-    connection: asyncpg.Connection,
+    connection: Connection,
     company: str,
     kind: str,
     message_id: str,

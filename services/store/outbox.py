@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from services.store.canonical import dump_json
+from services.store.db import Connection
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class Outgoing:
 
 
 async def write_outbox(
-    connection: asyncpg.Connection, company_id: str, workflow_id: UUID | None, out: Outgoing
+    connection: Connection, company_id: str, workflow_id: UUID | None, out: Outgoing
 ) -> None:
     await connection.execute(
         "INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body) "

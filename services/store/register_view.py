@@ -26,6 +26,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.store.db import Connection
+
 _PEEK = """
 SELECT workflow_id, company_id, workflow_type, state, data FROM workflows
 WHERE workflow_id = ANY($1::uuid[])
@@ -88,27 +90,25 @@ WHERE workflow_id = ANY($1::uuid[]) AND workflow_type = 'share_register'
 """
 
 
-async def registers(
-    c: asyncpg.Connection, register_ids: Sequence[UUID]
-) -> dict[UUID, asyncpg.Record]:
+async def registers(c: Connection, register_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
     """The share registers by id (each company's at its derived id: a primary-key probe)."""
     if not register_ids:
         return {}
     return {r["workflow_id"]: r for r in await c.fetch(_REGISTERS, sorted(set(register_ids)))}
 
 
-async def peek(c: asyncpg.Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+async def peek(c: Connection, workflow_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
     return {r["workflow_id"]: r for r in await c.fetch(_PEEK, sorted(set(workflow_ids)))}
 
 
-async def grants(c: asyncpg.Connection, grant_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
+async def grants(c: Connection, grant_ids: Sequence[UUID]) -> dict[UUID, asyncpg.Record]:
     if not grant_ids:
         return {}
     return {r["workflow_id"]: r for r in await c.fetch(_GRANTS, sorted(set(grant_ids)))}
 
 
 async def fmv_in_force(
-    c: asyncpg.Connection, asked: Sequence[tuple[str, date]]
+    c: Connection, asked: Sequence[tuple[str, date]]
 ) -> dict[tuple[str, date], dict[str, Any]]:
     if not asked:
         return {}
@@ -125,7 +125,7 @@ async def fmv_in_force(
 
 
 async def plans(
-    c: asyncpg.Connection,
+    c: Connection,
     asked: Sequence[tuple[str, str, UUID]],
     batch_ids: Sequence[UUID],
 ) -> dict[tuple[str, str], asyncpg.Record]:

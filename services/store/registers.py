@@ -80,7 +80,7 @@ async def record_valuation(
             v.resolution, by,
         )  # fmt: skip
         if added == "INSERT 0 0":
-            row = dict(await c.fetchrow(_VALUATION, company_id, v.effective_on))
+            row = dict(await c.fetchrow(_VALUATION, company_id, v.effective_on) or {})
             if Valuation(**row) != v:
                 raise Conflict(row)
             return False
@@ -101,7 +101,7 @@ async def record_plan(pool: asyncpg.Pool, company_id: str, p: Plan, *, by: str |
             _INSERT_PLAN, company_id, p.plan, p.board_adopted_on, p.shareholders_approved_on, by
         )
         if added == "INSERT 0 0":
-            row = dict(await c.fetchrow(_PLAN, company_id, p.plan))
+            row = dict(await c.fetchrow(_PLAN, company_id, p.plan) or {})
             if Plan(**row) != p:
                 raise Conflict(row)
             return False

@@ -15,6 +15,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.store.db import Connection
+
 # $1: the system clock's reading (the simulated clock's too, before its first setting);
 # $2: whether the clock is the simulated one. Uncorrelated, so evaluated once per statement.
 _NOW = (
@@ -49,28 +51,28 @@ UPDATE timers SET refire_at = {_NOW} WHERE status = 'fired' AND refire_at > {_NO
 
 
 async def claim_due(
-    connection: asyncpg.Connection, reading: datetime, simulated: bool, limit: int
+    connection: Connection, reading: datetime, simulated: bool, limit: int
 ) -> list[asyncpg.Record]:
     """Lock up to ``limit`` pending timers due by the clock's now, earliest first."""
     return list(await connection.fetch(_CLAIM_DUE, reading, simulated, limit))
 
 
 async def mark_fired(
-    connection: asyncpg.Connection, ids: Sequence[UUID], now: datetime, grace: timedelta
+    connection: Connection, ids: Sequence[UUID], now: datetime, grace: timedelta
 ) -> None:
     """Their messages are confirmed: fired at ``now``, re-fired after ``grace`` if unapplied."""
     await connection.execute(_MARK_FIRED, list(ids), now, grace)
 
 
 async def claim_unapplied(
-    connection: asyncpg.Connection, reading: datetime, simulated: bool, limit: int
+    connection: Connection, reading: datetime, simulated: bool, limit: int
 ) -> list[asyncpg.Record]:
     """Lock up to ``limit`` fired, unapplied timers past their re-fire time, oldest first."""
     return list(await connection.fetch(_CLAIM_UNAPPLIED, reading, simulated, limit))
 
 
 async def mark_refired(
-    connection: asyncpg.Connection,
+    connection: Connection,
     ids: Sequence[UUID],
     now: datetime,
     grace: timedelta,

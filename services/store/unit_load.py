@@ -23,6 +23,8 @@ from uuid import UUID
 
 import asyncpg
 
+from services.store.db import Connection
+
 _LOCK = """
 SELECT count(pg_advisory_xact_lock(hashtextextended(s.id::text, 0)))
 FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS s
@@ -63,7 +65,7 @@ class Loaded:
 
 
 async def lock_and_load(
-    connection: asyncpg.Connection,
+    connection: Connection,
     workflow_ids: Sequence[UUID],
     timer_ids: Sequence[UUID],
     inbox_keys: Sequence[InboxKey],
@@ -85,14 +87,12 @@ async def lock_and_load(
     )
 
 
-async def registered_terms(
-    connection: asyncpg.Connection, companies: Sequence[str]
-) -> dict[str, str]:
+async def registered_terms(connection: Connection, companies: Sequence[str]) -> dict[str, str]:
     """The terms each registered company of ``companies`` is registered under."""
     rows = await connection.fetch(_COMPANIES, sorted(set(companies)))
     return {r["company_id"]: r["terms_id"] for r in rows}
 
 
-async def pinned_terms(connection: asyncpg.Connection, workflow_id: UUID) -> Any:
+async def pinned_terms(connection: Connection, workflow_id: UUID) -> Any:
     """The terms document a workflow pinned when it started."""
     return await connection.fetchval(_TERMS, workflow_id)

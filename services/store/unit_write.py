@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
+from services.store.db import Connection
 
 
 @dataclass(slots=True)
@@ -186,7 +186,7 @@ def _columns(rows: list[Any], names: list[str]) -> list[list[Any]]:
     return [[getattr(r, n) for r in rows] for n in names]
 
 
-async def write_batch(connection: asyncpg.Connection, w: WriteSet) -> None:
+async def write_batch(connection: Connection, w: WriteSet) -> None:
     """Write a batch's changes: two statements (one when no existing timer moves)."""
     if w.timer_moves:
         moves = sorted(w.timer_moves.items())  # the timers' row locks are held already

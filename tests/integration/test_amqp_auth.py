@@ -30,16 +30,17 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
-from services.bus import Topology, delete_topology, engine_consumer, notices_consumer, running_bus
 from services.bus.auth import SENDER_HEADER
+from services.bus.consumers import engine_consumer, notices_consumer
 from services.bus.permissions import (
     company_events_binding,
     integration_permissions,
     service_permissions,
 )
 from services.bus.redrive import redrive
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER, REDRIVEN_HEADER
+from services.bus.topology import ERROR_HEADER, REDRIVEN_HEADER, Topology
 from services.clock import SimulatedClock
 from services.integrations import Integration, add_integration
 from services.store.companies import register_company

@@ -19,10 +19,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
 from services.bus.consumers import engine_consumer
+from services.bus.runner import delete_topology, running_bus
 from services.bus.serve import bus_services
 from services.bus.tap import eventually
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.runtime import Runtime

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.bus import Topology, notices_consumer, running_bus
+from services.bus.consumers import notices_consumer
+from services.bus.runner import running_bus
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.relay import relay_once
 from services.store.db import connect

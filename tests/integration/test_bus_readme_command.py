@@ -20,10 +20,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Bus, Topology, delete_topology
+from services.bus.runner import Bus, delete_topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER
+from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings

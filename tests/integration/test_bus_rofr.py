@@ -17,9 +17,10 @@ from typing import Any
 
 import asyncpg
 
-from services.bus import Topology, delete_topology
+from services.bus.runner import delete_topology
 from services.bus.serve import bus_services
 from services.bus.tap import Tap, eventually, tap
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings

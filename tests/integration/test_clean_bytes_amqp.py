@@ -18,11 +18,12 @@ import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker
 
-from services.bus import Publisher, Topology, delete_topology, engine_consumer, running_bus
 from services.bus.auth import Gate
-from services.bus.consumers import subscribe
+from services.bus.consumers import engine_consumer, subscribe
+from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER
+from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.store import register_company
 from services.terms_catalog import TermsCatalog

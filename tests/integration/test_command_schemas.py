@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 import pytest
 from test_api_support import Api, api_client, command, disposition_notice
 
-from services.bus import Topology, asyncapi_document, delete_topology
+from services.bus.asyncapi import asyncapi_document
+from services.bus.runner import delete_topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually, tap
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
 from services.settings import Settings

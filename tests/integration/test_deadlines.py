@@ -13,9 +13,10 @@ import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
 
-from services.bus import Topology, delete_topology, running_bus
 from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, tap
+from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.deadlines import fire_due_timers, run_deadlines
 from services.store.db import connect

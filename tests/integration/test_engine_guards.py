@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import take
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers
 from services.engine import Outcome, apply

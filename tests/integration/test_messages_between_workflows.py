@@ -20,9 +20,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology
+from services.bus.runner import delete_topology
 from services.bus.serve import bus_services
 from services.bus.tap import eventually
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import Outcome, apply, apply_batch
 from services.runtime import Runtime

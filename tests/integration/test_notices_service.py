@@ -11,9 +11,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, notices_consumer, running_bus
+from services.bus.consumers import notices_consumer
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER
+from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
 from services.store.db import connect
 from workflows.messages import EventMessage, event_routing_key

@@ -17,9 +17,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
 from services.bus.consumers import engine_consumer
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually
+from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.engine.turns import InArrivalOrder

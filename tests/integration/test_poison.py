@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, engine_consumer, notices_consumer, running_bus
+from services.bus.consumers import engine_consumer, notices_consumer
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take
-from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER
+from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
 from services.store.companies import register_company
 from services.store.db import connect

@@ -19,17 +19,12 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.bus import (
-    Topology,
-    delete_topology,
-    engine_consumer,
-    notices_consumer,
-    running_bus,
-)
+from services.bus.consumers import engine_consumer, notices_consumer
 from services.bus.poison import dead_letter
 from services.bus.redrive import redrive
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take, tap
-from services.bus.topology import REDRIVEN_HEADER, ROUTING_KEY_HEADER, SOURCE_QUEUE_HEADER
+from services.bus.topology import REDRIVEN_HEADER, ROUTING_KEY_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
 from services.store import register_company
 from services.store.db import connect

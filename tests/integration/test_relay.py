@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
 
-from services.bus import Topology, delete_topology, running_bus
 from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import tap
+from services.bus.topology import Topology
 from services.relay import relay_once, run_relay
 from services.store.db import connect
 

@@ -19,11 +19,12 @@ import aio_pika
 import asyncpg
 import pytest
 
-from services.bus import Topology, delete_topology, running_bus
 from services.bus.backlog import QueueBacklog
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import Publisher
+from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take, tap
+from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.deadlines import (
     MAX_BACKLOG_HOLD,

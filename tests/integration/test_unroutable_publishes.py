@@ -17,17 +17,11 @@ import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
 
-from services.bus import (
-    BrokerPublisher,
-    Topology,
-    build_broker,
-    declare_topology,
-    delete_topology,
-    engine_consumer,
-    running_bus,
-)
+from services.bus.consumers import engine_consumer
+from services.bus.publisher import BrokerPublisher
+from services.bus.runner import build_broker, declare_topology, delete_topology, running_bus
 from services.bus.tap import take
-from services.bus.topology import ERROR_HEADER
+from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.relay import relay_once
 from services.store.db import connect

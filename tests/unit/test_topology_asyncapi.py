@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from services.bus import Topology, asyncapi_document
+from services.bus.asyncapi import asyncapi_document
+from services.bus.topology import Topology
 
 
 def test_asyncapi_documents_the_queues_exchanges_and_message_schemas() -> None:
