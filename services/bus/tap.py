@@ -109,6 +109,18 @@ async def take(
     return taken
 
 
+async def waiting(amqp_url: str, queue: str) -> int:
+    """How many messages wait in ``queue`` now (ready; not those delivered and unacked): what
+    RabbitMQ holds, with no wait for a delivery that may be slow."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+    finally:
+        await connection.close()
+
+
 async def eventually(check: Callable[[], Awaitable[T]], within: float = 10.0) -> T:
     """Poll ``check`` until it returns something truthy; ``TimeoutError`` after ``within`` s."""
     async with asyncio.timeout(within):
