@@ -41,7 +41,7 @@ import asyncpg
 
 from services.bus.backlog import Backlog
 from services.bus.ordered_publish import Publication, publish_in_order
-from services.bus.polling import poll
+from services.bus.polling import OnPass, poll
 from services.bus.publisher import InMemoryPublisher, Publisher
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
@@ -236,11 +236,13 @@ async def run_deadlines(
     batch_size: int = 100,
     redelivery_grace: timedelta = REDELIVERY_GRACE,
     engine_backlog: Backlog | None = None,
+    on_pass: OnPass | None = None,
 ) -> None:
     """Fire due timers, and fire again those not applied in time, until cancelled.
 
     ``engine_backlog`` counts the messages waiting in the engine queue (``None``: no count,
-    every timer past its grace is fired again)."""
+    every timer past its grace is fired again). ``on_pass`` is called after each completed
+    pass (``services.bus.polling.poll``)."""
     # With the in-memory broker, whatever was fired and not applied when the last process
     # stopped died with it: due again at once (the first pass, so a failure is retried).
     lost_in_flight = isinstance(publisher, InMemoryPublisher)
@@ -259,4 +261,4 @@ async def run_deadlines(
             redelivery_grace=redelivery_grace, hold=hold,
         )  # fmt: skip
 
-    await poll(one_pass, batch_size, poll_interval, "deadlines")
+    await poll(one_pass, batch_size, poll_interval, "deadlines", on_pass)

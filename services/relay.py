@@ -21,7 +21,7 @@ import logging
 import asyncpg
 
 from services.bus.ordered_publish import Publication, publish_in_order
-from services.bus.polling import poll
+from services.bus.polling import OnPass, poll
 from services.bus.publisher import Publisher
 from services.bus.topology import Topology
 from services.store.canonical import canonical_json
@@ -93,11 +93,15 @@ async def run_relay(
     *,
     poll_interval: float = 0.5,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    on_pass: OnPass | None = None,
 ) -> None:
-    """Relay until cancelled: batch after batch while there is work, then poll with back-off."""
+    """Relay until cancelled: batch after batch while there is work, then poll with back-off.
+
+    ``on_pass`` is called after each completed pass (``services.bus.polling.poll``)."""
     await poll(
         lambda: relay_once(pool, publisher, topology, batch_size),
         batch_size,
         poll_interval,
         "relay",
+        on_pass,
     )

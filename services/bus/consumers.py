@@ -117,8 +117,12 @@ def subscribe(
     retry_delay: float,
     channel: Channel | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    on_acked: Callable[[], None] | None = None,
 ) -> None:
-    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``."""
+    """Consume ``queue`` (bound to ``exchange`` by its routing key) with ``handle``.
+
+    ``on_acked``, if given, is called after each message is acked (handled, or dead-lettered):
+    a test can wait until every message it sent is done with, rather than a fixed time."""
 
     async def consume(message: Any) -> None:
         body, raw = message.body, message.raw_message
@@ -159,6 +163,8 @@ def subscribe(
             await message.nack(requeue=True)
             raise
         await message.ack()
+        if on_acked is not None:
+            on_acked()
 
     async def _back_off(delay: float) -> None:
         await back_off(delay, lambda: subscriber.running)
@@ -380,8 +386,10 @@ def notices_consumer(
     *,
     retry_delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    on_acked: Callable[[], None] | None = None,
 ) -> Consumer:
-    """Events from the notices queue → the notice register (``services.notices``)."""
+    """Events from the notices queue → the notice register (``services.notices``); ``on_acked``
+    is called after each event is acked (``subscribe``)."""
 
     def install(broker: RabbitBroker, topology: Topology, publisher: Publisher, gate: Gate) -> None:
         async def handle(body: bytes, _routing_key: str, sender: str | None) -> None:
@@ -402,6 +410,7 @@ def notices_consumer(
             "clause) and emits action_required events.",
             retry_delay=retry_delay,
             max_bytes=max_bytes,
+            on_acked=on_acked,
         )  # fmt: skip
 
     return install

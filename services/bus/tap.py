@@ -7,12 +7,13 @@ really went over RabbitMQ.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 T = TypeVar("T")
 
@@ -20,13 +21,37 @@ T = TypeVar("T")
 class Tap:
     """Every message routed to an exchange (by a binding key) since the tap opened."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: AbstractChannel, queue: str) -> None:
         self.messages: list[AbstractIncomingMessage] = []
         self._arrived = asyncio.Event()
+        self._channel, self._queue = channel, queue
+        self._markers: set[str] = set()
 
     async def _receive(self, message: AbstractIncomingMessage) -> None:
-        self.messages.append(message)
+        if message.message_id in self._markers:
+            self._markers.discard(message.message_id)
+        else:
+            self.messages.append(message)
         self._arrived.set()
+
+    async def caught_up(self, within: float = 10.0) -> list[AbstractIncomingMessage]:
+        """Every message routed to the tap before this call; ``TimeoutError`` after ``within``.
+
+        A marker is sent to the tap's own queue and awaited: a queue delivers in order, so
+        whatever a confirmed publish put there before has arrived by then. After a publisher
+        has had its chance (its confirms awaited), this shows what it sent, with no guess at
+        how long delivery takes.
+        """
+        marker = f"tap-marker-{uuid.uuid4()}"
+        self._markers.add(marker)
+        await self._channel.default_exchange.publish(
+            aio_pika.Message(b"", message_id=marker), routing_key=self._queue
+        )
+        async with asyncio.timeout(within):
+            while marker in self._markers:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return list(self.messages)
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[AbstractIncomingMessage]:
         """The first ``count`` messages; ``TimeoutError`` if they do not arrive ``within`` s."""
@@ -35,14 +60,6 @@ class Tap:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.messages[:count]
-
-    async def quiet(self, period: float = 0.5) -> list[AbstractIncomingMessage]:
-        """Wait until nothing has arrived for ``period`` seconds; all messages so far."""
-        while True:
-            seen = len(self.messages)
-            await asyncio.sleep(period)
-            if len(self.messages) == seen:
-                return list(self.messages)
 
 
 @asynccontextmanager
@@ -53,7 +70,7 @@ async def tap(amqp_url: str, exchange: str, routing_key: str = "#") -> AsyncIter
         channel = await connection.channel()
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(exchange, routing_key=routing_key)
-        watcher = Tap()
+        watcher = Tap(channel, queue.name)
         await queue.consume(watcher._receive, no_ack=True)
         yield watcher
     finally:
@@ -90,6 +107,18 @@ async def take(
     finally:
         await connection.close()  # what was delivered and not taken goes back, in order
     return taken
+
+
+async def waiting(amqp_url: str, queue: str) -> int:
+    """How many messages wait in ``queue`` now (ready; not those delivered and unacked): what
+    RabbitMQ holds, with no wait for a delivery that may be slow."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+    finally:
+        await connection.close()
 
 
 async def eventually(check: Callable[[], Awaitable[T]], within: float = 10.0) -> T:

@@ -22,7 +22,7 @@ import pytest
 
 from services.bus.runner import Bus, delete_topology
 from services.bus.serve import bus_services
-from services.bus.tap import eventually, take
+from services.bus.tap import eventually, take, waiting
 from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.runtime import Runtime
@@ -101,7 +101,7 @@ async def test_the_readme_command_sent_over_amqp_is_applied(
 
         await eventually(opened, within=15)
         if url:
-            assert await take(url, topology.dead_letter_queue.name, 1, within=0.5) == []
+            assert await waiting(url, topology.dead_letter_queue.name) == 0
 
 
 async def test_a_command_to_a_company_that_does_not_exist_is_dead_lettered_with_why(

@@ -131,7 +131,7 @@ async def _fmp_run_without_election(
         await _reaches(rt.pool, workflow_id, "rofr_reattached")
         await eventually(lambda: _all_sent(rt.pool))
         if events is not None:
-            await events.quiet(0.5)
+            await events.caught_up()
 
     history = await _fetch(fresh_database_url, workflow_id)
     assert [h["state_to"] for h in history["history"]] == [

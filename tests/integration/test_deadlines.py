@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
+from calls import Calls
 
 from services.bus.publisher import Publisher
 from services.bus.runner import delete_topology, running_bus
@@ -81,7 +82,7 @@ async def test_two_replicas_fire_each_due_timer_exactly_once(
                 _fire_all(pools[1], SimulatedClock(pools[1]), two.publisher, topology),
             )
             await fired.wait_for(200, within=20)
-            await fired.quiet(0.5)
+            await fired.caught_up()  # and no more: both replicas are done
         assert sum(counts) == 200
         assert all(counts), "both replicas took a share"
         ids = [m.message_id for m in fired.messages]
@@ -112,12 +113,16 @@ async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
             running_bus(amqp_url, topology) as bus,
             tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
         ):
+            passes = Calls()
             service = asyncio.create_task(
-                run_deadlines(pool, clock, bus.publisher, topology, poll_interval=0.05)
+                run_deadlines(
+                    pool, clock, bus.publisher, topology, poll_interval=0.05, on_pass=passes
+                )
             )
             try:
-                await asyncio.sleep(0.3)
-                assert fired.messages == []  # not due: nothing fires
+                await passes.more(2)
+                assert await fired.caught_up() == []  # not due: nothing fires
+                assert await pool.fetchval("SELECT status FROM timers") == "pending"
                 await clock.advance(timedelta(days=30))
                 (message,) = await fired.wait_for(1, within=5)
                 await eventually(lambda: pool.fetchval("SELECT fired_at FROM timers"))
@@ -165,7 +170,7 @@ async def test_a_nacked_timer_stays_due_and_its_workflow_s_later_timers_wait_for
             assert [r["workflow_id"] for r in pending] == [workflow] * 3  # the others fired
             assert await fire_due_timers(pool, clock, nacking, topology, batch_size=100) == 3
             await fired.wait_for(12)
-            await fired.quiet(0.3)
+            await fired.caught_up()
         order = await pool.fetch(
             "SELECT timer_id::text FROM timers WHERE workflow_id = $1 ORDER BY due_at", workflow
         )

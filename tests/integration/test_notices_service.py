@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from calls import Calls
 
 from services.bus.consumers import notices_consumer
 from services.bus.runner import delete_topology, running_bus
@@ -80,7 +80,9 @@ async def test_deadlines_and_notices_are_recorded_once_with_an_action_required_e
         deadline = _event("deadline_set", DEADLINE)
         notice = _event("disposition_notice_delivered", {"notice": NOTICE, "shares": 100})
         unrelated = _event("rofr_exercised", {"shares": 100})
-        async with running_bus(amqp_url, topology, [notices_consumer(pool, clock)]) as bus:
+        acked = Calls()
+        consumer = notices_consumer(pool, clock, on_acked=acked)
+        async with running_bus(amqp_url, topology, [consumer]) as bus:
             for event in (deadline, deadline, notice, unrelated, notice, deadline):  # redelivered
                 await bus.publisher.publish(
                     event.model_dump_json().encode(),
@@ -90,8 +92,7 @@ async def test_deadlines_and_notices_are_recorded_once_with_an_action_required_e
                     ),
                     message_id=event.event_id,
                 )
-            await _wait_rows(pool, "SELECT count(*) FROM notices", 2)
-            await asyncio.sleep(0.3)  # the redeliveries are consumed too
+            await acked.reach(6)  # every one handled, the redeliveries too
         rows = {r["notice_id"]: r for r in await pool.fetch("SELECT * FROM notices")}
         assert set(rows) == {deadline.event_id, notice.event_id}
         d = rows[deadline.event_id]

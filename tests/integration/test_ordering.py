@@ -121,12 +121,12 @@ async def test_one_key_waits_its_turn_while_others_go_on_and_idle_keys_are_forgo
             if key == "a":
                 await held.wait()
 
-    tasks = [asyncio.create_task(handle(key, n)) for n in range(3) for key in ("a", "b")]
-    await asyncio.sleep(0.05)
-    assert log == ["a0", "b0", "b1", "b2"]  # "b" is not held up by "a"
+    tasks = {key: [asyncio.create_task(handle(key, n)) for n in range(3)] for key in "ab"}
+    await asyncio.wait_for(asyncio.gather(*tasks["b"]), 10)  # "b" is not held up by "a"
+    assert log == ["a0", "b0", "b1", "b2"]  # and "a" waits its turn
     assert len(order) == 1  # "b" is idle: forgotten
     held.set()
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks["a"])
     assert [e for e in log if e[0] == "a"] == ["a0", "a1", "a2"]
     assert len(order) == 0
 

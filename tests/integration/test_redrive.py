@@ -138,7 +138,7 @@ async def test_redrive_sends_parked_commands_back_and_leaves_poison_unless_asked
                 "election_window"
             )
             # Straight to the engine queue: whoever listens on the commands exchange sees no copy.
-            assert sent.messages == []
+            assert await sent.caught_up() == []
             await eventually(lambda: _has_exactly(amqp_url, topology, 1))  # the poison one
 
             # --all: the poison one goes back too, is dead-lettered again by the engine (at

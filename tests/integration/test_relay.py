@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
+from calls import Calls
 
 from services.bus.publisher import Publisher
 from services.bus.runner import delete_topology, running_bus
@@ -66,7 +67,7 @@ async def test_each_outbox_row_is_published_once_and_marked_sent(
         ):
             assert await _drain(pool, bus.publisher, topology) == 25
             received = await events.wait_for(25)
-            await events.quiet(0.3)
+            await events.caught_up()
         assert len(events.messages) == 25
         assert [m.message_id for m in received] == ids  # in outbox order
         first = received[0]
@@ -109,10 +110,10 @@ async def test_a_crash_before_commit_republishes_with_the_same_message_ids(
             with pytest.raises(_Killed):
                 await relay_once(pool, _CrashAfter(bus.publisher, 3), topology, batch_size=10)
             assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 5
-            first = len(await events.quiet(0.3))
+            first = len(await events.caught_up())
             assert await relay_once(pool, bus.publisher, topology, batch_size=10) == 5
             await events.wait_for(first + 5)
-            await events.quiet(0.3)
+            await events.caught_up()
         # At least once: what went out before the crash comes again, with the same ids.
         received = [m.message_id for m in events.messages]
         assert first >= 3 and set(received[:first]) <= set(ids)
@@ -157,7 +158,7 @@ async def test_a_nacked_event_is_left_unsent_and_its_workflow_waits_for_it(
             assert sorted(r["message_id"] for r in unsent) == sorted(by_workflow[1][1:])
             assert await relay_once(pool, nacking, topology, batch_size=100) == 3
             await events.wait_for(12)
-            await events.quiet(0.3)
+            await events.caught_up()
         received = [m.message_id for m in events.messages]
         assert sorted(received) == sorted(ids)  # each once
         for events_of_one in by_workflow.values():
@@ -181,7 +182,7 @@ async def test_two_relay_replicas_publish_each_row_once(
                 _drain(pools[0], one.publisher, topology), _drain(pools[1], two.publisher, topology)
             )
             await events.wait_for(300, within=20)
-            await events.quiet(0.3)
+            await events.caught_up()
         assert sum(sent) == 300
         assert sorted(m.message_id or "" for m in events.messages) == sorted(ids)
     finally:
@@ -198,11 +199,19 @@ async def test_run_relay_picks_up_rows_written_while_it_runs(
             running_bus(amqp_url, topology) as bus,
             tap(amqp_url, topology.events_exchange.name) as events,
         ):
+            passes = Calls()
             relay = asyncio.create_task(
-                run_relay(pool, bus.publisher, topology, poll_interval=0.05, batch_size=10)
+                run_relay(
+                    pool,
+                    bus.publisher,
+                    topology,
+                    poll_interval=0.05,
+                    batch_size=10,
+                    on_pass=passes,
+                )
             )
             try:
-                await asyncio.sleep(0.3)  # idle: backing off, nothing to send
+                await passes.more(2)  # idle: backing off, nothing to send
                 ids = await _outbox(pool, 3)
                 await events.wait_for(3, within=5)
             finally:
@@ -227,15 +236,25 @@ async def test_two_relay_replicas_keep_each_workflow_s_events_in_order(
             running_bus(amqp_url, topology) as two,
             tap(amqp_url, topology.events_exchange.name) as events,
         ):
+            passes = [Calls(), Calls()]
             relays = [
                 asyncio.create_task(
-                    run_relay(pool, bus.publisher, topology, poll_interval=0.01, batch_size=5)
+                    run_relay(
+                        pool,
+                        bus.publisher,
+                        topology,
+                        poll_interval=0.01,
+                        batch_size=5,
+                        on_pass=passed,
+                    )
                 )
-                for pool, bus in ((pools[0], one), (pools[1], two))
+                for pool, bus, passed in ((pools[0], one, passes[0]), (pools[1], two, passes[1]))
             ]
             try:
                 await events.wait_for(200, within=30)
-                await events.quiet(0.3)
+                for passed in passes:  # each relay has looked again: nothing left to send
+                    await passed.more(2)
+                await events.caught_up()
             finally:
                 for relay in relays:
                     relay.cancel()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import aio_pika
 import asyncpg
 import pytest
+from calls import Calls
 
 from services.bus.backlog import QueueBacklog
 from services.bus.consumers import engine_consumer
@@ -145,14 +146,21 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
         running_bus(amqp_url, topology, consumers) as bus,
         tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
     ):
+        passes = Calls()
         service = asyncio.create_task(
             run_deadlines(
-                pool, clock, bus.publisher, topology, poll_interval=0.05, redelivery_grace=GRACE
+                pool,
+                clock,
+                bus.publisher,
+                topology,
+                poll_interval=0.05,
+                redelivery_grace=GRACE,
+                on_pass=passes,
             )
         )
         try:
-            await asyncio.sleep(0.5)  # within the grace (on the service's clock): no re-fire
-            assert fired.messages == []
+            await passes.more(2)  # within the grace (on the service's clock): no re-fire
+            assert await fired.caught_up() == []
             assert await _state(pool, workflow_id) == "election_window"
 
             await clock.advance(GRACE)
@@ -160,7 +168,8 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
             await eventually(lambda: _reached(pool, workflow_id, "owner_sale_window"))
 
             await clock.advance(timedelta(hours=2))  # applied: never fired again
-            await fired.quiet(0.5)
+            await passes.more(2)
+            await fired.caught_up()
         finally:
             service.cancel()
             await asyncio.gather(service, return_exceptions=True)
@@ -217,7 +226,7 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
 
             first = await each(fire_due_timers)
             await fired.wait_for(40, within=20)
-            await fired.quiet(0.3)
+            await fired.caught_up()
             assert await _purge_engine_queue(amqp_url, topology) == 40  # all lost
 
             assert await each(refire_unapplied_timers) == [0, 0]  # within the grace
@@ -230,7 +239,7 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
             await clock.advance(GRACE)
             third = await each(refire_unapplied_timers)
             await fired.wait_for(120, within=20)
-            await fired.quiet(0.3)
+            await fired.caught_up()
     finally:
         await other.close()
 
@@ -275,7 +284,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
 
             await clock.advance(GRACE * 10)  # ten graces: every copy still waits in the queue
             assert await refire() == 0
-            await fired.quiet(0.3)
+            await fired.caught_up()
             assert len(fired.messages) == 30
             timers = await pool.fetch("SELECT status, refires FROM timers")
             assert {(r["status"], r["refires"]) for r in timers} == {("fired", 0)}
@@ -296,7 +305,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
             await clock.advance(GRACE * MAX_BACKLOG_HOLD)
             assert await refire() == 30
             await fired.wait_for(90, within=90)
-            await fired.quiet(0.3)
+            await fired.caught_up()
     finally:
         await backlog.close()
 
