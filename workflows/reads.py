@@ -31,6 +31,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from workflows.kernel import Command, Message
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,12 @@ def needs(reads: Reads) -> list[Need]:
     if isinstance(reads, Mapping):
         return list(reads.values())
     return [reads]
+
+
+def grant_named(data: Mapping[str, Any], message: Message, *stored: str) -> GrantOf | None:
+    """The grant a workflow about a grant reads: the one its data names (under the first key of
+    ``stored`` that holds one), else the one the command that starts it names (``grant``)."""
+    grant = next((data[key] for key in stored if data.get(key)), None)
+    if grant is None and isinstance(message, Command):
+        grant = message.payload.get("grant")
+    return GrantOf(grant) if isinstance(grant, str) and grant else None

@@ -25,13 +25,13 @@ from workflows.exercise.data import SCHEMA
 from workflows.exercise.machine import CHART
 from workflows.grants.decide import read_facts
 from workflows.grants.facts import GrantFacts
-from workflows.kernel import Command, Decision, Message, Refused
+from workflows.kernel import Decision, Message, Refused
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
-from workflows.reads import GrantOf, Reads
+from workflows.reads import Reads, grant_named
 from workflows.terms import Terms
 from workflows.terms.exercise import ExerciseTerms
 
@@ -135,10 +135,7 @@ def reads(state: str | None, data: Mapping[str, Any], message: Message) -> Reads
     """Every message of an exercise reads its grant's facts, under the grant's lock (each may
     replay the notice, judged on them): the grant named by the notice, then kept in the data.
     Two exercises of one grant so never decide at once, and each sees the other's claim."""
-    grant = data.get("grant") or data.get("grant_id")
-    if grant is None and isinstance(message, Command):
-        grant = message.payload.get("grant")
-    return GrantOf(grant) if isinstance(grant, str) and grant else None
+    return grant_named(data, message, "grant", "grant_id")
 
 
 def decide(

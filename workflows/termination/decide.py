@@ -11,13 +11,13 @@ from typing import Any
 
 from workflows.grants.decide import read_facts
 from workflows.grants.facts import GrantFacts
-from workflows.kernel import Command, Decision, Message
+from workflows.kernel import Decision, Message
 from workflows.kit.clauses import enforces
 from workflows.kit.commands import CommandTable, Spec
 from workflows.kit.dispatch import Kind
 from workflows.kit.parties import authorise
 from workflows.kit.reconcile import ReconcileItem, not_an_act
-from workflows.reads import GrantOf, Reads
+from workflows.reads import Reads, grant_named
 from workflows.termination import commands as c
 from workflows.termination import rules, timeline
 from workflows.termination.context import Ctx, Step
@@ -67,10 +67,7 @@ KIND: Kind[Ctx] = Kind(
 def reads(state: str | None, data: Mapping[str, Any], message: Message) -> Reads:
     """Every message of a termination reads its grant's facts, under the grant's lock: the
     grant named when it started, or by the command that starts it."""
-    grant = data.get("grant")
-    if grant is None and isinstance(message, Command):
-        grant = message.payload.get("grant")
-    return GrantOf(grant) if isinstance(grant, str) and grant else None
+    return grant_named(data, message, "grant")
 
 
 def decide(
