@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -83,11 +83,10 @@ def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
 
 
 async def _reading(clock: Clock) -> tuple[datetime, bool]:
-    """What the claim needs of the clock: the simulated one is read by the claim itself, in
-    its own snapshot; any other is read here, on a connection already held, just before."""
-    if isinstance(clock, SimulatedClock):
-        return datetime.now(UTC), True  # used only before the simulated clock is first set
-    return await clock.now(), False
+    """What the claim needs of the clock. The simulated one is read again by the claim itself,
+    in its own snapshot (this reading only stands in if the row were gone); any other is read
+    here, just before. Both go through the clock, which alone reads the system time."""
+    return await clock.now(), isinstance(clock, SimulatedClock)
 
 
 async def _everything(rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
