@@ -64,3 +64,26 @@ def test_the_check_catches_what_it_forbids(tmp_path: Path) -> None:
     )
     problems = _violations(bad)
     assert len(problems) == 4, problems
+
+
+SERVICES = WORKFLOWS.parent / "services"
+WALL_CLOCK_CALLS = {c for c in CLOCK_CALLS if c[0] in ("datetime", "date")}
+
+
+def _wall_clock_reads(path: Path) -> list[str]:
+    """Calls that read the date or time of day (timeouts on ``time.monotonic`` are not that)."""
+    return [v for v in _violations(path) if "reads the clock" in v
+            and any(f"({b}.{a})" in v for b, a in WALL_CLOCK_CALLS)]  # fmt: skip
+
+
+def test_services_read_the_time_only_through_the_clock() -> None:
+    """The simulated clock must reach every deadline and every record: only the clock module
+    reads the system time."""
+    problems = [
+        v
+        for path in sorted(SERVICES.rglob("*.py"))
+        if path != SERVICES / "clock.py"
+        for v in _wall_clock_reads(path)
+    ]
+    assert problems == []
+    assert _wall_clock_reads(SERVICES / "clock.py"), "the check no longer sees the clock's own read"
