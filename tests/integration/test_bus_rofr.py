@@ -84,6 +84,14 @@ async def _reaches(pool: asyncpg.Pool, workflow_id: uuid.UUID, state: str) -> No
     await eventually(there, within=15)
 
 
+async def _timers(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> list[tuple[str, str, datetime]]:
+    rows = await pool.fetch(
+        "SELECT name, status, due_at FROM timers WHERE workflow_id = $1 ORDER BY due_at",
+        workflow_id,
+    )
+    return [(r["name"], r["status"], r["due_at"]) for r in rows]
+
+
 async def _all_sent(pool: asyncpg.Pool) -> bool:
     unsent = await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
     return bool(unsent == 0)
@@ -121,7 +129,11 @@ async def _fmp_run_without_election(
 
         assert isinstance(rt.clock, SimulatedClock)
         await rt.clock.advance(timedelta(days=29))  # day 29: the window is still open
-        await eventually(lambda: _all_sent(rt.pool))
+        # Read, not waited for: the election deadline is still pending and due after now, so
+        # no pass of the deadlines service, however late, can fire it on day 29.
+        [(name, status, due_at)] = await _timers(rt.pool, workflow_id)
+        assert (name, status) == ("election_deadline", "pending")
+        assert due_at > await rt.clock.now()
         assert await _state(rt.pool, workflow_id) == "election_window"
 
         # The window closes at the end of 2026-04-01 in the company's time zone.
