@@ -51,6 +51,8 @@ class Context:
     act_id: str = ""
     #: The notices read so far, shared with the rule of an act checked on entry (``Checked``).
     notices_read: NoticesRead = field(default_factory=dict, repr=False, compare=False)
+    #: The company calendar, read once (the terms of a context never change).
+    _calendar: CompanyCalendar | None = field(default=None, init=False, repr=False, compare=False)
 
     def legal_in(self, *events: str) -> frozenset[str]:
         """The states where any of ``events`` is on the chart."""
@@ -69,7 +71,10 @@ class Context:
 
     @property
     def cal(self) -> CompanyCalendar:
-        return self.terms.company_calendar()
+        found = self._calendar
+        if found is None:
+            found = self._calendar = self.terms.company_calendar()
+        return found
 
     @property
     def party(self) -> Party:
