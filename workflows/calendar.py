@@ -97,8 +97,7 @@ class CompanyCalendar:
         return self._holidays is None or day not in self._holidays
 
     def fmt(self, when: datetime) -> str:
-        local = self.local(when)
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return stamp(self.local(when))
 
     def _deadline(self, end: date, clause: str, start_text: str, step: str) -> Deadline:
         at = self.end_of_day(end)
@@ -136,6 +135,20 @@ class CompanyCalendar:
         return Deadline(when, clause, f"{clause}: {what} {self.fmt(when)}")
 
 
+def stamp(local: datetime) -> str:
+    """``local`` as ``2026-04-01 23:59 PDT``: its date, hour and minute in its own zone.
+
+    Formatted field by field: ``strftime`` costs several times more, and every deadline and
+    notice states a time or two this way. ``strftime`` stays for years before 1000, where
+    its ``%Y`` is not padded to four digits."""
+    if local.year < 1000:
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
+
+
 def combine(
     rule: Literal["later", "earliest"], *parts: Deadline, clause: str, what: str
 ) -> Deadline:
@@ -146,5 +159,5 @@ def combine(
     why = "; ".join(p.derivation for p in parts)
     # The result is stated from ``pick.at`` itself (each part is in the company's zone), never
     # cut out of a part's text: a part's derivation may end with a notice's own "→ effective".
-    result = f"{pick.at:%Y-%m-%d %H:%M} {pick.at.tzname()}"
+    result = stamp(pick.at)
     return Deadline(pick.at, clause, f"{clause}: {what}: the {rule} of [{why}] → {result}", parts)

@@ -83,7 +83,7 @@ def effective_time(
     allowed = allowed_methods(kind, terms)
     limit = rules.methods_by_kind.get(kind)
     rule_clause = limit.clause if limit else rules.in_writing.clause
-    if method not in {m.value for m in allowed}:
+    if method not in allowed:  # a StrEnum member equals its text
         names = ", ".join(f"{METHOD_WORDS.get(m, m.value)} ({m.value})" for m in allowed)
         raise Refused(
             rule_clause,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from test_rofr_harness import at
 
-from workflows.calendar import CompanyCalendar, Deadline, combine
+from workflows.calendar import CompanyCalendar, Deadline, combine, stamp
 
 CAL = CompanyCalendar()  # America/Los_Angeles, US federal holidays
 
@@ -127,3 +127,20 @@ def test_combine_states_the_chosen_instant_even_when_a_part_explains_a_notice() 
     closing = combine("later", mailed, valued, clause="FMP §6(d)(iii)", what="closing")
     assert closing.at == mailed.at
     assert closing.derivation.endswith(f"→ {cal.fmt(mailed.at)}")
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        at("2026-03-02T10:07"),
+        at("2026-11-01T01:30"),  # the hour repeated when daylight saving ends
+        datetime.fromisoformat("2026-07-04T23:59:59.999999+05:30"),
+        datetime.fromisoformat("0999-01-02T03:04:00+00:00"),  # strftime leaves %Y unpadded
+        datetime.fromisoformat("9999-12-31T23:59:00+00:00"),
+    ],
+)
+def test_a_time_is_stated_as_strftime_states_it(when: datetime) -> None:
+    local = CAL.local(when) if when.year > 1000 else when
+    assert stamp(local) == f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    if when.year > 1000:
+        assert CAL.fmt(when) == stamp(local)

@@ -117,3 +117,11 @@ def test_a_deemed_b_after_the_right_applied_again_goes_to_the_purchase() -> None
     voided = [e.payload["reason"] for e in d.events if e.type == "fact_voided"]
     assert len(voided) == 2
     assert "election deadline" in voided[0] and "sale window end" in voided[1]
+
+
+def test_the_states_an_event_is_legal_in_are_those_of_its_moves() -> None:
+    events = sorted({e for _, e in CHART.moves})
+    for i, event in enumerate(events):
+        for pair in ((event,), (event, events[i - 1])):
+            assert CHART.sources(*pair) == {s for s, e in CHART.moves if e in pair}
+    assert CHART.sources("no_such_event") == frozenset()

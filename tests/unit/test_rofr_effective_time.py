@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from test_rofr_harness import (
     FMP_COMPLIANCE,
     Flow,
@@ -16,6 +17,9 @@ from test_rofr_harness import (
     rd_notice,
     types,
 )
+
+from workflows.kit import context
+from workflows.notices import effective_time
 
 FMP, RD = "fmp-1998-nso", "raydream-1992-iso"
 EXERCISE_0330 = {"notice": delivered("2026-03-30T09:00")}  # in time: the window ends 04-01
@@ -242,3 +246,20 @@ def test_the_company_marks_an_item_reconciled_once() -> None:
     assert r.code == "wrong_state"
     r = flow.refused("reconcile_rofr", "company", "2026-04-07T10:00", {"item": "R99"})
     assert "no reconciliation item R99" in r.reason
+
+
+def test_an_act_applied_at_once_reads_its_notice_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checks on entry read the notice's effective time (to place the act); the rule that
+    # applies it at once is handed that reading rather than computing it again.
+    flow = Flow(FMP)
+    flow.send("deliver_disposition_notice", "owner", "2026-03-02T10:00", fmp_notice())
+    calls: list[str] = []
+
+    def counted(kind: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(kind)
+        return effective_time(kind, *args, **kwargs)
+
+    monkeypatch.setattr(context, "effective_time", counted)
+    d = flow.send("exercise_rofr", "company", "2026-03-30T10:00", EXERCISE_0330)
+    assert flow.state == "closing" and types(d)[0] == "rofr_exercised"
+    assert calls == ["exercise_notice"]

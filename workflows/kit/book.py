@@ -31,6 +31,7 @@ from workflows.kernel import (
     TimerFired,
 )
 from workflows.kit.chart import Chart
+from workflows.kit.context import Checked
 from workflows.kit.reconcile import close_item, reconcile
 from workflows.kit.replay import Rule, Run, replay
 from workflows.kit.timeline import (
@@ -65,7 +66,7 @@ class _Kind(Protocol):
         data: dict[str, Any],
         message: Message,
         now: datetime,
-        checked: tuple[str, Any] | None = None,
+        checked: Checked | None = None,
     ) -> Decision: ...
     def check(self, ctx: Any, command: Command) -> tuple[str, Any]: ...
     def admit(self, ctx: Any, name: str, cmd: Any) -> None: ...
@@ -108,7 +109,7 @@ class Book:
             effective_at=self.kind.effective_at(ctx, name, cmd),
             rank=self.kind.ranks.get(name, DEFAULT_RANK),
         )
-        return self._record(act, (name, cmd))
+        return self._record(act, Checked(name, cmd, ctx.notices_read))
 
     def advance(self, timer: TimerFired, *, state: str, data: Mapping[str, Any]) -> Decision:
         pending = self.tl.pending.get(timer.name)
@@ -149,7 +150,7 @@ class Book:
         return Decision(state=self.state, data=data, events=(event,), final=final)
 
     # -- the record ---------------------------------------------------------------------
-    def _record(self, act: Record, checked: tuple[str, Any] | None = None) -> Decision:
+    def _record(self, act: Record, checked: Checked | None = None) -> Decision:
         tl = self.tl
         effective = datetime.fromisoformat(act["effective_at"])
         last = max((sort_key(a) for a in tl.acts), default=None)
@@ -183,7 +184,7 @@ class Book:
         tl.fired = run.fired
         return self._decision(run, events, sent)
 
-    def _checked_rule(self, act: Record, checked: tuple[str, Any]) -> Rule:
+    def _checked_rule(self, act: Record, checked: Checked) -> Rule:
         """The rule, told what ``enter`` checked of ``act`` when the replay applies it to the
         state and data it was checked on (no timer moved the workflow before it)."""
 

@@ -54,9 +54,19 @@ class Chart:
             for key, moves in self.moves.items()
         }
 
+    @cached_property
+    def _sources(self) -> dict[str, frozenset[str]]:
+        """event → the states where it is legal (read once: rules ask on every message)."""
+        table: dict[str, set[str]] = {}
+        for state, event in self.moves:
+            table.setdefault(event, set()).add(state)
+        return {event: frozenset(states) for event, states in table.items()}
+
     def sources(self, *events: str) -> frozenset[str]:
         """The states where any of ``events`` is legal."""
-        return frozenset(s for s, e in self.moves if e in events)
+        if len(events) == 1:
+            return self._sources.get(events[0], frozenset())
+        return frozenset().union(*(self._sources.get(e, frozenset()) for e in events))
 
     def finals(self) -> frozenset[str]:
         return frozenset(s for s, state in self.states.items() if state.final)

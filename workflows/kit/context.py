@@ -7,10 +7,10 @@ reads only what every kind has: the company calendar, the notice rules, deadline
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflows.calendar import CompanyCalendar, Deadline
 from workflows.kernel import Actor, Party, Refused, SetTimer
@@ -20,6 +20,20 @@ from workflows.kit.step import Step
 from workflows.notices import EffectiveNotice, effective_time
 from workflows.terms import Terms
 from workflows.terms.base import Window
+
+#: The notices a decision has read: (notice kind, the payload's notice object) → the notice and
+#: its effective time. Keyed by the object itself (payloads are frozen), so that the checks of
+#: an act and its rule, run on the same payload, compute its effective time once.
+NoticesRead = dict[tuple[str, int], tuple[NoticeGiven, EffectiveNotice]]
+
+
+class Checked(NamedTuple):
+    """What the checks on entry made of a command, handed to its rule when the act is applied
+    at once, to the state and data it was checked on (nothing is read twice)."""
+
+    name: str
+    cmd: Any
+    notices: NoticesRead
 
 
 @dataclass
@@ -35,6 +49,10 @@ class Context:
     #: The id of the act being decided (its message id), set by the kit: an act another
     #: workflow records (a transfer in the share register) is named by it, there and when void.
     act_id: str = ""
+    #: The notices read so far, shared with the rule of an act checked on entry (``Checked``).
+    notices_read: NoticesRead = field(default_factory=dict, repr=False, compare=False)
+    #: The company calendar, read once (the terms of a context never change).
+    _calendar: CompanyCalendar | None = field(default=None, init=False, repr=False, compare=False)
 
     def legal_in(self, *events: str) -> frozenset[str]:
         """The states where any of ``events`` is on the chart."""
@@ -53,7 +71,10 @@ class Context:
 
     @property
     def cal(self) -> CompanyCalendar:
-        return self.terms.company_calendar()
+        found = self._calendar
+        if found is None:
+            found = self._calendar = self.terms.company_calendar()
+        return found
 
     @property
     def party(self) -> Party:
@@ -122,7 +143,14 @@ class Context:
 
     # -- payload --------------------------------------------------------------------------
     def notice(self, kind: str, rule: str, given: NoticeGiven) -> EffectiveNotice:
-        """The effective time of the notice ``given`` (how and when it was given)."""
+        """The effective time of the notice ``given`` (how and when it was given).
+
+        Read once per payload: the context's time and terms are those of the act, and only a
+        notice read without refusal is kept (a refusal is raised again where it applies)."""
+        key = (kind, id(given))
+        seen = self.notices_read.get(key)
+        if seen is not None and seen[0] is given:
+            return seen[1]
         for name in ("delivered_at", "deposited_at"):
             when = getattr(given, name)
             if when is not None and when > self.now:
@@ -131,13 +159,15 @@ class Context:
                     f"payload.notice.{name} {when.isoformat()} is in the future",
                     "invalid_payload",
                 )
-        return effective_time(
+        effective = effective_time(
             kind,
             given.method,
             self.terms,
             delivered_at=given.delivered_at,
             deposited_at=given.deposited_at,
         )
+        self.notices_read[key] = (given, effective)
+        return effective
 
     def fact_time(self, key: str, when: datetime, rule: str) -> datetime:
         """``when``, a past instant from the payload (when a sale, payment or agreement

@@ -19,7 +19,7 @@ from workflows.kernel import Command, Decision, Message, Party, Refused, TimerFi
 from workflows.kit.book import Book
 from workflows.kit.chart import Chart
 from workflows.kit.commands import CommandTable
-from workflows.kit.context import Context
+from workflows.kit.context import Checked, Context
 from workflows.kit.data import VERSION_KEY, DataSchema, copy_data
 from workflows.kit.effective import EffectiveTime
 from workflows.kit.parties import authorise
@@ -101,13 +101,14 @@ class Kind(Generic[C]):
         data: dict[str, Any],
         message: Message,
         now: datetime,
-        checked: tuple[str, Payload] | None = None,
+        checked: Checked | None = None,
     ) -> Decision:
         """One message on one state, as the rules and the chart decide it (no timeline): the
         rule records what happened, the chart's guards pick the move, the entry effects run.
 
-        ``checked``: what ``check`` returned for this command on this very state and data, so
-        that a command entered and applied at once is not checked twice."""
+        ``checked``: what ``check`` (and the reading of its effective time) made of this command
+        on this very state and data, so that a command entered and applied at once is not
+        checked, nor its notice read, twice."""
         ctx = self.context(state, copy_data(data), terms, now)
         ctx.chart = self.chart
         if isinstance(message, TimerFired):
@@ -165,12 +166,13 @@ class Kind(Generic[C]):
             return ctx.now
 
     def _on_command(
-        self, ctx: C, command: Command, checked: tuple[str, Payload] | None = None
+        self, ctx: C, command: Command, checked: Checked | None = None
     ) -> tuple[Step, State]:
         if checked is None:
             name, cmd = self.check(ctx, command)
         else:
-            (name, cmd), ctx.chart = checked, self.chart
+            name, cmd, ctx.notices_read = checked
+            ctx.chart = self.chart
             ctx.command, ctx.actor, ctx.act_id = name, command.actor, command.message_id
         spec = self.commands.specs[name]
         try:

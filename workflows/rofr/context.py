@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workflows.kernel import Party, Refused
 from workflows.kit.context import Context, on_time
@@ -32,8 +32,14 @@ ALL_TIMERS = (
 class Ctx(Context):
     """A ROFR decision's context: the kit's, plus the terms' ROFR section."""
 
+    #: The section, read once (the terms of a context never change; rules read it a dozen
+    #: times a message).
+    _rofr: RofrTerms | None = field(default=None, init=False, repr=False, compare=False)
+
     @property
     def rofr(self) -> RofrTerms:
+        if self._rofr is not None:
+            return self._rofr
         section = self.terms.section("rofr")
         if not isinstance(section, RofrTerms):
             raise Refused(
@@ -42,6 +48,7 @@ class Ctx(Context):
                 "of first refusal",
                 "not_provided",
             )
+        self._rofr = section
         return section
 
     @property

@@ -68,6 +68,6 @@ def _parse_canonical(canonical: str) -> Terms:
 
 def as_terms(terms: Terms | Mapping[str, Any]) -> Terms:
     """``Terms`` as is, or pinned terms (a dict) parsed once per distinct content."""
-    if isinstance(terms, Terms):
+    if type(terms) is Terms or isinstance(terms, Terms):  # the first test skips the ABC's
         return terms
     return _parse_canonical(json.dumps(terms, sort_keys=True, default=str))
