@@ -44,17 +44,30 @@ SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id,
 FROM workflows w
 WHERE w.workflow_id = ANY($1::uuid[])
 """
+# The timers and the inbox are probed by index, key by key: each subquery below is LATERAL
+# with a row lock or a LIMIT, so PostgreSQL keeps it a lookup per key and never turns it into a
+# scan of the whole table (which a plan made while a table was small, and kept for the
+# connection's prepared statement, would otherwise do on every batch however large it grew).
+# The timers come out in timer-id order, as the decisions read them.
 _TIMERS = """
-SELECT timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action, clause,
-       derivation, deadline, status
-FROM timers
-WHERE workflow_id = ANY($1::uuid[]) AND (status IN ('pending', 'fired') OR timer_id = ANY($2))
-ORDER BY timer_id FOR UPDATE
+SELECT t.timer_id, t.workflow_id, t.company_id, t.workflow_type, t.name, t.due_at, t.party,
+       t.action, t.clause, t.derivation, t.deadline, t.status
+FROM unnest($1::uuid[]) AS k(workflow_id) CROSS JOIN LATERAL (
+  SELECT * FROM timers
+  WHERE timers.workflow_id = k.workflow_id
+    AND (timers.status IN ('pending', 'fired') OR timers.timer_id = ANY($2))
+  FOR UPDATE
+) AS t
+ORDER BY t.timer_id
 """
 _INBOX = """
-SELECT i.company_id, i.kind, i.message_id FROM inbox i
-JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(company_id, kind, message_id)
-  ON i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
+SELECT k.company_id, k.kind, k.message_id
+FROM unnest($1::text[], $2::text[], $3::text[]) AS k(company_id, kind, message_id)
+CROSS JOIN LATERAL (
+  SELECT FROM inbox i
+  WHERE i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
+  LIMIT 1
+) AS recorded
 """
 _COMPANIES = "SELECT company_id, terms_id FROM companies WHERE company_id = ANY($1::text[])"
 _TERMS = """
