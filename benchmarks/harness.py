@@ -318,11 +318,12 @@ async def template_workflow(pool: asyncpg.Pool, company: str) -> uuid.UUID:
 
 
 _CLONE_WORKFLOWS = """
-INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, data,
-                       version, final, head_hash, created_at, updated_at)
+INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, terms_digest,
+                       state, data, version, final, head_hash, created_at, updated_at)
 SELECT md5($1 || '/w/' || i)::uuid, ($3::text[])[1 + i % cardinality($3::text[])],
        t.workflow_type, t.terms_id,
-       CASE WHEN $6 THEN t.terms ELSE jsonb_build_object('id', t.terms_id) END, t.state, t.data,
+       CASE WHEN $6 THEN t.terms ELSE jsonb_build_object('id', t.terms_id) END,
+       CASE WHEN $6 THEN t.terms_digest END, t.state, t.data,
        t.version, false, t.head_hash, t.created_at, t.updated_at
 FROM workflows t, generate_series($4::bigint, $5::bigint) AS i
 WHERE t.workflow_id = $2

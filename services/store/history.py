@@ -90,7 +90,9 @@ SELECT w.workflow_id, w.company_id AS workflow_company, w.workflow_type,
        w.version AS workflow_version, w.state AS workflow_state, w.final AS workflow_final,
        w.head_hash,
        CASE WHEN h.seq = w.version THEN w.data END AS workflow_data,
-       CASE WHEN h.seq = 1 THEN w.terms END AS workflow_terms,
+       CASE WHEN h.seq = 1 THEN COALESCE(w.terms, (
+         SELECT d.terms FROM terms_documents d WHERE d.digest = w.terms_digest
+       )) END AS workflow_terms,
        h.seq, h.company_id, h.message_id, h.message, h.state_from, h.state_to, h.events,
        h.applied_at, h.prev_hash, h.hash, h.hash_version, h.final, h.data_digest, h.terms_digest
 FROM workflows w LEFT JOIN history h ON h.workflow_id = w.workflow_id

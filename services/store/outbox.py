@@ -31,7 +31,7 @@ async def write_outbox(
 ) -> None:
     await connection.execute(
         "INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body) "
-        "SELECT $1, $2, $3, o.routing_key, o.message_id, o.body::jsonb "
+        "SELECT $1, $2, $3, o.routing_key, o.message_id, o.body::json "
         "FROM unnest($4::text[], $5::text[], $6::text[]) AS o(routing_key, message_id, body)",
         company_id,
         workflow_id,

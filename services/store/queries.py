@@ -18,13 +18,20 @@ _DEADLINE_COLUMNS = (
 )
 
 
+# A workflow's pinned terms: in its row (started before terms were stored by digest), else the
+# document its digest names.
+_PINNED_TERMS = (
+    "COALESCE(terms, (SELECT d.terms FROM terms_documents d WHERE d.digest = terms_digest))"
+)
+
+
 async def get_workflow(
     pool: asyncpg.Pool, company_id: str, workflow_id: UUID
 ) -> dict[str, Any] | None:
     """The workflow with its pinned terms, pending deadlines and history (one snapshot)."""
     async with pool.acquire() as c, c.transaction(isolation="repeatable_read", readonly=True):
         row = await c.fetchrow(
-            f"SELECT {_WORKFLOW_COLUMNS}, terms FROM workflows "
+            f"SELECT {_WORKFLOW_COLUMNS}, {_PINNED_TERMS} AS terms FROM workflows "
             "WHERE company_id = $1 AND workflow_id = $2",
             company_id,
             workflow_id,

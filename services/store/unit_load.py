@@ -29,30 +29,51 @@ _LOCK = """
 SELECT count(pg_advisory_xact_lock(hashtextextended(s.id::text, 0)))
 FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS s
 """
-# The pinned terms are named by the digest the workflow's first history row records of them
-# (its hash covers it); only a workflow with no such digest (rows written under the first hash
-# rule) has its terms, a TOASTed document of some 18 kB, read and hashed here.
+# The pinned terms are named by their digest: the workflow row's (every workflow started since
+# terms are stored by digest), else the one its first history row records (its hash covers
+# it); only a workflow with neither (rows written under the first hash rule) has its terms, a
+# TOASTed document of some 18 kB, read and hashed here. COALESCE evaluates its arguments in
+# order and stops at the first not null, so the history is read for older rows only.
 _WORKFLOWS = """
 SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id,
-       COALESCE(h.terms_digest, md5(w.terms::text)) AS terms_digest,
+       COALESCE(w.terms_digest,
+                (SELECT h.terms_digest FROM history h
+                 WHERE h.workflow_id = w.workflow_id AND h.seq = 1),
+                md5(w.terms::text)) AS terms_digest,
        w.state, w.data, w.version, w.final, w.head_hash, w.updated_at
-FROM workflows w LEFT JOIN history h ON h.workflow_id = w.workflow_id AND h.seq = 1
+FROM workflows w
 WHERE w.workflow_id = ANY($1::uuid[])
 """
+# The timers and the inbox are probed by index, key by key: each subquery below is LATERAL
+# with a row lock or a LIMIT, so PostgreSQL keeps it a lookup per key and never turns it into a
+# scan of the whole table (which a plan made while a table was small, and kept for the
+# connection's prepared statement, would otherwise do on every batch however large it grew).
+# The timers come out in timer-id order, as the decisions read them.
 _TIMERS = """
-SELECT timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action, clause,
-       derivation, deadline, status
-FROM timers
-WHERE workflow_id = ANY($1::uuid[]) AND (status IN ('pending', 'fired') OR timer_id = ANY($2))
-ORDER BY timer_id FOR UPDATE
+SELECT t.timer_id, t.workflow_id, t.company_id, t.workflow_type, t.name, t.due_at, t.party,
+       t.action, t.clause, t.derivation, t.deadline, t.status
+FROM unnest($1::uuid[]) AS k(workflow_id) CROSS JOIN LATERAL (
+  SELECT * FROM timers
+  WHERE timers.workflow_id = k.workflow_id
+    AND (timers.status IN ('pending', 'fired') OR timers.timer_id = ANY($2))
+  FOR UPDATE
+) AS t
+ORDER BY t.timer_id
 """
 _INBOX = """
-SELECT i.company_id, i.kind, i.message_id FROM inbox i
-JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(company_id, kind, message_id)
-  ON i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
+SELECT k.company_id, k.kind, k.message_id
+FROM unnest($1::text[], $2::text[], $3::text[]) AS k(company_id, kind, message_id)
+CROSS JOIN LATERAL (
+  SELECT FROM inbox i
+  WHERE i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
+  LIMIT 1
+) AS recorded
 """
 _COMPANIES = "SELECT company_id, terms_id FROM companies WHERE company_id = ANY($1::text[])"
-_TERMS = "SELECT terms FROM workflows WHERE workflow_id = $1"
+_TERMS = """
+SELECT COALESCE(w.terms, (SELECT d.terms FROM terms_documents d WHERE d.digest = w.terms_digest))
+FROM workflows w WHERE w.workflow_id = $1
+"""
 
 InboxKey = tuple[str, str, str]  # (company id, message kind, message id)
 

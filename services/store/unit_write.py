@@ -1,15 +1,17 @@
 """What the engine writes for a batch: the write step of the pipeline, two statements.
 
 The first moves the timers the batch cancelled or applied; the second (data-modifying CTEs)
-inserts the new workflows and updates the others to their last version in the batch, and
-inserts every history row, new timer, outbox event and inbox record of the batch, each from
+inserts the terms documents new workflows pin (once each, by digest), inserts the new workflows
+and updates the others to their last version in the batch, and inserts every history row, new
+timer, outbox event and inbox record of the batch, each from
 arrays (``unnest``), so a batch costs two round trips however many messages, events and timers
 it holds. The timers move first because a decision that replaces a pending timer inserts one of
 the same name, and only one pending timer per name may exist. Foreign keys are checked at the
 end of a statement, so a new workflow and its first history row and timers go in together.
 
 Every JSON value arrives as the text the engine encoded once (``services.store.canonical``):
-the same text is stored, hashed and published.
+the same text is stored, hashed and published. What is only ever read whole is stored as that
+very text (``json``); the workflow's data and terms, which queries search, as ``jsonb``.
 """
 
 from __future__ import annotations
@@ -118,11 +120,19 @@ WHERE t.timer_id = m.timer_id
 
 _WRITE = """
 WITH pinned AS MATERIALIZED (
-  SELECT p.n, p.terms::jsonb AS terms FROM unnest($53::text[]) WITH ORDINALITY AS p(terms, n)
+  SELECT p.n, p.digest, p.terms FROM unnest($53::text[], $54::text[]) WITH ORDINALITY
+       AS p(terms, digest, n)
+), documents AS (
+  INSERT INTO terms_documents (digest, terms)
+  SELECT p.digest, p.terms::jsonb FROM pinned p
+  WHERE p.digest IS NOT NULL
+    AND NOT EXISTS (SELECT FROM terms_documents d WHERE d.digest = p.digest)
+  ON CONFLICT (digest) DO NOTHING
 ), new_workflows AS (
-  INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, state, data,
-                         version, final, head_hash, created_at, updated_at)
-  SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id, p.terms, w.state,
+  INSERT INTO workflows (workflow_id, company_id, workflow_type, terms_id, terms, terms_digest,
+                         state, data, version, final, head_hash, created_at, updated_at)
+  SELECT w.workflow_id, w.company_id, w.workflow_type, w.terms_id,
+         CASE WHEN p.digest IS NULL THEN p.terms::jsonb END, p.digest, w.state,
          w.data::jsonb, w.version, w.final, w.head_hash, w.created_at, w.updated_at
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[],
               $8::int[], $9::bool[], $10::text[], $11::timestamptz[], $12::timestamptz[])
@@ -141,8 +151,8 @@ WITH pinned AS MATERIALIZED (
   INSERT INTO history (workflow_id, seq, company_id, message_id, message, state_from, state_to,
                        events, applied_at, prev_hash, hash, hash_version, final, data_digest,
                        terms_digest)
-  SELECT h.workflow_id, h.seq, h.company_id, h.message_id, h.message::jsonb, h.state_from,
-         h.state_to, h.events::jsonb, h.applied_at, h.prev_hash, h.hash, h.hash_version,
+  SELECT h.workflow_id, h.seq, h.company_id, h.message_id, h.message::json, h.state_from,
+         h.state_to, h.events::json, h.applied_at, h.prev_hash, h.hash, h.hash_version,
          h.final, h.data_digest, h.terms_digest
   FROM unnest($13::uuid[], $14::int[], $15::text[], $16::text[], $17::text[], $18::text[],
               $19::text[], $20::text[], $21::timestamptz[], $22::text[], $23::text[], $24::int[],
@@ -153,7 +163,7 @@ WITH pinned AS MATERIALIZED (
   INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, party,
                       action, clause, derivation, deadline, status)
   SELECT t.timer_id, t.workflow_id, t.company_id, t.workflow_type, t.name, t.due_at, t.party,
-         t.action, t.clause, t.derivation, t.deadline::jsonb, t.status
+         t.action, t.clause, t.derivation, t.deadline::json, t.status
   FROM unnest($28::uuid[], $29::uuid[], $30::text[], $31::text[], $32::text[],
               $33::timestamptz[], $34::text[], $35::text[], $36::text[], $37::text[], $38::text[],
               $39::text[])
@@ -161,13 +171,13 @@ WITH pinned AS MATERIALIZED (
             clause, derivation, deadline, status)
 ), outbox_rows AS (
   INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
-  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::jsonb
+  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::json
   FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[])
        WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body, n)
   ORDER BY o.n
 )
 INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
-SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::jsonb,
+SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::json,
        i.received_at
 FROM unnest($46::text[], $47::text[], $48::text[], $49::uuid[], $50::text[], $51::text[],
             $52::timestamptz[])
@@ -200,8 +210,9 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
         return
     workflows = _columns(sorted(w.workflows.values(), key=lambda r: r.workflow_id),
                          _WORKFLOW_COLUMNS)  # fmt: skip
-    # Each new workflow pins its terms: the batch sends each distinct document once, and each
-    # new row its number among them, so PostgreSQL parses a terms document once per batch.
+    # Each new workflow pins its terms: the batch sends each distinct document once, with its
+    # digest, and each new row its number among them. PostgreSQL stores a document once, by
+    # its digest, and parses it only when it has not stored it yet.
     texts = workflows[_TERMS_COLUMN]
     pinned = list(dict.fromkeys(t for t in texts if t is not None))
     number = {text: n for n, text in enumerate(pinned, start=1)}
@@ -214,4 +225,17 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
         *_columns(w.outbox, _OUTBOX_COLUMNS),
         *_columns(w.inbox, _INBOX_COLUMNS),
         pinned,
+        _pinned_digests(w, pinned),
     )
+
+
+def _pinned_digests(w: WriteSet, pinned: list[str]) -> list[str | None]:
+    """The digest each pinned document is stored under (``terms_documents``): the one the first
+    history row of a new workflow pinning it records, and hashes. A document no such row names
+    has none, and goes into its workflow rows themselves, as every document did before."""
+    first = {h.workflow_id: h.terms_digest for h in w.history if h.seq == 1}
+    digests: dict[str, str | None] = dict.fromkeys(pinned)
+    for row in w.workflows.values():
+        if row.terms_json is not None and (found := first.get(row.workflow_id)) is not None:
+            digests[row.terms_json] = found
+    return list(digests.values())

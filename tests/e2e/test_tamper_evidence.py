@@ -72,7 +72,7 @@ async def test_verify_names_each_tampering_a_superuser_does(
         await c.execute("SET LOCAL session_replication_role = replica")
         # 1. Rewrite a row (shares 999999, holder mallory), keep data consistent, rechain.
         await c.execute(
-            "UPDATE history SET message = jsonb_set(jsonb_set(message, '{payload,shares}', "
+            "UPDATE history SET message = jsonb_set(jsonb_set(message::jsonb, '{payload,shares}', "
             "'999999'), '{payload,holder}', '\"mallory\"') WHERE workflow_id = $1 AND seq = 1",
             rewritten,
         )

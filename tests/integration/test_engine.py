@@ -174,7 +174,8 @@ async def test_a_start_pins_the_terms_document_even_after_a_caller_changed_its_c
     # The document as the terms model writes it: a copy changed elsewhere pins nothing.
     document = canonical_json(TermsCatalog().get(TERMS).model_dump(mode="json"))
     pinned_as_written = await pool.fetchval(
-        "SELECT terms = $2::text::jsonb FROM workflows WHERE workflow_id = $1",
+        "SELECT d.terms = $2::text::jsonb FROM workflows w "
+        "JOIN terms_documents d ON d.digest = w.terms_digest WHERE w.workflow_id = $1",
         workflow_id,
         document,
     )

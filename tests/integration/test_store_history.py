@@ -165,7 +165,7 @@ async def test_an_altered_row_is_found(pool: asyncpg.Pool) -> None:
     _, untouched = await _workflow_with_history(pool)
     await _as_superuser_around_the_trigger(
         pool,
-        "UPDATE history SET message = jsonb_set(message, '{payload,shares}', '10') "
+        "UPDATE history SET message = jsonb_set(message::jsonb, '{payload,shares}', '10') "
         "WHERE workflow_id = $1 AND seq = 1",
         workflow_id,
     )
