@@ -41,6 +41,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from faststream.rabbit import RabbitExchange
 
 from services.bus.backlog import Backlog
 from services.bus.ordered_publish import Publication, publish_in_order
@@ -113,13 +114,13 @@ def _timer_body(row: asyncpg.Record) -> bytes:
     return m.model_dump_json().encode()
 
 
-def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
+def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[UUID]:
     timer_id = row["timer_id"]
     return Publication(
         ref=timer_id,
         key=row["workflow_id"],
         body=_timer_body(row),
-        exchange=topology.commands_exchange,
+        exchange=exchange,
         routing_key=timer_routing_key(row["workflow_type"], row["name"]),
         message_id=str(timer_id),
     )
@@ -163,7 +164,8 @@ async def _claim_publish_settle(
             reading, simulated = await _reading(clock)
             claimed = await claim(connection, reading, simulated, batch_size)
             rows = await keep(claimed)
-            published = await publish_in_order(publisher, [_publication(r, topology) for r in rows])
+            exchange = topology.commands_exchange  # built anew on every call: once a batch
+            published = await publish_in_order(publisher, [_publication(r, exchange) for r in rows])
             done = set(published.confirmed)
             if claimed:
                 unconfirmed = [r for r in claimed if r["timer_id"] not in done]
