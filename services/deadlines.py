@@ -32,12 +32,16 @@ starting on it re-fires every fired timer at once, whatever the clock says.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from faststream.rabbit import RabbitExchange
 
 from services.bus.backlog import Backlog
 from services.bus.ordered_publish import Publication, publish_in_order
@@ -47,7 +51,7 @@ from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.store import timers as store
 from services.store.db import Connection
-from workflows.messages import TimerMessage, timer_routing_key
+from workflows.messages import NAME_PATTERN, TimerMessage, timer_routing_key
 
 log = logging.getLogger(__name__)
 
@@ -59,26 +63,66 @@ MAX_REDELIVERY_BACKOFF = 64
 MAX_BACKLOG_HOLD = 60
 
 Claim = Callable[[Connection, datetime, bool, int], Awaitable[list[asyncpg.Record]]]
-Mark = Callable[[Connection, Sequence[UUID], datetime], Awaitable[None]]
+#: After publishing: settle the claimed rows in the claiming transaction, given the timer ids
+#: confirmed, the rows that were not, and the claim's now.
+Settle = Callable[[Connection, list[UUID], list[asyncpg.Record], datetime], Awaitable[None]]
 Keep = Callable[[list[asyncpg.Record]], Awaitable[list[asyncpg.Record]]]
 
+#: The re-fire sweep runs at most this often (seconds of the event loop's monotonic time),
+#: unless the last one fired a full batch again. Within the grace it finds nothing; past it,
+#: while the engine works through a backlog, it finds every timer still queued and holds them
+#: back (``RefireHold``): run on every pass of a burst, it cost the deadlines service a third
+#: of its time, for a re-fire that waits a grace (a minute) anyway.
+REFIRE_SWEEP_INTERVAL = 1.0
 
-def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
+# The JSON text of a ``TimerMessage`` (``model_dump_json``), built without a model per timer.
+# Only for values the model accepts and writes as they are (its patterns for ``CompanyId`` and
+# ``Name``: nothing to escape) and an instant in UTC; anything else goes through the model,
+# which refuses it as before.
+_TIMER_BODY = (
+    '{{"kind":"timer","message_id":"{0}","company_id":"{1}","workflow_id":"{2}",'
+    '"workflow_type":"{3}","timer":"{4}","due_at":"{5}"}}'
+)
+_COMPANY_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_NAME = re.compile(NAME_PATTERN.removesuffix("$"))
+
+
+def _plain_names(row: asyncpg.Record) -> bool:
+    return _COMPANY_ID.fullmatch(row["company_id"]) is not None and all(
+        len(n) <= 80 and _NAME.fullmatch(n) is not None for n in (row["workflow_type"], row["name"])
+    )
+
+
+def _timer_body(row: asyncpg.Record) -> bytes:
+    """The timer message's body: the same bytes as ``TimerMessage.model_dump_json``."""
+    due: datetime = row["due_at"]
+    if due.utcoffset() == timedelta(0) and _plain_names(row):
+        # An instant in UTC: ISO 8601 with "Z", microseconds only when there are any.
+        stamp = due.replace(tzinfo=None).isoformat() + "Z"
+        return _TIMER_BODY.format(
+            row["timer_id"], row["company_id"], row["workflow_id"], row["workflow_type"],
+            row["name"], stamp,
+        ).encode()  # fmt: skip
     m = TimerMessage(
         message_id=str(row["timer_id"]),
         company_id=row["company_id"],
         workflow_id=row["workflow_id"],
         workflow_type=row["workflow_type"],
         timer=row["name"],
-        due_at=row["due_at"],
+        due_at=due,
     )
+    return m.model_dump_json().encode()
+
+
+def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[UUID]:
+    timer_id = row["timer_id"]
     return Publication(
-        ref=row["timer_id"],
+        ref=timer_id,
         key=row["workflow_id"],
-        body=m.model_dump_json().encode(),
-        exchange=topology.commands_exchange,
-        routing_key=timer_routing_key(m.workflow_type, m.timer),
-        message_id=m.message_id,
+        body=_timer_body(row),
+        exchange=exchange,
+        routing_key=timer_routing_key(row["workflow_type"], row["name"]),
+        message_id=str(timer_id),
     )
 
 
@@ -93,41 +137,45 @@ async def _everything(rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
     return rows
 
 
-async def _claim_publish_mark(
+async def _claim_publish_settle(
     pool: asyncpg.Pool,
     clock: Clock,
     publisher: Publisher,
     topology: Topology,
     batch_size: int,
     claim: Claim,
-    mark: Mark,
+    settle: Settle,
     keep: Keep = _everything,
 ) -> list[asyncpg.Record]:
-    """One transaction: claim a batch (SKIP LOCKED), publish what ``keep`` keeps of it, mark
-    it; the rows marked.
+    """One transaction: claim a batch (SKIP LOCKED), publish what ``keep`` keeps of it, settle
+    it (``Settle``); the rows confirmed.
 
     The batch goes out in waves with its confirms awaited together
     (``services.bus.ordered_publish``): waiting for each confirm before sending the next made
     the burst of 100,000 due timers (ROADMAP item 5) take 70 s instead of 39 s here. Timers of
-    one workflow go in the order claimed (by due time). Only confirmed timers are marked; one
-    not confirmed (nacked, returned, timed out) stays as it was with the later timers of its
-    workflow, and is claimed again first on the next pass, under the same message id, so the
-    engine's inbox keeps it to one effect. The first failure is raised after the commit.
+    one workflow go in the order claimed (by due time). Only confirmed timers end the
+    transaction fired; one not confirmed (nacked, returned, timed out) stays as it was with the
+    later timers of its workflow, and is claimed again first on the next pass, under the same
+    message id, so the engine's inbox keeps it to one effect. The first failure is raised after
+    the commit.
     """
     async with pool.acquire() as connection:
         async with connection.transaction():
             reading, simulated = await _reading(clock)
-            rows = await keep(await claim(connection, reading, simulated, batch_size))
-            published = await publish_in_order(publisher, [_publication(r, topology) for r in rows])
-            if published.confirmed:
-                await mark(connection, published.confirmed, rows[0]["now"])
+            claimed = await claim(connection, reading, simulated, batch_size)
+            rows = await keep(claimed)
+            exchange = topology.commands_exchange  # built anew on every call: once a batch
+            published = await publish_in_order(publisher, [_publication(r, exchange) for r in rows])
+            done = set(published.confirmed)
+            if claimed:
+                unconfirmed = [r for r in claimed if r["timer_id"] not in done]
+                await settle(connection, published.confirmed, unconfirmed, claimed[0]["now"])
         if published.failed:
             log.warning(
                 "deadlines: %d of %d timers not confirmed, %d held back behind them; retried next",
                 len(published.failed), len(rows), len(published.held_back),
             )  # fmt: skip
         published.raise_first_failure()
-    done = set(published.confirmed)
     return [r for r in rows if r["timer_id"] in done]
 
 
@@ -140,14 +188,21 @@ async def fire_due_timers(
     *,
     redelivery_grace: timedelta = REDELIVERY_GRACE,
 ) -> int:
-    """Fire one batch of due timers; return how many fired."""
+    """Fire one batch of due timers; return how many fired.
 
-    async def mark(c: Connection, ids: Sequence[UUID], now: datetime) -> None:
-        await store.mark_fired(c, ids, now, redelivery_grace)
+    The claim marks its batch fired (``services.store.timers.fire_due``); what was not
+    confirmed is put back before the commit."""
 
-    rows = await _claim_publish_mark(
-        pool, clock, publisher, topology, batch_size, store.claim_due, mark
-    )
+    async def claim(c: Connection, reading: datetime, simulated: bool, limit: int) -> list[Any]:
+        return await store.fire_due(c, reading, simulated, limit, redelivery_grace)
+
+    async def settle(
+        c: Connection, _: list[UUID], unconfirmed: list[asyncpg.Record], __: datetime
+    ) -> None:
+        if unconfirmed:
+            await store.unfire(c, unconfirmed)
+
+    rows = await _claim_publish_settle(pool, clock, publisher, topology, batch_size, claim, settle)
     return len(rows)
 
 
@@ -204,11 +259,14 @@ async def refire_unapplied_timers(
     except those ``hold`` keeps back while their messages may still be queued (the module)."""
     ceiling = redelivery_grace * MAX_REDELIVERY_BACKOFF
 
-    async def mark(c: Connection, ids: Sequence[UUID], now: datetime) -> None:
-        await store.mark_refired(c, ids, now, redelivery_grace, ceiling)
+    async def settle(
+        c: Connection, ids: list[UUID], _: list[asyncpg.Record], now: datetime
+    ) -> None:
+        if ids:
+            await store.mark_refired(c, ids, now, redelivery_grace, ceiling)
 
-    rows = await _claim_publish_mark(
-        pool, clock, publisher, topology, batch_size, store.claim_unapplied, mark,
+    rows = await _claim_publish_settle(
+        pool, clock, publisher, topology, batch_size, store.claim_unapplied, settle,
         hold or _everything,
     )  # fmt: skip
     for r in rows:
@@ -246,18 +304,25 @@ async def run_deadlines(
     # stopped died with it: due again at once (the first pass, so a failure is retried).
     lost_in_flight = isinstance(publisher, InMemoryPublisher)
     hold = RefireHold(engine_backlog, redelivery_grace)
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time()  # sweep on the first pass
 
     async def one_pass() -> int:
-        nonlocal lost_in_flight
+        nonlocal lost_in_flight, next_sweep
         if lost_in_flight:
             await make_unapplied_timers_due(pool, clock)
             lost_in_flight = False
         fired = await fire_due_timers(
             pool, clock, publisher, topology, batch_size, redelivery_grace=redelivery_grace
         )
-        return fired + await refire_unapplied_timers(
+        if loop.time() < next_sweep:
+            return fired
+        refired = await refire_unapplied_timers(
             pool, clock, publisher, topology, batch_size,
             redelivery_grace=redelivery_grace, hold=hold,
         )  # fmt: skip
+        # A full batch fired again: more wait, sweep again next pass.
+        next_sweep = loop.time() + (0.0 if refired >= batch_size else REFIRE_SWEEP_INTERVAL)
+        return fired + refired
 
     await poll(one_pass, batch_size, poll_interval, "deadlines", on_pass)

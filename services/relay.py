@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 import asyncpg
+from faststream.rabbit import RabbitExchange
 
 from services.bus.ordered_publish import Publication, publish_in_order
 from services.bus.polling import OnPass, poll
@@ -42,14 +43,20 @@ WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE
 """
 
 
-def _publication(row: asyncpg.Record, topology: Topology) -> Publication[int]:
+def _publications(rows: list[asyncpg.Record], topology: Topology) -> list[Publication[int]]:
+    # Each exchange named once a batch: the topology builds its exchanges anew on every call.
+    exchanges = {name: topology.exchange(name) for name in {row["exchange"] for row in rows}}
+    return [_publication(row, exchanges[row["exchange"]]) for row in rows]
+
+
+def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[int]:
     # Company-wide rows (no workflow, e.g. a signed checkpoint) keep their order per company.
     key = row["workflow_id"] or ("company", row["company_id"])
     return Publication(
         ref=row["id"],
         key=key,
         body=canonical_json(row["body"]).encode(),
-        exchange=topology.exchange(row["exchange"]),
+        exchange=exchange,
         routing_key=row["routing_key"],
         message_id=row["message_id"],
     )
@@ -70,7 +77,7 @@ async def relay_once(
             if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
                 return 0  # another relay is publishing
             rows = await connection.fetch(_CLAIM, batch_size)
-            published = await publish_in_order(publisher, [_publication(r, topology) for r in rows])
+            published = await publish_in_order(publisher, _publications(rows, topology))
             if published.confirmed:
                 # The database's clock, not the application's: sent_at is bookkeeping, not law.
                 await connection.execute(

@@ -21,14 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from aio_pika import RobustChannel
+from aiormq.abc import AbstractChannel
 from faststream.exceptions import SubscriberNotFound
 from faststream.rabbit import RabbitBroker, RabbitExchange
+from pamqp.commands import Basic
 
 from services.bus.topology import DELIVERY_LIMIT
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/json"
+PERSISTENT = 2  # AMQP delivery mode: written to disk (in a quorum queue, to its log)
 
 
 class Publisher(Protocol):
@@ -48,6 +52,13 @@ class BrokerPublisher:
 
     Every message carries ``user_id`` = the RabbitMQ user the broker connected as, which
     RabbitMQ validates: that is how consumers know a service, not an integration, sent it.
+
+    A message goes straight onto the broker's publishing channel (publisher confirms, returned
+    messages raise: ``services.bus.runner.build_broker``) as one ``basic.publish``, with the
+    properties FastStream would give it (the broker's ``app_id``, ``correlation_id`` = the
+    message id, persistent, JSON) except a timestamp, which nothing reads. FastStream's publish
+    builds a command, runs the middlewares, a message object and its properties for every
+    message: the burst of due timers spent about a third of the deadlines service's time there.
     """
 
     def __init__(
@@ -56,6 +67,7 @@ class BrokerPublisher:
         self._broker = broker
         self._user_id = user_id
         self._timeout = confirm_timeout
+        self._app_id: str | None = broker.config.app_id
 
     async def publish(
         self,
@@ -66,18 +78,29 @@ class BrokerPublisher:
         message_id: str,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        await self._broker.publish(
+        channel = await self._channel()
+        # Raises DeliveryError on a nack, PublishError (one) when RabbitMQ returns it unrouted.
+        await channel.basic_publish(
             body,
-            exchange=exchange,
+            exchange=exchange.name,
             routing_key=routing_key,
-            message_id=message_id,
-            correlation_id=message_id,
-            headers=dict(headers or {}),
-            content_type=CONTENT_TYPE,
-            persist=True,
+            properties=Basic.Properties(
+                content_type=CONTENT_TYPE,
+                delivery_mode=PERSISTENT,
+                headers=dict(headers or {}),
+                message_id=message_id,
+                correlation_id=message_id,
+                user_id=self._user_id,
+                app_id=self._app_id,
+            ),
+            mandatory=True,
             timeout=self._timeout,
-            user_id=self._user_id,
         )
+
+    async def _channel(self) -> AbstractChannel:
+        """The broker's publishing channel as it is now (reopened after a reconnection)."""
+        channel: RobustChannel = await self._broker.config.channel_manager.get_channel()
+        return await channel.get_underlay_channel()
 
 
 @dataclass(frozen=True)
