@@ -81,7 +81,7 @@ def json_safe_text(value: Any) -> tuple[Any, str]:
     return safe, plain_json(safe)
 
 
-@dataclass
+@dataclass(slots=True)  # made once per message: slots are quicker to make and to read
 class EventLog:
     """The events of one transition (or refusal), in order, each encoded once: the same text
     goes into the history row, its hash and the outbox."""
