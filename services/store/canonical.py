@@ -104,7 +104,7 @@ _ONLY_JSON = (
 def _json_types_only(value: Any) -> bool:
     """Only dicts, lists, strings, integers, booleans and None, of those exact types: no
     float, tuple, enum or UUID, which orjson encodes but a copy (or the canonical rule) would
-    change. A walk that copies nothing, several times cheaper than ``plain``."""
+    change. A walk that copies nothing: about half the cost of ``plain``."""
     kind = type(value)
     if kind is dict:
         items = value.values()
@@ -129,7 +129,9 @@ def json_text(value: Any) -> str | None:
 
     Encoded first, checked after: orjson refuses what the check does not look at (keys that
     are not strings, large integers, lone surrogates, subclasses), and the check refuses what
-    orjson encodes its own way (floats, NaN as ``null``, tuples, enums, UUIDs)."""
+    orjson encodes its own way (floats, NaN as ``null``, tuples, enums, UUIDs). Unlike
+    ``plain``, keys need not be ASCII: one without a lone surrogate has the same text and sorts
+    alike (by code point) either way, and orjson refuses one with."""
     try:
         text = orjson.dumps(value, option=_ONLY_JSON)
     except TypeError:
