@@ -66,12 +66,11 @@ def derived_ids(purpose: str, *parts: Part) -> Callable[[Part], str]:
 
 
 def _uuid5(sha1: bytes) -> str:
-    """``str(uuid.UUID(bytes=sha1[:16], version=5))``, without building the UUID object."""
-    b = bytearray(sha1[:16])
-    b[6] = (b[6] & 0x0F) | 0x50  # version 5
-    b[8] = (b[8] & 0x3F) | 0x80  # the RFC 9562 variant
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid.UUID(bytes=sha1[:16], version=5))``, without building the UUID object: the
+    version nibble set to 5, the variant's two high bits to ``10`` (RFC 9562), in hex."""
+    h = sha1[:16].hex()
+    variant = "89ab"[int(h[16], 16) & 0x3]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
 def share_register_id(company_id: str) -> str:

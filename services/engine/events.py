@@ -20,7 +20,14 @@ from uuid import UUID
 from pydantic_core import to_jsonable_python
 
 from services.ids import derived_id, derived_ids
-from services.store.canonical import NotPlain, dump_json, normalise, plain, plain_json
+from services.store.canonical import (
+    NotPlain,
+    dump_json,
+    json_text,
+    normalise,
+    plain,
+    plain_json,
+)
 from services.store.unit_write import OutboxRow
 from workflows.messages import event_routing_key
 
@@ -61,7 +68,11 @@ def json_safe(value: Any) -> Any:
 
 
 def json_safe_text(value: Any) -> tuple[Any, str]:
-    """``json_safe(value)`` and its canonical text, encoded once."""
+    """``json_safe(value)`` and its canonical text, encoded once: the value itself when it
+    holds JSON types only (the engine's data and messages, nearly always), else a copy."""
+    text = json_text(value)
+    if text is not None:
+        return value, text
     try:
         safe = plain(value)
     except NotPlain:
@@ -70,7 +81,7 @@ def json_safe_text(value: Any) -> tuple[Any, str]:
     return safe, plain_json(safe)
 
 
-@dataclass
+@dataclass(slots=True)  # made once per message: slots are quicker to make and to read
 class EventLog:
     """The events of one transition (or refusal), in order, each encoded once: the same text
     goes into the history row, its hash and the outbox."""
@@ -84,6 +95,7 @@ class EventLog:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     _occurred_at: Any = field(default=None, repr=False)
+    _workflow_id: str = field(default="", repr=False)
     _ids: Callable[[int], str] | None = field(default=None, repr=False)
 
     def add(self, event_type: str, payload: Mapping[str, Any], version: int) -> None:
@@ -91,29 +103,35 @@ class EventLog:
         # directly: the engine makes thousands a second, and its own fields need no checking
         # (a unit test holds the two equal; a payload the database cannot store is refused
         # by it, and the message dead-lettered with why).
-        if self._occurred_at is None:
+        if self._ids is None:  # what every event of the message shares, made once
             self._occurred_at = to_jsonable_python(self.occurred_at)
-        encode = plain_json  # the body's own fields are strings and an integer
-        try:
-            safe = plain(dict(payload))
-        except NotPlain:
-            safe, encode = normalise(to_jsonable_python(dict(payload))), dump_json
-        if self._ids is None:
+            self._workflow_id = str(self.workflow_id)
             self._ids = event_ids(self.company_id, self.message_id, self.message_kind)
         body = {
             "kind": "event",
             "event_id": self._ids(len(self.bodies)),
             "company_id": self.company_id,
-            "workflow_id": str(self.workflow_id),
+            "workflow_id": self._workflow_id,
             "workflow_type": self.workflow_type,
             "type": event_type,
             "version": version,
             "occurred_at": self._occurred_at,
-            "payload": safe,
+            "payload": dict(payload),
             "caused_by": self.message_id,
         }
+        # The body and its payload in one pass when the payload holds JSON types only (nearly
+        # always): encoded as it is, nothing copied. Anything else is made JSON-safe first.
+        text = json_text(body)
+        if text is None:
+            encode = plain_json  # the body's own fields are strings and an integer
+            try:
+                body["payload"] = plain(body["payload"])
+            except NotPlain:
+                body["payload"] = normalise(to_jsonable_python(body["payload"]))
+                encode = dump_json
+            text = encode(body)
         self.bodies.append(body)
-        self.texts.append(encode(body))
+        self.texts.append(text)
 
     def json(self) -> str:
         """The events as one JSON array: the history row's ``events`` column."""

@@ -31,7 +31,7 @@ ENGINE_RULE = "equityflow engine"
 Message = CommandMessage | TimerMessage
 
 
-@dataclass
+@dataclass(slots=True)  # one per workflow of a batch
 class View:
     """A workflow as the batch sees it."""
 
@@ -296,7 +296,7 @@ class _Step:
         )  # fmt: skip
         for timer in planned:
             log.add("deadline_set", timer.payload(), version)
-        sent, fan_outs = plan_sends(Cause.of(m), decision.send)
+        sent, fan_outs = plan_sends(Cause.of(m), decision.send) if decision.send else ([], [])
         data_digest, events_json = digest(data_json), log.json()
         terms_digest = view.terms_digest if version == 1 else None
         head = hash_v2(

@@ -192,9 +192,13 @@ def _log_result(message: Message, result: Result) -> None:
     """One line per message, after commit: what an operator tails to see the service work."""
     if not isinstance(result, Outcome):
         return  # the consumer or the caller says what it does with a failure
+    refused = result.status == "refused" and result.refusal is not None
+    if not log.isEnabledFor(logging.WARNING if refused or result.note else logging.INFO):
+        return  # not logged: the line is not even made
     what = message.command if isinstance(message, CommandMessage) else f"timer {message.timer}"
     where = f"{message.company_id}/{message.workflow_type}/{message.workflow_id}"
-    if result.status == "refused" and result.refusal:
+    if refused:
+        assert result.refusal is not None
         log.warning(
             "refused %s on %s (message %s): %s: %s",
             what, where, message.message_id, result.refusal["rule"], result.refusal["reason"],

@@ -22,7 +22,7 @@ from json.encoder import encode_basestring
 from typing import Any
 from uuid import UUID
 
-from services.store.canonical import canonical_json, dump_json
+from services.store.canonical import canonical_json
 
 GENESIS = "0" * 64
 HASH_VERSION = 2
@@ -118,35 +118,16 @@ def hash_v2(
     Canonical JSON is compact with sorted keys, so the content's text is its fields' texts
     spliced in key order (a unit test holds this equal to the general rule).
     """
-    values = (
-        _text(applied_at.astimezone(UTC).isoformat()),
-        _text(company_id),
-        _text(data_digest),
-        events_json,
-        "true" if final else "false",
-        "2",
-        message_json,
-        _text(message_id),
-        str(seq),
-        _text(state_from),
-        _text(state_to),
-        _text(terms_digest),
-        _text(str(workflow_id)),
-        _text(workflow_type),
+    # One f-string: the content's keys in sorted order, each value as its JSON text.
+    return digest(
+        f'{prev_hash}{{"applied_at":{_text(applied_at.astimezone(UTC).isoformat())}'
+        f',"company_id":{_text(company_id)},"data_digest":{_text(data_digest)}'
+        f',"events":{events_json},"final":{"true" if final else "false"},"hash_version":2'
+        f',"message":{message_json},"message_id":{_text(message_id)},"seq":{seq}'
+        f',"state_from":{_text(state_from)},"state_to":{_text(state_to)}'
+        f',"terms_digest":{_text(terms_digest)},"workflow_id":{_text(str(workflow_id))}'
+        f',"workflow_type":{_text(workflow_type)}}}'
     )
-    text = ",".join(f"{key}:{value}" for key, value in zip(_V2_KEYS, values, strict=True))
-    return digest(prev_hash + "{" + text + "}")
-
-
-# Version 2's keys as JSON, in sorted order (the order canonical JSON writes them).
-_V2_KEYS = tuple(
-    dump_json(key)
-    for key in (
-        "applied_at", "company_id", "data_digest", "events", "final", "hash_version", "message",
-        "message_id", "seq", "state_from", "state_to", "terms_digest", "workflow_id",
-        "workflow_type",
-    )
-)  # fmt: skip
 
 
 def _text(value: str | None) -> str:

@@ -13,6 +13,7 @@ import copy
 import enum
 import json
 import math
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,15 @@ from pydantic_core import to_jsonable_python
 
 from services.engine.events import json_safe, json_safe_text
 from services.ids import derived_id, derived_ids
-from services.store.canonical import _ENCODER, NotPlain, canonical_json, dump_json, normalise, plain
+from services.store.canonical import (
+    _ENCODER,
+    NotPlain,
+    canonical_json,
+    dump_json,
+    json_text,
+    normalise,
+    plain,
+)
 from workflows.kit.data import copy_data
 
 _SETTINGS = settings(deadline=None, max_examples=300)
@@ -108,6 +117,50 @@ def test_a_plain_value_takes_the_fast_path_to_the_same_text(value: Any) -> None:
     copied = plain(value)
     assert copied == normalise(value)
     assert canonical_json(value) == _ENCODER.encode(copied)
+
+
+@_SETTINGS
+@given(_VALUE)
+def test_a_value_encoded_as_it_is_has_the_general_text_and_needs_no_copy(value: Any) -> None:
+    """``json_text`` gives a text only for a value that already reads back as itself."""
+    text = json_text(value)
+    if text is not None:
+        general = _general_safe(value)
+        assert text == dump_json(general)
+        assert _same(value, general)
+
+
+@_SETTINGS
+@given(_PLAIN_VALUE)
+def test_json_types_alone_are_encoded_as_they_are(value: Any) -> None:
+    has_tuple = _holds_tuple(value)
+    try:
+        orjson.dumps(value)
+    except TypeError:  # large integers, lone surrogates: the general path
+        assert json_text(value) is None
+        return
+    assert (json_text(value) is None) == has_tuple
+
+
+def _holds_tuple(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_tuple(v) for v in value.values())
+    return isinstance(value, list) and any(_holds_tuple(v) for v in value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1.5, {"a": 2.0}, {"a": [1, float("nan")]}, {"a": float("inf")}, [Colour.RED],
+        {"u": uuid.UUID(int=7)}, {"t": (1, 2)}, {Colour.RED: 1}, {1: "a"}, {"b": 2**64},
+        {"d": date(2026, 3, 2)}, ["\ud800"], [orjson.Fragment(b"1.5")], float("nan"),
+    ],
+)  # fmt: skip
+def test_anything_orjson_would_write_otherwise_takes_the_general_path(value: Any) -> None:
+    """NaN, which orjson writes as ``null``, and floats, tuples, enums, UUIDs and dates."""
+    assert json_text(value) is None
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,15 @@ different tuples often concatenate alike.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.engine.events import event_id, legacy_event_id
-from services.ids import derived_id, encode_parts
+from services.ids import NAMESPACE, derived_id, encode_parts
 
 _TRICKY = st.sampled_from(["\x1f", "\x00", "\x1e", "|", ":", "/", "0", "1", "a", "\ud800", "é"])
 _TEXT = st.lists(_TRICKY, max_size=6).map("".join) | st.text(max_size=8)
@@ -103,3 +105,20 @@ def test_a_bool_is_not_taken_for_the_integer_it_equals() -> None:
 
     with pytest.raises(TypeError):
         derived_id("event", True)
+
+
+def test_ids_are_the_uuid5_of_the_encoded_parts_as_stored() -> None:
+    """The id text is ``uuid.UUID``'s for the SHA-1 of the namespace and parts, version 5: ids
+    are stored, so these values never change."""
+    assert (
+        derived_id("event", "acme", "command", "m-1", 0) == "f668acd2-eae0-569c-a7bd-54778d42c108"
+    )
+    assert derived_id("share_register", "acme") == "401afcaf-3407-56fa-9aec-2a9e9291e4c6"
+    assert event_id("acme", "m-1", 3, "timer") == "39893a39-bff5-5935-b67d-b6077d302454"
+
+
+@_SETTINGS
+@given(_PARTS)
+def test_the_id_text_is_uuid_s_own(parts: tuple[str | int, ...]) -> None:
+    sha1 = hashlib.sha1(NAMESPACE.bytes + encode_parts(("event", *parts))).digest()
+    assert derived_id("event", *parts) == str(uuid.UUID(bytes=sha1[:16], version=5))
