@@ -77,7 +77,9 @@ def _publication(row: asyncpg.Record, topology: Topology) -> Publication[UUID]:
         key=row["workflow_id"],
         body=m.model_dump_json().encode(),
         exchange=topology.commands_exchange,
-        routing_key=timer_routing_key(m.workflow_type, m.timer),
+        routing_key=topology.engine_routing_key(
+            timer_routing_key(m.workflow_type, m.timer), m.workflow_id
+        ),
         message_id=m.message_id,
     )
 

@@ -50,7 +50,7 @@ def _publication(row: asyncpg.Record, topology: Topology) -> Publication[int]:
         key=key,
         body=canonical_json(row["body"]).encode(),
         exchange=topology.exchange(row["exchange"]),
-        routing_key=row["routing_key"],
+        routing_key=topology.outbox_routing_key(row["exchange"], row["routing_key"], row["body"]),
         message_id=row["message_id"],
     )
 
