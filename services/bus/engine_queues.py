@@ -52,7 +52,7 @@ OnMessage = Callable[[AbstractIncomingMessage, Hashable, str], Awaitable[None]]
 class _Subscription:
     queue: str
     shard: bool  # the intake is consumed like a shard, but never handed back
-    channel: AbstractChannel | None = None
+    channel: AbstractChannel | None = None  # None: not subscribed (subscribed again soon)
     last_delivery: float = -math.inf
     handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -79,6 +79,9 @@ class EngineQueues:
         nothing is left consuming: it may be called again."""
         self._connection = await aio_pika.connect_robust(amqp_url, timeout=10)
         try:
+            for subscription in self._subscriptions:
+                await self._subscribe(subscription)
+            # Counted only once in line on every queue: a shard handed back goes to it.
             # Classic and auto-deleted: it holds no message, only a consumer per engine
             # process, which RabbitMQ counts (a single-active-consumer queue counts only the
             # active one). Counted on another channel: RabbitMQ's answer on the consumer's
@@ -87,16 +90,10 @@ class EngineQueues:
             presence = await present.declare_queue(self._presence, auto_delete=True)
             await presence.consume(_ignore)
             self._counting = await self._connection.channel(publisher_confirms=False)
-            for subscription in self._subscriptions:
-                await self._subscribe(subscription)
         except BaseException:
             await self._connection.close()
             raise
         self._balancing = asyncio.create_task(self._balance_forever(), name="engine-balance")
-
-    @property
-    def handlers(self) -> set[asyncio.Task[None]]:
-        return {task for s in self._subscriptions for task in s.handlers}
 
     async def stop(self) -> None:
         """Close every channel (the caller has let the batches being applied finish): what was
@@ -113,9 +110,6 @@ class EngineQueues:
     async def _subscribe(self, subscription: _Subscription) -> None:
         assert self._connection is not None
         channel = await self._connection.channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=self._prefetch)
-        queue = await channel.get_queue(subscription.queue, ensure=False)
-        subscription.channel = channel
         source = channel  # the feed orders each channel's deliveries by their tags
 
         async def consume(message: AbstractIncomingMessage) -> None:
@@ -130,7 +124,14 @@ class EngineQueues:
             finally:
                 subscription.handlers.discard(task)
 
-        await queue.consume(consume)
+        try:
+            await channel.set_qos(prefetch_count=self._prefetch)
+            queue = await channel.get_queue(subscription.queue, ensure=False)
+            await queue.consume(consume)
+        except BaseException:
+            await channel.close()
+            raise
+        subscription.channel = channel
 
     async def _hand_back(self, subscription: _Subscription) -> None:
         """Give a shard to the next engine in line, then queue up behind it."""
@@ -138,12 +139,15 @@ class EngineQueues:
         assert channel is not None
         log.info("engine: handing %s to the next engine in line", subscription.queue)
         await self._feed.leave(channel)
-        while subscription.handlers:  # each acks what its batch committed
-            await asyncio.wait(set(subscription.handlers))
-        # Closed, not cancelled: cancelled, RabbitMQ would give the next consumer the messages
-        # after those this channel still holds; closed, it returns them first, in one step.
-        await channel.close()
-        self._feed.forget(channel)
+        try:
+            while subscription.handlers:  # each acks what its batch committed
+                await asyncio.wait(set(subscription.handlers))
+            # Closed, not cancelled: cancelled, RabbitMQ would give the next consumer the
+            # messages after those this channel still holds; closed, it returns them first.
+            await channel.close()
+            subscription.channel = None
+        finally:  # should the close fail, the channel goes on delivering, and is applied
+            self._feed.forget(channel)
         subscription.last_delivery = -math.inf
         await self._subscribe(subscription)
 
@@ -158,6 +162,9 @@ class EngineQueues:
                 log.warning("engine: could not balance the shards", exc_info=True)
 
     async def _balance_once(self) -> None:
+        for subscription in self._subscriptions:
+            if subscription.channel is None:  # handed back, not yet in line again
+                await self._subscribe(subscription)
         engines = await self._engines()
         if engines <= 1:
             return
