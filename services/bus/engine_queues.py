@@ -32,7 +32,12 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
 
 from services.bus.engine_feed import Feed
 from services.bus.topology import Topology
@@ -71,7 +76,7 @@ class EngineQueues:
         ]
         self._presence = f"{topology.namespace}.engine-presence"
         self._connection: AbstractRobustConnection | None = None
-        self._counting: AbstractChannel | None = None
+        self._counting: AbstractRobustChannel | None = None
         self._balancing: asyncio.Task[None] | None = None
 
     async def start(self, amqp_url: str) -> None:
@@ -126,7 +131,9 @@ class EngineQueues:
 
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
-            queue = await channel.get_queue(subscription.queue, ensure=False)
+            # Declared (passively: ``declare_topology`` made it), so that the robust channel
+            # declares it and consumes again after a reconnection.
+            queue = await channel.declare_queue(subscription.queue, passive=True)
             await queue.consume(consume)
         except BaseException:
             await channel.close()
@@ -178,7 +185,9 @@ class EngineQueues:
     async def _engines(self) -> int:
         """The engine processes consuming now: the consumers of the presence queue."""
         assert self._counting is not None
-        declared = await self._counting.declare_queue(self._presence, passive=True)
+        # Not robust: a robust channel answers a passive declare of a queue it knows from
+        # memory, with the count of the first answer.
+        declared = await self._counting.declare_queue(self._presence, passive=True, robust=False)
         return int(declared.declaration_result.consumer_count or 0)
 
 
