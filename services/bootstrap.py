@@ -50,7 +50,9 @@ async def bootstrap(
                 pool=pool,
                 clock=clock_of(settings, pool),
                 catalog=TermsCatalog(list(settings.terms_dirs)),
-                topology=Topology(namespace or settings.namespace),
+                topology=Topology(
+                    namespace or settings.namespace, engine_shards=settings.engine_shards
+                ),
             )
             if services:
                 async with start_services(rt, services) as running:

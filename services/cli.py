@@ -37,6 +37,7 @@ from services.cli_support import operator_errors, refuse, settings_or_exit
 from services.clock import SimulatedClock
 from services.demo import run_demo
 from services.processes import run_all, run_one
+from services.settings import Settings
 from services.store.companies import OpenWorkflows
 from services.store.companies import register_company as register
 from services.store.db import migrate as apply_migrations
@@ -59,6 +60,10 @@ app.add_typer(terms_app, name="terms")
 app.add_typer(checkpoint_app, name="checkpoint")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(keys_app, name="keys")
+
+
+def _topology(settings: Settings) -> Topology:
+    return Topology(settings.namespace, engine_shards=settings.engine_shards)
 
 
 def _run_until_stopped(service: Coroutine[Any, Any, None]) -> None:
@@ -279,7 +284,7 @@ def export_topology(
     """Write the RabbitMQ definitions declared in code: exchanges, quorum queues, bindings, and
     the services' user (password unset: `rabbitmqctl change_password` it) with its permissions."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    definitions = installation_definitions(Topology(settings_or_exit().namespace))
+    definitions = installation_definitions(_topology(settings_or_exit()))
     out.write_text(json.dumps(definitions, indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {out}")
 
@@ -316,7 +321,7 @@ def redrive(
     async def go() -> None:
         letters = await redrive_dead_letters(
             amqp_url,
-            Topology(settings.namespace),
+            _topology(settings),
             limit=limit,
             dry_run=dry_run,
             include_poison=include_poison,

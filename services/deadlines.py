@@ -114,14 +114,18 @@ def _timer_body(row: asyncpg.Record) -> bytes:
     return m.model_dump_json().encode()
 
 
-def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[UUID]:
+def _publication(
+    row: asyncpg.Record, exchange: RabbitExchange, topology: Topology
+) -> Publication[UUID]:
     timer_id = row["timer_id"]
     return Publication(
         ref=timer_id,
         key=row["workflow_id"],
         body=_timer_body(row),
         exchange=exchange,
-        routing_key=timer_routing_key(row["workflow_type"], row["name"]),
+        routing_key=topology.engine_routing_key(
+            timer_routing_key(row["workflow_type"], row["name"]), row["workflow_id"]
+        ),
         message_id=str(timer_id),
     )
 
@@ -165,7 +169,9 @@ async def _claim_publish_settle(
             claimed = await claim(connection, reading, simulated, batch_size)
             rows = await keep(claimed)
             exchange = topology.commands_exchange  # built anew on every call: once a batch
-            published = await publish_in_order(publisher, [_publication(r, exchange) for r in rows])
+            published = await publish_in_order(
+                publisher, [_publication(r, exchange, topology) for r in rows]
+            )
             done = set(published.confirmed)
             if claimed:
                 unconfirmed = [r for r in claimed if r["timer_id"] not in done]

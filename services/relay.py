@@ -46,10 +46,12 @@ WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE
 def _publications(rows: list[asyncpg.Record], topology: Topology) -> list[Publication[int]]:
     # Each exchange named once a batch: the topology builds its exchanges anew on every call.
     exchanges = {name: topology.exchange(name) for name in {row["exchange"] for row in rows}}
-    return [_publication(row, exchanges[row["exchange"]]) for row in rows]
+    return [_publication(row, exchanges[row["exchange"]], topology) for row in rows]
 
 
-def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[int]:
+def _publication(
+    row: asyncpg.Record, exchange: RabbitExchange, topology: Topology
+) -> Publication[int]:
     # Company-wide rows (no workflow, e.g. a signed checkpoint) keep their order per company.
     key = row["workflow_id"] or ("company", row["company_id"])
     return Publication(
@@ -57,7 +59,7 @@ def _publication(row: asyncpg.Record, exchange: RabbitExchange) -> Publication[i
         key=key,
         body=canonical_json(row["body"]).encode(),
         exchange=exchange,
-        routing_key=row["routing_key"],
+        routing_key=topology.outbox_routing_key(row["exchange"], row["routing_key"], row["body"]),
         message_id=row["message_id"],
     )
 

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
         le=1000,
         description="messages the engine applies in one transaction (measured: docs/design.md)",
     )
+    engine_shards: int = Field(
+        default=4,  # services.bus.topology.DEFAULT_ENGINE_SHARDS
+        ge=1,
+        le=256,
+        description="shard queues of the engine: a workflow's messages go to one, applied by "
+        "one engine process at a time; at least as many as engine processes (the same in every "
+        "process; drain the engine queues before changing it)",
+    )
     ready_file: Path | None = Field(
         default=None,
         description="a service keeps this file while connected to PostgreSQL (and RabbitMQ, "
@@ -120,6 +128,7 @@ _EXPECTED = {
     "terms_dirs": f"a folder, several separated by {os.pathsep!r}, or a JSON list of folders",
     "poll_interval": "a number of seconds, e.g. 0.5",
     "batch_size": "a whole number greater than 0, e.g. 100",
+    "engine_shards": "a whole number from 1 to 256, e.g. 4",
     "timer_redelivery_grace": "a number of seconds greater than 0, e.g. 60",
 }
 _UNPREFIXED = {"database_url": "DATABASE_URL", "amqp_url": "AMQP_URL"}

@@ -1,5 +1,5 @@
-"""How many messages wait in a queue, not yet delivered: what the deadlines service asks before
-it fires a timer again (``services.deadlines``).
+"""How many messages wait in the engine queues, not yet delivered: what the deadlines service asks
+before it fires a timer again (``services.deadlines``).
 
 The count is RabbitMQ's answer to a passive ``queue.declare``: the queue's *ready* messages
 (those delivered and not yet acknowledged are not counted). It is asked on a connection of its
@@ -18,28 +18,31 @@ from aio_pika.abc import AbstractChannel, AbstractConnection
 
 log = logging.getLogger(__name__)
 
-#: Ready messages in the engine queue, or ``None`` when unknown.
+#: Ready messages in the engine queues, or ``None`` when unknown.
 Backlog = Callable[[], Awaitable[int | None]]
 
 
 class QueueBacklog:
-    """``await backlog()``: the ready messages of ``queue`` on ``amqp_url``, or ``None``."""
+    """``await backlog()``: the ready messages of ``queues`` together on ``amqp_url``, or
+    ``None``."""
 
-    def __init__(self, amqp_url: str, queue: str, *, timeout: float = 10.0) -> None:
-        self._url, self._queue, self._timeout = amqp_url, queue, timeout
+    def __init__(self, amqp_url: str, *queues: str, timeout: float = 10.0) -> None:
+        self._url, self._queues, self._timeout = amqp_url, queues, timeout
         self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
 
     async def __call__(self) -> int | None:
-        try:
-            channel = await self._open()
-            declared = await channel.declare_queue(self._queue, passive=True)
-        except Exception as error:  # unreachable, or the queue is gone: say so, and reconnect
-            log.warning("cannot read the backlog of %s: %s", self._queue, error)
-            await self.close()
-            return None
-        result = declared.declaration_result
-        return int(result.message_count or 0)
+        ready = 0
+        for queue in self._queues:
+            try:
+                channel = await self._open()
+                declared = await channel.declare_queue(queue, passive=True)
+            except Exception as error:  # unreachable, or the queue is gone: say so, reconnect
+                log.warning("cannot read the backlog of %s: %s", queue, error)
+                await self.close()
+                return None
+            ready += int(declared.declaration_result.message_count or 0)
+        return ready
 
     async def _open(self) -> AbstractChannel:
         if self._channel is None or self._channel.is_closed:

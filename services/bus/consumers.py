@@ -33,13 +33,13 @@ from typing import Any
 import asyncpg
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
-from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.auth import SENDER_HEADER, Gate
 from services.bus.engine_feed import LEAVE, Delivery, Feed
+from services.bus.engine_queues import EngineQueues
 from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
-from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
+from services.bus.publisher import BrokerPublisher, Publisher
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
 from services.engine import apply_batch
@@ -86,7 +86,7 @@ async def whole_message(message: Any) -> Any:
     return message
 
 
-def _delivery_count(message: RabbitMessage) -> int:
+def _delivery_count(message: Any) -> int:
     # Quorum queues count earlier deliveries of a requeued message in this header.
     count = message.headers.get("x-delivery-count", 0)
     return int(count) if isinstance(count, int | str) and str(count).isdigit() else 0
@@ -191,20 +191,21 @@ def engine_consumer(
     retry_delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Consumer:
-    """Commands and timers from the engine queue → ``services.engine.apply_batch``.
+    """Commands and timers from the engine queues → ``services.engine.apply_batch``.
 
     Up to ``batch_size`` messages are applied in one transaction (``services.bus.engine_feed``
-    forms the batches), each acked once its batch has committed. The engine queue has a single
-    active consumer: one process applies its messages, in queue order, and the others stand
-    by, each taking over when the one before it goes away, with the messages it had not acked
-    back at the head of the queue in their order.
+    forms the batches, from every queue this process is active on), each acked once its batch
+    has committed. Each engine queue has a single active consumer: one process applies its
+    messages, in queue order, and the others stand by, each taking over when the one before it
+    goes away, with the messages it had not acked back at the head of the queue in their order.
 
-    On RabbitMQ the queue is consumed once, on a channel of its own (both bindings, ``command.#``
-    and ``timer.#``, lead to it): its delivery tags are then the queue's order. A process told
-    to stop finishes the batches it is applying, then closes that channel without cancelling
-    its consumer first: cancelled, RabbitMQ would hand a standby the next messages while this
-    channel still held earlier ones of the same workflows; closed, it takes the consumer away
-    and puts back what was not acked, at the head of the queue, in one step.
+    On RabbitMQ each queue is consumed once, on a channel of its own (its ``command`` and
+    ``timer`` bindings lead to it): its delivery tags are then the queue's order; the shards
+    spread over the processes (``services.bus.engine_queues``). A process told to stop finishes
+    the batches it is applying, then closes its channels without cancelling its consumers
+    first: cancelled, RabbitMQ would hand a standby the next messages while this channel still
+    held earlier ones of the same workflows; closed, it takes the consumer away and puts back
+    what was not acked, at the head of the queue, in one step.
     """
 
     def install(
@@ -241,41 +242,45 @@ def engine_consumer(
             max_attempts=topology.delivery_limit,
         )
 
-        async def consume(message: Any) -> None:
-            body, raw = message.body, message.raw_message
+        async def consume_in_memory(message: Any) -> None:  # through FastStream
+            await receive(message, message.raw_message, None, topology.engine_queue.name)
+
+        async def consume(message: Any, source: Hashable, queue: str) -> None:  # on RabbitMQ
+            await receive(message, message, source, queue)
+
+        async def receive(message: Any, raw: Any, source: Hashable, queue: str) -> None:
             # A message sent back by redrive arrives under its queue's name; the header keeps
             # the key it was first published with.
             published_as = raw.headers.get(ROUTING_KEY_HEADER) or raw.routing_key or ""
             if isinstance(published_as, bytes):
                 published_as = published_as.decode(errors="replace")
-            tag = raw.delivery_tag if not in_memory else None
+            tag = raw.delivery_tag if source is not None else None
             if not running():  # stopping: left unacked, handed back in order
-                feed.arrived(tag)
+                feed.arrived(tag, source)
                 return
             task = asyncio.current_task()
-            assert task is not None  # FastStream runs each delivery in a task of its own
+            assert task is not None  # each delivery runs in a task of its own
             handlers.add(task)
             try:
-                await handle(body, message, raw, tag, str(published_as))
+                await handle(message, raw, tag, source, queue, str(published_as))
             finally:
                 handlers.discard(task)
 
         async def handle(
-            body: bytes, message: RabbitMessage, raw: Any, tag: int | None, published_as: str
+            message: Any, raw: Any, tag: int | None, source: Hashable, queue: str, published_as: str
         ) -> None:
+            body: bytes = message.body
             sender = gate.sender(raw.user_id, raw.headers)
-            dead = DeadLetter(
-                publisher, topology, queue_name, body, raw, sender, retry_delay, running
-            )  # fmt: skip
+            dead = DeadLetter(publisher, topology, queue, body, raw, sender, retry_delay, running)
             try:  # nothing awaited before ``submit``: deliveries register in arrival order
                 if (oversized := too_large(body, max_bytes)) is not None:
                     raise oversized
                 parsed = parse_engine_message(body, published_as)
             except PoisonMessage as poison:
-                feed.arrived(tag)
+                feed.arrived(tag, source)
                 await dead.send(message, str(poison))
                 return
-            delivery = feed.submit(parsed.workflow_id, parsed, sender, tag)
+            delivery = feed.submit(parsed.workflow_id, parsed, sender, tag, source)
             result = await feed.result(delivery)
             if result is LEAVE:
                 return
@@ -293,7 +298,7 @@ def engine_consumer(
             log.error(
                 "%s: %s failed %d times (%s: %s); rejected: RabbitMQ parks it in the "
                 "dead-letter queue",
-                queue_name, raw.message_id, topology.delivery_limit, type(result).__name__, result,
+                queue, raw.message_id, topology.delivery_limit, type(result).__name__, result,
             )  # fmt: skip
             await message.reject(requeue=False)
 
@@ -311,34 +316,49 @@ def engine_consumer(
             except TimeoutError:  # what commits after this comes back as duplicates: no harm
                 log.warning("engine: batches still applying after %.0f s; handing back what "
                             "it holds", HAND_BACK_GRACE)  # fmt: skip
-            if not in_memory:
-                await (await broker.config.channel_manager.get_channel(channel)).close()
+            if queues is not None:
+                await queues.stop()
 
-        in_memory = isinstance(publisher, InMemoryPublisher)
-        queue_name = topology.engine_queue.name
-        channel = Channel(prefetch_count=max(PREFETCH, ENGINE_PREFETCH_BATCHES * batch_size))
         subscribers: list[Any] = []
-        # In memory, FastStream routes a message to a subscriber by its routing key: one per
-        # binding. On RabbitMQ, one consumer of the queue (``declare_topology`` binds both keys).
-        real = isinstance(publisher, BrokerPublisher)
-        for queue in topology.engine_subscriptions[: 1 if real else None]:
-            kind = queue.routing_key.split(".")[0]
-            subscriber = broker.subscriber(
-                queue,
-                topology.commands_exchange,
-                channel=channel,
-                ack_policy=AckPolicy.MANUAL,
-                decoder=whole_message,
-                no_reply=True,
-                title=f"engine:{kind}",
-                description=f"The engine applies each {kind} message once (by message id), "
-                "the messages of one workflow in arrival order, in batches.",
-            )
-            subscriber(consume)
-            subscribers.append(subscriber)
-        return hand_back
+        prefetch = max(PREFETCH, ENGINE_PREFETCH_BATCHES * batch_size)
+        queues: EngineQueues | None = None
+        if not isinstance(publisher, BrokerPublisher):
+            # In memory, FastStream routes a message to a subscriber by its routing key: one
+            # subscriber per kind (and the documentation lists them).
+            for queue in topology.engine_subscriptions:
+                kind = queue.routing_key.split(".")[0]
+                subscriber = broker.subscriber(
+                    queue,
+                    topology.commands_exchange,
+                    channel=Channel(prefetch_count=prefetch),
+                    ack_policy=AckPolicy.MANUAL,
+                    decoder=whole_message,
+                    no_reply=True,
+                    title=f"engine:{kind}",
+                    description=f"The engine applies each {kind} message once (by message id), "
+                    "the messages of one workflow in arrival order, in batches.",
+                )
+                subscriber(consume_in_memory)
+                subscribers.append(subscriber)
+            return hand_back
+        # On RabbitMQ, every engine queue on a channel of its own (``services.bus.engine_queues``).
+        queues = EngineQueues(topology, feed, consume, prefetch=prefetch)
+        return EngineService(hand_back, queues.start)
 
     return install
+
+
+@dataclass(frozen=True)
+class EngineService:
+    """What an engine consumer on RabbitMQ returns: how it hands its work back (called like a
+    ``HandBack``), and how it starts consuming, on a connection of its own, once the broker
+    has declared the topology (``services.bus.runner.running_bus`` calls it with the URL)."""
+
+    hand_back: HandBack
+    start: Callable[[str], Awaitable[None]]
+
+    async def __call__(self) -> None:
+        await self.hand_back()
 
 
 @dataclass
@@ -354,7 +374,7 @@ class DeadLetter:
     retry_delay: float
     running: Callable[[], bool]
 
-    async def send(self, message: RabbitMessage, reason: str) -> None:
+    async def send(self, message: Any, reason: str) -> None:
         log.warning("dead-lettering %s from %s: %s", self.raw.message_id, self.queue_name, reason)
         try:
             await dead_letter(

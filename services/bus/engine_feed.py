@@ -14,12 +14,18 @@ attempt it is rejected, and RabbitMQ dead-letters it (``equityflow redrive`` sen
 A service told to stop (``Feed.stop``) finishes the batches it is applying and leaves every other
 delivery unacknowledged: RabbitMQ hands those back when the channel closes, at the head of the
 queue and in their order, to the engine that takes over.
+
+Deliveries come from one or more *sources*, one per channel (an engine consumes each of its
+queues on a channel of its own: ``services.bus.engine_queues``). The order, the delivery tags
+and their gaps are per source; a batch takes from every source, the earliest arrivals first.
+``Feed.leave`` hands one source back the way ``stop`` hands back all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -88,11 +94,13 @@ LEAVE = Leave()
 
 @dataclass(eq=False)
 class Delivery:
-    seq: int
+    seq: int  # its order in its source
     key: Hashable  # the workflow: deliveries with one key are applied one after the other
     message: Any
     sender: str | None
     done: asyncio.Future[Any]
+    source: Hashable = None  # the channel it came on
+    arrival: int = 0  # its order among the deliveries of every source
     attempts: int = 0
     not_before: float = 0.0
     in_flight: bool = field(default=False)
@@ -116,40 +124,50 @@ class Feed:
         self._apply_batch = apply_batch
         self.batch_size, self.in_flight = batch_size, in_flight
         self.retry_delay, self.max_attempts = retry_delay, max_attempts
-        self._pending: list[Delivery] = []  # by arrival (seq: the delivery tag, if any)
+        # per source, by its order (seq: the delivery tag, if any)
+        self._pending: dict[Hashable, list[Delivery]] = {}
         self._busy: dict[Hashable, int] = {}  # workflows in a batch being applied
         self._seq = itertools.count()
+        self._arrival = itertools.count()
         self._wake = asyncio.Event()
         self._running = 0
         self._loop_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._tags = DeliveryTags()
+        self._tasks: dict[asyncio.Task[None], list[Delivery]] = {}  # batches being applied
+        self._tags: dict[Hashable, DeliveryTags] = {}
         self._stopping = False
+        self._leaving: set[Hashable] = set()  # sources being handed back
 
     def __len__(self) -> int:
-        return len(self._pending) + sum(self._busy.values())
+        return sum(map(len, self._pending.values())) + sum(self._busy.values())
 
-    def arrived(self, tag: int | None) -> None:
+    def arrived(self, tag: int | None, source: Hashable = None) -> None:
         """A delivery reached the consumer (also one that will not be submitted: poison)."""
         if tag:
-            self._tags.arrived(tag)
+            self._tags.setdefault(source, DeliveryTags()).arrived(tag)
             self._wake.set()
 
     def submit(
-        self, key: Hashable, message: Any, sender: str | None, tag: int | None = None
+        self,
+        key: Hashable,
+        message: Any,
+        sender: str | None,
+        tag: int | None = None,
+        source: Hashable = None,
     ) -> Delivery:
         """Register a delivery (call it before awaiting anything). With the channel's delivery
-        tag, deliveries are ordered by it, and none is taken while an earlier one has not
-        reached the consumer yet: the order is RabbitMQ's, whatever order the client's tasks
-        run in. Without one (the in-memory broker), by the order of the calls."""
+        tag, a source's deliveries are ordered by it, and none is taken while an earlier one
+        has not reached the consumer yet: the order is RabbitMQ's, whatever order the client's
+        tasks run in. Without one (the in-memory broker), by the order of the calls."""
         loop = asyncio.get_running_loop()
         seq = tag if tag else next(self._seq)
-        delivery = Delivery(seq, key, message, sender, loop.create_future())
-        if self._stopping:  # too late: handed back with the others
+        delivery = Delivery(
+            seq, key, message, sender, loop.create_future(), source, next(self._arrival)
+        )
+        if self._stopping or source in self._leaving:  # too late: handed back with the others
             delivery.done.set_result(LEAVE)
             return delivery
-        bisect.insort(self._pending, delivery, key=lambda x: x.seq)
-        self.arrived(tag)
+        bisect.insort(self._pending.setdefault(source, []), delivery, key=_in_source)
+        self.arrived(tag, source)
         self._wake.set()
         if self._loop_task is None or self._loop_task.done():
             self._loop_task = loop.create_task(self._run(), name="engine-feed")
@@ -163,18 +181,35 @@ class Feed:
         """Take no more batches, answer ``LEAVE`` for every delivery not being applied, and
         return once the batches being applied have committed (or failed)."""
         self._stopping = True
-        for d in self._pending:
-            d.done.set_result(LEAVE)
+        for pending in self._pending.values():
+            for d in pending:
+                d.done.set_result(LEAVE)
         self._pending.clear()
         self._wake.set()
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
+    async def leave(self, source: Hashable) -> None:
+        """``stop`` for one source: answer ``LEAVE`` for its deliveries not being applied (and
+        for any it submits from now on), and return once the batches that hold any of its
+        deliveries have committed (or failed). The others go on."""
+        self._leaving.add(source)
+        for d in self._pending.pop(source, ()):
+            d.done.set_result(LEAVE)
+        self._wake.set()
+        while holding := [t for t, b in self._tasks.items() if any(d.source == source for d in b)]:
+            await asyncio.wait(holding)
+
+    def forget(self, source: Hashable) -> None:
+        """A source handed back (its channel closed): nothing more comes from it."""
+        self._leaving.discard(source)
+        self._tags.pop(source, None)
+
     # -- the loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._pending or self._running:
+        while any(self._pending.values()) or self._running:
             batch = self._take(loop.time()) if self._running < self.in_flight else []
             if not batch:
                 self._wake.clear()
@@ -185,16 +220,44 @@ class Feed:
                 continue
             self._running += 1
             task = loop.create_task(self._apply(batch))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks[task] = batch
+            task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
 
     def _take(self, now: float) -> list[Delivery]:
-        batch: list[Delivery] = []
         if self._stopping:
-            return batch
+            return []
         blocked = set(self._busy)
-        complete_to = self._tags.complete_to(now)
-        for d in self._pending:
+        ready = [
+            taken
+            for source, pending in self._pending.items()
+            if (taken := self._ready(source, pending, blocked, now))
+        ]
+        if not ready:
+            return []
+        # Each source's deliveries in its own order (``merge`` keeps it), the sources'
+        # interleaved by arrival: no shard waits behind another's backlog.
+        batch = ready[0] if len(ready) == 1 else list(
+            itertools.islice(heapq.merge(*ready, key=_by_arrival), self.batch_size)
+        )  # fmt: skip
+        taken_ids = set(map(id, batch))
+        for source in {d.source for d in batch}:
+            self._pending[source] = [d for d in self._pending[source] if id(d) not in taken_ids]
+        for d in batch:
+            d.in_flight = True
+            self._busy[d.key] = self._busy.get(d.key, 0) + 1
+        return batch
+
+    def _ready(
+        self, source: Hashable, pending: list[Delivery], blocked: set[Hashable], now: float
+    ) -> list[Delivery]:
+        """Up to a batch of ``source``'s deliveries that may be applied now, in its order."""
+        ready: list[Delivery] = []
+        tags = self._tags.get(source)
+        complete_to = tags.complete_to(now) if tags is not None else None
+        for d in pending:
             if complete_to is not None and d.seq > complete_to:
                 break  # an earlier delivery is still on its way to the consumer
             if d.key in blocked:
@@ -202,21 +265,23 @@ class Feed:
             if d.not_before > now:  # waiting to be retried: its workflow waits with it
                 blocked.add(d.key)
                 continue
-            batch.append(d)
-            if len(batch) == self.batch_size:
+            ready.append(d)
+            if len(ready) == self.batch_size:
                 break
-        if batch:
-            taken = set(map(id, batch))
-            self._pending = [d for d in self._pending if id(d) not in taken]
-            for d in batch:
-                d.in_flight = True
-                self._busy[d.key] = self._busy.get(d.key, 0) + 1
-        return batch
+        return ready
 
     def _next_retry(self, now: float) -> float | None:
-        waits = [d.not_before - now for d in self._pending if d.not_before > now]
-        if self._tags.gap_since is not None:
-            waits.append(self._tags.gap_since + GAP_PATIENCE - now)
+        waits = [
+            d.not_before - now
+            for pending in self._pending.values()
+            for d in pending
+            if d.not_before > now
+        ]
+        waits += [
+            tags.gap_since + GAP_PATIENCE - now
+            for tags in self._tags.values()
+            if tags.gap_since is not None
+        ]
         return max(0.0, min(waits)) if waits else None
 
     async def _apply(self, batch: list[Delivery]) -> None:
@@ -240,11 +305,11 @@ class Feed:
         retry = isinstance(result, Held) or (
             isinstance(result, Exception) and permanent_reason(result) is None
         )
-        if retry and self._stopping:  # handed back to RabbitMQ, in its place
+        if retry and (self._stopping or d.source in self._leaving):  # handed back, in its place
             d.done.set_result(LEAVE)
             return
         if isinstance(result, Held):  # not tried: back in its place, behind the failure
-            bisect.insort(self._pending, d, key=lambda x: x.seq)
+            bisect.insort(self._pending.setdefault(d.source, []), d, key=_in_source)
             return
         if isinstance(result, Exception) and permanent_reason(result) is None:
             d.attempts += 1
@@ -257,6 +322,14 @@ class Feed:
                     d.attempts + 1, self.max_attempts,
                 )  # fmt: skip
                 d.not_before = now + delay
-                bisect.insort(self._pending, d, key=lambda x: x.seq)
+                bisect.insort(self._pending.setdefault(d.source, []), d, key=_in_source)
                 return
         d.done.set_result(result)
+
+
+def _in_source(d: Delivery) -> int:
+    return d.seq
+
+
+def _by_arrival(d: Delivery) -> int:
+    return d.arrival

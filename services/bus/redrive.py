@@ -205,7 +205,7 @@ class _Pass:
         include_poison: bool,
         signer: tuple[Gate, str],
     ) -> None:
-        self._work_queues = {topology.engine_queue.name, topology.notices_queue.name}
+        self._work_queues = {*(q.name for q in topology.engine_queues), topology.notices_queue.name}
         self._exchange = exchange
         self._dry_run = dry_run
         self._include_poison = include_poison

@@ -16,13 +16,14 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import aio_pika
 from faststream.rabbit import Channel, RabbitBroker, TestRabbitBroker
 from faststream.rabbit.annotations import RabbitMessage
 
 from services.bus.auth import Gate, amqp_user
-from services.bus.consumers import Consumer, HandBack, raw_body
+from services.bus.consumers import Consumer, EngineService, HandBack, raw_body
 from services.bus.publisher import BrokerPublisher, InMemoryPublisher, Publisher
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.connections import rabbitmq_unreachable, until_connected
@@ -47,7 +48,9 @@ class Bus:
         await self.publisher.publish(
             command.model_dump_json().encode(),
             exchange=self.topology.commands_exchange,
-            routing_key=command_routing_key(command.workflow_type, command.command),
+            routing_key=self.topology.engine_routing_key(
+                command_routing_key(command.workflow_type, command.command), command.workflow_id
+            ),
             message_id=command.message_id,
         )
 
@@ -107,6 +110,9 @@ async def declare_topology(amqp_url: str, topology: Topology) -> None:
         }  # fmt: skip
         for b in topology.bindings:
             await queues[b.queue.name].bind(exchanges[b.exchange.name], routing_key=b.routing_key)
+        # Only after the shards are bound: a command published meanwhile reaches some queue.
+        for b in topology.retired_bindings:
+            await queues[b.queue.name].unbind(exchanges[b.exchange.name], routing_key=b.routing_key)
     finally:
         await connection.close()
 
@@ -188,6 +194,11 @@ async def running_bus(
         # connection (541 INTERNAL_ERROR) on a consume of a quorum queue that another process
         # has just declared and whose replica is not running yet.
         await until_connected("RabbitMQ", start, rabbitmq_unreachable)
+        for hand_back in hand_backs:
+            if isinstance(hand_back, EngineService):  # consumes on a connection of its own
+                await until_connected(
+                    "RabbitMQ", partial(hand_back.start, amqp_url), rabbitmq_unreachable
+                )
         yield Bus(broker, topology, publisher, in_memory=False)
     finally:
         try:

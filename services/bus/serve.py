@@ -58,9 +58,9 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
     ) as bus:
         loops: list[Coroutine[Any, Any, None]] = []
         interval, batch = settings.poll_interval, settings.batch_size
-        # What waits in the engine queue: a timer's copy may, so it is not fired again yet.
+        # What waits in the engine queues: a timer's copy may, so it is not fired again yet.
         backlog = (
-            QueueBacklog(settings.amqp_url, rt.topology.engine_queue.name)
+            QueueBacklog(settings.amqp_url, *(q.name for q in rt.topology.engine_queues))
             if settings.amqp_url and "deadlines" in names
             else None
         )

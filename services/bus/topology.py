@@ -4,9 +4,20 @@ Two topic exchanges carry the public contract (``workflows.messages``): *command
 ``command.<workflow_type>.<name>`` and ``timer.<workflow_type>.<name>``) and *events*
 (``event.<company>.<workflow_type>.<type>``, so that RabbitMQ topic permissions can keep each
 integration to its own company's: ``services.bus.permissions``). Work queues are durable quorum
-queues, so a message survives the loss of a RabbitMQ node; the engine queue has a single active
-consumer (strict per-workflow order; other engine replicas stand by), the notices queue is
-shared by every replica. A message that cannot be parsed is dead-lettered by the consumer with
+queues, so a message survives the loss of a RabbitMQ node; the notices queue is shared by every
+replica.
+
+The engine's work is split into ``engine_shards`` shard queues (``engine.0`` …), each with a
+single active consumer: a workflow's messages all go to one shard (``engine_shard``: a stable
+hash of its id), where one engine process at a time applies them, in queue order; every engine
+process subscribes to every shard, so the shards spread over the processes and a survivor takes
+over the shards of one that goes away (``services.bus.engine_queues``). The services publish
+with the shard as a fourth word of the key (``command.<workflow_type>.<name>.<shard>``,
+``engine_routing_key``); a key of three words, as an integration publishes, goes to the single
+``engine`` queue, which every engine also consumes (one at a time, like a shard). That is also
+the queue of an installation from before the shards: what it still holds is applied.
+
+A message that cannot be parsed is dead-lettered by the consumer with
 its reason; a message that keeps failing is dead-lettered by RabbitMQ once it reaches the
 queue's delivery limit, or, on the engine queue, once the engine rejects it after as many
 attempts (``services.bus.engine_feed``).
@@ -16,18 +27,24 @@ Every name carries the namespace, so several installations (or tests) can share 
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 #: Deliveries of one message before a quorum queue dead-letters it (each failed attempt backs
 #: off first, see ``services.bus.consumers``): a database outage of several minutes is retried,
 #: a message that fails forever is parked instead of looping.
 DELIVERY_LIMIT = 20
+#: Shard queues of the engine (``EQUITYFLOW_ENGINE_SHARDS``): at least as many as engine
+#: processes are expected, since one shard is applied by one process at a time.
+DEFAULT_ENGINE_SHARDS = 4
 
 # The logical exchange names the outbox stores; the topology maps them to namespaced ones.
 COMMANDS = "commands"
@@ -53,6 +70,7 @@ class Binding:
 class Topology:
     namespace: str = "equityflow"
     delivery_limit: int = DELIVERY_LIMIT
+    engine_shards: int = DEFAULT_ENGINE_SHARDS
 
     def _name(self, what: str) -> str:
         return f"{self.namespace}.{what}"
@@ -115,7 +133,40 @@ class Topology:
 
     @property
     def engine_queue(self) -> RabbitQueue:
+        """The engine's intake for keys without a shard (an integration's), and the one engine
+        queue of an installation from before the shards."""
         return self._work_queue("engine", single_active_consumer=True)
+
+    def engine_shard(self, workflow_id: UUID | str) -> int:
+        """The shard of a workflow: the same in every process and every release (a CRC of the
+        id's canonical text, not Python's salted ``hash``), so all its messages meet in one
+        queue, in the order they were published."""
+        return zlib.crc32(str(workflow_id).lower().encode()) % self.engine_shards
+
+    def engine_routing_key(self, routing_key: str, workflow_id: UUID | str) -> str:
+        """``command.<type>.<name>`` or ``timer.<type>.<name>`` with the workflow's shard as a
+        fourth word: what every equityflow service publishes to the engine with."""
+        return f"{routing_key}.{self.engine_shard(workflow_id)}"
+
+    def outbox_routing_key(self, logical_exchange: str, routing_key: str, body: Any) -> str:
+        """The key for an outbox row: a command to a workflow goes to its shard (the row keeps
+        the key without it; ``body`` is the decoded message), an event as stored."""
+        if logical_exchange != COMMANDS or not isinstance(body, dict):
+            return routing_key
+        workflow_id = body.get("workflow_id")
+        return self.engine_routing_key(routing_key, workflow_id) if workflow_id else routing_key
+
+    def engine_shard_queue(self, shard: int) -> RabbitQueue:
+        return self._work_queue(f"engine.{shard}", single_active_consumer=True)
+
+    def engine_queue_of(self, workflow_id: UUID | str) -> RabbitQueue:
+        return self.engine_shard_queue(self.engine_shard(workflow_id))
+
+    @property
+    def engine_queues(self) -> tuple[RabbitQueue, ...]:
+        """Every queue the engine consumes: the intake, then the shards."""
+        shards = (self.engine_shard_queue(n) for n in range(self.engine_shards))
+        return (self.engine_queue, *shards)
 
     @property
     def notices_queue(self) -> RabbitQueue:
@@ -127,19 +178,35 @@ class Topology:
 
     @property
     def queues(self) -> tuple[RabbitQueue, ...]:
-        return (self.engine_queue, self.notices_queue, self.dead_letter_queue)
+        return (*self.engine_queues, self.notices_queue, self.dead_letter_queue)
 
     @property
     def bindings(self) -> tuple[Binding, ...]:
+        # Three words to the intake, four (the last the shard) to a shard: never both.
+        shards = (
+            Binding(self.commands_exchange, self.engine_shard_queue(n), f"{kind}.*.*.{n}")
+            for n in range(self.engine_shards)
+            for kind in ("command", "timer")
+        )
         return (
-            Binding(self.commands_exchange, self.engine_queue, "command.#"),
-            Binding(self.commands_exchange, self.engine_queue, "timer.#"),
+            Binding(self.commands_exchange, self.engine_queue, "command.*.*"),
+            Binding(self.commands_exchange, self.engine_queue, "timer.*.*"),
+            *shards,
             Binding(self.events_exchange, self.notices_queue, "event.#"),
             Binding(self.dead_letter_exchange, self.dead_letter_queue, "#"),
         )
 
-    # A FastStream subscriber binds its queue with one routing key, so the engine queue is
-    # consumed through two subscriptions (same queue, same arguments), one per binding.
+    #: What the engine queue was bound with before the shards: ``declare_topology`` removes
+    #: these bindings, which would now copy every shard's messages to the intake too.
+    @property
+    def retired_bindings(self) -> tuple[Binding, ...]:
+        return (
+            Binding(self.commands_exchange, self.engine_queue, "command.#"),
+            Binding(self.commands_exchange, self.engine_queue, "timer.#"),
+        )
+
+    # In memory (FastStream's test broker routes by a subscriber's key, not by bindings) the
+    # engine is two subscriptions of the intake, one per kind, which every key matches.
     @property
     def engine_subscriptions(self) -> tuple[RabbitQueue, ...]:
         return tuple(

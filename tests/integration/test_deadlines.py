@@ -94,7 +94,9 @@ async def test_two_replicas_fire_each_due_timer_exactly_once(
         assert sorted(r["status"] for r in rows if str(r["timer_id"]) not in ids) == ["pending"] * 6
         message = TimerMessage.model_validate_json(fired.messages[0].body)
         assert message.message_id == fired.messages[0].message_id
-        assert fired.messages[0].routing_key == f"timer.rofr.{message.timer}"
+        # to the workflow's engine shard
+        shard = topology.engine_shard(message.workflow_id)
+        assert fired.messages[0].routing_key == f"timer.rofr.{message.timer}.{shard}"
         assert message.due_at == by_id[message.message_id]["due_at"]
     finally:
         for p in pools:

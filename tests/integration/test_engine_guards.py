@@ -116,7 +116,8 @@ async def _fired_by_the_deadlines_service(
     """The deadlines service fires what is due; its message, taken off the engine queue."""
     async with running_bus(amqp_url, topology) as bus:  # no engine consuming
         assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
-    [message] = await take(amqp_url, topology.engine_queue.name, 1)
+    fired = await pool.fetchval("SELECT workflow_id FROM timers WHERE status = 'fired'")
+    [message] = await take(amqp_url, topology.engine_queue_of(fired).name, 1)
     return TimerMessage.model_validate_json(message.body)
 
 

@@ -92,7 +92,7 @@ async def test_another_company_s_message_id_cannot_stop_a_deadline_from_firing(
     await clock.advance(timedelta(days=31))  # past the end of the election window
     async with running_bus(amqp_url, topology) as bus:
         assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
-    [message] = await take(amqp_url, topology.engine_queue.name, 1)
+    [message] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)
     fired = TimerMessage.model_validate_json(message.body)
     expired = await apply(pool, fired, clock, catalog)
     assert (expired.status, expired.state) == ("applied", "owner_sale_window")

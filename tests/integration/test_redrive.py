@@ -110,13 +110,17 @@ async def test_redrive_sends_parked_commands_back_and_leaves_poison_unless_asked
     command = _notice()
     await _parked_during_an_outage(fresh_database_url, amqp_url, topology, command)
     env = {"AMQP_URL": amqp_url, "EQUITYFLOW_NAMESPACE": topology.namespace}
-    engine = topology.engine_queue.name
+    engine = topology.engine_queue.name  # the poison's: published as an integration would
+    shard = topology.engine_queue_of(command.workflow_id).name  # the command's, sent by a service
 
     code, out = await _equityflow("redrive", "--dry-run", env=env)
     assert code == 0, out
     # parked after its last attempt: rejected by the engine, dead-lettered by RabbitMQ
-    assert f"{command.message_id} {ROUTING_KEY}: rejected in {engine}" in out
-    assert f"would be sent back to {engine}" in out
+    assert (
+        f"{command.message_id} {ROUTING_KEY}.{topology.engine_shard(command.workflow_id)}: "
+        f"rejected in {shard}" in out
+    )
+    assert f"would be sent back to {shard}" in out
     assert "poison " + ROUTING_KEY + ": Invalid JSON" in out
     assert "left: poison" in out and "dry run" in out
     assert await _dead_letter_count(amqp_url, topology) == 2  # nothing moved

@@ -1,5 +1,5 @@
-"""Scale-out as deployed: every service its own process, two engines (one active, one standing
-by) and two deadlines services.
+"""Scale-out as deployed: every service its own process, two engines (each queue applied by one
+of them, the other standing by) and two deadlines services.
 
 Commands go in over RabbitMQ (each published three times), timers fire when the shared simulated
 clock passes them, and every workflow ends exactly as the clauses say, with one history row per
@@ -145,9 +145,9 @@ async def test_separate_service_processes_run_rofr_windows_to_the_end(
         connection = await aio_pika.connect(amqp_url)
         channel = await connection.channel()
         queue = await channel.declare_queue(topology.engine_queue.name, passive=True)
-        # The engine queue has a single active consumer: of the engines' subscriptions (two
-        # each, for command.# and timer.#), RabbitMQ counts the one it delivers to; the others
-        # stand by (docs/design.md, "Batches and order").
+        # The engine's intake (what an integration's three-word keys reach) has a single active
+        # consumer: of the engines' subscriptions (one each), RabbitMQ counts the one it
+        # delivers to; the other stands by (docs/design.md, "Batches and order").
         assert queue.declaration_result.consumer_count == 1
         exchange = await channel.get_exchange(topology.commands_exchange.name)
 

@@ -118,9 +118,11 @@ async def _purge_engine_queue(amqp_url: str, topology: Topology) -> int:
     connection = await aio_pika.connect(amqp_url, timeout=10)
     try:
         channel = await connection.channel()
-        queue = await channel.get_queue(topology.engine_queue.name, ensure=True)
-        purged = await queue.purge()
-        return int(purged.message_count)
+        purged = 0
+        for name in (q.name for q in topology.engine_queues):
+            queue = await channel.get_queue(name, ensure=True)
+            purged += int((await queue.purge()).message_count)
+        return purged
     finally:
         await connection.close()
 
@@ -136,7 +138,7 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
     await clock.advance(PAST_ELECTION)
     async with running_bus(amqp_url, topology) as bus:  # no engine running
         assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
-    [lost] = await take(amqp_url, topology.engine_queue.name, 1)  # and the message is lost
+    [lost] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)  # and it is lost
     timer = await _timer(pool, workflow_id)
     assert lost.message_id == str(timer["timer_id"])
     assert (timer["status"], timer["fired_at"]) == ("fired", NOW + PAST_ELECTION)
@@ -264,7 +266,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
     behind a backlog. Then the engine applies each once."""
     ids = await _election_open(pool, clock, catalog, count=30)
     await clock.advance(PAST_ELECTION)
-    backlog = QueueBacklog(amqp_url, topology.engine_queue.name)
+    backlog = QueueBacklog(amqp_url, *(q.name for q in topology.engine_queues))
     try:
         async with (
             running_bus(amqp_url, topology) as bus,  # no engine running: the queue grows
@@ -331,7 +333,7 @@ async def _equals(value: Awaitable[object], expected: object) -> bool:
 
 
 async def _ready(amqp_url: str, topology: Topology) -> int | None:
-    counter = QueueBacklog(amqp_url, topology.engine_queue.name)
+    counter = QueueBacklog(amqp_url, *(q.name for q in topology.engine_queues))
     try:
         return await counter()
     finally:

@@ -1,0 +1,134 @@
+"""Two engine processes share the engine's work: the shards spread over them, both apply
+messages, the messages of each workflow still apply once each and in the order published, and
+when one engine stops the other takes over its shards without a message lost or reordered.
+
+The first engine to start is first in line on every shard and so receives everything; the
+second gets its share only because the first hands shards back (``services.bus.engine_queues``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.bus.consumers import engine_consumer
+from services.bus.runner import Bus, delete_topology, running_bus
+from services.bus.tap import eventually
+from services.bus.topology import Topology
+from services.clock import SimulatedClock
+from services.engine import apply
+from services.store import register_company
+from services.store.db import connect
+from services.terms_catalog import TermsCatalog
+from tests.integration.test_ordering import COMPANY, NOW, _command, _notice
+
+WORKFLOWS = 16  # over 4 shards: every shard has work
+
+
+class CountingPool:
+    """The engine's pool, counting the transactions an engine asks for: which engine works."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool, self.asked = pool, 0
+
+    def acquire(self) -> Any:
+        self.asked += 1
+        return self.pool.acquire()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+@pytest.fixture
+async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await connect(fresh_database_url)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
+    t = Topology(namespace, engine_shards=4)
+    yield t
+    await delete_topology(amqp_url, t)
+
+
+class Publishing:
+    """Sends one ``assign_rofr`` to every workflow per round, round after round, until stopped,
+    remembering the order sent."""
+
+    def __init__(self, bus: Bus, ids: list[uuid.UUID]) -> None:
+        self.bus, self.ids, self.rounds = bus, ids, 0
+        self.sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            for workflow_id in self.ids:
+                assignee = f"assignee {self.rounds:04d} of {workflow_id}"
+                self.sent[workflow_id].append(assignee)
+                command = _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                await self.bus.send_command(command)
+            self.rounds += 1
+
+    async def rounds_past(self, n: int) -> bool:
+        return self.rounds > n
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+async def test_two_engines_share_the_shards_and_one_stopping_leaves_the_other_applying(
+    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+) -> None:
+    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    await clock.set(NOW)
+    await register_company(pool, COMPANY, "fmp-1998-nso", "FMP")
+    ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
+    for workflow_id in ids:
+        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+    assert {topology.engine_shard(w) for w in ids} == {0, 1, 2, 3}
+
+    first, second = CountingPool(pool), CountingPool(pool)
+    engine = engine_consumer  # each running_bus below is a process of its own to RabbitMQ
+    async with contextlib.AsyncExitStack() as first_engine:
+        await first_engine.enter_async_context(
+            running_bus(amqp_url, topology, [engine(first, clock, catalog)])  # type: ignore[arg-type]
+        )
+        async with running_bus(amqp_url, topology, [engine(second, clock, catalog)]) as bus:  # type: ignore[arg-type]
+            publishing = Publishing(bus, ids)
+            sending = asyncio.create_task(publishing.run())
+            try:
+                # The first engine took every shard; it hands the second its share.
+                await eventually(lambda: _working(first, second), within=120)
+                await first_engine.aclose()  # stopped while messages keep coming
+                stopped_at, after = first.asked, publishing.rounds
+                await eventually(lambda: publishing.rounds_past(after + 5), within=60)
+            finally:
+                publishing.stop()
+                await sending
+            await eventually(lambda: _applied(pool, publishing), within=120)
+    assert first.asked == stopped_at  # the second did the rest alone
+
+    for workflow_id in ids:  # each once, in the order published
+        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        assert [a["name"] for a in data["assignees"]] == publishing.sent[workflow_id]
+
+
+async def _working(*pools: CountingPool) -> bool:
+    """Every engine has applied batches since it was last asked."""
+    working = all(p.asked > getattr(p, "seen", 0) for p in pools)
+    for p in pools:
+        p.seen = p.asked  # type: ignore[attr-defined]
+    return working
+
+
+async def _applied(pool: asyncpg.Pool, publishing: Publishing) -> bool:
+    versions = await pool.fetch("SELECT workflow_id, version FROM workflows")
+    return all(r["version"] == len(publishing.sent[r["workflow_id"]]) + 1 for r in versions)
