@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from aio_pika.exceptions import DeliveryError
 from calls import Calls
 
 from services.bus.publisher import Publisher
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, tap
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
@@ -24,13 +23,6 @@ from services.store.db import connect
 from workflows.messages import TimerMessage
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _timers(pool: asyncpg.Pool, workflows: int, per_workflow: int, due: datetime) -> None:
