@@ -25,7 +25,7 @@ from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
 from services.store.chain import json_digest
-from services.store.db import Connection
+from services.store.db import Connection, transactions_only
 from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
 from services.store.unit_write import WorkflowRow, write_batch
 from workflows import registry
@@ -104,7 +104,8 @@ async def _retrying(
     """One transaction for the batch, tried again on a deadlock or serialization failure."""
     for attempt in range(_RETRIES):
         try:
-            async with pool.acquire() as connection, connection.transaction():
+            # A batch changes no session state: its locks are the transaction's.
+            async with transactions_only(pool) as connection, connection.transaction():
                 return await _unit(connection, messages, now, catalog)
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == _RETRIES - 1:
