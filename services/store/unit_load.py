@@ -11,7 +11,7 @@ the workflow's lock; no row lock is taken on ``workflows``.
 Then three reads, in one statement: the workflows, the timers a decision may cancel or a timer
 message names (locked: the deadlines service holds a timer's row while it publishes the timer's
 message, and the engine must see it fired, not pending), and which messages the inbox already
-holds. The companies of the batch come from one more read when a message needs them.
+holds, and the terms the batch's companies are registered under.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ _LOCK = """
 SELECT count(pg_advisory_xact_lock(hashtextextended(s.id::text, 0)))
 FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS id ORDER BY id) AS s
 """
-# The three reads are one statement, so one round trip (and one snapshot, taken after the
-# locks). Each part's rows are tagged (``part``: 1 workflows, 2 timers, 3 inbox) and fill
-# only their own columns; the columns that two parts share (the workflow, its company and
-# type) are one.
+# The four reads are one statement, so one round trip (and one snapshot, taken after the
+# locks). Each part's rows are tagged (``part``: 1 workflows, 2 timers, 3 inbox, 4 companies)
+# and fill only their own columns; the columns that two parts share (the workflow, its
+# company and type, the terms id) are one.
 #
 # The pinned terms are named by their digest: the workflow row's (every workflow started since
 # terms are stored by digest), else the one its first history row records (its hash covers
@@ -77,9 +77,12 @@ CROSS JOIN LATERAL (
   WHERE i.company_id = k.company_id AND i.kind = k.kind AND i.message_id = k.message_id
   LIMIT 1
 ) AS recorded
+UNION ALL
+SELECT 4, NULL, c.company_id, NULL, c.terms_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM companies c WHERE c.company_id = ANY($6::text[])
 ORDER BY part, timer_id
 """
-_COMPANIES = "SELECT company_id, terms_id FROM companies WHERE company_id = ANY($1::text[])"
 _TERMS = """
 SELECT COALESCE(w.terms, (SELECT d.terms FROM terms_documents d WHERE d.digest = w.terms_digest))
 FROM workflows w WHERE w.workflow_id = $1
@@ -93,6 +96,7 @@ class Loaded:
     workflows: dict[UUID, asyncpg.Record]
     timers: list[asyncpg.Record]
     recorded: set[InboxKey]
+    registered: dict[str, str]  # company id → the terms id it is registered under
 
 
 async def lock_and_load(
@@ -100,10 +104,12 @@ async def lock_and_load(
     workflow_ids: Sequence[UUID],
     timer_ids: Sequence[UUID],
     inbox_keys: Sequence[InboxKey],
+    companies: Sequence[str] = (),
     also_lock: Sequence[UUID] = (),
 ) -> Loaded:
     """Lock the workflows and ``also_lock`` (the register view's facts: a grant, a plan's
-    reserve) in one id order, then read the workflows, their timers and the inbox."""
+    reserve) in one id order, then read the workflows, their timers, the inbox and the terms
+    each of ``companies`` that is registered is registered under."""
     ids = sorted(set(workflow_ids))
     await connection.fetchval(_LOCK, sorted(set(ids) | set(also_lock)))
     rows = await connection.fetch(
@@ -113,18 +119,14 @@ async def lock_and_load(
         [k[0] for k in inbox_keys],
         [k[1] for k in inbox_keys],
         [k[2] for k in inbox_keys],
+        sorted(set(companies)),
     )
     return Loaded(
         workflows={r["workflow_id"]: r for r in rows if r["part"] == 1},
         timers=[r for r in rows if r["part"] == 2],
         recorded={(r["company_id"], r["kind"], r["message_id"]) for r in rows if r["part"] == 3},
+        registered={r["company_id"]: r["terms_id"] for r in rows if r["part"] == 4},
     )
-
-
-async def registered_terms(connection: Connection, companies: Sequence[str]) -> dict[str, str]:
-    """The terms each registered company of ``companies`` is registered under."""
-    rows = await connection.fetch(_COMPANIES, sorted(set(companies)))
-    return {r["company_id"]: r["terms_id"] for r in rows}
 
 
 async def pinned_terms(connection: Connection, workflow_id: UUID) -> Any:
