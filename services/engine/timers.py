@@ -22,7 +22,6 @@ neither fire a deadline early nor use up the id of the genuine message. Timer id
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Iterable
@@ -98,15 +97,8 @@ class TimerCheck:
 
 
 def timer_id_of(message: TimerMessage) -> UUID | None:
-    return _timer_id(message.message_id)
-
-
-# A batch asks for a timer message's id some five times (load, check, plan, mark): the id is
-# parsed once. A UUID is immutable, so the one parsed may be shared.
-@functools.lru_cache(maxsize=4096)
-def _timer_id(message_id: str) -> UUID | None:
     try:
-        return UUID(message_id)
+        return UUID(message.message_id)
     except ValueError:
         return None
 

@@ -16,7 +16,6 @@ so rows written before a rule changed still verify under their own.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -121,7 +120,7 @@ def hash_v2(
     """
     # One f-string: the content's keys in sorted order, each value as its JSON text.
     return digest(
-        f'{prev_hash}{{"applied_at":{_text(_utc_text(applied_at))}'
+        f'{prev_hash}{{"applied_at":{_text(applied_at.astimezone(UTC).isoformat())}'
         f',"company_id":{_text(company_id)},"data_digest":{_text(data_digest)}'
         f',"events":{events_json},"final":{"true" if final else "false"},"hash_version":2'
         f',"message":{message_json},"message_id":{_text(message_id)},"seq":{seq}'
@@ -129,20 +128,6 @@ def hash_v2(
         f',"terms_digest":{_text(terms_digest)},"workflow_id":{_text(str(workflow_id))}'
         f',"workflow_type":{_text(workflow_type)}}}'
     )
-
-
-def _utc_text(at: datetime) -> str:
-    """``at.astimezone(UTC).isoformat()``: a batch's rows share an instant or a few, and two
-    equal aware instants have the one UTC text, so it is made once each (a naive time, read
-    in the process's zone, is not kept)."""
-    if type(at) is datetime and at.tzinfo is not None:
-        return _utc_text_of(at)
-    return at.astimezone(UTC).isoformat()
-
-
-@functools.lru_cache(maxsize=256)
-def _utc_text_of(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
 
 
 def _text(value: str | None) -> str:
