@@ -29,9 +29,20 @@ class Deadline:
     derivation: str
     parts: tuple[Deadline, ...] = ()
 
+    @property
+    def at_text(self) -> str:
+        """``at`` in ISO 8601, formatted once: a deadline is stated in the data, its events and
+        its timer, and ``isoformat`` costs more than all the rest of ``as_dict``. (Kept beside
+        the fields, not as one: equality, hashing and ``repr`` stay those of the fields.)"""
+        text: str | None = self.__dict__.get("_at_text")
+        if text is None:
+            text = self.at.isoformat()
+            object.__setattr__(self, "_at_text", text)
+        return text
+
     def as_dict(self) -> dict[str, object]:
         return {
-            "at": self.at.isoformat(),
+            "at": self.at_text,
             "clause": self.clause,
             "derivation": self.derivation,
             "parts": [p.as_dict() for p in self.parts],

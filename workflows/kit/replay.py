@@ -74,6 +74,7 @@ class Run:
             due = t.deadline.at
             if due > until or (due == until and not inclusive):
                 return
+            due_text = t.deadline.at_text
             del self.pending[t.name]
             try:
                 d = rule(self.state, self.data, TimerFired(t.name, due), due)
@@ -85,12 +86,12 @@ class Run:
             self.fired.append(
                 {
                     "name": t.name,
-                    "due_at": due.isoformat(),
+                    "due_at": due_text,
                     "clause": t.deadline.clause,
                     "transition": d.transition if d is not None and moved else None,
                 }
             )
-            key = f"{t.name}@{due.isoformat()}"
+            key = f"{t.name}@{due_text}"
             self.log.append(("timer", key, d.events if d else ()))
             if d is not None and moved and d.send:
                 self.sends[("timer", key)] = d.send

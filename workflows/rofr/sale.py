@@ -60,7 +60,7 @@ def open_sale_window(ctx: Ctx, step: Step) -> None:
         end = Deadline(counted.at, counted.clause, counted.derivation, (election,))
     else:
         end = ctx.must_deadline("sale_window_limit")
-    ctx.data["sale_window"] = {"opens_at": opens_at.isoformat(), "ends_at": end.at.isoformat()}
+    ctx.data["sale_window"] = {"opens_at": opens_at.isoformat(), "ends_at": end.at_text}
     buyer = (
         "the Proposed Transferee"
         if ctx.rofr.sale_buyer.value == "proposed_transferee"
