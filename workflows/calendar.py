@@ -8,6 +8,7 @@ the deadline can show why it is the date it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -49,14 +50,14 @@ class Deadline:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> Deadline:
+    def from_dict(cls, d: Mapping[str, object]) -> Deadline:
         parts = d.get("parts") or []
         assert isinstance(parts, list)
         return cls(
-            at=datetime.fromisoformat(str(d["at"])),
-            clause=str(d["clause"]),
-            derivation=str(d["derivation"]),
-            parts=tuple(cls.from_dict(p) for p in parts),
+            datetime.fromisoformat(str(d["at"])),
+            str(d["clause"]),
+            str(d["derivation"]),
+            tuple([cls.from_dict(p) for p in parts]) if parts else (),
         )
 
     def passed(self, when: datetime) -> bool:

@@ -130,3 +130,22 @@ def replay(
     if horizon is not None:
         run.fire_until(rule, horizon, inclusive=True)
     return run
+
+
+def append(
+    rule: Rule,
+    start: tuple[str, dict[str, Any], dict[str, SetTimer]],
+    act: Record,
+    effective: datetime,
+    horizon: datetime | None,
+) -> Run:
+    """``replay`` of ``act`` alone from ``start``, for an act taking effect after every act
+    recorded (``effective``: its effective time, as read from it): the timers due before it
+    fire, it applies, then what is due by ``horizon`` fires."""
+    state, data, pending = start
+    run = Run(state, data, dict(pending))
+    run.fire_until(rule, effective, inclusive=False)
+    run.apply(rule, act)
+    if horizon is not None:
+        run.fire_until(rule, horizon, inclusive=True)
+    return run
