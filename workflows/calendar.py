@@ -112,8 +112,8 @@ class CompanyCalendar:
         return stamp(self.local(when))
 
     def _deadline(self, end: date, clause: str, start_text: str, step: str) -> Deadline:
-        at = self.end_of_day(end)
-        return Deadline(at, clause, f"{clause}: {start_text} + {step} → {self.fmt(at)}")
+        at = self.end_of_day(end)  # in the company's zone already: stated as is
+        return Deadline(at, clause, f"{clause}: {start_text} + {step} → {stamp(at)}")
 
     def days_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
         """End of the Nth calendar day after the local date of ``start`` (docs/rules.md §9)."""
