@@ -8,6 +8,7 @@ the deadline can show why it is the date it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -29,23 +30,34 @@ class Deadline:
     derivation: str
     parts: tuple[Deadline, ...] = ()
 
+    @property
+    def at_text(self) -> str:
+        """``at`` in ISO 8601, formatted once: a deadline is stated in the data, its events and
+        its timer, and ``isoformat`` costs more than all the rest of ``as_dict``. (Kept beside
+        the fields, not as one: equality, hashing and ``repr`` stay those of the fields.)"""
+        text: str | None = self.__dict__.get("_at_text")
+        if text is None:
+            text = self.at.isoformat()
+            object.__setattr__(self, "_at_text", text)
+        return text
+
     def as_dict(self) -> dict[str, object]:
         return {
-            "at": self.at.isoformat(),
+            "at": self.at_text,
             "clause": self.clause,
             "derivation": self.derivation,
             "parts": [p.as_dict() for p in self.parts],
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, object]) -> Deadline:
+    def from_dict(cls, d: Mapping[str, object]) -> Deadline:
         parts = d.get("parts") or []
         assert isinstance(parts, list)
         return cls(
-            at=datetime.fromisoformat(str(d["at"])),
-            clause=str(d["clause"]),
-            derivation=str(d["derivation"]),
-            parts=tuple(cls.from_dict(p) for p in parts),
+            datetime.fromisoformat(str(d["at"])),
+            str(d["clause"]),
+            str(d["derivation"]),
+            tuple([cls.from_dict(p) for p in parts]) if parts else (),
         )
 
     def passed(self, when: datetime) -> bool:
@@ -100,8 +112,8 @@ class CompanyCalendar:
         return stamp(self.local(when))
 
     def _deadline(self, end: date, clause: str, start_text: str, step: str) -> Deadline:
-        at = self.end_of_day(end)
-        return Deadline(at, clause, f"{clause}: {start_text} + {step} → {self.fmt(at)}")
+        at = self.end_of_day(end)  # in the company's zone already: stated as is
+        return Deadline(at, clause, f"{clause}: {start_text} + {step} → {stamp(at)}")
 
     def days_after(self, start: datetime, n: int, *, clause: str, what: str) -> Deadline:
         """End of the Nth calendar day after the local date of ``start`` (docs/rules.md §9)."""

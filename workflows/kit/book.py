@@ -33,7 +33,7 @@ from workflows.kernel import (
 from workflows.kit.chart import Chart
 from workflows.kit.context import Checked
 from workflows.kit.reconcile import close_item, reconcile
-from workflows.kit.replay import Rule, Run, replay
+from workflows.kit.replay import Rule, Run, append, replay
 from workflows.kit.timeline import (
     DEFAULT_RANK,
     TIMELINE,
@@ -160,7 +160,7 @@ class Book:
         )
         if fast:
             rule = self._rule if checked is None else self._checked_rule(act, checked)
-            run = replay(rule, (self.state, self.data, tl.pending), [act], tl.horizon)
+            run = append(rule, (self.state, self.data, tl.pending), act, effective, tl.horizon)
             self._refuse_if_refused(run, act)
             tl.fired = [*tl.fired, *run.fired]
             act["transition"] = run.outcomes[act["id"]]

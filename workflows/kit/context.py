@@ -53,6 +53,11 @@ class Context:
     notices_read: NoticesRead = field(default_factory=dict, repr=False, compare=False)
     #: The company calendar, read once (the terms of a context never change).
     _calendar: CompanyCalendar | None = field(default=None, init=False, repr=False, compare=False)
+    #: name → (the recorded deadline, read): a rule and its guards read one deadline several
+    #: times, and setting it records a new dict (so the one read is known by identity).
+    _deadlines: dict[str, tuple[Any, Deadline]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def legal_in(self, *events: str) -> frozenset[str]:
         """The states where any of ``events`` is on the chart."""
@@ -113,7 +118,14 @@ class Context:
     # -- deadlines ------------------------------------------------------------------------
     def deadline(self, name: str) -> Deadline | None:
         raw = self.data.get("deadlines", {}).get(name)
-        return Deadline.from_dict(raw) if raw else None
+        if not raw:
+            return None
+        seen = self._deadlines.get(name)
+        if seen is not None and seen[0] is raw:
+            return seen[1]
+        found = Deadline.from_dict(raw)
+        self._deadlines[name] = (raw, found)
+        return found
 
     def must_deadline(self, name: str) -> Deadline:
         found = self.deadline(name)

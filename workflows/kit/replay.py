@@ -74,6 +74,7 @@ class Run:
             due = t.deadline.at
             if due > until or (due == until and not inclusive):
                 return
+            due_text = t.deadline.at_text
             del self.pending[t.name]
             try:
                 d = rule(self.state, self.data, TimerFired(t.name, due), due)
@@ -85,12 +86,12 @@ class Run:
             self.fired.append(
                 {
                     "name": t.name,
-                    "due_at": due.isoformat(),
+                    "due_at": due_text,
                     "clause": t.deadline.clause,
                     "transition": d.transition if d is not None and moved else None,
                 }
             )
-            key = f"{t.name}@{due.isoformat()}"
+            key = f"{t.name}@{due_text}"
             self.log.append(("timer", key, d.events if d else ()))
             if d is not None and moved and d.send:
                 self.sends[("timer", key)] = d.send
@@ -126,6 +127,25 @@ def replay(
     for act in sorted(acts, key=sort_key):
         run.fire_until(rule, datetime.fromisoformat(act["effective_at"]), inclusive=False)
         run.apply(rule, act)
+    if horizon is not None:
+        run.fire_until(rule, horizon, inclusive=True)
+    return run
+
+
+def append(
+    rule: Rule,
+    start: tuple[str, dict[str, Any], dict[str, SetTimer]],
+    act: Record,
+    effective: datetime,
+    horizon: datetime | None,
+) -> Run:
+    """``replay`` of ``act`` alone from ``start``, for an act taking effect after every act
+    recorded (``effective``: its effective time, as read from it): the timers due before it
+    fire, it applies, then what is due by ``horizon`` fires."""
+    state, data, pending = start
+    run = Run(state, data, dict(pending))
+    run.fire_until(rule, effective, inclusive=False)
+    run.apply(rule, act)
     if horizon is not None:
         run.fire_until(rule, horizon, inclusive=True)
     return run

@@ -116,10 +116,14 @@ def timer_record(t: SetTimer) -> Record:
     }
 
 
+#: Each party by its text: ``Party(text)`` goes through the enum's metaclass, and every pending
+#: timer is read on every message.
+_PARTIES: dict[str, Party] = {p.value: p for p in Party}
+
+
 def timer_from(r: Mapping[str, Any]) -> SetTimer:
-    return SetTimer(
-        r["name"], Deadline.from_dict(dict(r["deadline"])), Party(r["party"]), r["action"]
-    )
+    party = _PARTIES.get(r["party"]) or Party(r["party"])
+    return SetTimer(r["name"], Deadline.from_dict(r["deadline"]), party, r["action"])
 
 
 @dataclass

@@ -26,7 +26,6 @@ right and needs a new notice.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,13 +39,13 @@ from workflows.rofr.compliance import transfer_compliance
 from workflows.rofr.context import ELECTION, OWNER_CHOICE, SALE_WINDOW, Ctx, Step
 
 
-def _opens_at(ctx: Ctx) -> datetime:
-    """When the owner may start selling: on the waiver's effect, else when the company's time to
-    elect ends (FMP §6(d)(iv): "thereafter")."""
+def _opens_at(ctx: Ctx) -> str:
+    """When the owner may start selling (ISO 8601): on the waiver's effect, else when the
+    company's time to elect ends (FMP §6(d)(iv): "thereafter")."""
     waived = ctx.data.get("waived")
     if waived:
-        return ctx.instant("waived", "notice", "effective_at")
-    return ctx.must_deadline(ELECTION).at
+        return ctx.instant("waived", "notice", "effective_at").isoformat()
+    return ctx.must_deadline(ELECTION).at_text
 
 
 @enforces("rofr.buyer_takes", "rofr.sale_buyer", "rofr.sale_window")
@@ -60,7 +59,7 @@ def open_sale_window(ctx: Ctx, step: Step) -> None:
         end = Deadline(counted.at, counted.clause, counted.derivation, (election,))
     else:
         end = ctx.must_deadline("sale_window_limit")
-    ctx.data["sale_window"] = {"opens_at": opens_at.isoformat(), "ends_at": end.at.isoformat()}
+    ctx.data["sale_window"] = {"opens_at": opens_at, "ends_at": end.at_text}
     buyer = (
         "the Proposed Transferee"
         if ctx.rofr.sale_buyer.value == "proposed_transferee"
@@ -75,7 +74,7 @@ def open_sale_window(ctx: Ctx, step: Step) -> None:
     )
     step.event(
         "sale_window_opened",
-        opens_at=opens_at.isoformat(),
+        opens_at=opens_at,
         deadline=end.as_dict(),
         buyer_takes=ctx.rofr.buyer_takes.value,
         clause=window.clause,
