@@ -419,17 +419,13 @@ class DeadLetter:
         except Exception:
             # Nothing bound to receive it, say: never dropped; RabbitMQ's delivery limit
             # parks it if this goes on. (It has no effect: its place in the queue is no matter.)
-            log.exception("could not dead-letter %s", self.raw.message_id)
-            await self.give_back(message)
+            delay = min(self.retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
+            log.exception("could not dead-letter %s; returning it in %.1fs", self.raw.message_id,
+                          delay)  # fmt: skip
+            await back_off(delay, self.running)
+            await message.nack(requeue=True)
             return
         await message.ack()
-
-    async def give_back(self, message: Any) -> None:
-        """Return the delivery to its queue, after a back-off that grows with its deliveries."""
-        delay = min(self.retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
-        log.warning("returning %s to %s in %.1fs", self.raw.message_id, self.queue_name, delay)
-        await back_off(delay, self.running)
-        await message.nack(requeue=True)
 
 
 def notices_consumer(

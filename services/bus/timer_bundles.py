@@ -89,9 +89,10 @@ async def settle_bundle(
     """Acknowledge a bundle once each of its timers (``deliveries``) is settled, dead-lettering
     alone each that can never be applied; leave it unacknowledged if the engine stops first.
 
-    If a dead letter cannot be published, the bundle goes back to its queue after a back-off
-    (as ``DeadLetter.send`` does with a single message): every timer in it is settled, so
-    its place in the queue is no matter, and the ones applied come back as duplicates."""
+    If a timer cannot be dead-lettered alone, the bundle is dead-lettered whole instead, naming
+    the timers not yet dead-lettered (``DeadLetter.send``, which returns it to its queue if that
+    fails too): every other timer in it is done with, so the ones applied are duplicates if it
+    is sent back."""
     results = [await feed.result(d) for d in deliveries]
     if any(r is LEAVE for r in results):
         return  # not acknowledged: RabbitMQ hands the bundle back whole
@@ -100,15 +101,16 @@ async def settle_bundle(
         for d, r in zip(deliveries, results, strict=True)
         if (reason := _unsettled_reason(r, d.attempts)) is not None
     ]
-    try:
-        for timer, reason in unsettled:
+    for n, (timer, reason) in enumerate(unsettled):
+        try:
             await _dead_letter_alone(dead, timer, reason)
-    except Exception:
-        log.exception(
-            "could not dead-letter a timer of bundle %s; returning it", dead.raw.message_id
-        )
-        await dead.give_back(message)
-        return
+        except Exception as error:
+            log.exception("could not dead-letter timer %s alone", timer.message_id)
+            left = ", ".join(t.message_id for t, _ in unsettled[n:])
+            await dead.send(message, f"timers {left} of this bundle cannot be applied and could "
+                            f"not be dead-lettered alone ({type(error).__name__}: {error}); "
+                            "the others are done with")  # fmt: skip
+            return
     await message.ack()
 
 
