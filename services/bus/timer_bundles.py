@@ -6,7 +6,7 @@ entry for RabbitMQ, a delivery to receive, parse and acknowledge for the engine.
 those once for up to ``MAX_BUNDLE_TIMERS`` timers.
 
 The deadlines service groups the timers it claims by shard, in the order claimed, and sends
-each group as a ``TimerBundle`` (``timers.<shard>``, to that shard's queue alone), whose body is
+each group in ``TimerBundle``s (``timers.<shard>``, to that shard's queue alone), whose body is
 ``{"kind":"timers","timers":[...]}`` with each timer's JSON text exactly that of its
 ``TimerMessage`` (``bundle_body``). So a workflow's timers stay in due order, and in order with
 its commands, which go to the same queue.
