@@ -10,6 +10,7 @@ one, never changed. ``GET .../valuations`` lists them (``read`` scope).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -65,15 +66,14 @@ async def record_valuation(
     require_party(company_grant(who, company_id, "command"), company_id, "board")
     price = Decimal(body.price_per_share)
     v = registers.Valuation(effective_on, price, body.method, body.resolution)
-    try:
-        created = await registers.record_valuation(pool, company_id, v, by=who.principal_id)
-    except registers.Conflict as e:
-        raise Problem(
-            409, "Determination recorded",
+    created = await _recorded_once(
+        registers.record_valuation(pool, company_id, v, by=who.principal_id),
+        "Determination recorded",
+        lambda recorded: (
             f"a different determination is recorded as effective {effective_on}: "
-            f"{e.recorded['resolution']}; record a new one with a later date instead",
-            code="already_recorded",
-        ) from e  # fmt: skip
+            f"{recorded['resolution']}; record a new one with a later date instead"
+        ),
+    )
     return {"company_id": company_id, "effective_on": effective_on.isoformat(),
             **body.model_dump(mode="json"), "created": created}  # fmt: skip
 
@@ -103,10 +103,22 @@ async def record_plan(
     """Record when a plan was adopted by the Board and approved by the shareholders."""
     require_party(company_grant(who, company_id, "command"), company_id, "board")
     p = registers.Plan(plan, body.board_adopted_on, body.shareholders_approved_on)
-    try:
-        created = await registers.record_plan(pool, company_id, p, by=who.principal_id)
-    except registers.Conflict as e:
-        raise Problem(409, "Plan recorded", f"plan {plan} is recorded with other dates",
-                      code="already_recorded") from e  # fmt: skip
+    created = await _recorded_once(
+        registers.record_plan(pool, company_id, p, by=who.principal_id),
+        "Plan recorded",
+        lambda _: f"plan {plan} is recorded with other dates",
+    )
     return {"company_id": company_id, "plan": plan, **body.model_dump(mode="json"),
             "created": created}  # fmt: skip
+
+
+async def _recorded_once(
+    record: Awaitable[bool], title: str, refusal: Callable[[dict[str, Any]], str]
+) -> bool:
+    """``record``'s answer: True if the entry is new, False if the same was recorded before. A
+    different entry under the same key is refused (409 ``already_recorded``, ``refusal`` of the
+    recorded one saying why): an entry is superseded by a later one, never changed."""
+    try:
+        return await record
+    except registers.Conflict as e:
+        raise Problem(409, title, refusal(e.recorded), code="already_recorded") from e

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
@@ -17,6 +18,7 @@ from services.api.companies import CompanyId
 from services.api.deps import Pool
 from services.api.docs import problems
 from services.api.problems import Problem
+from services.auth.principals import Principal
 from services.store import queries, reconciliation
 from workflows import registry
 from workflows.kernel import WorkflowKind
@@ -43,10 +45,7 @@ async def list_workflows(
 async def get_workflow(
     company_id: CompanyId, workflow_id: UUID, who: Caller, pool: Pool
 ) -> dict[str, Any]:
-    company_grant(who, company_id, "read")
-    found = await queries.get_workflow(pool, company_id, workflow_id)
-    if found is None:
-        raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+    found = await _readable_workflow(who, pool, company_id, workflow_id)
     # Facts a timely act entered later made void, for the company to reconcile.
     return {**found, "reconciliation": reconciliation.items_of(found["data"])}
 
@@ -85,10 +84,7 @@ async def workflow_diagram(
 ) -> str:
     """The chart of the workflow's kind as Mermaid text, its current state marked
     (``read`` scope)."""
-    company_grant(who, company_id, "read")
-    found = await queries.get_workflow(pool, company_id, workflow_id)
-    if found is None:
-        raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+    found = await _readable_workflow(who, pool, company_id, workflow_id)
     return _kind(found["workflow_type"]).CHART.mermaid(current=found["state"])
 
 
@@ -117,6 +113,18 @@ async def pending_deadlines(
         query = {"limit": limit, **({"party": party} if party else {}), **keyset}
         nxt = {**keyset, "href": f"/api/v1/companies/{company_id}/deadlines?{urlencode(query)}"}
     return {"deadlines": rows, "next": nxt}
+
+
+async def _readable_workflow(
+    who: Principal, pool: asyncpg.Pool, company_id: str, workflow_id: UUID
+) -> dict[str, Any]:
+    """The company's workflow, for a key holding the company with the ``read`` scope; a workflow
+    of another company is simply not found (404)."""
+    company_grant(who, company_id, "read")
+    found = await queries.get_workflow(pool, company_id, workflow_id)
+    if found is None:
+        raise Problem(404, "Workflow not found", f"no workflow {workflow_id} in {company_id}")
+    return found
 
 
 def _kind(workflow_type: str) -> WorkflowKind:

@@ -18,6 +18,13 @@ returns every message it had not acknowledged to the queue in order and makes th
 in line active, in one step; then it subscribes again, last in line. The messages of a
 workflow therefore never are in two processes at once, and stay in order.
 
+A quorum queue counts each such return as a delivery (``x-delivery-count``; RabbitMQ 3.10 does,
+measured), and dead-letters a message returned more often than its delivery limit
+(``services.bus.topology``), although it never failed. So a process hands back only a shard
+whose channel holds no message returned before (``x-delivery-count`` above 0): it applies those
+first. A message then comes back from hand-backs once, not round after round; what else counts
+is a failure, or a process stopping or dying while it holds the message.
+
 A shard with nothing to deliver counts for no one: it goes to whoever is first in line when its
 messages come, and is handed on if that one is then over its share.
 """
@@ -60,6 +67,7 @@ class _Subscription:
     channel: AbstractChannel | None = None  # None: not subscribed (subscribed again soon)
     last_delivery: float = -math.inf
     handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    returned: set[asyncio.Task[None]] = field(default_factory=set)  # of messages returned before
 
 
 class EngineQueues:
@@ -124,10 +132,13 @@ class EngineQueues:
             task = asyncio.current_task()
             assert task is not None  # aio-pika runs each delivery in a task of its own
             subscription.handlers.add(task)
+            if message.headers.get("x-delivery-count"):  # RabbitMQ has returned it before
+                subscription.returned.add(task)
             try:
                 await self._on_message(message, source, subscription.queue)
             finally:
                 subscription.handlers.discard(task)
+                subscription.returned.discard(task)
 
         try:
             await channel.set_qos(prefetch_count=self._prefetch)
@@ -178,9 +189,12 @@ class EngineQueues:
         now = asyncio.get_running_loop().time()
         busy = [s for s in self._subscriptions if s.shard and now - s.last_delivery < BUSY_WINDOW]
         fair = math.ceil(self._topology.engine_shards / engines)
-        if len(busy) > fair:
-            # The one it took last: the others' batches are under way longest.
-            await self._hand_back(max(busy, key=lambda s: s.last_delivery))
+        # None holding a message returned before: returned again, it would come nearer to its
+        # delivery limit. Of the others, the one it took last: their batches are under way
+        # longest.
+        free = [s for s in busy if not s.returned]
+        if len(busy) > fair and free:
+            await self._hand_back(max(free, key=lambda s: s.last_delivery))
 
     async def _engines(self) -> int:
         """The engine processes consuming now: the consumers of the presence queue."""

@@ -25,8 +25,8 @@ from services.engine.outcome import Held, Outcome, recorded_outcome
 from services.engine.plan import Batch, Earlier, Message, Terms, View
 from services.engine.timers import Timer, timer_id_of
 from services.store.chain import json_digest
-from services.store.db import Connection
-from services.store.unit_load import Loaded, lock_and_load, pinned_terms, registered_terms
+from services.store.db import Connection, transactions_only
+from services.store.unit_load import Loaded, lock_and_load, pinned_terms
 from services.store.unit_write import WorkflowRow, write_batch
 from workflows import registry
 from workflows.messages import CommandMessage, TimerMessage
@@ -104,7 +104,8 @@ async def _retrying(
     """One transaction for the batch, tried again on a deadlock or serialization failure."""
     for attempt in range(_RETRIES):
         try:
-            async with pool.acquire() as connection, connection.transaction():
+            # A batch changes no session state: its locks are the transaction's.
+            async with transactions_only(pool) as connection, connection.transaction():
                 return await _unit(connection, messages, now, catalog)
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             if attempt == _RETRIES - 1:
@@ -120,7 +121,10 @@ async def _unit(
     keys = list(dict.fromkeys((m.company_id, m.kind, m.message_id) for m in messages))
     ids = [m.workflow_id for m in messages]
     asked = await register.ask(c, messages, registry.kind)
-    loaded = await lock_and_load(c, ids, timer_ids, keys, asked.locks())
+    # The companies' registered terms are read with the rest (a lookup each): a message may
+    # start a workflow, or be refused for a company that is not there.
+    companies = [m.company_id for m in messages]
+    loaded = await lock_and_load(c, ids, timer_ids, keys, companies, asked.locks())
     batch = Batch(
         register=await register.load(c, asked, ids),
         views=await _views(c, loaded, catalog),
@@ -128,7 +132,7 @@ async def _unit(
         recorded=loaded.recorded,
         terms=Terms(
             catalog,
-            await _registered(c, messages, loaded),
+            loaded.registered,
             {r["company_id"] for r in loaded.workflows.values()},  # only registered ones have any
         ),
         kind_of=registry.kind,
@@ -152,17 +156,6 @@ async def _unit(
         batch.write.outbox.extend(await sends.expand(c, batch.fan_outs))
     await write_batch(c, batch.write)
     return [await recorded_outcome(c, r.message) if isinstance(r, Earlier) else r for r in results]
-
-
-async def _registered(c: Connection, messages: Sequence[Message], loaded: Loaded) -> dict[str, str]:
-    """The registered companies, read only when a message may start a workflow or be refused
-    for a company that is not there (its workflow is not one of its company's)."""
-    companies = [
-        m.company_id
-        for m in messages
-        if (row := loaded.workflows.get(m.workflow_id)) is None or row["company_id"] != m.company_id
-    ]
-    return await registered_terms(c, companies) if companies else {}
 
 
 async def _views(c: Connection, loaded: Loaded, catalog: TermsSource) -> dict[Any, View]:

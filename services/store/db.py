@@ -10,10 +10,15 @@ table (README, "Audit trail"), and ``equityflow migrate`` runs as the owner.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import asyncpg.pool
+import orjson
 
 #: A connection as the store's functions take it: one of a pool's (what ``pool.acquire()``
 #: yields, a proxy of the connection it holds) or one made on its own.
@@ -24,16 +29,72 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x6571_7569_7479_666C
 
 
+# Nineteen digits in a row, once every digit is mapped to "0" and every other byte to a space:
+# a number orjson might read otherwise than ``json`` (below).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+
+
+def decode_json(text: str) -> Any:
+    """``json.loads(text)``, about twice as fast: orjson reads what it reads alike.
+
+    orjson reads an integer past 64 bits as a float (JSONB prints ``1e100`` as a 101-digit
+    integer, which ``json`` reads as that integer), so a text with a run of nineteen digits,
+    in a number or anywhere else, is read by ``json``: every integer of eighteen digits or
+    fewer is within 64 bits, and ``-9223372036854775809``, of nineteen, is not.
+    What orjson refuses (a lone surrogate, a number past the float range, which ``json``
+    reads as an infinity) is read by ``json`` too. Floats read alike: both round correctly.
+    """
+    data = text.encode("utf-8", "surrogatepass")  # PostgreSQL sends none; orjson refuses one
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
         await connection.set_type_codec(
-            kind, schema="pg_catalog", encoder=json.dumps, decoder=json.loads, format="text"
+            kind, schema="pg_catalog", encoder=json.dumps, decoder=decode_json, format="text"
         )
+
+
+# Set while a connection is held by ``transactions_only``: its release skips the reset query.
+_TRANSACTIONS_ONLY: ContextVar[bool] = ContextVar("transactions_only", default=False)
+
+
+async def _reset_session(connection: asyncpg.Connection) -> None:
+    """What the pool does to a connection given back, once asyncpg has rolled back any
+    transaction left open and dropped its listeners: the reset query, which releases session
+    advisory locks and closes cursors, unlistens and resets settings (a round trip of four
+    statements); not for a connection that ran transactions only (``transactions_only``)."""
+    if _TRANSACTIONS_ONLY.get():
+        return
+    query = connection.get_reset_query()
+    if query:
+        await connection.execute(query)
+
+
+@asynccontextmanager
+async def transactions_only(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """A connection of ``pool`` for a caller that changes no session state: it runs statements
+    in transactions only, takes transaction-scoped advisory locks only, and sets, listens,
+    declares a cursor or takes a session lock never. A transaction's end undoes all it did to
+    the session, so its release skips the reset query (the engine saves a round trip a batch).
+    The flag lives in the task's context: the release, a task of its own, copies it."""
+    token = _TRANSACTIONS_ONLY.set(True)
+    try:
+        async with pool.acquire() as connection:
+            yield connection
+    finally:
+        _TRANSACTIONS_ONLY.reset(token)
 
 
 async def connect(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection
+        url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset_session
     )
     assert pool is not None
     return pool

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from rofr_commands import COMPANY, NOW, disposition_notice, rofr_command
 
 from services.bus.consumers import engine_consumer
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.serve import bus_services
 from services.bus.tap import eventually
 from services.bus.topology import Topology
@@ -29,53 +29,9 @@ from services.engine import apply
 from services.runtime import Runtime
 from services.settings import Settings
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-from workflows.messages import ActorIn, CommandMessage
 
-NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # 09:00 PST: the notice is delivered in person
-COMPANY = "fmp"
 GAP = "never reached the consumer"
-
-
-def _command(workflow_id: uuid.UUID, name: str, party: str, **payload: object) -> CommandMessage:
-    return CommandMessage(
-        message_id=str(uuid.uuid4()),
-        company_id=COMPANY,
-        workflow_id=workflow_id,
-        workflow_type="rofr",
-        command=name,
-        actor=ActorIn(party=party, name="Olivia Owner" if party == "owner" else "Acme Board"),
-        payload=payload,
-    )
-
-
-def _notice(workflow_id: uuid.UUID) -> CommandMessage:
-    return _command(
-        workflow_id,
-        "deliver_disposition_notice",
-        "owner",
-        holder="Olivia Owner",
-        shares=1000,
-        transferee={"name": "Bob Buyer"},
-        consideration={"form": "cash", "price_per_share": "2.50"},
-        compliance_proof="opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
-        notice={"method": "personal", "delivered_at": NOW.isoformat()},
-    )
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _count(pool: asyncpg.Pool, sql: str) -> int:
@@ -83,39 +39,39 @@ async def _count(pool: asyncpg.Pool, sql: str) -> int:
 
 
 async def test_commands_timers_and_events_in_one_process_leave_no_gap_in_the_engine_s_deliveries(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     fresh_database_url: str,
     amqp_url: str,
     topology: Topology,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="services.bus.engine_feed")
-    clock = SimulatedClock(pool)
+    clock = SimulatedClock(fresh_pool)
     await clock.set(NOW)
-    await register_company(pool, COMPANY, "fmp-1998-nso")
+    await register_company(fresh_pool, COMPANY, "fmp-1998-nso")
     ids = [uuid.uuid4() for _ in range(12)]
     async with running_bus(amqp_url, topology) as sender:  # queued before the engine starts
         for workflow_id in ids[:6]:
-            await sender.send_command(_notice(workflow_id))
+            await sender.send_command(disposition_notice(workflow_id))
 
     settings = Settings().model_copy(
         update={"amqp_url": amqp_url, "database_url": fresh_database_url, "poll_interval": 0.05}
     )
-    rt = Runtime(settings, fresh_database_url, pool, clock, TermsCatalog(), topology)
+    rt = Runtime(settings, fresh_database_url, fresh_pool, clock, TermsCatalog(), topology)
     final = "SELECT count(*) FROM workflows WHERE state = 'rofr_reattached'"
     async with bus_services(rt) as bus:  # the engine, notices, relay and deadlines services
         for workflow_id in ids[6:]:
-            await bus.send_command(_notice(workflow_id))
+            await bus.send_command(disposition_notice(workflow_id))
         opened = "SELECT count(*) FROM workflows WHERE state = 'election_window'"
-        await eventually(lambda: _wait_for(pool, opened, len(ids)), within=60)
+        await eventually(lambda: _wait_for(fresh_pool, opened, len(ids)), within=60)
         # Timers fire (timer.# to the engine) while events go to the notices queue.
         await clock.advance(timedelta(days=31))
         await clock.advance(timedelta(days=31))
-        await eventually(lambda: _wait_for(pool, final, len(ids)), within=60)
+        await eventually(lambda: _wait_for(fresh_pool, final, len(ids)), within=60)
         unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-        await eventually(lambda: _wait_for(pool, unsent, 0), within=60)
+        await eventually(lambda: _wait_for(fresh_pool, unsent, 0), within=60)
         noticed = "SELECT count(DISTINCT workflow_id) FROM notices WHERE kind = 'deadline'"
-        await eventually(lambda: _wait_for(pool, noticed, len(ids)), within=60)
+        await eventually(lambda: _wait_for(fresh_pool, noticed, len(ids)), within=60)
 
     gaps = [r.getMessage() for r in caplog.records if GAP in r.getMessage()]
     assert gaps == [], "a delivery tag the engine never saw held its later messages up"
@@ -143,20 +99,28 @@ class FlakyPool:
 
 
 async def test_an_engine_told_to_stop_hands_over_to_the_standby_in_the_order_published(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology
 ) -> None:
-    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    clock, catalog = SimulatedClock(fresh_pool), TermsCatalog()
     await clock.set(NOW)
-    await register_company(pool, COMPANY, "fmp-1998-nso")
+    await register_company(fresh_pool, COMPANY, "fmp-1998-nso")
     ids = [uuid.uuid4() for _ in range(4)]
     for workflow_id in ids:
-        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+        assert (
+            await apply(fresh_pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
     assignments = 60
     sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
     applied = "SELECT count(*) FROM history WHERE seq > 1"
 
-    first = engine_consumer(FlakyPool(pool, every=4), clock, catalog, retry_delay=0.3, batch_size=4)  # type: ignore[arg-type]
-    standby = engine_consumer(pool, clock, catalog, batch_size=4)
+    first = engine_consumer(
+        FlakyPool(fresh_pool, every=4),  # type: ignore[arg-type]
+        clock,
+        catalog,
+        retry_delay=0.3,
+        batch_size=4,
+    )
+    standby = engine_consumer(fresh_pool, clock, catalog, batch_size=4)
     async with running_bus(amqp_url, topology) as bus, AsyncExitStack() as active:
         await active.enter_async_context(running_bus(amqp_url, topology, [first]))
         async with running_bus(amqp_url, topology, [standby]):  # it waits its turn
@@ -165,14 +129,18 @@ async def test_an_engine_told_to_stop_hands_over_to_the_standby_in_the_order_pub
                     assignee = f"assignee {n:02d} of {workflow_id}"
                     sent[workflow_id].append(assignee)
                     await bus.send_command(
-                        _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                        rofr_command(workflow_id, "assign_rofr", "company", assignee=assignee)
                     )
-            await eventually(lambda: _at_least(pool, applied, 20), within=60)
+            await eventually(lambda: _at_least(fresh_pool, applied, 20), within=60)
             await active.aclose()  # told to stop while it holds unfinished work
-            await eventually(lambda: _wait_for(pool, applied, assignments * len(ids)), within=120)
+            await eventually(
+                lambda: _wait_for(fresh_pool, applied, assignments * len(ids)), within=120
+            )
 
     for workflow_id in ids:
-        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        data = await fresh_pool.fetchval(
+            "SELECT data FROM workflows WHERE workflow_id = $1", workflow_id
+        )
         assert [a["name"] for a in data["assignees"]] == sent[workflow_id]
 
 

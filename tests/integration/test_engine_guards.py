@@ -10,7 +10,6 @@ workflow runs under, and its refusal never tells whether a workflow id exists el
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,14 +17,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import take
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers
 from services.engine import Outcome, apply
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from workflows.messages import CommandMessage, TimerBundle, TimerMessage
 
@@ -36,30 +34,16 @@ PAST_ELECTION = timedelta(days=31)  # the window closes at the end of 2026-04-01
 
 
 @pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def clock(pool: asyncpg.Pool) -> SimulatedClock:
-    simulated = SimulatedClock(pool)
+async def clock(fresh_pool: asyncpg.Pool) -> SimulatedClock:
+    simulated = SimulatedClock(fresh_pool)
     await simulated.set(NOW)
     return simulated
 
 
 @pytest.fixture
-async def company(pool: asyncpg.Pool) -> str:
-    await register_company(pool, "fmp", "fmp-1998-nso", "FMP")
+async def company(fresh_pool: asyncpg.Pool) -> str:
+    await register_company(fresh_pool, "fmp", "fmp-1998-nso", "FMP")
     return "fmp"
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 def _command(
@@ -144,7 +128,7 @@ async def _everything(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> dict[str, A
 
 
 async def test_a_timer_message_sent_before_its_timer_fires_changes_nothing(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     company: str,
@@ -152,62 +136,66 @@ async def test_a_timer_message_sent_before_its_timer_fires_changes_nothing(
     topology: Topology,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    workflow_id, election = await _election_open(pool, clock, catalog, company)
+    workflow_id, election = await _election_open(fresh_pool, clock, catalog, company)
     forged = _timer(company, workflow_id, election)  # its exact id and due time
-    before = await _everything(pool, workflow_id)
+    before = await _everything(fresh_pool, workflow_id)
 
-    early = await apply(pool, forged, clock, catalog)  # 30 days early
+    early = await apply(fresh_pool, forged, clock, catalog)  # 30 days early
     assert (early.status, early.state, early.version) == ("stale", "election_window", 1)
     assert early.events == []
-    assert await _everything(pool, workflow_id) == before
+    assert await _everything(fresh_pool, workflow_id) == before
     [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
     assert "has not fired (it is pending); nothing recorded" in warning.getMessage()
 
     await clock.advance(PAST_ELECTION)  # due, but the deadlines service has not fired it yet
-    assert (await apply(pool, forged, clock, catalog)).status == "stale"
-    assert await _everything(pool, workflow_id) == before
+    assert (await apply(fresh_pool, forged, clock, catalog)).status == "stale"
+    assert await _everything(fresh_pool, workflow_id) == before
 
-    genuine = await _fired_by_the_deadlines_service(pool, clock, amqp_url, topology)
+    genuine = await _fired_by_the_deadlines_service(fresh_pool, clock, amqp_url, topology)
     assert genuine == forged
-    outcome = await apply(pool, genuine, clock, catalog)
+    outcome = await apply(fresh_pool, genuine, clock, catalog)
     assert (outcome.status, outcome.state) == ("applied", "owner_sale_window")
     assert "election_window_expired" in [e["type"] for e in outcome.events]
 
 
 async def test_a_timer_message_naming_another_due_time_changes_nothing(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     company: str,
     amqp_url: str,
     topology: Topology,
 ) -> None:
-    workflow_id, _ = await _election_open(pool, clock, catalog, company)
+    workflow_id, _ = await _election_open(fresh_pool, clock, catalog, company)
     await clock.advance(PAST_ELECTION)
-    genuine = await _fired_by_the_deadlines_service(pool, clock, amqp_url, topology)
-    before = await _everything(pool, workflow_id)
+    genuine = await _fired_by_the_deadlines_service(fresh_pool, clock, amqp_url, topology)
+    before = await _everything(fresh_pool, workflow_id)
 
     for due_at in (genuine.due_at - timedelta(days=10), genuine.due_at + timedelta(seconds=1)):
         wrong = genuine.model_copy(update={"due_at": due_at})
-        outcome = await apply(pool, wrong, clock, catalog)
+        outcome = await apply(fresh_pool, wrong, clock, catalog)
         assert (outcome.status, outcome.state, outcome.events) == ("stale", "election_window", [])
-        assert await _everything(pool, workflow_id) == before  # the timer is still fired
+        assert await _everything(fresh_pool, workflow_id) == before  # the timer is still fired
 
     # The same instant written in the company's zone is the same due time.
     pacific = genuine.due_at.astimezone(ZoneInfo("America/Los_Angeles"))
-    outcome = await apply(pool, genuine.model_copy(update={"due_at": pacific}), clock, catalog)
+    outcome = await apply(
+        fresh_pool, genuine.model_copy(update={"due_at": pacific}), clock, catalog
+    )
     assert (outcome.status, outcome.state) == ("applied", "owner_sale_window")
-    assert (await apply(pool, genuine, clock, catalog)).status == "duplicate"
+    assert (await apply(fresh_pool, genuine, clock, catalog)).status == "duplicate"
 
 
 async def test_timer_ids_cannot_be_derived_from_the_command_that_set_them(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
 ) -> None:
-    await register_company(pool, "other", "fmp-1998-nso")
+    await register_company(fresh_pool, "other", "fmp-1998-nso")
     one, two = uuid.uuid4(), uuid.uuid4()
-    await apply(pool, _notice(company, one, message_id="same-id"), clock, catalog)
-    await apply(pool, _notice("other", two, message_id="same-id"), clock, catalog)
-    ids = await pool.fetch("SELECT timer_id FROM timers WHERE workflow_id = ANY($1)", [one, two])
+    await apply(fresh_pool, _notice(company, one, message_id="same-id"), clock, catalog)
+    await apply(fresh_pool, _notice("other", two, message_id="same-id"), clock, catalog)
+    ids = await fresh_pool.fetch(
+        "SELECT timer_id FROM timers WHERE workflow_id = ANY($1)", [one, two]
+    )
     assert len(ids) == 2 and all(r["timer_id"].version == 4 for r in ids)
 
 
@@ -215,7 +203,7 @@ async def test_timer_ids_cannot_be_derived_from_the_command_that_set_them(
 
 
 async def test_a_start_naming_terms_other_than_the_registered_ones_is_refused(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
 ) -> None:
     # A notice that would do under either agreement (RD ISO ¶11(b) also wants these).
     chosen = _notice(
@@ -223,7 +211,7 @@ async def test_a_start_naming_terms_other_than_the_registered_ones_is_refused(
         transferee={"name": "Bob Buyer", "address": "1 Main St"},
         bona_fide_evidence="signed offer", signed_by=SIGNED, binding_commitment=True,
     )  # fmt: skip
-    outcome = await apply(pool, chosen, clock, catalog)
+    outcome = await apply(fresh_pool, chosen, clock, catalog)
     assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)
     assert outcome.refusal == {
         "rule": "equityflow engine",
@@ -231,11 +219,11 @@ async def test_a_start_naming_terms_other_than_the_registered_ones_is_refused(
         "raydream-1992-iso",
         "code": "terms_mismatch",
     }
-    assert await pool.fetchval("SELECT count(*) FROM workflows") == 0
+    assert await fresh_pool.fetchval("SELECT count(*) FROM workflows") == 0
 
     same = _notice(company, uuid.uuid4(), terms="fmp-1998-nso")
-    assert (await apply(pool, same, clock, catalog)).status == "applied"
-    pinned = await pool.fetchval(
+    assert (await apply(fresh_pool, same, clock, catalog)).status == "applied"
+    pinned = await fresh_pool.fetchval(
         "SELECT terms_id FROM workflows WHERE workflow_id = $1", same.workflow_id
     )
     assert pinned == "fmp-1998-nso"
@@ -245,35 +233,37 @@ async def test_a_start_naming_terms_other_than_the_registered_ones_is_refused(
 
 
 async def test_a_command_carrying_a_timer_s_id_never_stops_its_deadline(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     company: str,
     amqp_url: str,
     topology: Topology,
 ) -> None:
-    workflow_id, election = await _election_open(pool, clock, catalog, company)
+    workflow_id, election = await _election_open(fresh_pool, clock, catalog, company)
     timer_id = election["timer_id"]  # published in the deadline_set event
     # FMP §6(d)(iii) lets the company assign its right: applied, with events of its own.
     assign = _command(company, workflow_id, "assign_rofr", "company", message_id=timer_id,
                       assignee="Assignee LLC")  # fmt: skip
-    assigned = await apply(pool, assign, clock, catalog)
+    assigned = await apply(fresh_pool, assign, clock, catalog)
     assert (assigned.status, assigned.version) == ("applied", 2), assigned.refusal
     elsewhere = _command(company, uuid.uuid4(), "waive_rofr", "company", message_id=timer_id)
-    assert (await apply(pool, elsewhere, clock, catalog)).status == "duplicate"
+    assert (await apply(fresh_pool, elsewhere, clock, catalog)).status == "duplicate"
 
     await clock.advance(PAST_ELECTION)
-    fired = await _fired_by_the_deadlines_service(pool, clock, amqp_url, topology)
+    fired = await _fired_by_the_deadlines_service(fresh_pool, clock, amqp_url, topology)
     assert fired.message_id == timer_id
-    expired = await apply(pool, fired, clock, catalog)
+    expired = await apply(fresh_pool, fired, clock, catalog)
     assert (expired.status, expired.state, expired.version) == ("applied", "owner_sale_window", 3)
-    status = await pool.fetchval("SELECT status FROM timers WHERE timer_id = $1::uuid", timer_id)
+    status = await fresh_pool.fetchval(
+        "SELECT status FROM timers WHERE timer_id = $1::uuid", timer_id
+    )
     assert status == "applied"
 
     # Each redelivery gets its own first answer back.
-    again = await apply(pool, assign, clock, catalog)
+    again = await apply(fresh_pool, assign, clock, catalog)
     assert (again.status, again.version, again.events) == ("duplicate", 2, assigned.events)
-    late = await apply(pool, fired, clock, catalog)
+    late = await apply(fresh_pool, fired, clock, catalog)
     assert (late.status, late.version, late.events) == ("duplicate", 3, expired.events)
     assert not {e["event_id"] for e in assigned.events} & {e["event_id"] for e in expired.events}
 
@@ -282,16 +272,16 @@ async def test_a_command_carrying_a_timer_s_id_never_stops_its_deadline(
 
 
 async def test_a_command_to_a_missing_workflow_is_not_found_as_in_another_company(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
 ) -> None:
-    await register_company(pool, "prober", "fmp-1998-nso")
-    theirs, _ = await _election_open(pool, clock, catalog, company)
+    await register_company(fresh_pool, "prober", "fmp-1998-nso")
+    theirs, _ = await _election_open(fresh_pool, clock, catalog, company)
     nowhere = uuid.uuid4()
 
     answers: list[Outcome] = []
     for workflow_id in (theirs, nowhere):
         exercise = _command("prober", workflow_id, "exercise_rofr", "company", notice=NOTICE)
-        answers.append(await apply(pool, exercise, clock, catalog))
+        answers.append(await apply(fresh_pool, exercise, clock, catalog))
     for outcome, workflow_id in zip(answers, (theirs, nowhere), strict=True):
         assert (outcome.status, outcome.state, outcome.version) == ("refused", None, 0)
         assert outcome.refusal == {
@@ -299,6 +289,6 @@ async def test_a_command_to_a_missing_workflow_is_not_found_as_in_another_compan
             "reason": f"no workflow {workflow_id} in company prober",
             "code": "not_found",
         }
-    assert await pool.fetchval(
+    assert await fresh_pool.fetchval(
         "SELECT count(*) FROM workflows WHERE workflow_id = $1", nowhere
     ) == 0  # fmt: skip

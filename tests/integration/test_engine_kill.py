@@ -17,12 +17,12 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aio_pika
 import asyncpg
 import pytest
+from rofr_commands import NOW, disposition_notice, rofr_command
 
 from services.bus.auth import amqp_user
 from services.bus.runner import delete_topology
@@ -31,34 +31,11 @@ from services.clock import SimulatedClock
 from services.store.companies import register_company
 from services.store.db import connect
 from services.store.history import verify_chain
-from workflows.messages import ActorIn, CommandMessage, command_routing_key
+from workflows.messages import command_routing_key
 
-NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 COMPANY = "kill-co"
 WORKFLOWS = 20
 ASSIGNMENTS = 30
-
-
-def _command(workflow_id: uuid.UUID, name: str, party: str, **payload: object) -> CommandMessage:
-    return CommandMessage(
-        message_id=str(uuid.uuid4()),
-        company_id=COMPANY,
-        workflow_id=workflow_id,
-        workflow_type="rofr",
-        command=name,
-        actor=ActorIn(party=party, name="Olivia Owner" if party == "owner" else "Acme Board"),
-        payload=payload,
-    )
-
-
-def _notice(workflow_id: uuid.UUID) -> CommandMessage:
-    return _command(
-        workflow_id, "deliver_disposition_notice", "owner",
-        holder="Olivia Owner", shares=1000, transferee={"name": "Bob Buyer"},
-        consideration={"form": "cash", "price_per_share": "2.50"},
-        compliance_proof="opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
-        notice={"method": "personal", "delivered_at": NOW.isoformat()},
-    )  # fmt: skip
 
 
 class Engines:
@@ -133,12 +110,14 @@ async def test_an_engine_killed_mid_batch_loses_nothing_and_applies_nothing_twic
         await engines.start()  # the standby
 
         ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
-        messages = [_notice(w) for w in ids]
+        messages = [disposition_notice(w, COMPANY) for w in ids]
         sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
         for n in range(ASSIGNMENTS):
             for w in ids:
                 sent[w].append(f"assignee {n:02d}")
-                messages.append(_command(w, "assign_rofr", "company", assignee=sent[w][-1]))
+                messages.append(
+                    rofr_command(w, "assign_rofr", "company", COMPANY, assignee=sent[w][-1])
+                )
         total = len(messages)
         connection = await aio_pika.connect(amqp_url)
         channel = await connection.channel()

@@ -11,24 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
+from rofr_commands import COMPANY, NOW, disposition_notice, rofr_command
 
 from services.bus.consumers import engine_consumer
-from services.bus.runner import Bus, delete_topology, running_bus
+from services.bus.runner import Bus, running_bus
 from services.bus.tap import eventually
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-from tests.integration.test_ordering import COMPANY, NOW, _command, _notice
 
 WORKFLOWS = 16  # over 4 shards: every shard has work
+
+pytestmark = pytest.mark.topology(engine_shards=4)
 
 
 class CountingPool:
@@ -45,20 +45,6 @@ class CountingPool:
         return getattr(self.pool, name)
 
 
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace, engine_shards=4)
-    yield t
-    await delete_topology(amqp_url, t)
-
-
 class Publishing:
     """Sends one ``assign_rofr`` to every workflow per round, round after round, until stopped,
     remembering the order sent."""
@@ -73,7 +59,7 @@ class Publishing:
             for workflow_id in self.ids:
                 assignee = f"assignee {self.rounds:04d} of {workflow_id}"
                 self.sent[workflow_id].append(assignee)
-                command = _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                command = rofr_command(workflow_id, "assign_rofr", "company", assignee=assignee)
                 await self.bus.send_command(command)
             self.rounds += 1
 
@@ -85,17 +71,19 @@ class Publishing:
 
 
 async def test_two_engines_share_the_shards_and_one_stopping_leaves_the_other_applying(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology
 ) -> None:
-    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    clock, catalog = SimulatedClock(fresh_pool), TermsCatalog()
     await clock.set(NOW)
-    await register_company(pool, COMPANY, "fmp-1998-nso", "FMP")
+    await register_company(fresh_pool, COMPANY, "fmp-1998-nso", "FMP")
     ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
     for workflow_id in ids:
-        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+        assert (
+            await apply(fresh_pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
     assert {topology.engine_shard(w) for w in ids} == {0, 1, 2, 3}
 
-    first, second = CountingPool(pool), CountingPool(pool)
+    first, second = CountingPool(fresh_pool), CountingPool(fresh_pool)
     engine = engine_consumer  # each running_bus below is a process of its own to RabbitMQ
     async with contextlib.AsyncExitStack() as first_engine:
         await first_engine.enter_async_context(
@@ -113,11 +101,13 @@ async def test_two_engines_share_the_shards_and_one_stopping_leaves_the_other_ap
             finally:
                 publishing.stop()
                 await sending
-            await eventually(lambda: _applied(pool, publishing), within=120)
+            await eventually(lambda: _applied(fresh_pool, publishing), within=120)
     assert first.asked == stopped_at  # the second did the rest alone
 
     for workflow_id in ids:  # each once, in the order published
-        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        data = await fresh_pool.fetchval(
+            "SELECT data FROM workflows WHERE workflow_id = $1", workflow_id
+        )
         assert [a["name"] for a in data["assignees"]] == publishing.sent[workflow_id]
 
 

@@ -10,7 +10,6 @@ message id) to show the derivation itself is safe: a message id is data, never a
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,14 +17,13 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import take
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers
 from services.engine import apply
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from workflows.messages import ActorIn, CommandMessage, TimerBundle
 
@@ -37,20 +35,6 @@ NOTICE = {
     "compliance_proof": "opinion of counsel",
     "notice": {"method": "personal", "delivered_at": "2026-03-02T16:00:00+00:00"},
 }  # fmt: skip
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 def _attack(victim_timer_id: str) -> CommandMessage:
@@ -71,55 +55,57 @@ def _attack(victim_timer_id: str) -> CommandMessage:
 
 
 async def test_another_company_s_message_id_cannot_stop_a_deadline_from_firing(
-    pool: asyncpg.Pool, catalog: TermsCatalog, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, catalog: TermsCatalog, amqp_url: str, topology: Topology
 ) -> None:
-    clock = SimulatedClock(pool)
+    clock = SimulatedClock(fresh_pool)
     await clock.set(NOW)
-    await register_company(pool, VICTIM, "fmp-1998-nso")
-    await register_company(pool, "timer", "fmp-1998-nso")
+    await register_company(fresh_pool, VICTIM, "fmp-1998-nso")
+    await register_company(fresh_pool, "timer", "fmp-1998-nso")
     workflow_id = uuid.uuid4()
     start = CommandMessage(
         message_id="notice-1", company_id=VICTIM, workflow_id=workflow_id, workflow_type="rofr",
         command="deliver_disposition_notice", actor=ActorIn(party="owner"), payload=NOTICE,
     )  # fmt: skip
-    started = await apply(pool, start, clock, catalog)
+    started = await apply(fresh_pool, start, clock, catalog)
     assert started.state == "election_window", started.refusal
     [timer_id] = [e["payload"]["timer_id"] for e in started.events if e["type"] == "deadline_set"]
 
-    refused = await apply(pool, _attack(timer_id), clock, catalog)
+    refused = await apply(fresh_pool, _attack(timer_id), clock, catalog)
     assert refused.status == "refused"
 
     await clock.advance(timedelta(days=31))  # past the end of the election window
     async with running_bus(amqp_url, topology) as bus:
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
     [bundle] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)
     [fired] = TimerBundle.model_validate_json(bundle.body).timers
-    expired = await apply(pool, fired, clock, catalog)
+    expired = await apply(fresh_pool, fired, clock, catalog)
     assert (expired.status, expired.state) == ("applied", "owner_sale_window")
-    status = await pool.fetchval("SELECT status FROM timers WHERE timer_id = $1::uuid", timer_id)
+    status = await fresh_pool.fetchval(
+        "SELECT status FROM timers WHERE timer_id = $1::uuid", timer_id
+    )
     assert status == "applied"
 
 
 async def test_a_refusal_stored_under_the_old_id_is_still_the_answer_to_its_duplicate(
-    pool: asyncpg.Pool, catalog: TermsCatalog
+    fresh_pool: asyncpg.Pool, catalog: TermsCatalog
 ) -> None:
     """Ids stored before the unambiguous derivation are kept: a refused command recorded then
     still gets its first answer back when it is redelivered after the upgrade."""
     from services.engine.events import event_id, legacy_event_id
 
-    clock = SimulatedClock(pool)
+    clock = SimulatedClock(fresh_pool)
     await clock.set(NOW)
-    await register_company(pool, VICTIM, "fmp-1998-nso")
+    await register_company(fresh_pool, VICTIM, "fmp-1998-nso")
     waive = CommandMessage(
         message_id="waive-1", company_id=VICTIM, workflow_id=uuid.uuid4(), workflow_type="rofr",
         command="waive_rofr", actor=ActorIn(party="company"),
     )  # fmt: skip
-    first = await apply(pool, waive, clock, catalog)
+    first = await apply(fresh_pool, waive, clock, catalog)
     assert first.status == "refused" and first.events
-    await pool.execute(  # as a database written before the upgrade holds it
+    await fresh_pool.execute(  # as a database written before the upgrade holds it
         "UPDATE outbox SET message_id = $1 WHERE message_id = $2",
         legacy_event_id(VICTIM, "waive-1", 0, "command"),
         event_id(VICTIM, "waive-1", 0, "command"),
     )
-    again = await apply(pool, waive, clock, catalog)
+    again = await apply(fresh_pool, waive, clock, catalog)
     assert (again.status, again.refusal, again.events) == ("duplicate", first.refusal, first.events)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import pytest
 from calls import Calls
 
 from services.bus.consumers import notices_consumer
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, take
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
@@ -20,13 +18,6 @@ from services.store.db import connect
 from workflows.messages import EventMessage, event_routing_key
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 def _event(event_type: str, payload: dict[str, Any]) -> EventMessage:

@@ -10,69 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import pytest
+from rofr_commands import COMPANY, NOW, disposition_notice, rofr_command
 
 from services.bus.consumers import engine_consumer
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.engine.turns import InArrivalOrder
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-from workflows.messages import ActorIn, CommandMessage
 
-NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-COMPANY = "fmp"
 WORKFLOWS = 3
 ASSIGNMENTS = 40  # per workflow: more than the consumer's unacknowledged-message window
-
-
-def _command(workflow_id: uuid.UUID, name: str, party: str, **payload: object) -> CommandMessage:
-    return CommandMessage(
-        message_id=str(uuid.uuid4()),
-        company_id=COMPANY,
-        workflow_id=workflow_id,
-        workflow_type="rofr",
-        command=name,
-        actor=ActorIn(party=party, name="Olivia Owner" if party == "owner" else "Acme Board"),
-        payload=payload,
-    )
-
-
-def _notice(workflow_id: uuid.UUID) -> CommandMessage:
-    return _command(
-        workflow_id,
-        "deliver_disposition_notice",
-        "owner",
-        holder="Olivia Owner",
-        shares=1000,
-        transferee={"name": "Bob Buyer"},
-        consideration={"form": "cash", "price_per_share": "2.50"},
-        compliance_proof="opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
-        notice={"method": "personal", "delivered_at": NOW.isoformat()},
-    )
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _applied(pool: asyncpg.Pool) -> bool:
@@ -81,34 +35,40 @@ async def _applied(pool: asyncpg.Pool) -> bool:
 
 
 async def test_commands_for_one_workflow_apply_in_the_order_published(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology
 ) -> None:
-    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    clock, catalog = SimulatedClock(fresh_pool), TermsCatalog()
     await clock.set(NOW)
-    await register_company(pool, COMPANY, "fmp-1998-nso", "FMP")
+    await register_company(fresh_pool, COMPANY, "fmp-1998-nso", "FMP")
     ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
     for workflow_id in ids:
-        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+        assert (
+            await apply(fresh_pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
 
     sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
-    async with running_bus(amqp_url, topology, [engine_consumer(pool, clock, catalog)]) as bus:
+    async with running_bus(
+        amqp_url, topology, [engine_consumer(fresh_pool, clock, catalog)]
+    ) as bus:
         for n in range(ASSIGNMENTS):
             for workflow_id in ids:  # interleaved: the workflows still run side by side
                 assignee = f"assignee {n:02d} of {workflow_id}"
                 sent[workflow_id].append(assignee)
                 await bus.send_command(
-                    _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                    rofr_command(workflow_id, "assign_rofr", "company", assignee=assignee)
                 )
-        await eventually(lambda: _applied(pool), within=60)
+        await eventually(lambda: _applied(fresh_pool), within=60)
 
     for workflow_id in ids:
-        history = await pool.fetch(
+        history = await fresh_pool.fetch(
             "SELECT message->'payload'->>'assignee' AS assignee FROM history "
             "WHERE workflow_id = $1 AND seq > 1 ORDER BY seq",
             workflow_id,
         )
         assert [h["assignee"] for h in history] == sent[workflow_id]
-        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        data = await fresh_pool.fetchval(
+            "SELECT data FROM workflows WHERE workflow_id = $1", workflow_id
+        )
         assert [a["name"] for a in data["assignees"]] == sent[workflow_id]
 
 
@@ -150,16 +110,18 @@ class FlakyPool:
 
 
 async def test_commands_retried_after_a_transient_error_still_apply_in_the_order_published(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology
 ) -> None:
-    clock, catalog = SimulatedClock(pool), TermsCatalog()
+    clock, catalog = SimulatedClock(fresh_pool), TermsCatalog()
     await clock.set(NOW)
-    await register_company(pool, COMPANY, "fmp-1998-nso")
+    await register_company(fresh_pool, COMPANY, "fmp-1998-nso")
     ids = [uuid.uuid4() for _ in range(WORKFLOWS)]
     for workflow_id in ids:
-        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+        assert (
+            await apply(fresh_pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
 
-    flaky = FlakyPool(pool, every=3)
+    flaky = FlakyPool(fresh_pool, every=3)
     consumer = engine_consumer(flaky, clock, catalog, retry_delay=0.01, batch_size=8)  # type: ignore[arg-type]
     sent: dict[uuid.UUID, list[str]] = {w: [] for w in ids}
     async with running_bus(amqp_url, topology, [consumer]) as bus:
@@ -168,11 +130,13 @@ async def test_commands_retried_after_a_transient_error_still_apply_in_the_order
                 assignee = f"assignee {n:02d} of {workflow_id}"
                 sent[workflow_id].append(assignee)
                 await bus.send_command(
-                    _command(workflow_id, "assign_rofr", "company", assignee=assignee)
+                    rofr_command(workflow_id, "assign_rofr", "company", assignee=assignee)
                 )
-        await eventually(lambda: _applied(pool), within=120)
+        await eventually(lambda: _applied(fresh_pool), within=120)
 
     assert flaky.failed > 0  # messages did fail and were tried again
     for workflow_id in ids:
-        data = await pool.fetchval("SELECT data FROM workflows WHERE workflow_id = $1", workflow_id)
+        data = await fresh_pool.fetchval(
+            "SELECT data FROM workflows WHERE workflow_id = $1", workflow_id
+        )
         assert [a["name"] for a in data["assignees"]] == sent[workflow_id]

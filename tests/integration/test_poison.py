@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from services.bus.consumers import engine_consumer, notices_consumer
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, take, waiting
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
@@ -24,12 +23,7 @@ from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace, delivery_limit=2)
-    yield t
-    await delete_topology(amqp_url, t)
+pytestmark = pytest.mark.topology(delivery_limit=2)
 
 
 def _command(**changes: object) -> dict[str, object]:

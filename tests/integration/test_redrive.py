@@ -12,7 +12,6 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aio_pika
@@ -22,7 +21,7 @@ import pytest
 from services.bus.consumers import engine_consumer, notices_consumer
 from services.bus.poison import dead_letter
 from services.bus.redrive import redrive
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, take, tap
 from services.bus.topology import REDRIVEN_HEADER, ROUTING_KEY_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
@@ -36,11 +35,7 @@ ROUTING_KEY = "command.rofr.deliver_disposition_notice"
 POISON = b'{"kind": "command", "message_id": '
 
 
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace, delivery_limit=2)
-    yield t
-    await delete_topology(amqp_url, t)
+pytestmark = pytest.mark.topology(delivery_limit=2)
 
 
 def _notice() -> CommandMessage:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -14,18 +13,11 @@ from aio_pika.exceptions import DeliveryError
 from calls import Calls
 
 from services.bus.publisher import Publisher
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import tap
 from services.bus.topology import Topology
 from services.relay import relay_once, run_relay
 from services.store.db import connect
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _outbox(pool: asyncpg.Pool, count: int, workflows: int = 0) -> list[str]:

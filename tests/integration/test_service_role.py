@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers
@@ -54,13 +54,6 @@ async def service_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await owner.execute(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
     finally:
         await owner.close()
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def test_the_services_run_as_a_role_that_owns_no_table(

@@ -5,49 +5,36 @@ alone; a bundle the engine did not finish comes back whole and applies nothing t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
+from rofr_commands import NOW, rofr_command
 
 from services.bus.consumers import engine_consumer
 from services.bus.redrive import redrive
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, take, tap, waiting
 from services.bus.topology import ERROR_HEADER, ROUTING_KEY_HEADER, SOURCE_QUEUE_HEADER, Topology
 from services.clock import SimulatedClock
 from services.deadlines import fire_due_timers
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-from tests.integration.test_ordering import _command
-from tests.integration.test_timer_recovery import NOW, PAST_ELECTION, _election_open, _timer
+from tests.integration.test_timer_recovery import PAST_ELECTION, _election_open, _timer
 from workflows.messages import TimerMessage
 
 WORKFLOWS = 5
 
 
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
+# One shard: every due timer goes in one bundle. Three deliveries before a failing message is
+# given up (dead-lettered).
+pytestmark = pytest.mark.topology(engine_shards=1, delivery_limit=3)
 
 
 @pytest.fixture
-async def clock(pool: asyncpg.Pool) -> SimulatedClock:
-    simulated = SimulatedClock(pool)
+async def clock(fresh_pool: asyncpg.Pool) -> SimulatedClock:
+    simulated = SimulatedClock(fresh_pool)
     await simulated.set(NOW)
     return simulated
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    # One shard: every due timer goes in one bundle. Three deliveries before a failing
-    # message is given up (dead-lettered).
-    t = Topology(namespace, engine_shards=1, delivery_limit=3)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _due(pool: asyncpg.Pool, clock: SimulatedClock, count: int) -> list[uuid.UUID]:
@@ -77,22 +64,22 @@ async def _applied_once(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> None:
 
 
 async def test_a_bundle_applies_each_timer_once_before_a_command_sent_after_it(
-    pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
 ) -> None:
-    ids = await _due(pool, clock, WORKFLOWS)
-    engine = engine_consumer(pool, clock, TermsCatalog())
+    ids = await _due(fresh_pool, clock, WORKFLOWS)
+    engine = engine_consumer(fresh_pool, clock, TermsCatalog())
     async with running_bus(amqp_url, topology, [engine]) as bus:
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == WORKFLOWS
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == WORKFLOWS
         # Sent once the bundle is confirmed, to the same queue: applied after its timer.
-        late = _command(ids[0], "assign_rofr", "company", assignee="Late Assignee")
+        late = rofr_command(ids[0], "assign_rofr", "company", assignee="Late Assignee")
         await bus.send_command(late)
-        await eventually(lambda: _equals(_states(pool, ids), {"owner_sale_window"}))
-        await eventually(lambda: _equals(_version(pool, ids[0]), 3))
-    await _applied_once(pool, ids)
-    history = await pool.fetch(
+        await eventually(lambda: _equals(_states(fresh_pool, ids), {"owner_sale_window"}))
+        await eventually(lambda: _equals(_version(fresh_pool, ids[0]), 3))
+    await _applied_once(fresh_pool, ids)
+    history = await fresh_pool.fetch(
         "SELECT message_id FROM history WHERE workflow_id = $1 ORDER BY seq", ids[0]
     )
-    timer = await _timer(pool, ids[0])
+    timer = await _timer(fresh_pool, ids[0])
     assert [r["message_id"] for r in history][1:] == [str(timer["timer_id"]), late.message_id]
     assert await waiting(amqp_url, topology.engine_shard_queue(0).name) == 0  # acknowledged
 
@@ -115,26 +102,28 @@ class FailingFromSecond:
 
 
 async def test_a_bundle_the_engine_stopped_in_comes_back_whole_and_applies_nothing_twice(
-    pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
 ) -> None:
-    ids = await _due(pool, clock, WORKFLOWS)
-    failing = FailingFromSecond(pool)
+    ids = await _due(fresh_pool, clock, WORKFLOWS)
+    failing = FailingFromSecond(fresh_pool)
     # One timer a batch: the first is applied, the others fail and wait to be tried again.
     stopped = engine_consumer(failing, clock, TermsCatalog(), batch_size=1, retry_delay=60)  # type: ignore[arg-type]
     async with running_bus(amqp_url, topology, [stopped]) as bus:
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == WORKFLOWS
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == WORKFLOWS
         applied = "SELECT count(*) FROM timers WHERE status = 'applied'"
-        await eventually(lambda: _equals(pool.fetchval(applied), 1))
+        await eventually(lambda: _equals(fresh_pool.fetchval(applied), 1))
         await eventually(lambda: _at_least(failing, 2))
-    assert await pool.fetchval(applied) == 1
+    assert await fresh_pool.fetchval(applied) == 1
     # Not acknowledged: back in the queue, whole.
     queue = topology.engine_shard_queue(0).name
     assert await eventually(lambda: waiting(amqp_url, queue)) == 1
 
-    async with running_bus(amqp_url, topology, [engine_consumer(pool, clock, TermsCatalog())]):
-        await eventually(lambda: _equals(_states(pool, ids), {"owner_sale_window"}))
-        await eventually(lambda: _equals(pool.fetchval(applied), WORKFLOWS))
-    await _applied_once(pool, ids)  # the one applied before was a duplicate
+    async with running_bus(
+        amqp_url, topology, [engine_consumer(fresh_pool, clock, TermsCatalog())]
+    ):
+        await eventually(lambda: _equals(_states(fresh_pool, ids), {"owner_sale_window"}))
+        await eventually(lambda: _equals(fresh_pool.fetchval(applied), WORKFLOWS))
+    await _applied_once(fresh_pool, ids)  # the one applied before was a duplicate
     assert await waiting(amqp_url, queue) == 0  # acknowledged this time
     assert await waiting(amqp_url, topology.dead_letter_queue.name) == 0
 
@@ -153,30 +142,32 @@ async def _break(pool: asyncpg.Pool, timer_id: uuid.UUID, sqlstate: str) -> None
 
 
 async def test_a_timer_that_cannot_be_applied_is_dead_lettered_alone_and_the_rest_applied(
-    pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
 ) -> None:
-    ids = await _due(pool, clock, WORKFLOWS)
-    poison, failing = [(await _timer(pool, w))["timer_id"] for w in ids[1:3]]
-    await _break(pool, poison, "22023")  # invalid_parameter_value: the message's fault
-    await _break(pool, failing, "P0001")  # fails on every attempt, up to the delivery limit
-    engine = engine_consumer(pool, clock, TermsCatalog(), retry_delay=0.01)
+    ids = await _due(fresh_pool, clock, WORKFLOWS)
+    poison, failing = [(await _timer(fresh_pool, w))["timer_id"] for w in ids[1:3]]
+    await _break(fresh_pool, poison, "22023")  # invalid_parameter_value: the message's fault
+    await _break(fresh_pool, failing, "P0001")  # fails on every attempt, up to the delivery limit
+    engine = engine_consumer(fresh_pool, clock, TermsCatalog(), retry_delay=0.01)
     queue = topology.engine_shard_queue(0).name
     async with (
         running_bus(amqp_url, topology, [engine]) as bus,
         tap(amqp_url, topology.dead_letter_exchange.name) as dead_letters,
     ):
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == WORKFLOWS
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == WORKFLOWS
         dead = await dead_letters.wait_for(2, within=30)
-        await eventually(lambda: _equals(_states(pool, [ids[0], *ids[3:]]), {"owner_sale_window"}))
+        await eventually(
+            lambda: _equals(_states(fresh_pool, [ids[0], *ids[3:]]), {"owner_sale_window"})
+        )
         assert await dead_letters.caught_up() == dead  # those two alone
-    await _applied_once(pool, [ids[0], *ids[3:]])
+    await _applied_once(fresh_pool, [ids[0], *ids[3:]])
     assert await waiting(amqp_url, queue) == 0  # the bundle acknowledged
 
     by_id = {m.message_id: m for m in dead}
     assert set(by_id) == {str(poison), str(failing)}
     for workflow_id, timer_id in zip(ids[1:3], (poison, failing), strict=True):
         letter = by_id[str(timer_id)]
-        timer = await _timer(pool, workflow_id)
+        timer = await _timer(fresh_pool, workflow_id)
         alone = TimerMessage(
             message_id=str(timer_id), company_id="fmp", workflow_id=workflow_id,
             workflow_type="rofr", timer="election_deadline", due_at=timer["due_at"],
@@ -190,19 +181,21 @@ async def test_a_timer_that_cannot_be_applied_is_dead_lettered_alone_and_the_res
     assert str(by_id[str(failing)].headers[ERROR_HEADER]).startswith("failed 3 times (")
 
     # Once the cause is gone, redrive sends each back as a single timer message: applied.
-    await pool.execute("DROP TRIGGER fail_22023 ON inbox; DROP TRIGGER fail_P0001 ON inbox")
-    async with running_bus(amqp_url, topology, [engine_consumer(pool, clock, TermsCatalog())]):
+    await fresh_pool.execute("DROP TRIGGER fail_22023 ON inbox; DROP TRIGGER fail_P0001 ON inbox")
+    async with running_bus(
+        amqp_url, topology, [engine_consumer(fresh_pool, clock, TermsCatalog())]
+    ):
         letters = await redrive(amqp_url, topology, include_poison=True)
         assert sorted(x.message_id for x in letters if x.redriven) == sorted(by_id)
-        await eventually(lambda: _equals(_states(pool, ids), {"owner_sale_window"}))
-    await _applied_once(pool, ids)
+        await eventually(lambda: _equals(_states(fresh_pool, ids), {"owner_sale_window"}))
+    await _applied_once(fresh_pool, ids)
 
 
 async def test_a_malformed_bundle_is_dead_lettered_with_its_reason(
-    pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
 ) -> None:
-    [workflow_id] = await _due(pool, clock, 1)
-    timer = await _timer(pool, workflow_id)
+    [workflow_id] = await _due(fresh_pool, clock, 1)
+    timer = await _timer(fresh_pool, workflow_id)
     good = TimerMessage(
         message_id=str(timer["timer_id"]), company_id="fmp", workflow_id=workflow_id,
         workflow_type="rofr", timer="election_deadline", due_at=timer["due_at"],
@@ -215,7 +208,7 @@ async def test_a_malformed_bundle_is_dead_lettered_with_its_reason(
         + good.replace('"rofr"', '"no_such_workflow"')
         + "]}",
     }
-    engine = engine_consumer(pool, clock, TermsCatalog())
+    engine = engine_consumer(fresh_pool, clock, TermsCatalog())
     async with running_bus(amqp_url, topology, [engine]) as bus:
         for message_id, body in malformed.items():
             await bus.publisher.publish(
@@ -231,7 +224,7 @@ async def test_a_malformed_bundle_is_dead_lettered_with_its_reason(
     assert "timers.0.workflow_type: unknown workflow type" in reasons["unknown-type"]
     assert {m.body for m in dead} == {b.encode() for b in malformed.values()}  # as sent
     assert {m.routing_key for m in dead} == {"timers.0"}
-    assert (await _timer(pool, workflow_id))["status"] == "pending"  # nothing applied
+    assert (await _timer(fresh_pool, workflow_id))["status"] == "pending"  # nothing applied
 
 
 async def _version(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> int:

@@ -12,19 +12,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import aio_pika
 import asyncpg
 import pytest
 from calls import Calls
 from fired import BUNDLES, timers_in, until_fired
+from rofr_commands import NOW, disposition_notice
 
 from services.bus.backlog import QueueBacklog
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import Publisher
-from services.bus.runner import delete_topology, running_bus
+from services.bus.runner import running_bus
 from services.bus.tap import eventually, take, tap
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
@@ -39,33 +40,18 @@ from services.engine import apply
 from services.store import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-from workflows.messages import ActorIn, CommandMessage, TimerMessage
+from workflows.messages import TimerMessage
 
-NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 PAST_ELECTION = timedelta(days=31)  # the window closes at the end of 2026-04-01, PT
 GRACE = timedelta(seconds=60)
 Pass = Callable[[asyncpg.Pool, Clock, Publisher, Topology, int], Awaitable[int]]
 
 
 @pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
-
-
-@pytest.fixture
-async def clock(pool: asyncpg.Pool) -> SimulatedClock:
-    simulated = SimulatedClock(pool)
+async def clock(fresh_pool: asyncpg.Pool) -> SimulatedClock:
+    simulated = SimulatedClock(fresh_pool)
     await simulated.set(NOW)
     return simulated
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
 
 
 async def _election_open(
@@ -76,23 +62,9 @@ async def _election_open(
     ids = []
     for _ in range(count):
         workflow_id = uuid.uuid4()
-        notice = CommandMessage(
-            message_id=str(uuid.uuid4()),
-            company_id="fmp",
-            workflow_id=workflow_id,
-            workflow_type="rofr",
-            command="deliver_disposition_notice",
-            actor=ActorIn(party="owner", name="Olivia Owner"),
-            payload={
-                "holder": "Olivia Owner",
-                "shares": 1000,
-                "transferee": {"name": "Bob Buyer"},
-                "consideration": {"form": "cash", "price_per_share": "2.50"},
-                "compliance_proof": "opinion of counsel: FMP §6(b), (c), (g), (h) not contravened",
-                "notice": {"method": "personal", "delivered_at": NOW.isoformat()},
-            },
-        )
-        assert (await apply(pool, notice, clock, catalog)).state == "election_window"
+        assert (
+            await apply(pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
         ids.append(workflow_id)
     return ids
 
@@ -129,23 +101,23 @@ async def _purge_engine_queue(amqp_url: str, topology: Topology) -> int:
 
 
 async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_once(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     amqp_url: str,
     topology: Topology,
 ) -> None:
-    [workflow_id] = await _election_open(pool, clock, catalog)
+    [workflow_id] = await _election_open(fresh_pool, clock, catalog)
     await clock.advance(PAST_ELECTION)
     async with running_bus(amqp_url, topology) as bus:  # no engine running
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
     [bundle] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)  # lost
     [lost] = timers_in([bundle])
-    timer = await _timer(pool, workflow_id)
+    timer = await _timer(fresh_pool, workflow_id)
     assert lost.message_id == str(timer["timer_id"])
     assert (timer["status"], timer["fired_at"]) == ("fired", NOW + PAST_ELECTION)
 
-    consumers = [engine_consumer(pool, clock, catalog)]
+    consumers = [engine_consumer(fresh_pool, clock, catalog)]
     async with (
         running_bus(amqp_url, topology, consumers) as bus,
         tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
@@ -153,7 +125,7 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
         passes = Calls()
         service = asyncio.create_task(
             run_deadlines(
-                pool,
+                fresh_pool,
                 clock,
                 bus.publisher,
                 topology,
@@ -165,11 +137,11 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
         try:
             await passes.more(2)  # within the grace (on the service's clock): no re-fire
             assert await fired.caught_up() == []
-            assert await _state(pool, workflow_id) == "election_window"
+            assert await _state(fresh_pool, workflow_id) == "election_window"
 
             await clock.advance(GRACE)
             [again] = await until_fired(fired, 1, within=10)
-            await eventually(lambda: _reached(pool, workflow_id, "owner_sale_window"))
+            await eventually(lambda: _reached(fresh_pool, workflow_id, "owner_sale_window"))
 
             await clock.advance(timedelta(hours=2))  # applied: never fired again
             await passes.more(2)
@@ -181,10 +153,10 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
     assert again.message_id == lost.message_id  # the same message id: the inbox applies it once
     assert again.timer.timer == "election_deadline"
     assert [t.message_id for t in timers_in(fired.messages)] == [again.message_id]
-    timer = await _timer(pool, workflow_id)
+    timer = await _timer(fresh_pool, workflow_id)
     assert (timer["status"], timer["refires"]) == ("applied", 1)
     assert timer["applied_at"] == NOW + PAST_ELECTION + GRACE
-    applied = await pool.fetchval(
+    applied = await fresh_pool.fetchval(
         "SELECT count(*) FROM history WHERE workflow_id = $1 AND message_id = $2",
         workflow_id,
         again.message_id,
@@ -197,17 +169,17 @@ async def _reached(pool: asyncpg.Pool, workflow_id: uuid.UUID, state: str) -> bo
 
 
 async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     amqp_url: str,
     topology: Topology,
     fresh_database_url: str,
 ) -> None:
-    ids = await _election_open(pool, clock, catalog, count=40)
+    ids = await _election_open(fresh_pool, clock, catalog, count=40)
     await clock.advance(PAST_ELECTION)
     other = await connect(fresh_database_url)
-    replicas = [(pool, SimulatedClock(pool)), (other, SimulatedClock(other))]
+    replicas = [(fresh_pool, SimulatedClock(fresh_pool)), (other, SimulatedClock(other))]
     try:
         async with (
             running_bus(amqp_url, topology) as one,
@@ -249,14 +221,14 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
 
     assert sum(first) == sum(again) == sum(third) == 40
     assert all(first) and all(again), "both replicas took a share"
-    timer_ids = {str((await _timer(pool, w))["timer_id"]) for w in ids}
+    timer_ids = {str((await _timer(fresh_pool, w))["timer_id"]) for w in ids}
     assert Counter(t.message_id for t in timers_in(fired.messages)) == {t: 3 for t in timer_ids}
-    refires = await pool.fetch("SELECT status, refires FROM timers")
+    refires = await fresh_pool.fetch("SELECT status, refires FROM timers")
     assert {(r["status"], r["refires"]) for r in refires} == {("fired", 2)}
 
 
 async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_are(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     amqp_url: str,
@@ -266,7 +238,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
     durable queue, confirmed), so none is fired again, however long the backlog lasts up to
     the hold; once they are lost (the queue purged) they are; and past the hold they are even
     behind a backlog. Then the engine applies each once."""
-    ids = await _election_open(pool, clock, catalog, count=30)
+    ids = await _election_open(fresh_pool, clock, catalog, count=30)
     await clock.advance(PAST_ELECTION)
     backlog = QueueBacklog(amqp_url, *(q.name for q in topology.engine_queues))
     try:
@@ -278,10 +250,10 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
 
             async def refire() -> int:
                 return await refire_unapplied_timers(
-                    pool, clock, bus.publisher, topology, 100, hold=hold
+                    fresh_pool, clock, bus.publisher, topology, 100, hold=hold
                 )
 
-            while await fire_due_timers(pool, clock, bus.publisher, topology, 7):
+            while await fire_due_timers(fresh_pool, clock, bus.publisher, topology, 7):
                 pass
             bundles = len(await fired.caught_up())
             await eventually(lambda: _equals(backlog(), bundles), within=90)
@@ -290,7 +262,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
             assert await refire() == 0
             await fired.caught_up()
             assert len(timers_in(fired.messages)) == 30
-            timers = await pool.fetch("SELECT status, refires FROM timers")
+            timers = await fresh_pool.fetch("SELECT status, refires FROM timers")
             assert {(r["status"], r["refires"]) for r in timers} == {("fired", 0)}
 
             # lost after the confirm
@@ -314,17 +286,17 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
         await backlog.close()
 
     assert Counter(t.message_id for t in timers_in(fired.messages)) == Counter(
-        {str((await _timer(pool, w))["timer_id"]): 3 for w in ids}
+        {str((await _timer(fresh_pool, w))["timer_id"]): 3 for w in ids}
     )
-    consumers = [engine_consumer(pool, clock, catalog)]
+    consumers = [engine_consumer(fresh_pool, clock, catalog)]
     async with running_bus(amqp_url, topology, consumers):  # the engine drains the queue
         for w in ids:
-            await eventually(lambda w=w: _reached(pool, w, "owner_sale_window"), within=180)
+            await eventually(lambda w=w: _reached(fresh_pool, w, "owner_sale_window"), within=180)
         await eventually(lambda: _equals(_ready(amqp_url, topology), 0), within=180)
     for w in ids:
-        timer = await _timer(pool, w)
+        timer = await _timer(fresh_pool, w)
         assert (timer["status"], timer["refires"]) == ("applied", 2)
-    history = await pool.fetch(
+    history = await fresh_pool.fetch(
         "SELECT workflow_id, count(*) AS n FROM history GROUP BY workflow_id"
     )
     assert {r["n"] for r in history} == {2}  # the notice, and the election window's end: once
@@ -343,32 +315,32 @@ async def _ready(amqp_url: str, topology: Topology) -> int | None:
 
 
 async def test_an_in_memory_restart_fires_again_what_was_in_flight_at_once(
-    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, namespace: str
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, namespace: str
 ) -> None:
-    [workflow_id] = await _election_open(pool, clock, catalog)
+    [workflow_id] = await _election_open(fresh_pool, clock, catalog)
     await clock.advance(PAST_ELECTION)
     topology = Topology(namespace)
     async with running_bus(None, topology) as bus:  # the process stops before delivering it
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
         await bus.drain()
-    assert (await _timer(pool, workflow_id))["status"] == "fired"
+    assert (await _timer(fresh_pool, workflow_id))["status"] == "fired"
 
     # Restarted with the simulated clock standing still: no grace will ever pass.
-    async with running_bus(None, topology, [engine_consumer(pool, clock, catalog)]) as bus:
+    async with running_bus(None, topology, [engine_consumer(fresh_pool, clock, catalog)]) as bus:
         service = asyncio.create_task(
-            run_deadlines(pool, clock, bus.publisher, topology, poll_interval=0.05)
+            run_deadlines(fresh_pool, clock, bus.publisher, topology, poll_interval=0.05)
         )
         try:
-            await eventually(lambda: _reached(pool, workflow_id, "owner_sale_window"))
+            await eventually(lambda: _reached(fresh_pool, workflow_id, "owner_sale_window"))
         finally:
             service.cancel()
             await asyncio.gather(service, return_exceptions=True)
-    timer = await _timer(pool, workflow_id)
+    timer = await _timer(fresh_pool, workflow_id)
     assert (timer["status"], timer["refires"]) == ("applied", 1)
 
 
 async def test_a_timer_message_recorded_before_marks_its_timer_applied(
-    pool: asyncpg.Pool,
+    fresh_pool: asyncpg.Pool,
     clock: SimulatedClock,
     catalog: TermsCatalog,
     amqp_url: str,
@@ -376,9 +348,9 @@ async def test_a_timer_message_recorded_before_marks_its_timer_applied(
 ) -> None:
     """A redelivered message the inbox already has (say, applied before timers had an applied
     status) still stops the re-fires, and changes nothing else."""
-    [workflow_id] = await _election_open(pool, clock, catalog)
+    [workflow_id] = await _election_open(fresh_pool, clock, catalog)
     await clock.advance(PAST_ELECTION)
-    timer = await _timer(pool, workflow_id)
+    timer = await _timer(fresh_pool, workflow_id)
     message = TimerMessage(
         message_id=str(timer["timer_id"]),
         company_id="fmp",
@@ -388,11 +360,13 @@ async def test_a_timer_message_recorded_before_marks_its_timer_applied(
         due_at=timer["due_at"],
     )
     async with running_bus(amqp_url, topology) as bus:  # fired; the engine is not running
-        assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
-    assert (await apply(pool, message, clock, catalog)).state == "owner_sale_window"
-    assert (await _timer(pool, workflow_id))["status"] == "applied"
-    await pool.execute("UPDATE timers SET status = 'fired' WHERE timer_id = $1", timer["timer_id"])
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
+    assert (await apply(fresh_pool, message, clock, catalog)).state == "owner_sale_window"
+    assert (await _timer(fresh_pool, workflow_id))["status"] == "applied"
+    await fresh_pool.execute(
+        "UPDATE timers SET status = 'fired' WHERE timer_id = $1", timer["timer_id"]
+    )
 
-    assert (await apply(pool, message, clock, catalog)).status == "duplicate"
-    assert (await _timer(pool, workflow_id))["status"] == "applied"
-    assert await pool.fetchval("SELECT version FROM workflows") == 2
+    assert (await apply(fresh_pool, message, clock, catalog)).status == "duplicate"
+    assert (await _timer(fresh_pool, workflow_id))["status"] == "applied"
+    assert await fresh_pool.fetchval("SELECT version FROM workflows") == 2

@@ -9,7 +9,6 @@ into nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import aio_pika
 import asyncpg
@@ -18,27 +17,12 @@ from aio_pika.exceptions import DeliveryError
 
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import BrokerPublisher
-from services.bus.runner import build_broker, declare_topology, delete_topology, running_bus
+from services.bus.runner import build_broker, declare_topology, running_bus
 from services.bus.tap import eventually, take, waiting
 from services.bus.topology import ERROR_HEADER, Topology
 from services.clock import SimulatedClock
 from services.relay import relay_once
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
-
-
-@pytest.fixture
-async def topology(amqp_url: str, namespace: str) -> AsyncIterator[Topology]:
-    t = Topology(namespace)
-    yield t
-    await delete_topology(amqp_url, t)
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
 
 
 async def _exchanges_only(amqp_url: str, topology: Topology) -> None:
@@ -70,10 +54,10 @@ async def test_publishing_what_no_queue_would_receive_raises(
 
 
 async def test_the_relay_leaves_a_row_no_queue_would_receive_unsent_then_sends_it(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology
 ) -> None:
     event_id = str(uuid.uuid4())
-    await pool.execute(
+    await fresh_pool.execute(
         "INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body) "
         "VALUES ('acme', NULL, 'events', 'event.rofr.rofr_exercised', $1, $2)",
         event_id,
@@ -84,14 +68,14 @@ async def test_the_relay_leaves_a_row_no_queue_would_receive_unsent_then_sends_i
     await broker.connect()
     try:
         with pytest.raises(DeliveryError):
-            await relay_once(pool, BrokerPublisher(broker), topology)
-        assert await pool.fetchval("SELECT sent_at FROM outbox") is None
+            await relay_once(fresh_pool, BrokerPublisher(broker), topology)
+        assert await fresh_pool.fetchval("SELECT sent_at FROM outbox") is None
 
         await declare_topology(amqp_url, topology)  # the queue is back
-        assert await relay_once(pool, BrokerPublisher(broker), topology) == 1
+        assert await relay_once(fresh_pool, BrokerPublisher(broker), topology) == 1
     finally:
         await broker.stop()
-    assert await pool.fetchval("SELECT sent_at FROM outbox") is not None
+    assert await fresh_pool.fetchval("SELECT sent_at FROM outbox") is not None
     [delivered] = await take(amqp_url, topology.notices_queue.name, 1)
     assert delivered.message_id == event_id
 
@@ -101,10 +85,12 @@ async def _logged(caplog: pytest.LogCaptureFixture, text: str, times: int) -> bo
 
 
 async def test_a_poison_message_whose_dead_letter_goes_nowhere_stays_queued(
-    pool: asyncpg.Pool, amqp_url: str, topology: Topology, caplog: pytest.LogCaptureFixture
+    fresh_pool: asyncpg.Pool, amqp_url: str, topology: Topology, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = b'{"kind": "command", "message_id": '  # malformed: dead-lettered, never applied
-    consumer = engine_consumer(pool, SimulatedClock(pool), TermsCatalog(), retry_delay=0.05)
+    consumer = engine_consumer(
+        fresh_pool, SimulatedClock(fresh_pool), TermsCatalog(), retry_delay=0.05
+    )
     async with running_bus(amqp_url, topology, [consumer]) as bus:
         await _unbind_dead_letter_queue(amqp_url, topology)
         await bus.publisher.publish(
