@@ -132,7 +132,8 @@ async def measure_dbos(python: Path, args: Any) -> float:
 
 
 class DirectToEngine:
-    """A publisher that hands each timer message to the engine's ``apply`` in this process.
+    """A publisher that hands each timer message (of the bundles the deadlines service
+    publishes) to the engine's ``apply`` in this process.
 
     Messages are queued and applied by worker tasks, never inside ``publish``: the deadlines
     service publishes while holding the row locks of the timers the engine marks applied.
@@ -140,18 +141,20 @@ class DirectToEngine:
 
     def __init__(self, pool: Any, clock: Any, catalog: Any, workers: int) -> None:
         self.pool, self.clock, self.catalog = pool, clock, catalog
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
     async def publish(self, body: bytes, **_: Any) -> None:
-        self.queue.put_nowait(body)
+        from workflows.messages import TimerBundle
+
+        for timer in TimerBundle.model_validate_json(body).timers:
+            self.queue.put_nowait(timer)
 
     async def _work(self) -> None:
         from services.engine import apply
-        from workflows.messages import TimerMessage
 
         while True:
-            message = TimerMessage.model_validate_json(await self.queue.get())
+            message = await self.queue.get()
             await apply(self.pool, message, self.clock, self.catalog)
 
     def stop(self) -> None:

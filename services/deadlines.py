@@ -3,9 +3,10 @@
 No timer lives in memory or in the broker: every deadline is a row (``timers``) with who must
 act, by when, under which clause and why that date. Each pass claims the pending timers due at
 the clock's current time with ``FOR UPDATE SKIP LOCKED`` (one statement, which also reads the
-simulated clock: ``services.store.timers``), publishes one ``TimerMessage`` each (``message_id``
-= the timer id, routing key ``timer.<workflow_type>.<name>``) with their publisher confirms
-awaited together, marks the confirmed ones fired and commits. Replicas skip each other's locked
+simulated clock: ``services.store.timers``), publishes them as ``TimerMessage``s (``message_id``
+= the timer id), in bundles of many timers of one engine shard each (``timers.<shard>``:
+``services.bus.timer_bundles``), with their publisher confirms awaited together, marks the
+confirmed ones fired and commits. Replicas skip each other's locked
 rows, so each due timer is claimed by one of them; a crash before the commit fires the timer
 again with the same message id, which the engine applies once.
 
@@ -47,11 +48,12 @@ from services.bus.backlog import Backlog
 from services.bus.ordered_publish import Publication, publish_in_order
 from services.bus.polling import OnPass, poll
 from services.bus.publisher import InMemoryPublisher, Publisher
+from services.bus.timer_bundles import bundle_body, in_bundles
 from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.store import timers as store
 from services.store.db import Connection
-from workflows.messages import NAME_PATTERN, TimerMessage, timer_routing_key
+from workflows.messages import NAME_PATTERN, TimerMessage
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +116,31 @@ def _timer_body(row: asyncpg.Record) -> bytes:
     return m.model_dump_json().encode()
 
 
-def _publication(
-    row: asyncpg.Record, exchange: RabbitExchange, topology: Topology
-) -> Publication[UUID]:
-    timer_id = row["timer_id"]
-    return Publication(
-        ref=timer_id,
-        key=row["workflow_id"],
-        body=_timer_body(row),
-        exchange=exchange,
-        routing_key=topology.engine_routing_key(
-            timer_routing_key(row["workflow_type"], row["name"]), row["workflow_id"]
-        ),
-        message_id=str(timer_id),
-    )
+def _bundles(
+    rows: list[asyncpg.Record], exchange: RabbitExchange, topology: Topology
+) -> list[Publication[tuple[UUID, ...]]]:
+    """The rows as bundles of timers (``services.bus.timer_bundles``): by shard, each shard's
+    in the order claimed. The bundles of one shard share a key, so each goes out only once the
+    one before it is confirmed, as the timers of one workflow did when each was a message."""
+    by_shard: dict[int, list[asyncpg.Record]] = {}
+    for r in rows:
+        by_shard.setdefault(topology.engine_shard(r["workflow_id"]), []).append(r)
+    publications = []
+    for shard, in_shard in by_shard.items():
+        bodies = [_timer_body(r) for r in in_shard]
+        for run in in_bundles(bodies):
+            ids = tuple(in_shard[n]["timer_id"] for n in run)
+            publications.append(
+                Publication(
+                    ref=ids,
+                    key=shard,
+                    body=bundle_body(bodies[n] for n in run),
+                    exchange=exchange,
+                    routing_key=topology.timer_bundle_routing_key(shard),
+                    message_id=f"timers-{ids[0]}",  # for the logs: each timer has its own
+                )
+            )
+    return publications
 
 
 async def _reading(clock: Clock) -> tuple[datetime, bool]:
@@ -154,14 +167,14 @@ async def _claim_publish_settle(
     """One transaction: claim a batch (SKIP LOCKED), publish what ``keep`` keeps of it, settle
     it (``Settle``); the rows confirmed.
 
-    The batch goes out in waves with its confirms awaited together
-    (``services.bus.ordered_publish``): waiting for each confirm before sending the next made
-    the burst of 100,000 due timers (ROADMAP item 5) take 70 s instead of 39 s here. Timers of
-    one workflow go in the order claimed (by due time). Only confirmed timers end the
-    transaction fired; one not confirmed (nacked, returned, timed out) stays as it was with the
-    later timers of its workflow, and is claimed again first on the next pass, under the same
-    message id, so the engine's inbox keeps it to one effect. The first failure is raised after
-    the commit.
+    The batch goes out in bundles, one or more per engine shard (``_bundles``), in waves with
+    their confirms awaited together (``services.bus.ordered_publish``): waiting for each
+    confirm before sending the next made the burst of 100,000 due timers (ROADMAP item 5) take
+    70 s instead of 39 s here. Timers of one workflow go in the order claimed (by due time).
+    Only confirmed timers end the transaction fired; those of a bundle not confirmed (nacked,
+    returned, timed out) stay as they were with the later bundles of their shard, and are
+    claimed again first on the next pass, under the same message ids, so the engine's inbox
+    keeps each to one effect. The first failure is raised after the commit.
     """
     async with pool.acquire() as connection:
         async with connection.transaction():
@@ -169,17 +182,17 @@ async def _claim_publish_settle(
             claimed = await claim(connection, reading, simulated, batch_size)
             rows = await keep(claimed)
             exchange = topology.commands_exchange  # built anew on every call: once a batch
-            published = await publish_in_order(
-                publisher, [_publication(r, exchange, topology) for r in rows]
-            )
-            done = set(published.confirmed)
+            published = await publish_in_order(publisher, _bundles(rows, exchange, topology))
+            confirmed = [timer_id for bundle in published.confirmed for timer_id in bundle]
+            done = set(confirmed)
             if claimed:
                 unconfirmed = [r for r in claimed if r["timer_id"] not in done]
-                await settle(connection, published.confirmed, unconfirmed, claimed[0]["now"])
+                await settle(connection, confirmed, unconfirmed, claimed[0]["now"])
         if published.failed:
             log.warning(
                 "deadlines: %d of %d timers not confirmed, %d held back behind them; retried next",
-                len(published.failed), len(rows), len(published.held_back),
+                sum(len(ids) for ids, _ in published.failed), len(rows),
+                sum(map(len, published.held_back)),
             )  # fmt: skip
         published.raise_first_failure()
     return [r for r in rows if r["timer_id"] in done]

@@ -12,7 +12,13 @@ from services.bus.runner import build_broker
 from services.bus.topology import ERROR_HEADER, SOURCE_QUEUE_HEADER, Topology
 from workflows import registry
 from workflows.command_schemas import command_envelopes
-from workflows.messages import CommandMessage, EventMessage, TimerMessage, command_routing_key
+from workflows.messages import (
+    CommandMessage,
+    EventMessage,
+    TimerBundle,
+    TimerMessage,
+    command_routing_key,
+)
 
 
 class _Unused:
@@ -37,6 +43,13 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
         (topology.commands_exchange, "timer.<workflow_type>.<timer>", TimerMessage,
          "Sent by the deadlines service when a timer falls due (message_id = timer id); "
          "only the services' RabbitMQ users may publish these."),
+        (topology.commands_exchange, "timers.<shard>", TimerBundle,
+         "Sent by the deadlines service: the timers it fired together for one engine shard "
+         "(the workflows whose shard, the CRC-32 of the workflow id modulo the shards, is "
+         "<shard>), in due order, each exactly the TimerMessage it stands for. The engine "
+         "applies each as if sent alone; one that can never be applied is dead-lettered alone, "
+         "as a TimerMessage on timer.<workflow_type>.<timer>.<shard>. Only the services' "
+         "RabbitMQ users may publish these."),
         (topology.events_exchange, "event.<company>.<workflow_type>.<type>", EventMessage,
          "Published from the outbox after the transaction that produced it commits; "
          "includes deadline_set, deadline_cancelled, command_refused and action_required. "
@@ -83,6 +96,7 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
 _RECEIVED = {
     "engine:command": "CommandMessage",
     "engine:timer": "TimerMessage",
+    "engine:timers": "TimerBundle",
     "notices:events": "EventMessage",
 }
 

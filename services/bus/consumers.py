@@ -40,12 +40,14 @@ from services.bus.engine_queues import EngineQueues
 from services.bus.failures import permanent_reason, too_large
 from services.bus.poison import PoisonMessage, dead_letter, parse_engine_message
 from services.bus.publisher import BrokerPublisher, Publisher
+from services.bus.timer_bundles import settle_bundle
 from services.bus.topology import ROUTING_KEY_HEADER, Topology
 from services.clock import Clock
 from services.engine import apply_batch
 from services.engine.outcome import Held, Outcome
 from services.integrations import authorise
 from services.notices import record_event
+from workflows.messages import TimerBundle
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +282,16 @@ def engine_consumer(
                 feed.arrived(tag, source)
                 await dead.send(message, str(poison))
                 return
+            if isinstance(parsed, TimerBundle):  # many timers: each a delivery of its own
+                if not gate.is_service(sender):  # as ``authorise`` rules for each timer
+                    feed.arrived(tag, source)
+                    await dead.send(message, _untrusted_bundle(sender))
+                    return
+                timers = [(t.workflow_id, t) for t in parsed.timers]
+                await settle_bundle(
+                    message, feed.submit_all(timers, sender, tag, source), feed, dead
+                )
+                return
             delivery = feed.submit(parsed.workflow_id, parsed, sender, tag, source)
             result = await feed.result(delivery)
             if result is LEAVE:
@@ -335,8 +347,7 @@ def engine_consumer(
                     decoder=whole_message,
                     no_reply=True,
                     title=f"engine:{kind}",
-                    description=f"The engine applies each {kind} message once (by message id), "
-                    "the messages of one workflow in arrival order, in batches.",
+                    description=_ENGINE_SUBSCRIPTIONS[kind],
                 )
                 subscriber(consume_in_memory)
                 subscribers.append(subscriber)
@@ -346,6 +357,23 @@ def engine_consumer(
         return EngineService(hand_back, queues.start)
 
     return install
+
+
+_APPLIED = "once (by message id), the messages of one workflow in arrival order, in batches."
+_ENGINE_SUBSCRIPTIONS = {
+    "command": f"The engine applies each command message {_APPLIED}",
+    "timer": f"The engine applies each timer message {_APPLIED}",
+    "timers": "The engine applies each timer of a bundle (from the deadlines service) as a timer "
+    f"message of its own, in the bundle's order, {_APPLIED} The bundle is acknowledged once "
+    "each of its timers is applied or dead-lettered alone.",
+}
+
+
+def _untrusted_bundle(sender: str | None) -> str:
+    return (
+        f"unauthorised: RabbitMQ user {sender!r} sent a bundle of timer messages; timer "
+        "messages come only from the equityflow deadlines service"
+    )
 
 
 @dataclass(frozen=True)

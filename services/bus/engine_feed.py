@@ -19,6 +19,11 @@ Deliveries come from one or more *sources*, one per channel (an engine consumes 
 queues on a channel of its own: ``services.bus.engine_queues``). The order, the delivery tags
 and their gaps are per source; a batch takes from every source, the earliest arrivals first.
 ``Feed.leave`` hands one source back the way ``stop`` hands back all of them.
+
+A delivery may carry several messages (a bundle of timers: ``workflows.messages.TimerBundle``):
+``Feed.submit_all`` registers each as a delivery of its own, all under the delivery's tag, in
+the bundle's order (``Delivery.part``). Each is then taken, held behind a failure and retried
+like any other delivery of its workflow.
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ class Delivery:
     attempts: int = 0
     not_before: float = 0.0
     in_flight: bool = field(default=False)
+    part: int = 0  # its place among the messages of one AMQP delivery (a bundle), same ``seq``
 
 
 ApplyBatch = Callable[[Sequence[Delivery]], Awaitable[list[Any]]]
@@ -158,20 +164,39 @@ class Feed:
         tag, a source's deliveries are ordered by it, and none is taken while an earlier one
         has not reached the consumer yet: the order is RabbitMQ's, whatever order the client's
         tasks run in. Without one (the in-memory broker), by the order of the calls."""
+        (delivery,) = self.submit_all([(key, message)], sender, tag, source)
+        return delivery
+
+    def submit_all(
+        self,
+        messages: Sequence[tuple[Hashable, Any]],
+        sender: str | None,
+        tag: int | None = None,
+        source: Hashable = None,
+    ) -> list[Delivery]:
+        """``submit`` for the messages of one AMQP delivery (``(key, message)`` each, in their
+        order): each a delivery of its own, all in the place of the one delivery tag."""
         loop = asyncio.get_running_loop()
         seq = tag if tag else next(self._seq)
-        delivery = Delivery(
-            seq, key, message, sender, loop.create_future(), source, next(self._arrival)
-        )
+        deliveries = [
+            Delivery(
+                seq, key, message, sender, loop.create_future(), source, next(self._arrival),
+                part=part,
+            )
+            for part, (key, message) in enumerate(messages)
+        ]  # fmt: skip
         if self._stopping or source in self._leaving:  # too late: handed back with the others
-            delivery.done.set_result(LEAVE)
-            return delivery
-        bisect.insort(self._pending.setdefault(source, []), delivery, key=_in_source)
+            for delivery in deliveries:
+                delivery.done.set_result(LEAVE)
+            return deliveries
+        pending = self._pending.setdefault(source, [])
+        for delivery in deliveries:
+            bisect.insort(pending, delivery, key=_in_source)
         self.arrived(tag, source)
         self._wake.set()
         if self._loop_task is None or self._loop_task.done():
             self._loop_task = loop.create_task(self._run(), name="engine-feed")
-        return delivery
+        return deliveries
 
     async def result(self, delivery: Delivery) -> Any:
         """What came of a delivery; ``LEAVE`` if the service stopped before applying it."""
@@ -327,8 +352,8 @@ class Feed:
         d.done.set_result(result)
 
 
-def _in_source(d: Delivery) -> int:
-    return d.seq
+def _in_source(d: Delivery) -> tuple[int, int]:
+    return d.seq, d.part
 
 
 def _by_arrival(d: Delivery) -> int:

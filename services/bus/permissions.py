@@ -7,8 +7,8 @@ RabbitMQ checks these, not equityflow (rabbitmq.com/access-control.html):
   the events exchange, and declares, binds and consumes only its own queues (server-named ones,
   or ``<namespace>.integration.<user>.*``);
 - *topic permissions* (write and read regexes over routing keys, per topic exchange): an
-  integration publishes only ``command.*`` keys (never ``timer.*``: timers are the deadlines
-  service's), and binds to the events exchange only with keys of its own company,
+  integration publishes only ``command.*`` keys (never ``timer.*`` nor ``timers.*``: timers are
+  the deadlines service's), and binds to the events exchange only with keys of its own company,
   ``event.<company>.*`` (``workflows.messages.routing_word``), so it can read no other company's
   events. The services' user has no topic permission set, so every key is open to it.
 

@@ -21,17 +21,20 @@ from services.bus.topology import (
     SOURCE_QUEUE_HEADER,
     Topology,
 )
-from workflows.messages import CommandMessage, EventMessage, TimerMessage
+from workflows.messages import CommandMessage, EventMessage, TimerBundle, TimerMessage
 from workflows.registry import kind as workflow_kind
 
 MAX_REASON = 1000
 
-EngineMessage = Annotated[CommandMessage | TimerMessage, Field(discriminator="kind")]
-_ENGINE = TypeAdapter[CommandMessage | TimerMessage](EngineMessage)
+EngineMessage = Annotated[CommandMessage | TimerMessage | TimerBundle, Field(discriminator="kind")]
+_ENGINE = TypeAdapter[CommandMessage | TimerMessage | TimerBundle](EngineMessage)
 # The routing key's first word says what a message is, so its body may leave ``kind`` out.
-_BY_ROUTING_KEY: dict[str, TypeAdapter[CommandMessage] | TypeAdapter[TimerMessage]] = {
+_BY_ROUTING_KEY: dict[
+    str, TypeAdapter[CommandMessage] | TypeAdapter[TimerMessage] | TypeAdapter[TimerBundle]
+] = {
     "command": TypeAdapter(CommandMessage),
     "timer": TypeAdapter(TimerMessage),
+    "timers": TypeAdapter(TimerBundle),
 }
 _EVENT = TypeAdapter(EventMessage)
 
@@ -56,20 +59,28 @@ def _known_workflow_type(workflow_type: str) -> bool:
     return True
 
 
-def parse_engine_message(body: bytes, routing_key: str = "") -> CommandMessage | TimerMessage:
-    """A command or timer message for a workflow type that exists.
+def parse_engine_message(
+    body: bytes, routing_key: str = ""
+) -> CommandMessage | TimerMessage | TimerBundle:
+    """A command, a timer message or a bundle of timers, for workflow types that exist (a
+    bundle with one timer of an unknown type is refused whole).
 
     Sent as ``command.<workflow_type>.<command>`` a body is a command (its ``kind``, if given,
-    must be ``command``), and as ``timer.…`` a timer message; under any other routing key the
-    body's ``kind`` tells them apart.
+    must be ``command``), as ``timer.…`` a timer message, as ``timers.<shard>`` a bundle; under
+    any other routing key the body's ``kind`` tells them apart.
     """
     adapter = _BY_ROUTING_KEY.get(routing_key.split(".", 1)[0], _ENGINE)
     try:
         message = adapter.validate_json(body)
     except ValidationError as e:
         raise PoisonMessage(describe(e)) from None
-    if not _known_workflow_type(message.workflow_type):
-        raise PoisonMessage(f"workflow_type: unknown workflow type {message.workflow_type!r}")
+    timers = message.timers if isinstance(message, TimerBundle) else (message,)
+    for n, timer in enumerate(timers):
+        if not _known_workflow_type(timer.workflow_type):
+            where = f"timers.{n}." if isinstance(message, TimerBundle) else ""
+            raise PoisonMessage(
+                f"{where}workflow_type: unknown workflow type {timer.workflow_type!r}"
+            )
     return message
 
 

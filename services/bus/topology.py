@@ -15,7 +15,10 @@ over the shards of one that goes away (``services.bus.engine_queues``). The serv
 with the shard as a fourth word of the key (``command.<workflow_type>.<name>.<shard>``,
 ``engine_routing_key``); a key of three words, as an integration publishes, goes to the single
 ``engine`` queue, which every engine also consumes (one at a time, like a shard). That is also
-the queue of an installation from before the shards: what it still holds is applied.
+the queue of an installation from before the shards: what it still holds is applied. The
+deadlines service sends due timers in bundles, one AMQP message for many timers of one shard
+(``workflows.messages.TimerBundle``), with the key ``timers.<shard>``
+(``timer_bundle_routing_key``), bound to that shard's queue alone.
 
 A message that cannot be parsed is dead-lettered by the consumer with
 its reason; a message that keeps failing is dead-lettered by RabbitMQ once it reaches the
@@ -148,6 +151,10 @@ class Topology:
         fourth word: what every equityflow service publishes to the engine with."""
         return f"{routing_key}.{self.engine_shard(workflow_id)}"
 
+    def timer_bundle_routing_key(self, shard: int) -> str:
+        """``timers.<shard>``: a bundle of timers, every one of them of that shard."""
+        return f"timers.{shard}"
+
     def outbox_routing_key(self, logical_exchange: str, routing_key: str, body: Any) -> str:
         """The key for an outbox row: a command to a workflow goes to its shard (the row keeps
         the key without it; ``body`` is the decoded message), an event as stored."""
@@ -182,11 +189,22 @@ class Topology:
 
     @property
     def bindings(self) -> tuple[Binding, ...]:
-        # Three words to the intake, four (the last the shard) to a shard: never both.
+        # Three words to the intake, four (the last the shard) to a shard: never both. A
+        # bundle of timers (``timers.<shard>``) only to its shard.
         shards = (
-            Binding(self.commands_exchange, self.engine_shard_queue(n), f"{kind}.*.*.{n}")
+            binding
             for n in range(self.engine_shards)
-            for kind in ("command", "timer")
+            for binding in (
+                *(
+                    Binding(self.commands_exchange, self.engine_shard_queue(n), f"{kind}.*.*.{n}")
+                    for kind in ("command", "timer")
+                ),
+                Binding(
+                    self.commands_exchange,
+                    self.engine_shard_queue(n),
+                    self.timer_bundle_routing_key(n),
+                ),
+            )
         )
         return (
             Binding(self.commands_exchange, self.engine_queue, "command.*.*"),
@@ -206,12 +224,12 @@ class Topology:
         )
 
     # In memory (FastStream's test broker routes by a subscriber's key, not by bindings) the
-    # engine is two subscriptions of the intake, one per kind, which every key matches.
+    # engine is three subscriptions of the intake, one per kind, which every key matches.
     @property
     def engine_subscriptions(self) -> tuple[RabbitQueue, ...]:
         return tuple(
             self._work_queue("engine", key, single_active_consumer=True)
-            for key in ("command.#", "timer.#")
+            for key in ("command.#", "timer.#", "timers.#")
         )
 
     @property

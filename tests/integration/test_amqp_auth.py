@@ -40,6 +40,7 @@ from services.bus.permissions import (
 from services.bus.redrive import redrive
 from services.bus.runner import delete_topology, running_bus
 from services.bus.tap import eventually, take
+from services.bus.timer_bundles import bundle_body
 from services.bus.topology import ERROR_HEADER, REDRIVEN_HEADER, Topology
 from services.clock import SimulatedClock
 from services.integrations import Integration, add_integration
@@ -47,7 +48,13 @@ from services.store.companies import register_company
 from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from tests.conftest import IN_CI
-from workflows.messages import ActorIn, CommandMessage, EventMessage, event_routing_key
+from workflows.messages import (
+    ActorIn,
+    CommandMessage,
+    EventMessage,
+    TimerMessage,
+    event_routing_key,
+)
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 REFUSED = (aiormq.exceptions.ChannelAccessRefused, aiormq.exceptions.ChannelPreconditionFailed)
@@ -427,6 +434,46 @@ async def test_a_forged_deadline_is_neither_recorded_nor_announced(
         assert [n["notice_id"] for n in notices] == [genuine.event_id]
         announced = await pool.fetch("SELECT body FROM outbox")
         assert [o["body"]["caused_by"] for o in announced] == [genuine.event_id]
+    finally:
+        await pool.close()
+
+
+async def test_a_bundle_of_timers_comes_only_from_the_services(
+    fresh_database_url: str, amqp_url: str, broker: Broker, catalog: TermsCatalog
+) -> None:
+    t, b, m = broker.topology, broker.b, broker.misconfigured
+    timer = TimerMessage(
+        message_id=str(uuid.uuid4()), company_id=b.company, workflow_id=uuid.uuid4(),
+        workflow_type="rofr", timer="election_deadline", due_at=NOW,
+    )  # fmt: skip
+    body = bundle_body([timer.model_dump_json().encode()])
+    key = t.timer_bundle_routing_key(0)
+    pool = await connect(fresh_database_url)
+    try:
+        clock = SimulatedClock(pool)
+        await clock.set(NOW)
+        async with running_bus(amqp_url, t, [engine_consumer(pool, clock, catalog)]):
+            # An integration cannot publish one at all: RabbitMQ refuses it.
+            connection = await _as(b)
+            try:
+                refusal = await _refused(connection, lambda ch: _publish(
+                    ch, t.commands_exchange.name, key, _message(body, b.name)))  # fmt: skip
+                assert "ACCESS_REFUSED" in refusal
+            finally:
+                await connection.close()
+            # A user RabbitMQ lets through (misconfigured, not a service): dead-lettered whole.
+            connection = await _as(m)
+            try:
+                channel = await connection.channel(publisher_confirms=True)
+                await _publish(channel, t.commands_exchange.name, key,
+                               _message(body, m.name, message_id="forged-bundle"))  # fmt: skip
+            finally:
+                await connection.close()
+            (letter,) = await take(amqp_url, t.dead_letter_queue.name, 1, within=30)
+        assert (letter.message_id, letter.body) == ("forged-bundle", body)
+        reason = str((letter.headers or {}).get(ERROR_HEADER))
+        assert reason.startswith(f"unauthorised: RabbitMQ user {m.name!r} sent a bundle of timer")
+        assert await pool.fetchval("SELECT count(*) FROM inbox") == 0
     finally:
         await pool.close()
 

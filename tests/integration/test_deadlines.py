@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aio_pika.exceptions import DeliveryError
 from calls import Calls
+from fired import BUNDLES, timers_in, until_fired
 
 from services.bus.publisher import Publisher
 from services.bus.runner import running_bus
@@ -20,7 +21,7 @@ from services.bus.topology import Topology
 from services.clock import Clock, SimulatedClock
 from services.deadlines import fire_due_timers, run_deadlines
 from services.store.db import connect
-from workflows.messages import TimerMessage
+from workflows.messages import TimerBundle
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 
@@ -67,29 +68,33 @@ async def test_two_replicas_fire_each_due_timer_exactly_once(
         async with (
             running_bus(amqp_url, topology) as one,
             running_bus(amqp_url, topology) as two,
-            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+            tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
         ):
             counts = await asyncio.gather(
                 _fire_all(pools[0], SimulatedClock(pools[0]), one.publisher, topology),
                 _fire_all(pools[1], SimulatedClock(pools[1]), two.publisher, topology),
             )
-            await fired.wait_for(200, within=20)
-            await fired.caught_up()  # and no more: both replicas are done
+            await fired.caught_up()  # everything: both replicas are done
         assert sum(counts) == 200
         assert all(counts), "both replicas took a share"
-        ids = [m.message_id for m in fired.messages]
+        timers = timers_in(fired.messages)
+        ids = [t.message_id for t in timers]
         assert len(ids) == 200 and len(set(ids)) == 200
+        assert len(fired.messages) < 200  # bundled
         rows = await pools[0].fetch("SELECT timer_id, status, fired_at, due_at FROM timers")
         by_id = {str(r["timer_id"]): r for r in rows}
         assert {by_id[i]["status"] for i in ids} == {"fired"}
         assert {by_id[i]["fired_at"] for i in ids} == {NOW}
         assert sorted(r["status"] for r in rows if str(r["timer_id"]) not in ids) == ["pending"] * 6
-        message = TimerMessage.model_validate_json(fired.messages[0].body)
-        assert message.message_id == fired.messages[0].message_id
-        # to the workflow's engine shard
-        shard = topology.engine_shard(message.workflow_id)
-        assert fired.messages[0].routing_key == f"timer.rofr.{message.timer}.{shard}"
-        assert message.due_at == by_id[message.message_id]["due_at"]
+        for m in fired.messages:  # each bundle to one engine shard, every timer of that shard
+            bundle = TimerBundle.model_validate_json(m.body)
+            shards = {topology.engine_shard(t.workflow_id) for t in bundle.timers}
+            assert [f"timers.{shard}" for shard in shards] == [m.routing_key]
+            # each timer's text is its TimerMessage's, byte for byte
+            texts = b",".join(t.model_dump_json().encode() for t in bundle.timers)
+            assert m.body == b'{"kind":"timers","timers":[' + texts + b"]}"
+        for t in timers:
+            assert t.timer.due_at == by_id[t.message_id]["due_at"]
     finally:
         for p in pools:
             await p.close()
@@ -105,7 +110,7 @@ async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
         await _timers(pool, 1, 1, due=NOW + timedelta(days=30))
         async with (
             running_bus(amqp_url, topology) as bus,
-            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+            tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
         ):
             passes = Calls()
             service = asyncio.create_task(
@@ -118,7 +123,7 @@ async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
                 assert await fired.caught_up() == []  # not due: nothing fires
                 assert await pool.fetchval("SELECT status FROM timers") == "pending"
                 await clock.advance(timedelta(days=30))
-                (message,) = await fired.wait_for(1, within=5)
+                (message,) = await until_fired(fired, 1, within=5)
                 await eventually(lambda: pool.fetchval("SELECT fired_at FROM timers"))
             finally:
                 service.cancel()
@@ -130,47 +135,49 @@ async def test_a_timer_fires_when_the_simulated_clock_reaches_it(
 
 
 class _NackFirst:
-    """The real publisher, but the first timer published fails as a nack would."""
+    """The real publisher, but the first bundle published fails as a nack would."""
 
     def __init__(self, inner: Publisher) -> None:
         self.inner, self.failed = inner, ""
 
     async def publish(self, body: bytes, **kwargs: Any) -> None:
         if not self.failed:
-            self.failed = kwargs["message_id"]
+            self.failed = kwargs["routing_key"]
             raise DeliveryError(None, None)  # what aio-pika raises on a nack or a return
         await self.inner.publish(body, **kwargs)
 
 
-async def test_a_nacked_timer_stays_due_and_its_workflow_s_later_timers_wait_for_it(
-    fresh_database_url: str, amqp_url: str, topology: Topology
+async def test_a_nacked_bundle_stays_due_and_its_shard_s_later_bundles_wait_for_it(
+    fresh_database_url: str, amqp_url: str, topology: Topology, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("services.bus.timer_bundles.MAX_BUNDLE_TIMERS", 2)  # several a shard
     pool = await connect(fresh_database_url)
     try:
         clock = SimulatedClock(pool)
         await clock.set(NOW)
-        await _timers(pool, 4, 3, due=NOW)  # 12 due, three to a workflow
+        await _timers(pool, 8, 3, due=NOW)  # 24 due, three to a workflow
+        rows = await pool.fetch("SELECT timer_id::text, workflow_id FROM timers ORDER BY due_at")
         async with (
             running_bus(amqp_url, topology) as bus,
-            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+            tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
         ):
             nacking = _NackFirst(bus.publisher)
             with pytest.raises(DeliveryError):
                 await fire_due_timers(pool, clock, nacking, topology, batch_size=100)
-            workflow = await pool.fetchval(
-                "SELECT workflow_id FROM timers WHERE timer_id = $1", uuid.UUID(nacking.failed)
+            shard = int(nacking.failed.rsplit(".", 1)[1])
+            in_shard = {r[0] for r in rows if topology.engine_shard(r["workflow_id"]) == shard}
+            pending = await pool.fetch("SELECT timer_id::text FROM timers WHERE status = 'pending'")
+            assert {r[0] for r in pending} == in_shard  # the other shards' fired
+            assert len(in_shard) > 2  # more than the bundle that failed: those after it too
+            assert await fire_due_timers(pool, clock, nacking, topology, batch_size=100) == len(
+                in_shard
             )
-            pending = await pool.fetch("SELECT workflow_id FROM timers WHERE status = 'pending'")
-            assert [r["workflow_id"] for r in pending] == [workflow] * 3  # the others fired
-            assert await fire_due_timers(pool, clock, nacking, topology, batch_size=100) == 3
-            await fired.wait_for(12)
             await fired.caught_up()
-        order = await pool.fetch(
-            "SELECT timer_id::text FROM timers WHERE workflow_id = $1 ORDER BY due_at", workflow
-        )
-        received = [m.message_id for m in fired.messages]
-        assert len(received) == len(set(received)) == 12  # each once
-        assert [mid for mid in received if mid in {r[0] for r in order}] == [r[0] for r in order]
+        received = [t.message_id for t in timers_in(fired.messages)]
+        assert len(received) == len(set(received)) == 24  # each once
+        for workflow_id in {r["workflow_id"] for r in rows}:  # each workflow's in due order
+            order = [r[0] for r in rows if r["workflow_id"] == workflow_id]
+            assert [mid for mid in received if mid in order] == order
     finally:
         await pool.close()
 

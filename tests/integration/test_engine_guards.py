@@ -25,7 +25,7 @@ from services.deadlines import fire_due_timers
 from services.engine import Outcome, apply
 from services.store import register_company
 from services.terms_catalog import TermsCatalog
-from workflows.messages import CommandMessage, TimerMessage
+from workflows.messages import CommandMessage, TimerBundle, TimerMessage
 
 NOW = datetime(2026, 3, 2, 17, tzinfo=UTC)
 NOTICE = {"method": "personal", "delivered_at": "2026-03-02T16:00:00+00:00"}
@@ -101,8 +101,9 @@ async def _fired_by_the_deadlines_service(
     async with running_bus(amqp_url, topology) as bus:  # no engine consuming
         assert await fire_due_timers(pool, clock, bus.publisher, topology) == 1
     fired = await pool.fetchval("SELECT workflow_id FROM timers WHERE status = 'fired'")
-    [message] = await take(amqp_url, topology.engine_queue_of(fired).name, 1)
-    return TimerMessage.model_validate_json(message.body)
+    [bundle] = await take(amqp_url, topology.engine_queue_of(fired).name, 1)
+    [message] = TimerBundle.model_validate_json(bundle.body).timers
+    return message
 
 
 async def _everything(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from services.deadlines import fire_due_timers
 from services.engine import apply
 from services.store import register_company
 from services.terms_catalog import TermsCatalog
-from workflows.messages import ActorIn, CommandMessage, TimerMessage
+from workflows.messages import ActorIn, CommandMessage, TimerBundle
 
 NOW = datetime(2026, 3, 2, 17, tzinfo=UTC)
 VICTIM = "acme"
@@ -76,8 +76,8 @@ async def test_another_company_s_message_id_cannot_stop_a_deadline_from_firing(
     await clock.advance(timedelta(days=31))  # past the end of the election window
     async with running_bus(amqp_url, topology) as bus:
         assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
-    [message] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)
-    fired = TimerMessage.model_validate_json(message.body)
+    [bundle] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)
+    [fired] = TimerBundle.model_validate_json(bundle.body).timers
     expired = await apply(fresh_pool, fired, clock, catalog)
     assert (expired.status, expired.state) == ("applied", "owner_sale_window")
     status = await fresh_pool.fetchval(

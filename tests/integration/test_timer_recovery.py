@@ -19,6 +19,7 @@ import aio_pika
 import asyncpg
 import pytest
 from calls import Calls
+from fired import BUNDLES, timers_in, until_fired
 from rofr_commands import NOW, disposition_notice
 
 from services.bus.backlog import QueueBacklog
@@ -110,7 +111,8 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
     await clock.advance(PAST_ELECTION)
     async with running_bus(amqp_url, topology) as bus:  # no engine running
         assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == 1
-    [lost] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)  # and it is lost
+    [bundle] = await take(amqp_url, topology.engine_queue_of(workflow_id).name, 1)  # lost
+    [lost] = timers_in([bundle])
     timer = await _timer(fresh_pool, workflow_id)
     assert lost.message_id == str(timer["timer_id"])
     assert (timer["status"], timer["fired_at"]) == ("fired", NOW + PAST_ELECTION)
@@ -118,7 +120,7 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
     consumers = [engine_consumer(fresh_pool, clock, catalog)]
     async with (
         running_bus(amqp_url, topology, consumers) as bus,
-        tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+        tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
     ):
         passes = Calls()
         service = asyncio.create_task(
@@ -138,7 +140,7 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
             assert await _state(fresh_pool, workflow_id) == "election_window"
 
             await clock.advance(GRACE)
-            [again] = await fired.wait_for(1, within=10)
+            [again] = await until_fired(fired, 1, within=10)
             await eventually(lambda: _reached(fresh_pool, workflow_id, "owner_sale_window"))
 
             await clock.advance(timedelta(hours=2))  # applied: never fired again
@@ -149,8 +151,8 @@ async def test_a_lost_timer_message_is_fired_again_after_the_grace_and_applied_o
             await asyncio.gather(service, return_exceptions=True)
 
     assert again.message_id == lost.message_id  # the same message id: the inbox applies it once
-    assert TimerMessage.model_validate_json(again.body).timer == "election_deadline"
-    assert [m.message_id for m in fired.messages] == [again.message_id]
+    assert again.timer.timer == "election_deadline"
+    assert [t.message_id for t in timers_in(fired.messages)] == [again.message_id]
     timer = await _timer(fresh_pool, workflow_id)
     assert (timer["status"], timer["refires"]) == ("applied", 1)
     assert timer["applied_at"] == NOW + PAST_ELECTION + GRACE
@@ -182,7 +184,7 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
         async with (
             running_bus(amqp_url, topology) as one,
             running_bus(amqp_url, topology) as two,
-            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+            tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
         ):
             buses = (one, two)
 
@@ -199,20 +201,20 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
                 return list(await asyncio.gather(drain(0), drain(1)))
 
             first = await each(fire_due_timers)
-            await fired.wait_for(40, within=20)
             await fired.caught_up()
-            assert await _purge_engine_queue(amqp_url, topology) == 40  # all lost
+            # all lost (bundles: fewer messages than timers)
+            assert await _purge_engine_queue(amqp_url, topology) == len(fired.messages)
 
             assert await each(refire_unapplied_timers) == [0, 0]  # within the grace
             await clock.advance(GRACE)
             again = await each(refire_unapplied_timers)
-            await fired.wait_for(80, within=20)
+            await until_fired(fired, 80)
             assert await each(refire_unapplied_timers) == [0, 0]  # the next wait doubles
             await clock.advance(GRACE)
             assert await each(refire_unapplied_timers) == [0, 0]
             await clock.advance(GRACE)
             third = await each(refire_unapplied_timers)
-            await fired.wait_for(120, within=20)
+            await until_fired(fired, 120)
             await fired.caught_up()
     finally:
         await other.close()
@@ -220,7 +222,7 @@ async def test_two_replicas_fire_and_fire_again_each_timer_exactly_once(
     assert sum(first) == sum(again) == sum(third) == 40
     assert all(first) and all(again), "both replicas took a share"
     timer_ids = {str((await _timer(fresh_pool, w))["timer_id"]) for w in ids}
-    assert Counter(m.message_id for m in fired.messages) == {t: 3 for t in timer_ids}
+    assert Counter(t.message_id for t in timers_in(fired.messages)) == {t: 3 for t in timer_ids}
     refires = await fresh_pool.fetch("SELECT status, refires FROM timers")
     assert {(r["status"], r["refires"]) for r in refires} == {("fired", 2)}
 
@@ -242,7 +244,7 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
     try:
         async with (
             running_bus(amqp_url, topology) as bus,  # no engine running: the queue grows
-            tap(amqp_url, topology.commands_exchange.name, "timer.#") as fired,
+            tap(amqp_url, topology.commands_exchange.name, BUNDLES) as fired,
         ):
             hold = RefireHold(backlog, GRACE)
 
@@ -253,37 +255,37 @@ async def test_timers_queued_behind_a_backlog_are_not_fired_again_and_lost_ones_
 
             while await fire_due_timers(fresh_pool, clock, bus.publisher, topology, 7):
                 pass
-            await fired.wait_for(30, within=90)
-            await eventually(lambda: _equals(backlog(), 30), within=90)
+            bundles = len(await fired.caught_up())
+            await eventually(lambda: _equals(backlog(), bundles), within=90)
 
             await clock.advance(GRACE * 10)  # ten graces: every copy still waits in the queue
             assert await refire() == 0
             await fired.caught_up()
-            assert len(fired.messages) == 30
+            assert len(timers_in(fired.messages)) == 30
             timers = await fresh_pool.fetch("SELECT status, refires FROM timers")
             assert {(r["status"], r["refires"]) for r in timers} == {("fired", 0)}
 
-            assert await _purge_engine_queue(amqp_url, topology) == 30  # lost after the confirm
+            # lost after the confirm
+            assert await _purge_engine_queue(amqp_url, topology) == bundles
             # Evidence of loss: nothing has waited in the queue for a grace (time enough for
             # an engine to apply what it was delivered). A batch fired again is a backlog of
             # its own: the next one waits until the engine has taken it.
             assert await refire() == 0
             await clock.advance(GRACE)
             assert await refire() == 30
-            await fired.wait_for(60, within=90)
-            await eventually(lambda: _equals(backlog(), 30), within=90)
+            refired = len(await fired.caught_up()) - bundles
+            await eventually(lambda: _equals(backlog(), refired), within=90)
 
             # The copies wait again; a backlog that never drains holds them only so long.
             await clock.advance(GRACE * 2)  # the next re-fire's time (the wait doubled)
             assert await refire() == 0
             await clock.advance(GRACE * MAX_BACKLOG_HOLD)
             assert await refire() == 30
-            await fired.wait_for(90, within=90)
             await fired.caught_up()
     finally:
         await backlog.close()
 
-    assert Counter(m.message_id for m in fired.messages) == Counter(
+    assert Counter(t.message_id for t in timers_in(fired.messages)) == Counter(
         {str((await _timer(fresh_pool, w))["timer_id"]): 3 for w in ids}
     )
     consumers = [engine_consumer(fresh_pool, clock, catalog)]

@@ -42,9 +42,9 @@ def test_bindings_route_commands_timers_events_and_dead_letters() -> None:
         for b in Topology("ef").to_definitions()["bindings"]
     }
     shards = {
-        ("ef.commands", f"{kind}.*.*.{n}", f"ef.engine.{n}")
+        ("ef.commands", key, f"ef.engine.{n}")
         for n in range(DEFAULT_ENGINE_SHARDS)
-        for kind in ("command", "timer")
+        for key in (f"command.*.*.{n}", f"timer.*.*.{n}", f"timers.{n}")  # timers: bundles
     }
     assert bindings == {
         ("ef.commands", "command.*.*", "ef.engine"),

@@ -18,7 +18,12 @@ def test_asyncapi_documents_the_queues_exchanges_and_message_schemas() -> None:
         for c in channels.values()
         if c["bindings"]["amqp"]["is"] == "queue"
     }
-    assert queues == {"command.#": "ef.engine", "timer.#": "ef.engine", "event.#": "ef.notices"}
+    assert queues == {
+        "command.#": "ef.engine",
+        "timer.#": "ef.engine",
+        "timers.#": "ef.engine",
+        "event.#": "ef.notices",
+    }
     exchanges = {
         c["address"]: c["bindings"]["amqp"]["exchange"]["name"]
         for c in channels.values()
@@ -26,9 +31,11 @@ def test_asyncapi_documents_the_queues_exchanges_and_message_schemas() -> None:
     }
     assert exchanges["command.<workflow_type>.<command>"] == "ef.commands"
     assert exchanges["timer.<workflow_type>.<timer>"] == "ef.commands"
+    assert exchanges["timers.<shard>"] == "ef.commands"
     assert exchanges["event.<company>.<workflow_type>.<type>"] == "ef.events"
     schemas = document["components"]["schemas"]
-    assert {"CommandMessage", "TimerMessage", "EventMessage"} <= set(schemas)
+    assert {"CommandMessage", "TimerMessage", "TimerBundle", "EventMessage"} <= set(schemas)
+    assert schemas["TimerBundle"]["required"] == ["kind", "timers"]
     assert {"message_id", "company_id", "workflow_id", "command", "actor"} <= set(
         schemas["CommandMessage"]["required"]
     )
@@ -54,6 +61,7 @@ def test_each_consumer_channel_shows_the_message_it_receives_and_kind_is_optiona
     assert received == {
         "command.#": "CommandMessage",
         "timer.#": "TimerMessage",
+        "timers.#": "TimerBundle",
         "event.#": "EventMessage",
     }
     command = document["components"]["schemas"]["CommandMessage"]
