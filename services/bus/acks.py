@@ -33,7 +33,9 @@ channel the message came on, so an ack never reaches another channel than its de
   and stop the engine taking any more from that queue. So none waits longer than
   ``HOLE_PATIENCE``: then every committed delivery above the hole is acknowledged one by one,
   and so is each committed above it from then on, at once, until it settles and the prefix
-  moves on. A hole handed back (``LEAVE``) never settles: nothing waits for it.
+  moves on. A hole handed back (``LEAVE``) never settles: nothing waits for it. (A cap on how
+  many may wait would fire in the ordinary case, a whole batch waiting for the one below it;
+  the prefetch caps how many anyway, and the patience how long the engine can be held up.)
 - Acknowledgements are written in the order decided, one after the other, each awaited; a
   handler's own ack, nack or reject is recorded here only once it is written. So a multiple ack
   never overtakes, nor covers, one written one by one (which would close the channel).
