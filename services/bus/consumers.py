@@ -1,7 +1,8 @@
 """The thin consumers: parse the body, call the service, ack after its transaction commits.
 
 Acknowledgement is manual, so a message is acked only once its effects are committed:
-- parsed and applied (or refused, or a duplicate) → ack;
+- parsed and applied (or refused, or a duplicate) → ack (the engine's on RabbitMQ: a run of
+  committed deliveries with one ack, ``services.bus.acks``);
 - unusable (over ``max_bytes``, malformed JSON, schema-invalid, unknown workflow type, or
   refused by the database for what it holds: ``services.bus.failures``) → dead-lettered at once
   with its reason, then ack: it would fail the same way on every delivery (if the dead letter
@@ -34,6 +35,7 @@ import asyncpg
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
+from services.bus.acks import EngineAcks
 from services.bus.auth import SENDER_HEADER, Gate
 from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.engine_queues import EngineQueues
@@ -197,9 +199,10 @@ def engine_consumer(
 
     Up to ``batch_size`` messages are applied in one transaction (``services.bus.engine_feed``
     forms the batches, from every queue this process is active on), each acked once its batch
-    has committed. Each engine queue has a single active consumer: one process applies its
-    messages, in queue order, and the others stand by, each taking over when the one before it
-    goes away, with the messages it had not acked back at the head of the queue in their order.
+    has committed: on RabbitMQ, a run of them with one ack (``services.bus.acks``). Each engine
+    queue has a single active consumer: one process applies its messages, in queue order, and
+    the others stand by, each taking over when the one before it goes away, with the messages
+    it had not acked back at the head of the queue in their order.
 
     On RabbitMQ each queue is consumed once, on a channel of its own (its ``command`` and
     ``timer`` bindings lead to it): its delivery tags are then the queue's order; the shards
@@ -236,6 +239,7 @@ def engine_consumer(
 
         stopping = False
         handlers: set[asyncio.Task[Any]] = set()  # each holds one delivery
+        acks = EngineAcks()  # what a handler settles, it tells ``acks``: see services.bus.acks
         feed = Feed(
             apply,
             batch_size=batch_size,
@@ -259,6 +263,7 @@ def engine_consumer(
             tag = raw.delivery_tag if source is not None else None
             if not running():  # stopping: left unacked, handed back in order
                 feed.arrived(tag, source)
+                acks.left(message, tag)
                 return
             task = asyncio.current_task()
             assert task is not None  # each delivery runs in a task of its own
@@ -281,6 +286,7 @@ def engine_consumer(
             except PoisonMessage as poison:
                 feed.arrived(tag, source)
                 await dead.send(message, str(poison))
+                acks.settled(message, tag)
                 return
             if isinstance(parsed, TimerBundle):  # many timers: each a delivery of its own
                 if not gate.is_service(sender):  # as ``authorise`` rules for each timer
@@ -295,17 +301,20 @@ def engine_consumer(
             delivery = feed.submit(parsed.workflow_id, parsed, sender, tag, source)
             result = await feed.result(delivery)
             if result is LEAVE:
+                acks.left(message, tag)
                 return
             if isinstance(result, Outcome):
                 if not result.recorded:  # a company that does not exist: nothing kept
                     refusal = result.refusal or {}
                     await dead.send(message, f"{refusal.get('rule')}: {refusal.get('reason')}")
+                    acks.settled(message, tag)
                     return
-                await message.ack()
+                await acks.committed(message, tag)
                 return
             reason = permanent_reason(result)
             if reason is not None:
                 await dead.send(message, reason)
+                acks.settled(message, tag)
                 return
             log.error(
                 "%s: %s failed %d times (%s: %s); rejected: RabbitMQ parks it in the "
@@ -313,6 +322,7 @@ def engine_consumer(
                 queue, raw.message_id, topology.delivery_limit, type(result).__name__, result,
             )  # fmt: skip
             await message.reject(requeue=False)
+            acks.settled(message, tag)
 
         def running() -> bool:
             return not stopping and all(s.running for s in subscribers)
