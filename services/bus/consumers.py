@@ -292,11 +292,17 @@ def engine_consumer(
                 if not gate.is_service(sender):  # as ``authorise`` rules for each timer
                     feed.arrived(tag, source)
                     await dead.send(message, _untrusted_bundle(sender))
+                    acks.settled(message, tag)
                     return
                 timers = [(t.workflow_id, t) for t in parsed.timers]
-                await settle_bundle(
-                    message, feed.submit_all(timers, sender, tag, source), feed, dead
-                )
+                deliveries = feed.submit_all(timers, sender, tag, source)
+                settled = await settle_bundle(message, deliveries, feed, dead)
+                if settled == "ack":
+                    await acks.committed(message, tag)
+                elif settled == "left":
+                    acks.left(message, tag)
+                else:
+                    acks.settled(message, tag)
                 return
             delivery = feed.submit(parsed.workflow_id, parsed, sender, tag, source)
             result = await feed.result(delivery)

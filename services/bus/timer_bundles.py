@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from services.bus.auth import SENDER_HEADER
 from services.bus.engine_feed import LEAVE, Delivery, Feed
@@ -90,11 +90,17 @@ def _unsettled_reason(result: Any, attempts: int) -> str | None:
     return f"failed {attempts} times ({type(result).__name__}: {result})"
 
 
+#: What became of a bundle once each of its timers is settled: to acknowledge ("ack"), to leave
+#: unacknowledged for RabbitMQ to hand back ("left"), or dead-lettered whole by its handler.
+BundleSettled = Literal["ack", "left", "dead-lettered"]
+
+
 async def settle_bundle(
     message: Any, deliveries: Sequence[Delivery], feed: Feed, dead: DeadLetter
-) -> None:
-    """Acknowledge a bundle once each of its timers (``deliveries``) is settled, dead-lettering
-    alone each that can never be applied; leave it unacknowledged if the engine stops first.
+) -> BundleSettled:
+    """Settle a bundle once each of its timers (``deliveries``) is settled, dead-lettering
+    alone each that can never be applied: "ack" then, or "left" if the engine stops first (the
+    caller acknowledges it with the others of its channel, ``services.bus.acks``).
 
     If a timer cannot be dead-lettered alone, the bundle is dead-lettered whole instead, naming
     the timers not yet dead-lettered (``DeadLetter.send``, which returns it to its queue if that
@@ -102,7 +108,7 @@ async def settle_bundle(
     is sent back."""
     results = [await feed.result(d) for d in deliveries]
     if any(r is LEAVE for r in results):
-        return  # not acknowledged: RabbitMQ hands the bundle back whole
+        return "left"  # not acknowledged: RabbitMQ hands the bundle back whole
     unsettled = [
         (d.message, reason)
         for d, r in zip(deliveries, results, strict=True)
@@ -117,8 +123,8 @@ async def settle_bundle(
             await dead.send(message, f"timers {left} of this bundle cannot be applied and could "
                             f"not be dead-lettered alone ({type(error).__name__}: {error}); "
                             "the others are done with")  # fmt: skip
-            return
-    await message.ack()
+            return "dead-lettered"
+    return "ack"
 
 
 async def _dead_letter_alone(dead: DeadLetter, timer: TimerMessage, reason: str) -> None:

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from rofr_commands import COMPANY, NOW, disposition_notice, rofr_command
 
 from services.bus.consumers import engine_consumer
 from services.bus.runner import Bus, delete_topology, running_bus
@@ -25,10 +25,8 @@ from services.bus.topology import Topology
 from services.clock import SimulatedClock
 from services.engine import apply
 from services.store import register_company
-from services.store.db import connect
 from services.terms_catalog import TermsCatalog
 from tests.conftest import IN_CI
-from tests.integration.test_ordering import COMPANY, NOW, _command, _notice
 
 WORKFLOWS = 8
 ASSIGNMENTS = 25  # per workflow
@@ -41,13 +39,6 @@ def rabbitmqctl() -> None:
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-
-
-@pytest.fixture
-async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await connect(fresh_database_url)
-    yield p
-    await p.close()
 
 
 async def _queued(namespace: str) -> tuple[int, int]:
@@ -73,7 +64,9 @@ async def _started(pool: asyncpg.Pool, clock: SimulatedClock, count: int) -> lis
     await register_company(pool, COMPANY, "fmp-1998-nso", "FMP")
     ids = [uuid.uuid4() for _ in range(count)]
     for workflow_id in ids:
-        assert (await apply(pool, _notice(workflow_id), clock, catalog)).state == "election_window"
+        assert (
+            await apply(pool, disposition_notice(workflow_id), clock, catalog)
+        ).state == "election_window"
     return ids
 
 
@@ -83,7 +76,7 @@ async def _assign(
     """FMP §16(c): accepted again and again while the election is open, each appended to
     ``data["assignees"]``: the data shows what was applied, in the order applied."""
     sent[workflow_id].append(assignee)
-    await bus.send_command(_command(workflow_id, "assign_rofr", "company", assignee=assignee))
+    await bus.send_command(rofr_command(workflow_id, "assign_rofr", "company", assignee=assignee))
 
 
 async def _assignees(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> list[str]:
@@ -99,8 +92,9 @@ async def _applied_once_each(pool: asyncpg.Pool, sent: dict[uuid.UUID, list[str]
 
 
 async def test_a_run_of_commands_is_applied_once_each_and_acknowledged_in_a_few_acks(
-    pool: asyncpg.Pool, amqp_url: str, namespace: str, caplog: pytest.LogCaptureFixture
+    fresh_pool: asyncpg.Pool, amqp_url: str, namespace: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    pool = fresh_pool  # a database of its own: every history row is this test's
     caplog.set_level(logging.DEBUG, logger="services.bus.acks")
     topology, clock = Topology(namespace), SimulatedClock(pool)
     ids = await _started(pool, clock, WORKFLOWS)
@@ -144,8 +138,9 @@ CREATE TRIGGER held_back BEFORE INSERT ON history FOR EACH ROW EXECUTE FUNCTION 
 
 
 async def test_a_message_held_for_its_retry_lets_the_later_ones_be_applied_and_acknowledged(
-    pool: asyncpg.Pool, amqp_url: str, namespace: str
+    fresh_pool: asyncpg.Pool, amqp_url: str, namespace: str
 ) -> None:
+    pool = fresh_pool  # a database of its own: the test adds a trigger to history
     # One shard: the held message and the others come on one channel, with a small prefetch
     # (16 for batches of 4): committed messages waiting behind the held one would fill it.
     topology, clock = Topology(namespace, engine_shards=1), SimulatedClock(pool)
@@ -156,7 +151,7 @@ async def test_a_message_held_for_its_retry_lets_the_later_ones_be_applied_and_a
     sent: dict[uuid.UUID, list[str]] = {w: [] for w in others}
     try:
         async with running_bus(amqp_url, topology, [engine]) as bus:
-            await bus.send_command(_command(held, "assign_rofr", "company", assignee="first"))
+            await bus.send_command(rofr_command(held, "assign_rofr", "company", assignee="first"))
             for n in range(15):  # 60: far more than the prefetch
                 for workflow_id in others:
                     await _assign(bus, workflow_id, f"assignee {n:02d}", sent)
