@@ -404,23 +404,10 @@ async def test_a_forged_deadline_is_neither_recorded_nor_announced(
         await clock.set(NOW)
         async with running_bus(amqp_url, t, [notices_consumer(pool, clock)]) as bus:
             body = forged.model_dump_json().encode()
-            # An integration cannot publish an event at all: RabbitMQ refuses it.
-            connection = await _as(b)
-            try:
-                refusal = await _refused(connection, lambda ch: _publish(
-                    ch, t.events_exchange.name, key, _message(body, b.name)))  # fmt: skip
-                assert "ACCESS_REFUSED" in refusal
-            finally:
-                await connection.close()
-            # A user RabbitMQ lets through (misconfigured, not a service): the notices service
-            # dead-letters its event.
-            connection = await _as(m)
-            try:
-                channel = await connection.channel(publisher_confirms=True)
-                await _publish(channel, t.events_exchange.name, key,
-                               _message(body, m.name, message_id=forged.event_id))  # fmt: skip
-            finally:
-                await connection.close()
+            # The notices service dead-letters the event of a user RabbitMQ lets through.
+            await _refused_then_let_through(
+                b, m, t.events_exchange.name, key, body, forged.event_id
+            )
             (letter,) = await take(amqp_url, t.dead_letter_queue.name, 1, within=30)
             await _publish_event(bus, genuine)  # the relay's own, for contrast
 
@@ -453,22 +440,10 @@ async def test_a_bundle_of_timers_comes_only_from_the_services(
         clock = SimulatedClock(pool)
         await clock.set(NOW)
         async with running_bus(amqp_url, t, [engine_consumer(pool, clock, catalog)]):
-            # An integration cannot publish one at all: RabbitMQ refuses it.
-            connection = await _as(b)
-            try:
-                refusal = await _refused(connection, lambda ch: _publish(
-                    ch, t.commands_exchange.name, key, _message(body, b.name)))  # fmt: skip
-                assert "ACCESS_REFUSED" in refusal
-            finally:
-                await connection.close()
-            # A user RabbitMQ lets through (misconfigured, not a service): dead-lettered whole.
-            connection = await _as(m)
-            try:
-                channel = await connection.channel(publisher_confirms=True)
-                await _publish(channel, t.commands_exchange.name, key,
-                               _message(body, m.name, message_id="forged-bundle"))  # fmt: skip
-            finally:
-                await connection.close()
+            # The engine dead-letters whole the bundle of a user RabbitMQ lets through.
+            await _refused_then_let_through(
+                b, m, t.commands_exchange.name, key, body, "forged-bundle"
+            )
             (letter,) = await take(amqp_url, t.dead_letter_queue.name, 1, within=30)
         assert (letter.message_id, letter.body) == ("forged-bundle", body)
         reason = str((letter.headers or {}).get(ERROR_HEADER))
@@ -476,6 +451,27 @@ async def test_a_bundle_of_timers_comes_only_from_the_services(
         assert await pool.fetchval("SELECT count(*) FROM inbox") == 0
     finally:
         await pool.close()
+
+
+async def _refused_then_let_through(
+    integration: User, misconfigured: User, exchange: str, key: str, body: bytes, message_id: str
+) -> None:
+    """What only the services may publish: RabbitMQ refuses it from an integration; a user it
+    lets through (misconfigured, not a service) publishes it, for the consumer to refuse."""
+    connection = await _as(integration)
+    try:
+        refusal = await _refused(connection, lambda ch: _publish(
+            ch, exchange, key, _message(body, integration.name)))  # fmt: skip
+        assert "ACCESS_REFUSED" in refusal
+    finally:
+        await connection.close()
+    connection = await _as(misconfigured)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await _publish(channel, exchange, key,
+                       _message(body, misconfigured.name, message_id=message_id))  # fmt: skip
+    finally:
+        await connection.close()
 
 
 async def _dead_letters(amqp_url: str, topology: Topology) -> int:
