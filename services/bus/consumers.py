@@ -37,6 +37,7 @@ from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
 from services.bus.acks import EngineAcks
 from services.bus.auth import SENDER_HEADER, Gate
+from services.bus.dead_letters import MAX_RETRY_DELAY, DeadLetter, back_off, delivery_count
 from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.engine_queues import EngineQueues
 from services.bus.failures import permanent_reason, too_large
@@ -63,7 +64,6 @@ DEFAULT_ENGINE_BATCH = 64
 #: one batch is written while the next is planned and a third arrives.
 ENGINE_BATCHES_IN_FLIGHT = 2
 ENGINE_PREFETCH_BATCHES = 3
-MAX_RETRY_DELAY = 30.0
 #: How long a stopping engine waits for the batches it is applying (the database may be down).
 HAND_BACK_GRACE = 15.0
 DEFAULT_MAX_BYTES = 256 * 1024  # Settings.max_message_bytes
@@ -88,23 +88,6 @@ async def whole_message(message: Any) -> Any:
     by annotation, FastStream resolves it from its context in a worker thread, a round trip
     between threads for every message (measured: about 40% of FastStream's cost per message)."""
     return message
-
-
-def _delivery_count(message: Any) -> int:
-    # Quorum queues count earlier deliveries of a requeued message in this header.
-    count = message.headers.get("x-delivery-count", 0)
-    return int(count) if isinstance(count, int | str) and str(count).isdigit() else 0
-
-
-async def back_off(delay: float, running: Callable[[], bool]) -> None:
-    """Wait ``delay``, but no longer than the subscriber runs: a service told to stop (SIGTERM)
-    hands back the messages it is backing off at once, instead of sleeping on them while the
-    broker waits for its handlers."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + delay
-    # FastStream signals a stop only by this flag (no event to wait on): poll it.
-    while running() and (left := until - loop.time()) > 0:  # noqa: ASYNC110
-        await asyncio.sleep(min(left, 0.1))
 
 
 def subscribe(
@@ -161,7 +144,7 @@ def subscribe(
                     headers={**raw.headers, SENDER_HEADER: sender or ""},
                 )
         except Exception:
-            delay = min(retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
+            delay = min(retry_delay * 2 ** delivery_count(message), MAX_RETRY_DELAY)
             log.exception("%s: %s failed; retrying in %.1fs", queue.name, message.message_id, delay)
             await _back_off(delay)
             await message.nack(requeue=True)
@@ -403,45 +386,6 @@ class EngineService:
 
     async def __call__(self) -> None:
         await self.hand_back()
-
-
-@dataclass
-class DeadLetter:
-    """Dead-letter one delivery with its reason, then ack it; nack it if that fails."""
-
-    publisher: Publisher
-    topology: Topology
-    queue_name: str
-    body: bytes
-    raw: Any
-    sender: str | None
-    retry_delay: float
-    running: Callable[[], bool]
-
-    async def send(self, message: Any, reason: str) -> None:
-        log.warning("dead-lettering %s from %s: %s", self.raw.message_id, self.queue_name, reason)
-        try:
-            await dead_letter(
-                self.publisher,
-                self.topology,
-                body=self.body,
-                routing_key=self.raw.routing_key or "",
-                message_id=self.raw.message_id,
-                source_queue=self.queue_name,
-                reason=reason,
-                # Republished by this service: whom it came from travels in a header.
-                headers={**self.raw.headers, SENDER_HEADER: self.sender or ""},
-            )
-        except Exception:
-            # Nothing bound to receive it, say: never dropped; RabbitMQ's delivery limit
-            # parks it if this goes on. (It has no effect: its place in the queue is no matter.)
-            delay = min(self.retry_delay * 2 ** _delivery_count(message), MAX_RETRY_DELAY)
-            log.exception("could not dead-letter %s; returning it in %.1fs", self.raw.message_id,
-                          delay)  # fmt: skip
-            await back_off(delay, self.running)
-            await message.nack(requeue=True)
-            return
-        await message.ack()
 
 
 def notices_consumer(

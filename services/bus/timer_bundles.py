@@ -37,7 +37,7 @@ from services.engine.outcome import Outcome
 from workflows.messages import TimerMessage, timer_routing_key
 
 if TYPE_CHECKING:
-    from services.bus.consumers import DeadLetter
+    from services.bus.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
