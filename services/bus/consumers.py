@@ -37,7 +37,13 @@ from faststream.rabbit import Channel, RabbitBroker, RabbitQueue
 
 from services.bus.acks import EngineAcks
 from services.bus.auth import SENDER_HEADER, Gate
-from services.bus.dead_letters import MAX_RETRY_DELAY, DeadLetter, back_off, delivery_count
+from services.bus.dead_letters import (
+    MAX_RETRY_DELAY,
+    DeadLetter,
+    back_off,
+    delivery_count,
+    unrecorded_reason,
+)
 from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.engine_queues import EngineQueues
 from services.bus.failures import permanent_reason, too_large
@@ -294,8 +300,7 @@ def engine_consumer(
                 return
             if isinstance(result, Outcome):
                 if not result.recorded:  # a company that does not exist: nothing kept
-                    refusal = result.refusal or {}
-                    await dead.send(message, f"{refusal.get('rule')}: {refusal.get('reason')}")
+                    await dead.send(message, unrecorded_reason(result))
                     acks.settled(message, tag)
                     return
                 await acks.committed(message, tag)

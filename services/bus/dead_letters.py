@@ -17,10 +17,18 @@ from services.bus.auth import SENDER_HEADER
 from services.bus.poison import dead_letter
 from services.bus.publisher import Publisher
 from services.bus.topology import Topology
+from services.engine.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = 30.0
+
+
+def unrecorded_reason(outcome: Outcome) -> str:
+    """Why a message whose outcome the engine recorded nowhere (its company does not exist) is
+    dead-lettered: the rule that refused it and its reason."""
+    refusal = outcome.refusal or {}
+    return f"{refusal.get('rule')}: {refusal.get('reason')}"
 
 
 def delivery_count(message: Any) -> int:

@@ -26,18 +26,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from services.bus.auth import SENDER_HEADER
+from services.bus.dead_letters import DeadLetter, unrecorded_reason
 from services.bus.engine_feed import LEAVE, Delivery, Feed
 from services.bus.failures import permanent_reason
 from services.bus.poison import dead_letter
 from services.bus.topology import ROUTING_KEY_HEADER
 from services.engine.outcome import Outcome
 from workflows.messages import TimerMessage, timer_routing_key
-
-if TYPE_CHECKING:
-    from services.bus.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +79,7 @@ def _unsettled_reason(result: Any, attempts: int) -> str | None:
     if isinstance(result, Outcome):
         if result.recorded:  # applied, a duplicate, or refused with its event
             return None
-        refusal = result.refusal or {}  # a company that does not exist: nothing kept
-        return f"{refusal.get('rule')}: {refusal.get('reason')}"
+        return unrecorded_reason(result)  # a company that does not exist: nothing kept
     reason = permanent_reason(result)
     if reason is not None:
         return reason
