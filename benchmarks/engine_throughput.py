@@ -82,12 +82,14 @@ async def _replica(
 ) -> dict[str, Any]:
     # Imported before the clock starts, as an engine process imports it when it starts.
     from services.engine import apply_batch
+    from services.gc_tuning import tune_after_start
     from services.store.db import connect
     from services.terms_catalog import TermsCatalog
     from workflows import registry  # noqa: F401  (the engine reads its kinds from it)
 
     pool = await connect(url, min_size=concurrency, max_size=concurrency)
     catalog, clock = TermsCatalog(), FixedClock()
+    tune_after_start()  # as an engine process does once it is built
     mine = range(index, size, replicas)
     phases: dict[str, Any] = {}
     try:

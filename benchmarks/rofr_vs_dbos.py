@@ -167,12 +167,14 @@ async def measure_direct(url: str, args: Any) -> float:
     from services.clock import SystemClock
     from services.deadlines import run_deadlines
     from services.engine import apply
+    from services.gc_tuning import tune_after_start
     from services.store.db import connect
     from services.terms_catalog import TermsCatalog
 
     pool = await connect(url, max_size=args.concurrency + 2)
     clock, catalog = SystemClock(), TermsCatalog()
     messages = notices(args.size)
+    tune_after_start()  # as a served process does once it is built
     engine = DirectToEngine(pool, clock, catalog, args.concurrency)
     deadlines = asyncio.create_task(
         run_deadlines(pool, clock, engine, Topology("direct"), poll_interval=0.1,

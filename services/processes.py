@@ -21,6 +21,7 @@ from services.api.app import create_app
 from services.bootstrap import bootstrap
 from services.bus.asyncapi import asyncapi_document
 from services.bus.serve import BUS_SERVICES
+from services.gc_tuning import tune_after_start
 from services.local_admin import ensure_local_admin_key
 from services.readiness import Readiness, keep_ready_file
 from services.runtime import Runtime
@@ -51,6 +52,7 @@ async def _run(settings: Settings, services: Collection[str], *, with_api: bool)
     )
     try:
         async with bootstrap(settings, services=services) as rt:
+            tune_after_start()
             _announce(rt, services, with_api)
             if with_api:
                 await _announce_admin_key(rt)

@@ -142,6 +142,10 @@ class Feed:
         self._tags: dict[Hashable, DeliveryTags] = {}
         self._stopping = False
         self._leaving: set[Hashable] = set()  # sources being handed back
+        # Pending deliveries waiting out a back-off: the loop's next wake is the earliest of
+        # them, found without walking every pending delivery (a burst of bundled timers puts
+        # thousands in the feed).
+        self._retrying: set[Delivery] = set()
 
     def __len__(self) -> int:
         return sum(map(len, self._pending.values())) + sum(self._busy.values())
@@ -210,6 +214,7 @@ class Feed:
             for d in pending:
                 d.done.set_result(LEAVE)
         self._pending.clear()
+        self._retrying.clear()
         self._wake.set()
         while self._tasks:
             await asyncio.wait(set(self._tasks))
@@ -221,6 +226,7 @@ class Feed:
         self._leaving.add(source)
         for d in self._pending.pop(source, ()):
             d.done.set_result(LEAVE)
+            self._retrying.discard(d)
         self._wake.set()
         while holding := [t for t, b in self._tasks.items() if any(d.source == source for d in b)]:
             await asyncio.wait(holding)
@@ -268,6 +274,7 @@ class Feed:
             itertools.islice(heapq.merge(*ready, key=_by_arrival), self.batch_size)
         )  # fmt: skip
         taken_ids = set(map(id, batch))
+        self._retrying.difference_update(batch)
         for source in {d.source for d in batch}:
             self._pending[source] = [d for d in self._pending[source] if id(d) not in taken_ids]
         for d in batch:
@@ -296,12 +303,7 @@ class Feed:
         return ready
 
     def _next_retry(self, now: float) -> float | None:
-        waits = [
-            d.not_before - now
-            for pending in self._pending.values()
-            for d in pending
-            if d.not_before > now
-        ]
+        waits = [d.not_before - now for d in self._retrying if d.not_before > now]
         waits += [
             tags.gap_since + GAP_PATIENCE - now
             for tags in self._tags.values()
@@ -348,6 +350,7 @@ class Feed:
                 )  # fmt: skip
                 d.not_before = now + delay
                 bisect.insort(self._pending.setdefault(d.source, []), d, key=_in_source)
+                self._retrying.add(d)
                 return
         d.done.set_result(result)
 
