@@ -4,7 +4,7 @@ N events (W workflows, N/W events each, interleaved as concurrent transactions w
 put in the outbox; the relay (``relay_once``, the service's own pass) drains it to a namespace of
 its own, once per batch size, and once more publishing one message at a time (each confirm
 awaited before the next is sent, as the relay did before batching). This is how the default of
-``EQUITYFLOW_BATCH_SIZE`` was chosen.
+``EQUITYFLOW_RELAY_BATCH`` was chosen.
 
     uv run python benchmarks/relay_batches.py --size 20000 --batches 100,250,500,1000
 """

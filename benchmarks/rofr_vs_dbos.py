@@ -218,7 +218,14 @@ async def measure_broker(url: str, namespace: str, args: Any) -> float:
     pool = await connect(url, max_size=2)
     try:
         async with (
-            served(url, namespace, services, batch_size=args.batch, poll_interval=0.1),
+            served(
+                url,
+                namespace,
+                services,
+                batch_size=args.batch,
+                relay_batch=args.relay_batch,
+                poll_interval=0.1,
+            ),
             running_bus(server_amqp_url(), Topology(namespace)) as bus,
         ):
             say(f"through RabbitMQ: {args.size} notices; services {', '.join(services)}")
@@ -279,7 +286,8 @@ parser = arguments(
     default_size=2_000,
     replicas=(int, 2, "engine replica processes through RabbitMQ"),
     concurrency=(int, 8, "directly: concurrent workers applying notices, and timers"),
-    batch=(int, 100, "the deadlines service's and the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
+    batch=(int, 100, "the deadlines service's batch (EQUITYFLOW_BATCH_SIZE)"),
+    relay_batch=(int, 1000, "the relay's batch (EQUITYFLOW_RELAY_BATCH)"),
 )
 parser.add_argument(
     "--offline", action="store_true", help="make DBOS's environment from the package cache only"

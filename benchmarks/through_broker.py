@@ -63,7 +63,7 @@ async def measure(url: str, namespace: str, args: Any) -> float:
     total = 0.0
     try:
         async with (
-            served(url, namespace, services, batch_size=args.batch, poll_interval=0.1),
+            served(url, namespace, services, relay_batch=args.batch, poll_interval=0.1),
             running_bus(server_amqp_url(), Topology(namespace)) as bus,
         ):
             recorded = relayed_before = 0
@@ -122,7 +122,7 @@ parser = arguments(
     __doc__.split("\n")[0],
     default_size=10_000,
     replicas=(int, 2, "engine replica processes"),
-    batch=(int, 100, "the relay's batch (EQUITYFLOW_BATCH_SIZE)"),
+    batch=(int, 1000, "the relay's batch (EQUITYFLOW_RELAY_BATCH)"),
 )
 pgbench_arguments(parser)
 

@@ -29,11 +29,13 @@ from services.store.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 
-#: Rows claimed per pass (``EQUITYFLOW_BATCH_SIZE``). Measured by benchmarks/relay_batches.py on
-#: 2 shared cores (3 runs): a pass of 100 publishes 2.5-6x as many events/s as one confirm at a
-#: time; 250, 500 and 1,000 came within the runs' noise of it (publishing is CPU-bound there)
-#: while holding more row locks for longer.
-DEFAULT_BATCH_SIZE = 100
+#: Rows claimed per pass (``EQUITYFLOW_RELAY_BATCH``). A pass takes as many waves as the most
+#: events one workflow has in it, and a transition writes its events side by side (a ROFR's
+#: notice writes three, its exercise four): at 100 rows a pass held about 15 workflows, so
+#: each wave's confirms were shared by 15 messages, and the relay trailed the engines by 7-14 s
+#: per 10,000 commands (benchmarks/through_broker.py). At 1,000 a wave holds about 150. Only one
+#: relay publishes at a time, so the rows' locks, held for the pass, stop no one else.
+DEFAULT_BATCH_SIZE = 1000
 
 # Any constant shared by every relay of the database: "the relay is publishing".
 _RELAY_LOCK = 0x6571_7569_7479  # "equity"

@@ -51,8 +51,15 @@ class Settings(BaseSettings):
     batch_size: int = Field(
         default=100,
         gt=0,
-        description="rows the relay (outbox events) and the deadlines service (due timers) "
-        "publish per pass, their confirms awaited together",
+        description="due timers the deadlines service claims and publishes per pass, their "
+        "confirms awaited together",
+    )
+    relay_batch: int = Field(
+        default=1000,  # services.relay.DEFAULT_BATCH_SIZE
+        gt=0,
+        le=10_000,
+        description="outbox events the relay claims and publishes per pass, their confirms "
+        "awaited together (a workflow's events one wave after another)",
     )
     engine_batch: int = Field(
         default=64,
@@ -128,6 +135,7 @@ _EXPECTED = {
     "terms_dirs": f"a folder, several separated by {os.pathsep!r}, or a JSON list of folders",
     "poll_interval": "a number of seconds, e.g. 0.5",
     "batch_size": "a whole number greater than 0, e.g. 100",
+    "relay_batch": "a whole number from 1 to 10000, e.g. 1000",
     "engine_shards": "a whole number from 1 to 256, e.g. 4",
     "timer_redelivery_grace": "a number of seconds greater than 0, e.g. 60",
 }

@@ -67,7 +67,11 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
         if "relay" in names:
             loops.append(
                 run_relay(
-                    rt.pool, bus.publisher, rt.topology, poll_interval=interval, batch_size=batch
+                    rt.pool,
+                    bus.publisher,
+                    rt.topology,
+                    poll_interval=interval,
+                    batch_size=settings.relay_batch,
                 )
             )
         if "deadlines" in names:
