@@ -1,15 +1,13 @@
-"""What the engine writes for a batch: the write step of the pipeline, one statement.
+"""What the engine writes for a batch: the write step of the pipeline, two statements.
 
-Its data-modifying CTEs move the timers the batch cancelled or applied, insert the terms
-documents new workflows pin (once each, by digest), insert the new workflows and update the
-others to their last version in the batch, and insert every history row, new timer, outbox
-event and inbox record of the batch, each from arrays (``unnest``), so a batch costs one round
-trip however many messages, events and timers it holds. The timers move before any is
-inserted, because a decision that replaces a pending timer inserts one of the same name, and
-only one pending timer per name may exist: the CTEs of a statement run in no set order, so the
-insert reads the move's result first, which runs the move to its end. Foreign keys are checked
-at the end of a statement, so a new workflow and its first history row and timers go in
-together.
+The first moves the timers the batch cancelled or applied; the second (data-modifying CTEs)
+inserts the terms documents new workflows pin (once each, by digest), inserts the new workflows
+and updates the others to their last version in the batch, and inserts every history row, new
+timer, outbox event and inbox record of the batch, each from
+arrays (``unnest``), so a batch costs two round trips however many messages, events and timers
+it holds. The timers move first because a decision that replaces a pending timer inserts one of
+the same name, and only one pending timer per name may exist. Foreign keys are checked at the
+end of a statement, so a new workflow and its first history row and timers go in together.
 
 Every JSON value arrives as the text the engine encoded once (``services.store.canonical``):
 the same text is stored, hashed and published. What is only ever read whole is stored as that
@@ -116,15 +114,16 @@ class WriteSet:
         return not (self.workflows or self.inbox or self.outbox or self.timer_moves)
 
 
+_MOVE_TIMERS = """
+UPDATE timers t SET status = m.status, applied_at = COALESCE(m.applied_at, t.applied_at)
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS m(timer_id, status, applied_at)
+-- The ids as a condition of the primary key too, which the planner can use: a join alone is
+-- planned as a scan of every timer until there are many thousands.
+WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
+"""
+
 _WRITE = """
-WITH moved AS (
-  UPDATE timers t SET status = m.status, applied_at = COALESCE(m.applied_at, t.applied_at)
-  FROM unnest($55::uuid[], $56::text[], $57::timestamptz[]) AS m(timer_id, status, applied_at)
-  -- The ids as a condition of the primary key too, which the planner can use however long
-  -- it guesses the array to be: a join alone may be planned as a scan of every timer.
-  WHERE t.timer_id = ANY($55::uuid[]) AND t.timer_id = m.timer_id
-  RETURNING 1
-), pinned AS MATERIALIZED (
+WITH pinned AS MATERIALIZED (
   SELECT p.n, p.digest, p.terms FROM unnest($53::text[], $54::text[]) WITH ORDINALITY
        AS p(terms, digest, n)
 ), documents AS (
@@ -174,9 +173,6 @@ WITH moved AS (
               $39::text[])
        AS t(timer_id, workflow_id, company_id, workflow_type, name, due_at, party, action,
             clause, derivation, deadline, status)
-  -- Only once every timer has moved (its rows all counted): a new timer may take the name of
-  -- one the batch replaced, and only one pending timer per name may exist.
-  WHERE (SELECT count(*) FROM moved) >= 0
 ), outbox_rows AS (
   INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
   SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::json
@@ -217,10 +213,17 @@ _inbox_columns = _columns(InboxRow)
 
 
 async def write_batch(connection: Connection, w: WriteSet) -> None:
-    """Write a batch's changes: one statement, one round trip."""
-    if w.empty():
+    """Write a batch's changes: two statements (one when no existing timer moves)."""
+    if w.timer_moves:
+        moves = sorted(w.timer_moves.items())  # the timers' row locks are held already
+        await connection.execute(
+            _MOVE_TIMERS,
+            [m[0] for m in moves],
+            [m[1][0] for m in moves],
+            [m[1][1] for m in moves],
+        )
+    if not (w.workflows or w.inbox or w.outbox):
         return
-    moves = sorted(w.timer_moves.items())  # the timers' row locks are held already
     workflows = _workflow_columns(sorted(w.workflows.values(), key=_workflow_id))
     # Each new workflow pins its terms: the batch sends each distinct document once, with its
     # digest, and each new row its number among them. PostgreSQL stores a document once, by
@@ -238,9 +241,6 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
         *_inbox_columns(w.inbox),
         pinned,
         _pinned_digests(w, pinned),
-        [m[0] for m in moves],
-        [m[1][0] for m in moves],
-        [m[1][1] for m in moves],
     )
 
 
