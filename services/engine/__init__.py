@@ -6,7 +6,7 @@
     decide   each message in arrival order: ``Kind.decide`` (pure)
     plan     pure: the transition, its events, hash, the timers to set and to cancel (the
              cancellations from the timers read at load), each payload encoded once
-    write    one statement for the whole batch (``services.store.unit_write``)
+    write    two statements for the whole batch (``services.store.unit_write``)
 
 Every statement is in ``services/store`` (``unit_load``, ``unit_write``, ``inbox``): none here.
 Messages of one workflow in a batch chain as they would one transaction each.
