@@ -84,7 +84,11 @@ class OutboxRow:
     exchange: str
     routing_key: str
     message_id: str
-    body_json: str
+    # The body's text; None for an event of a history row of the batch (``seq``), whose text
+    # is that row's ``event``-th (from 1) event: PostgreSQL takes it from the row's events.
+    body_json: str | None
+    seq: int | None = None
+    event: int | None = None
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built several times slower
@@ -124,7 +128,7 @@ WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
 
 _WRITE = """
 WITH pinned AS MATERIALIZED (
-  SELECT p.n, p.digest, p.terms FROM unnest($53::text[], $54::text[]) WITH ORDINALITY
+  SELECT p.n, p.digest, p.terms FROM unnest($55::text[], $56::text[]) WITH ORDINALITY
        AS p(terms, digest, n)
 ), documents AS (
   INSERT INTO terms_documents (digest, terms)
@@ -163,6 +167,7 @@ WITH pinned AS MATERIALIZED (
               $25::bool[], $26::text[], $27::text[])
        AS h(workflow_id, seq, company_id, message_id, message, state_from, state_to, events,
             applied_at, prev_hash, hash, hash_version, final, data_digest, terms_digest)
+  RETURNING workflow_id, seq, events
 ), timer_rows AS (
   INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, party,
                       action, clause, derivation, deadline, status)
@@ -175,16 +180,25 @@ WITH pinned AS MATERIALIZED (
             clause, derivation, deadline, status)
 ), outbox_rows AS (
   INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
-  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::json
-  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[])
-       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body, n)
+  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id,
+         COALESCE(o.body::json, e.body)
+  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[],
+              $46::int[], $47::int[])
+       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body,
+                            seq, event, n)
+  -- An event's body is its text in the events of its history row, sent once: as is, since
+  -- json (unlike jsonb) keeps the text it was given, and checked once, as that row's.
+  LEFT JOIN (
+    SELECT h.workflow_id, h.seq, e.body, e.n
+    FROM history_rows h, json_array_elements(h.events) WITH ORDINALITY AS e(body, n)
+  ) e ON e.workflow_id = o.workflow_id AND e.seq = o.seq AND e.n = o.event
   ORDER BY o.n
 )
 INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::json,
        i.received_at
-FROM unnest($46::text[], $47::text[], $48::text[], $49::uuid[], $50::text[], $51::text[],
-            $52::timestamptz[])
+FROM unnest($48::text[], $49::text[], $50::text[], $51::uuid[], $52::text[], $53::text[],
+            $54::timestamptz[])
      AS i(company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 """
 
