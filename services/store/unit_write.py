@@ -12,6 +12,8 @@ end of a statement, so a new workflow and its first history row and timers go in
 Every JSON value arrives as the text the engine encoded once (``services.store.canonical``):
 the same text is stored, hashed and published. What is only ever read whole is stored as that
 very text (``json``); the workflow's data and terms, which queries search, as ``jsonb``.
+An event's text is sent once, in its history row's ``events``; its outbox row takes it from
+there.
 """
 
 from __future__ import annotations
@@ -115,14 +117,14 @@ class WriteSet:
     inbox: list[InboxRow] = field(default_factory=list)
 
     def empty(self) -> bool:
-        return not (self.workflows or self.inbox or self.outbox or self.timer_moves)
+        return not (self.workflows or self.inbox or self.timer_moves)
 
 
 _MOVE_TIMERS = """
 UPDATE timers t SET status = m.status, applied_at = COALESCE(m.applied_at, t.applied_at)
 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS m(timer_id, status, applied_at)
--- The ids as a condition of the primary key too, which the planner can use: a join alone is
--- planned as a scan of every timer until there are many thousands.
+-- The ids as a condition on the primary key too: a join alone was planned as a scan of every
+-- timer in a table of a few thousand, several times the cost of probing the index.
 WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
 """
 
