@@ -18,7 +18,7 @@ there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from operator import attrgetter
@@ -208,15 +208,14 @@ _WORKFLOW_COLUMNS = [f.name for f in fields(WorkflowRow)]
 _TERMS_COLUMN = _WORKFLOW_COLUMNS.index("terms_json")
 
 
-def _columns(cls: type) -> Callable[[list[Any]], list[Sequence[Any]]]:
-    """Rows of a dataclass as one sequence per field: the arrays a statement takes. The rows
-    are turned into columns by ``zip``, without a Python loop over every value."""
-    names = [f.name for f in fields(cls)]
-    row = attrgetter(*names)
-    empty: list[Sequence[Any]] = [() for _ in names]
+def _columns(cls: type) -> Callable[[list[Any]], list[list[Any]]]:
+    """Rows of a dataclass as one list per field: the arrays a statement takes. Each column is
+    read by ``map`` over the rows, without a Python loop over every value, and nothing is made
+    per row (the collector would count it)."""
+    getters = [attrgetter(f.name) for f in fields(cls)]
 
-    def columns(rows: list[Any]) -> list[Sequence[Any]]:
-        return list(zip(*map(row, rows), strict=True)) if rows else empty
+    def columns(rows: list[Any]) -> list[list[Any]]:
+        return [list(map(get, rows)) for get in getters]
 
     return columns
 
