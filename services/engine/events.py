@@ -137,15 +137,19 @@ class EventLog:
         """The events as one JSON array: the history row's ``events`` column."""
         return "[" + ",".join(self.texts) + "]"
 
-    def outbox_rows(self) -> list[OutboxRow]:
+    def outbox_rows(self, seq: int | None = None) -> list[OutboxRow]:
+        """The events as outbox rows. With ``seq``, the version of the history row whose
+        ``events`` column is ``json()``: each row names its event there instead of carrying
+        its text, which the batch then sends once (``services.store.unit_write``)."""
+        company, workflow, kind = self.company_id, self.workflow_id, self.workflow_type
+        if seq is None:
+            return [
+                OutboxRow(company, workflow, EVENTS_EXCHANGE,
+                          _routing_key(company, kind, body["type"]), body["event_id"], text)
+                for body, text in zip(self.bodies, self.texts, strict=True)
+            ]  # fmt: skip
         return [
-            OutboxRow(
-                self.company_id,
-                self.workflow_id,
-                EVENTS_EXCHANGE,
-                _routing_key(self.company_id, self.workflow_type, body["type"]),
-                body["event_id"],
-                text,
-            )
-            for body, text in zip(self.bodies, self.texts, strict=True)
-        ]
+            OutboxRow(company, workflow, EVENTS_EXCHANGE,
+                      _routing_key(company, kind, body["type"]), body["event_id"], None, seq, n)
+            for n, body in enumerate(self.bodies, start=1)
+        ]  # fmt: skip

@@ -12,12 +12,16 @@ end of a statement, so a new workflow and its first history row and timers go in
 Every JSON value arrives as the text the engine encoded once (``services.store.canonical``):
 the same text is stored, hashed and published. What is only ever read whole is stored as that
 very text (``json``); the workflow's data and terms, which queries search, as ``jsonb``.
+An event's text is sent once, in its history row's ``events``; its outbox row takes it from
+there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -82,7 +86,11 @@ class OutboxRow:
     exchange: str
     routing_key: str
     message_id: str
-    body_json: str
+    # The body's text; None for an event of a history row of the batch (``seq``), whose text
+    # is that row's ``event``-th (from 1) event: PostgreSQL takes it from the row's events.
+    body_json: str | None
+    seq: int | None = None
+    event: int | None = None
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built several times slower
@@ -115,12 +123,14 @@ class WriteSet:
 _MOVE_TIMERS = """
 UPDATE timers t SET status = m.status, applied_at = COALESCE(m.applied_at, t.applied_at)
 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS m(timer_id, status, applied_at)
-WHERE t.timer_id = m.timer_id
+-- The ids as a condition on the primary key too: a join alone was planned as a scan of every
+-- timer in a table of a few thousand, several times the cost of probing the index.
+WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
 """
 
 _WRITE = """
 WITH pinned AS MATERIALIZED (
-  SELECT p.n, p.digest, p.terms FROM unnest($53::text[], $54::text[]) WITH ORDINALITY
+  SELECT p.n, p.digest, p.terms FROM unnest($55::text[], $56::text[]) WITH ORDINALITY
        AS p(terms, digest, n)
 ), documents AS (
   INSERT INTO terms_documents (digest, terms)
@@ -159,6 +169,7 @@ WITH pinned AS MATERIALIZED (
               $25::bool[], $26::text[], $27::text[])
        AS h(workflow_id, seq, company_id, message_id, message, state_from, state_to, events,
             applied_at, prev_hash, hash, hash_version, final, data_digest, terms_digest)
+  RETURNING workflow_id, seq, events
 ), timer_rows AS (
   INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, party,
                       action, clause, derivation, deadline, status)
@@ -171,29 +182,49 @@ WITH pinned AS MATERIALIZED (
             clause, derivation, deadline, status)
 ), outbox_rows AS (
   INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
-  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body::json
-  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[])
-       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body, n)
+  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id,
+         COALESCE(o.body::json, e.body)
+  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[],
+              $46::int[], $47::int[])
+       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body,
+                            seq, event, n)
+  -- An event's body is its text in the events of its history row, sent once: as is, since
+  -- json (unlike jsonb) keeps the text it was given, and checked once, as that row's.
+  LEFT JOIN (
+    SELECT h.workflow_id, h.seq, e.body, e.n
+    FROM history_rows h, json_array_elements(h.events) WITH ORDINALITY AS e(body, n)
+  ) e ON e.workflow_id = o.workflow_id AND e.seq = o.seq AND e.n = o.event
   ORDER BY o.n
 )
 INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::json,
        i.received_at
-FROM unnest($46::text[], $47::text[], $48::text[], $49::uuid[], $50::text[], $51::text[],
-            $52::timestamptz[])
+FROM unnest($48::text[], $49::text[], $50::text[], $51::uuid[], $52::text[], $53::text[],
+            $54::timestamptz[])
      AS i(company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 """
 
 _WORKFLOW_COLUMNS = [f.name for f in fields(WorkflowRow)]
 _TERMS_COLUMN = _WORKFLOW_COLUMNS.index("terms_json")
-_HISTORY_COLUMNS = [f.name for f in fields(HistoryRow)]
-_TIMER_COLUMNS = [f.name for f in fields(TimerRow)]
-_OUTBOX_COLUMNS = [f.name for f in fields(OutboxRow)]
-_INBOX_COLUMNS = [f.name for f in fields(InboxRow)]
 
 
-def _columns(rows: list[Any], names: list[str]) -> list[list[Any]]:
-    return [[getattr(r, n) for r in rows] for n in names]
+def _columns(cls: type) -> Callable[[list[Any]], list[list[Any]]]:
+    """Rows of a dataclass as one list per field: the arrays a statement takes. Each column is
+    read by ``map`` over the rows, without a Python loop over every value, and nothing is made
+    per row (the collector would count it)."""
+    getters = [attrgetter(f.name) for f in fields(cls)]
+
+    def columns(rows: list[Any]) -> list[list[Any]]:
+        return [list(map(get, rows)) for get in getters]
+
+    return columns
+
+
+_workflow_columns = _columns(WorkflowRow)
+_history_columns = _columns(HistoryRow)
+_timer_columns = _columns(TimerRow)
+_outbox_columns = _columns(OutboxRow)
+_inbox_columns = _columns(InboxRow)
 
 
 async def write_batch(connection: Connection, w: WriteSet) -> None:
@@ -208,8 +239,7 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
         )
     if not (w.workflows or w.inbox or w.outbox):
         return
-    workflows = _columns(sorted(w.workflows.values(), key=lambda r: r.workflow_id),
-                         _WORKFLOW_COLUMNS)  # fmt: skip
+    workflows = _workflow_columns(sorted(w.workflows.values(), key=_workflow_id))
     # Each new workflow pins its terms: the batch sends each distinct document once, with its
     # digest, and each new row its number among them. PostgreSQL stores a document once, by
     # its digest, and parses it only when it has not stored it yet.
@@ -220,13 +250,17 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
     await connection.execute(
         _WRITE,
         *workflows,
-        *_columns(w.history, _HISTORY_COLUMNS),
-        *_columns(w.timers, _TIMER_COLUMNS),
-        *_columns(w.outbox, _OUTBOX_COLUMNS),
-        *_columns(w.inbox, _INBOX_COLUMNS),
+        *_history_columns(w.history),
+        *_timer_columns(w.timers),
+        *_outbox_columns(w.outbox),
+        *_inbox_columns(w.inbox),
         pinned,
         _pinned_digests(w, pinned),
     )
+
+
+def _workflow_id(row: WorkflowRow) -> UUID:
+    return row.workflow_id
 
 
 def _pinned_digests(w: WriteSet, pinned: list[str]) -> list[str | None]:
