@@ -4,6 +4,7 @@ alone; a bundle the engine did not finish comes back whole and applies nothing t
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from rofr_commands import NOW, rofr_command
 
 from services.bus.consumers import engine_consumer
+from services.bus.publisher import BrokerPublisher
 from services.bus.redrive import redrive
 from services.bus.runner import running_bus
 from services.bus.tap import eventually, take, tap, waiting
@@ -240,3 +242,60 @@ async def _equals(value: Any, expected: object) -> bool:
 
 async def _at_least(pool: FailingFromSecond, count: int) -> bool:
     return pool.asked >= count
+
+
+class _CannotDeadLetterAlone(BrokerPublisher):
+    """The service's publisher to RabbitMQ, but a timer dead-lettered alone (its own message
+    id) fails, as when the dead-letter exchange refuses it; the bundle's own letter goes out."""
+
+    def __init__(self, broker: Any, user_id: str | None, timer_ids: set[str]) -> None:
+        super().__init__(broker, user_id=user_id)
+        self.timer_ids = timer_ids
+
+    async def publish(self, body: bytes, **kwargs: Any) -> None:
+        if kwargs["message_id"] in self.timer_ids:
+            raise RuntimeError("refused by the test")
+        await super().publish(body, **kwargs)
+
+
+async def test_a_timer_that_cannot_be_dead_lettered_alone_takes_its_bundle_to_the_dead_letters(
+    fresh_pool: asyncpg.Pool, clock: SimulatedClock, amqp_url: str, topology: Topology
+) -> None:
+    ids = await _due(fresh_pool, clock, WORKFLOWS)
+    poison = (await _timer(fresh_pool, ids[1]))["timer_id"]
+    await _break(fresh_pool, poison, "22023")  # the message's fault: never applied
+    engine = engine_consumer(fresh_pool, clock, TermsCatalog(), retry_delay=0.01)
+
+    def install(broker: Any, topology: Topology, publisher: Any, gate: Any) -> Any:
+        failing = _CannotDeadLetterAlone(broker, publisher._user_id, {str(poison)})
+        return engine(broker, topology, failing, gate)
+
+    queue = topology.engine_shard_queue(0).name
+    async with (
+        running_bus(amqp_url, topology, [install]) as bus,
+        tap(amqp_url, topology.dead_letter_exchange.name) as dead_letters,
+    ):
+        assert await fire_due_timers(fresh_pool, clock, bus.publisher, topology) == WORKFLOWS
+        [letter] = await dead_letters.wait_for(1, within=30)
+        assert await dead_letters.caught_up() == [letter]  # the bundle, once
+    others = [ids[0], *ids[2:]]
+    await _applied_once(fresh_pool, others)
+    assert await waiting(amqp_url, queue) == 0  # the bundle is done with here
+    assert letter.routing_key == "timers.0"  # the whole bundle, as it came
+    assert {t["message_id"] for t in json.loads(letter.body)["timers"]} == {
+        str((await _timer(fresh_pool, w))["timer_id"]) for w in ids
+    }
+    reason = str(letter.headers[ERROR_HEADER])
+    assert f"timers {poison} of this bundle cannot be applied" in reason
+    assert "could not be dead-lettered alone (RuntimeError: refused by the test)" in reason
+    assert (await _timer(fresh_pool, ids[1]))["status"] == "fired"
+
+    # Sent back once the cause is gone: the poison timer applies, the others are duplicates.
+    await fresh_pool.execute("DROP TRIGGER fail_22023 ON inbox")
+    async with running_bus(
+        amqp_url, topology, [engine_consumer(fresh_pool, clock, TermsCatalog())]
+    ):
+        letters = await redrive(amqp_url, topology, include_poison=True)
+        assert [x.redriven for x in letters] == [True]
+        await eventually(lambda: _equals(_states(fresh_pool, ids), {"owner_sale_window"}))
+    await _applied_once(fresh_pool, ids)
