@@ -142,14 +142,10 @@ class EventLog:
         ``events`` column is ``json()``: each row names its event there instead of carrying
         its text, which the batch then sends once (``services.store.unit_write``)."""
         company, workflow, kind = self.company_id, self.workflow_id, self.workflow_type
-        if seq is None:
-            return [
-                OutboxRow(company, workflow, EVENTS_EXCHANGE,
-                          _routing_key(company, kind, body["type"]), body["event_id"], text)
-                for body, text in zip(self.bodies, self.texts, strict=True)
-            ]  # fmt: skip
+        in_history = seq is not None
         return [
             OutboxRow(company, workflow, EVENTS_EXCHANGE,
-                      _routing_key(company, kind, body["type"]), body["event_id"], None, seq, n)
-            for n, body in enumerate(self.bodies, start=1)
+                      _routing_key(company, kind, body["type"]), body["event_id"],
+                      None if in_history else text, seq, n if in_history else None)
+            for n, (body, text) in enumerate(zip(self.bodies, self.texts, strict=True), start=1)
         ]  # fmt: skip
