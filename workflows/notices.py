@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from workflows.calendar import stamp
 from workflows.kernel import Party, Refused
 from workflows.kit.clauses import enforces
 from workflows.terms.schema import Effectiveness, NoticeMethod, Terms
@@ -114,13 +113,8 @@ def effective_time(
                 f"{how.value} is effective when delivered: give delivered_at",
                 "invalid_payload",
             )
-        local = cal.local(delivered_at)
-        # Effective on delivery: the delivery itself in the company's zone, converted once (a
-        # time given in that very zone is converted through UTC, which settles a wall time
-        # the zone skips).
-        same = not rule.delay_hours and delivered_at.tzinfo is not cal.zone
-        at = local if same else _after(delivered_at, rule.delay_hours, cal.zone)
-        why = f"delivered {label} {stamp(local)}"
+        at = _after(delivered_at, rule.delay_hours, cal.zone)
+        why = f"delivered {label} {cal.fmt(delivered_at)}"
         if rule.delay_hours:
             why += f" + {rule.delay_hours} hours"
     if at != (delivered_at if rule.effective is Effectiveness.ON_DELIVERY else None):
