@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from rofr_commands import NOW, rofr_command
 
+from services.bus.auth import amqp_user
 from services.bus.consumers import engine_consumer
 from services.bus.publisher import BrokerPublisher
 from services.bus.redrive import redrive
@@ -267,7 +268,7 @@ async def test_a_timer_that_cannot_be_dead_lettered_alone_takes_its_bundle_to_th
     engine = engine_consumer(fresh_pool, clock, TermsCatalog(), retry_delay=0.01)
 
     def install(broker: Any, topology: Topology, publisher: Any, gate: Any) -> Any:
-        failing = _CannotDeadLetterAlone(broker, publisher._user_id, {str(poison)})
+        failing = _CannotDeadLetterAlone(broker, amqp_user(amqp_url), {str(poison)})
         return engine(broker, topology, failing, gate)
 
     queue = topology.engine_shard_queue(0).name
