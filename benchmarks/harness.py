@@ -219,7 +219,15 @@ async def machine_context(database_url: str, *, with_broker: bool = False) -> No
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     say("machine:")
     say(f"  cores {os.cpu_count()}, memory {memory:.1f} GiB, {platform.machine()}")
-    say(f"  Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    # The interpreter's build, not only its version: one built with profile-guided and link-time
+    # optimisation (the deployed image's, a distribution's python3) runs the engine's Python
+    # work faster than one built without (a plain source build), on the same machine.
+    build = ", ".join(platform.python_build())
+    say(
+        f"  Python {platform.python_version()} ({build}, {platform.python_compiler()}), "
+        f"{sys.executable}"
+    )
+    say(f"  {platform.system()} {platform.release()}")
     say(f"  PostgreSQL {version} ({', '.join(f'{k}={v}' for k, v in settings.items())})")
     say(f"  PostgreSQL at {urlsplit(database_url).hostname}:{urlsplit(database_url).port}")
     if with_broker:
