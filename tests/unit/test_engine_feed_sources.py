@@ -64,3 +64,35 @@ async def test_leaving_one_source_finishes_its_batches_and_hands_back_the_rest()
     assert await feed.result(late) is LEAVE  # until the source is forgotten
     feed.forget("a")
     assert applied == ["a1", "a2", "b1"]
+
+
+async def test_a_batch_skips_a_busy_workflow_and_its_message_waits_in_its_place() -> None:
+    """While a batch holds workflow w1, the next batch takes w2 and w3 from behind w1's third
+    message (not the first ones waiting), which then goes once w1 is free: each message once,
+    each workflow's in order."""
+    applied: list[list[str]] = []
+    first_in, release = asyncio.Event(), asyncio.Event()
+
+    async def apply_batch(batch: Sequence[Delivery]) -> list[Any]:
+        applied.append([d.message.message_id for d in batch])
+        if len(applied) == 1:
+            first_in.set()
+            await release.wait()
+        return ["done"] * len(batch)
+
+    # A message the feed lost would be waited for forever: bounded, it fails instead.
+    async with asyncio.timeout(30):
+        feed = Feed(apply_batch, batch_size=2, in_flight=2)
+        first = [feed.submit("w1", _message(f"w1-{n}"), None, n, "a") for n in (1, 2)]
+        await first_in.wait()  # w1-1 and w1-2 are being applied
+        later = [
+            feed.submit(key, _message(name), None, tag, "a")
+            for key, name, tag in (("w1", "w1-3", 3), ("w2", "w2-1", 4), ("w3", "w3-1", 5))
+        ]
+        second = [await feed.result(d) for d in later[1:]]  # taken past w1-3, which waits
+        assert applied[1:] == [["w2-1", "w3-1"]]
+        release.set()
+        assert [await feed.result(d) for d in [*first, later[0]]] == ["done"] * 3
+        assert second == ["done", "done"]
+        assert applied == [["w1-1", "w1-2"], ["w2-1", "w3-1"], ["w1-3"]]
+        assert len(feed) == 0
