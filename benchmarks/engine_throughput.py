@@ -3,8 +3,13 @@
 N workflows are started (FMP §6(d)(ii) Disposition Notice), then each is given a second command
 (FMP §6(d)(iii) exercise: the election deadline is cancelled, a closing deadline set), applied
 directly — no broker — by R replica processes, each with its own pool and C concurrent workers.
-Then ``pgbench`` (TPC-B) runs on the same server for as long, with as many clients, and the
-ratio is printed (ROADMAP item 5: transitions/s at least pgbench's tps).
+Then ``pgbench`` (TPC-B) runs on the same server for as long and the ratio is printed (ROADMAP
+item 5: transitions/s at least pgbench's tps).
+
+The defaults are the engine as it is served and pgbench at its best: C is the number of batches
+an engine consumer applies at once (``ENGINE_BATCHES_IN_FLIGHT``, 2), and pgbench runs 16
+clients, around which TPC-B peaks on a small machine (more workers than that slow the engine
+down: its transactions then wait on each other's CPU; ``--concurrency 8`` shows it).
 
     uv run python benchmarks/engine_throughput.py --size 20000 --replicas 2 --concurrency 8
 
@@ -39,7 +44,9 @@ from harness import (
     unique_name,
     workflow_id,
 )
-from pgbench import pgbench_tps
+from pgbench import pgbench_arguments, pgbench_tps
+
+from services.bus.consumers import ENGINE_BATCHES_IN_FLIGHT
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))
@@ -222,12 +229,12 @@ async def main() -> None:
         engine_seconds = await measure_engine(url, args)
     if args.no_pgbench:
         return
-    clients = args.replicas * args.concurrency
     seconds = max(1, round(engine_seconds)) if args.pgbench_seconds <= 0 else args.pgbench_seconds
     async with scratch_database("equityflow_pgbench", migrated=False) as url:
         tps = await asyncio.to_thread(
-            pgbench_tps, url, clients=clients, seconds=seconds, scale=args.pgbench_scale
-        )
+            pgbench_tps, url, clients=args.pgbench_clients, seconds=seconds,
+            scale=args.pgbench_scale,
+        )  # fmt: skip
     if tps is not None:
         figure("pgbench_tps", tps, "/s")
         figure("transitions_to_pgbench_ratio", 2 * args.size / engine_seconds / tps)
@@ -238,12 +245,15 @@ parser = arguments(
     __doc__.split("\n")[0],
     default_size=10_000,
     replicas=(int, 2, "engine replica processes (R), each with its own pool"),
-    concurrency=(int, 8, "concurrent workers (and connections) per replica (C)"),
+    concurrency=(
+        int,
+        ENGINE_BATCHES_IN_FLIGHT,
+        "concurrent workers (and connections) per replica (C; as an engine consumer applies "
+        f"{ENGINE_BATCHES_IN_FLIGHT} batches at once)",
+    ),
     batch=(int, 64, "messages per transaction (B; as EQUITYFLOW_ENGINE_BATCH, default 64)"),
-    pgbench_scale=(int, 16, "pgbench -s (TPC-B branches; at least the number of clients)"),
-    pgbench_seconds=(int, 0, "pgbench -T; 0 = as long as the engine ran"),
 )
-parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench comparison")
+pgbench_arguments(parser)
 
 if __name__ == "__main__":
     quiet_logs()
