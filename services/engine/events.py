@@ -28,7 +28,7 @@ from services.store.canonical import (
     plain,
     plain_json,
 )
-from services.store.unit_write import OutboxRow
+from services.store.unit_write import HistoryEvents, HistoryRow, OutboxRow
 from workflows.messages import event_routing_key
 
 EVENTS_EXCHANGE = "events"  # logical name; the bus maps it to its namespaced exchange
@@ -137,15 +137,22 @@ class EventLog:
         """The events as one JSON array: the history row's ``events`` column."""
         return "[" + ",".join(self.texts) + "]"
 
-    def outbox_rows(self, seq: int | None = None) -> list[OutboxRow]:
-        """The events as outbox rows. With ``seq``, the version of the history row whose
-        ``events`` column is ``json()``: each row names its event there instead of carrying
-        its text, which the batch then sends once (``services.store.unit_write``)."""
+    def outbox_rows(self) -> list[OutboxRow]:
+        """The events as outbox rows with their own texts (a refusal's: no history row)."""
         company, workflow, kind = self.company_id, self.workflow_id, self.workflow_type
-        in_history = seq is not None
         return [
             OutboxRow(company, workflow, EVENTS_EXCHANGE,
-                      _routing_key(company, kind, body["type"]), body["event_id"],
-                      None if in_history else text, seq, n if in_history else None)
-            for n, (body, text) in enumerate(zip(self.bodies, self.texts, strict=True), start=1)
+                      _routing_key(company, kind, body["type"]), body["event_id"], text)
+            for body, text in zip(self.bodies, self.texts, strict=True)
         ]  # fmt: skip
+
+    def history_events(self, history: HistoryRow) -> HistoryEvents:
+        """The events as the outbox rows of ``history``, whose ``events`` column is ``json()``:
+        PostgreSQL takes each one's text from there, the batch sends its key and id."""
+        company, kind = self.company_id, self.workflow_type
+        return HistoryEvents(
+            history,
+            EVENTS_EXCHANGE,
+            [_routing_key(company, kind, body["type"]) for body in self.bodies],
+            [body["event_id"] for body in self.bodies],
+        )

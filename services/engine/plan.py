@@ -332,7 +332,8 @@ class _Step:
         batch.views[m.workflow_id] = view
         write.workflows[m.workflow_id] = row
         write.history.append(history)
-        write.outbox.extend(log.outbox_rows(seq=version))  # the texts go with the history row
+        if log.bodies:
+            write.outbox.append(log.history_events(history))  # the texts go with the history row
         write.outbox.extend(sent)
         batch.fan_outs.extend(fan_outs)
         write.inbox.append(self._inbox("applied", None))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -99,6 +100,9 @@ class Loaded:
     registered: dict[str, str]  # company id → the terms id it is registered under
 
 
+_as_int = attrgetter("int")
+
+
 async def lock_and_load(
     connection: Connection,
     workflow_ids: Sequence[UUID],
@@ -110,8 +114,10 @@ async def lock_and_load(
     """Lock the workflows and ``also_lock`` (the register view's facts: a grant, a plan's
     reserve) in one id order, then read the workflows, their timers, the inbox and the terms
     each of ``companies`` that is registered is registered under."""
-    ids = sorted(set(workflow_ids))
-    await connection.fetchval(_LOCK, sorted(set(ids) | set(also_lock)))
+    # Sorted by the ids' integers: the order of the UUIDs themselves, without a Python-level
+    # comparison of two UUID objects per step.
+    ids = sorted(set(workflow_ids), key=_as_int)
+    await connection.fetchval(_LOCK, sorted(set(ids) | set(also_lock), key=_as_int))
     rows = await connection.fetch(
         _LOAD,
         ids,

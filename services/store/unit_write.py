@@ -13,7 +13,8 @@ Every JSON value arrives as the text the engine encoded once (``services.store.c
 the same text is stored, hashed and published. What is only ever read whole is stored as that
 very text (``json``); the workflow's data and terms, which queries search, as ``jsonb``.
 An event's text is sent once, in its history row's ``events``; its outbox row takes it from
-there.
+there, and its company and workflow from that row: of each event only its routing key and id
+travel apart (two array elements, not a row of eight).
 """
 
 from __future__ import annotations
@@ -81,16 +82,27 @@ class TimerRow:
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built several times slower
 class OutboxRow:
+    """A message with a text of its own: a refusal's event, a command sent to a workflow."""
+
     company_id: str
     workflow_id: UUID | None
     exchange: str
     routing_key: str
     message_id: str
-    # The body's text; None for an event of a history row of the batch (``seq``), whose text
-    # is that row's ``event``-th (from 1) event: PostgreSQL takes it from the row's events.
-    body_json: str | None
-    seq: int | None = None
-    event: int | None = None
+    body_json: str
+    position: int = 0  # among the batch's outbox rows (from 1): set by ``write_batch``
+
+
+@dataclass(slots=True)
+class HistoryEvents:
+    """The events of a history row of the batch, as outbox rows: their texts are that row's
+    ``events``, so only what PostgreSQL cannot take from it is sent (for each event, in order,
+    its routing key and its id); the row's company and workflow are the history row's."""
+
+    history: HistoryRow
+    exchange: str
+    routing_keys: list[str]
+    event_ids: list[str]
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built several times slower
@@ -113,7 +125,8 @@ class WriteSet:
     timers: list[TimerRow] = field(default_factory=list)
     # Timers that exist already, by id: ('cancelled', None) or ('applied', when).
     timer_moves: dict[UUID, tuple[str, datetime | None]] = field(default_factory=dict)
-    outbox: list[OutboxRow] = field(default_factory=list)
+    # In the order they are published: each workflow's events in the order of its versions.
+    outbox: list[OutboxRow | HistoryEvents] = field(default_factory=list)
     inbox: list[InboxRow] = field(default_factory=list)
 
     def empty(self) -> bool:
@@ -130,7 +143,7 @@ WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
 
 _WRITE = """
 WITH pinned AS MATERIALIZED (
-  SELECT p.n, p.digest, p.terms FROM unnest($55::text[], $56::text[]) WITH ORDINALITY
+  SELECT p.n, p.digest, p.terms FROM unnest($60::text[], $61::text[]) WITH ORDINALITY
        AS p(terms, digest, n)
 ), documents AS (
   INSERT INTO terms_documents (digest, terms)
@@ -169,7 +182,7 @@ WITH pinned AS MATERIALIZED (
               $25::bool[], $26::text[], $27::text[])
        AS h(workflow_id, seq, company_id, message_id, message, state_from, state_to, events,
             applied_at, prev_hash, hash, hash_version, final, data_digest, terms_digest)
-  RETURNING workflow_id, seq, events
+  RETURNING workflow_id, seq, company_id, events
 ), timer_rows AS (
   INSERT INTO timers (timer_id, workflow_id, company_id, workflow_type, name, due_at, party,
                       action, clause, derivation, deadline, status)
@@ -182,25 +195,35 @@ WITH pinned AS MATERIALIZED (
             clause, derivation, deadline, status)
 ), outbox_rows AS (
   INSERT INTO outbox (company_id, workflow_id, exchange, routing_key, message_id, body)
-  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id,
-         COALESCE(o.body::json, e.body)
-  FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[],
-              $46::int[], $47::int[])
-       WITH ORDINALITY AS o(company_id, workflow_id, exchange, routing_key, message_id, body,
-                            seq, event, n)
-  -- An event's body is its text in the events of its history row, sent once: as is, since
-  -- json (unlike jsonb) keeps the text it was given, and checked once, as that row's.
-  LEFT JOIN (
-    SELECT h.workflow_id, h.seq, e.body, e.n
-    FROM history_rows h, json_array_elements(h.events) WITH ORDINALITY AS e(body, n)
-  ) e ON e.workflow_id = o.workflow_id AND e.seq = o.seq AND e.n = o.event
-  ORDER BY o.n
+  SELECT o.company_id, o.workflow_id, o.exchange, o.routing_key, o.message_id, o.body
+  FROM (
+    -- A history row's events, each one's body its text in the row's events, sent once: as is,
+    -- since json (unlike jsonb) keeps the text it was given, and checked once, as that row's.
+    -- Only its routing key and id come apart, by its position among the batch's outbox rows.
+    SELECT m.outbox_at + e.n - 1 AS position, h.company_id, h.workflow_id, m.exchange,
+           k.routing_key, k.message_id, e.body
+    FROM history_rows h
+    JOIN unnest($47::uuid[], $48::int[], $49::int[], $50::text[])
+         AS m(workflow_id, seq, outbox_at, exchange)
+      ON m.workflow_id = h.workflow_id AND m.seq = h.seq
+    CROSS JOIN LATERAL json_array_elements(h.events) WITH ORDINALITY AS e(body, n)
+    -- A left join: an event without a key and an id is refused (NOT NULL), never dropped.
+    LEFT JOIN unnest($51::text[], $52::text[]) WITH ORDINALITY AS k(routing_key, message_id, n)
+      ON k.n = m.outbox_at + e.n - 1
+    UNION ALL
+    SELECT b.position, b.company_id, b.workflow_id, b.exchange, b.routing_key, b.message_id,
+           b.body::json
+    FROM unnest($40::text[], $41::uuid[], $42::text[], $43::text[], $44::text[], $45::text[],
+                $46::int[])
+         AS b(company_id, workflow_id, exchange, routing_key, message_id, body, position)
+  ) o
+  ORDER BY o.position
 )
 INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::json,
        i.received_at
-FROM unnest($48::text[], $49::text[], $50::text[], $51::uuid[], $52::text[], $53::text[],
-            $54::timestamptz[])
+FROM unnest($53::text[], $54::text[], $55::text[], $56::uuid[], $57::text[], $58::text[],
+            $59::timestamptz[])
      AS i(company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 """
 
@@ -227,10 +250,39 @@ _outbox_columns = _columns(OutboxRow)
 _inbox_columns = _columns(InboxRow)
 
 
+def _outbox_arrays(entries: list[OutboxRow | HistoryEvents]) -> list[list[Any]]:
+    """The outbox as the statement takes it: the rows with texts of their own, each with its
+    position; each history row's events, by the position of its first; and by position, the
+    routing key and id of every event of a history row (nothing at a row's own position)."""
+    rows: list[OutboxRow] = []
+    workflows: list[UUID] = []
+    seqs: list[int] = []
+    starts: list[int] = []
+    exchanges: list[str] = []
+    keys: list[str | None] = []
+    ids: list[str | None] = []
+    for entry in entries:
+        if type(entry) is OutboxRow:
+            keys.append(None)
+            ids.append(None)
+            entry.position = len(keys)
+            rows.append(entry)
+        else:
+            assert isinstance(entry, HistoryEvents)
+            workflows.append(entry.history.workflow_id)
+            seqs.append(entry.history.seq)
+            starts.append(len(keys) + 1)
+            exchanges.append(entry.exchange)
+            keys += entry.routing_keys
+            ids += entry.event_ids
+    return [*_outbox_columns(rows), workflows, seqs, starts, exchanges, keys, ids]
+
+
 async def write_batch(connection: Connection, w: WriteSet) -> None:
     """Write a batch's changes: two statements (one when no existing timer moves)."""
     if w.timer_moves:
-        moves = sorted(w.timer_moves.items())  # the timers' row locks are held already
+        # The timers' row locks are held already; the order is the ids'.
+        moves = sorted(w.timer_moves.items(), key=_timer_id)
         await connection.execute(
             _MOVE_TIMERS,
             [m[0] for m in moves],
@@ -252,15 +304,20 @@ async def write_batch(connection: Connection, w: WriteSet) -> None:
         *workflows,
         *_history_columns(w.history),
         *_timer_columns(w.timers),
-        *_outbox_columns(w.outbox),
+        *_outbox_arrays(w.outbox),
         *_inbox_columns(w.inbox),
         pinned,
         _pinned_digests(w, pinned),
     )
 
 
-def _workflow_id(row: WorkflowRow) -> UUID:
-    return row.workflow_id
+def _workflow_id(row: WorkflowRow) -> int:
+    """The order of the rows' ids, as an integer: no UUID comparison in Python per step."""
+    return row.workflow_id.int
+
+
+def _timer_id(move: tuple[UUID, Any]) -> int:
+    return move[0].int
 
 
 def _pinned_digests(w: WriteSet, pinned: list[str]) -> list[str | None]:

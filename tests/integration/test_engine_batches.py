@@ -9,6 +9,7 @@ processes batching over the same workflows keep every version contiguous.
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import uuid
 from collections.abc import Iterator
@@ -201,6 +202,51 @@ async def test_the_messages_of_one_workflow_chain_in_arrival_order_within_a_batc
         assert await versions(pool, w) == list(range(1, 12))
         assert await assignees(pool, w) == [f"assignee {n:02d}" for n in range(10)]
     assert (await verify_chain(pool, company)).ok
+
+
+async def test_a_batchs_events_reach_the_outbox_in_the_order_they_happened(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    """Applied messages (whose events the outbox takes from their history rows) and refused
+    ones (whose event has a text of its own) interleaved over two workflows: the relay, which
+    publishes in the outbox's order, sends every event once, as recorded, in the order of the
+    batch."""
+    a, b = uuid.uuid4(), uuid.uuid4()
+    waiver = {"method": "personal", "delivered_at": NOW.isoformat()}
+    batch = [
+        disposition_notice(company, a),
+        command(company, b, "waive_rofr", "company", notice=waiver),  # refused: no notice yet
+        assign(company, a, 1),
+        disposition_notice(company, b),
+        command(company, a, "assign_rofr", "owner", assignee="x"),  # refused: not the owner's
+        assign(company, b, 2),
+        assign(company, a, 3),
+    ]
+    results = await apply_batch(pool, batch, clock, catalog)
+    statuses = [getattr(r, "status", None) for r in results]
+    assert statuses == ["applied", "refused", "applied", "applied", "refused", "applied", "applied"]
+    expected = [e for r in results if isinstance(r, Outcome) for e in r.events]
+
+    outbox = await pool.fetch(
+        "SELECT workflow_id, exchange, routing_key, message_id, body::text AS body FROM outbox "
+        "WHERE company_id = $1 ORDER BY id",
+        company,
+    )
+    assert [r["message_id"] for r in outbox] == [e["event_id"] for e in expected]
+    assert [json.loads(r["body"]) for r in outbox] == expected
+    assert [(r["workflow_id"], r["exchange"], r["routing_key"]) for r in outbox] == [
+        (uuid.UUID(e["workflow_id"]), "events", f"event.{company}.rofr.{e['type']}")
+        for e in expected
+    ]
+    # An applied message's events are published as its history row recorded them, text for text.
+    recorded = await pool.fetch(
+        "SELECT e.body::text AS body FROM history h, json_array_elements(h.events) AS e(body) "
+        "WHERE h.company_id = $1",
+        company,
+    )
+    assert {r["body"] for r in recorded} <= {r["body"] for r in outbox}
+    applied = [r for r in results if isinstance(r, Outcome) and r.status == "applied"]
+    assert len(recorded) == sum(len(r.events) for r in applied)
 
 
 # -- two processes --------------------------------------------------------------------------
