@@ -143,7 +143,7 @@ WHERE t.timer_id = ANY($1::uuid[]) AND t.timer_id = m.timer_id
 
 _WRITE = """
 WITH pinned AS MATERIALIZED (
-  SELECT p.n, p.digest, p.terms FROM unnest($60::text[], $61::text[]) WITH ORDINALITY
+  SELECT p.n, p.digest, p.terms FROM unnest($61::text[], $62::text[]) WITH ORDINALITY
        AS p(terms, digest, n)
 ), documents AS (
   INSERT INTO terms_documents (digest, terms)
@@ -203,13 +203,14 @@ WITH pinned AS MATERIALIZED (
     SELECT m.outbox_at + e.n - 1 AS position, h.company_id, h.workflow_id, m.exchange,
            k.routing_key, k.message_id, e.body
     FROM history_rows h
-    JOIN unnest($47::uuid[], $48::int[], $49::int[], $50::text[])
-         AS m(workflow_id, seq, outbox_at, exchange)
+    JOIN unnest($47::uuid[], $48::int[], $49::int[], $50::int[], $51::text[])
+         AS m(workflow_id, seq, outbox_at, events, exchange)
       ON m.workflow_id = h.workflow_id AND m.seq = h.seq
     CROSS JOIN LATERAL json_array_elements(h.events) WITH ORDINALITY AS e(body, n)
-    -- A left join: an event without a key and an id is refused (NOT NULL), never dropped.
-    LEFT JOIN unnest($51::text[], $52::text[]) WITH ORDINALITY AS k(routing_key, message_id, n)
-      ON k.n = m.outbox_at + e.n - 1
+    -- A left join, within the row's own keys: an event without a key and an id of its own is
+    -- refused (NOT NULL), never dropped nor given another's.
+    LEFT JOIN unnest($52::text[], $53::text[]) WITH ORDINALITY AS k(routing_key, message_id, n)
+      ON k.n = m.outbox_at + e.n - 1 AND e.n <= m.events
     UNION ALL
     SELECT b.position, b.company_id, b.workflow_id, b.exchange, b.routing_key, b.message_id,
            b.body::json
@@ -222,8 +223,8 @@ WITH pinned AS MATERIALIZED (
 INSERT INTO inbox (company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 SELECT i.company_id, i.kind, i.message_id, i.workflow_id, i.outcome, i.refusal::json,
        i.received_at
-FROM unnest($53::text[], $54::text[], $55::text[], $56::uuid[], $57::text[], $58::text[],
-            $59::timestamptz[])
+FROM unnest($54::text[], $55::text[], $56::text[], $57::uuid[], $58::text[], $59::text[],
+            $60::timestamptz[])
      AS i(company_id, kind, message_id, workflow_id, outcome, refusal, received_at)
 """
 
@@ -252,12 +253,14 @@ _inbox_columns = _columns(InboxRow)
 
 def _outbox_arrays(entries: list[OutboxRow | HistoryEvents]) -> list[list[Any]]:
     """The outbox as the statement takes it: the rows with texts of their own, each with its
-    position; each history row's events, by the position of its first; and by position, the
-    routing key and id of every event of a history row (nothing at a row's own position)."""
+    position; each history row's events, by the position of its first and their number; and by
+    position, the routing key and id of every event of a history row (nothing at a row's own
+    position)."""
     rows: list[OutboxRow] = []
     workflows: list[UUID] = []
     seqs: list[int] = []
     starts: list[int] = []
+    counts: list[int] = []
     exchanges: list[str] = []
     keys: list[str | None] = []
     ids: list[str | None] = []
@@ -272,10 +275,11 @@ def _outbox_arrays(entries: list[OutboxRow | HistoryEvents]) -> list[list[Any]]:
             workflows.append(entry.history.workflow_id)
             seqs.append(entry.history.seq)
             starts.append(len(keys) + 1)
+            counts.append(len(entry.routing_keys))
             exchanges.append(entry.exchange)
             keys += entry.routing_keys
             ids += entry.event_ids
-    return [*_outbox_columns(rows), workflows, seqs, starts, exchanges, keys, ids]
+    return [*_outbox_columns(rows), workflows, seqs, starts, counts, exchanges, keys, ids]
 
 
 async def write_batch(connection: Connection, w: WriteSet) -> None:
