@@ -128,6 +128,10 @@ class Decision:
     final: bool = False
     transition: str = ""  # the chart transition taken; "" when nothing moved
     send: tuple[Send | SendToEach, ...] = ()
+    #: Deadlines pending before this message that passed in its run and took effect in their
+    #: place: the timer a timer message is for, and any the run reached first (a later timer's
+    #: message, or an act effective after them). Spent, not cancelled: their time ran out.
+    spent_timers: tuple[TimerFired, ...] = ()
 
 
 class Refused(Exception):

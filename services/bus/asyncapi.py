@@ -52,7 +52,9 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
          "RabbitMQ users may publish these."),
         (topology.events_exchange, "event.<company>.<workflow_type>.<type>", EventMessage,
          "Published from the outbox after the transaction that produced it commits; "
-         "includes deadline_set, deadline_cancelled, command_refused and action_required. "
+         "includes deadline_set, deadline_cancelled, deadline_passed (a deadline that took "
+         "effect in another message's run, its own timer message then stale), command_refused "
+         "and action_required. "
          "<company> is the company id with '.' written %2E (one routing word): an integration "
          "binds with event.<company>.# and RabbitMQ lets it bind no other company's key."),
         (topology.dead_letter_exchange, "<original routing key>", bytes,

@@ -30,7 +30,8 @@ _KEEP_TOGETHER = re.compile(
     r"|[A-Z][A-Za-z]*(?: [A-Z]{2,4})? [§¶][^\s,;)]*"  # a citation: FMP §6(d)(iii), RD ISO ¶11(d)
     r"|\+ \d+ \w+"  # + 30 days
 )
-_ENGINE_EVENTS = {"deadline_set", "deadline_cancelled"}
+_ENGINE_EVENTS = {"deadline_set", "deadline_cancelled", "deadline_passed"}
+_LIFTED = {"deadline_cancelled": "No longer due", "deadline_passed": "Passed"}
 _WORDS = {
     "grant": grant_words,
     "option_exercise": exercise_words,
@@ -92,11 +93,11 @@ def happened(rows: Iterable[Mapping[str, Any]], terms: Terms, kind: str) -> list
         for e in events:
             if e["type"] == "deadline_set":
                 lines += _deadline(e["payload"], terms, kind)
-            elif e["type"] == "deadline_cancelled":
+            elif e["type"] in _LIFTED:
                 p = e["payload"]
                 due = moment(p["due_at"], zone_of(terms))
                 who = party_name(kind, p["party"])
-                lines += wrap(f"No longer due: {who}'s deadline of {due}.", "    ", "  ✓ ")
+                lines += wrap(f"{_LIFTED[e['type']]}: {who}'s deadline of {due}.", "    ", "  ✓ ")
     return lines
 
 

@@ -19,7 +19,14 @@ from services.engine.events import EventLog, json_safe_text
 from services.engine.outcome import Outcome
 from services.engine.register import Register, reads_of
 from services.engine.sends import Cause, FanOut, plan_sends
-from services.engine.timers import Timer, check_timer, plan_timers, timer_id_of, to_cancel
+from services.engine.timers import (
+    Timer,
+    check_timer,
+    plan_timers,
+    timer_id_of,
+    to_cancel,
+    to_spend,
+)
 from services.store.canonical import dump_json
 from services.store.chain import GENESIS, HASH_VERSION, digest, hash_v2
 from services.store.unit_load import InboxKey
@@ -185,7 +192,7 @@ class _Step:
         if isinstance(m, TimerMessage):
             if view is None:  # never so: a fired timer has its workflow (a foreign key)
                 raise _not_found(m)
-            if check.verdict == "cancelled":
+            if check.verdict == "ended":
                 return self._stale()
         # A command reaches a workflow in a final state too: an act that took effect before
         # the facts that ended it is judged in its place (the kind refuses any other).
@@ -283,11 +290,16 @@ class _Step:
         new_timers = [] if decision.final else list(decision.set_timers)
         # The timer this message is for is applied, not cancelled (it is marked so below).
         applying = timer_id_of(m) if self.mark_timer and isinstance(m, TimerMessage) else None
+        others = [t for t in view.timers if t.timer_id != applying]
+        # A deadline the run passed took effect: spent, whatever else the decision cancels.
+        spent = to_spend(others, decision.spent_timers) if decision.spent_timers else []
         cancelled = to_cancel(
-            [t for t in view.timers if t.timer_id != applying],
+            [t for t in others if t not in spent] if spent else others,
             [*decision.cancel_timers, *(t.name for t in new_timers)],
             final=decision.final,
         )
+        for timer in spent:
+            log.add("deadline_passed", timer.payload(), version)
         for timer in cancelled:
             log.add("deadline_cancelled", timer.payload(), version)
         planned = plan_timers(
@@ -313,6 +325,10 @@ class _Step:
         )  # fmt: skip
         # The plan is whole: from here on, nothing raises, and the batch moves on.
         batch, write = self.batch, self.batch.write
+        for timer in spent:
+            if timer.row is None:
+                write.timer_moves[timer.timer_id] = ("spent", now)
+            timer.move("spent")
         for timer in cancelled:
             if timer.row is None:
                 write.timer_moves[timer.timer_id] = ("cancelled", None)

@@ -7,6 +7,11 @@ reach a timer that has fired but whose message the engine has not applied yet (i
 from the deadlines service): once replaced, that message must find its timer cancelled and be
 stale. A workflow that reaches a final state keeps no deadline.
 
+A deadline can also pass without its own message: when a later timer's message, or an act
+effective after it, replays the workflow past it, the decision names it spent
+(``Decision.spent_timers``). Its row is marked ``spent`` with a ``deadline_passed`` event, never
+cancelled (its time ran out and took effect); its own message, if it comes, is stale.
+
 A timer message, whatever comes of it (applied, refused, stale, a duplicate), marks its timer
 ``applied`` in the transaction that records it: until then the deadlines service keeps
 re-firing it, so a lost timer message can never leave a legal deadline without effect.
@@ -32,7 +37,7 @@ from uuid import UUID
 
 from services.store.canonical import canonical_json
 from services.store.unit_write import TimerRow
-from workflows.kernel import SetTimer
+from workflows.kernel import SetTimer, TimerFired
 from workflows.messages import TimerMessage
 
 
@@ -60,7 +65,7 @@ class Timer:
         return cls(**{k: r[k] for k in _LOADED})
 
     def payload(self) -> dict[str, Any]:
-        """What ``deadline_set`` and ``deadline_cancelled`` say of this timer."""
+        """What ``deadline_set``, ``deadline_cancelled`` and ``deadline_passed`` say of it."""
         deadline = self.deadline
         if isinstance(deadline, str):
             deadline = json.loads(deadline)
@@ -89,10 +94,11 @@ _LOADED = (
 
 @dataclass(frozen=True)
 class TimerCheck:
-    """What the engine may do with a timer message: ``apply`` it, or it is ``cancelled``
-    (stale, recorded), or ``ignore`` it (stale, nothing recorded) for ``reason``."""
+    """What the engine may do with a timer message: ``apply`` it, or its timer has ``ended``
+    (cancelled or spent: stale, recorded), or ``ignore`` it (stale, nothing recorded) for
+    ``reason``."""
 
-    verdict: Literal["apply", "cancelled", "ignore"]
+    verdict: Literal["apply", "ended", "ignore"]
     reason: str = ""
 
 
@@ -116,8 +122,8 @@ def check_timer(message: TimerMessage, timer: Timer | None, now: datetime) -> Ti
         != (message.workflow_id, message.company_id, message.workflow_type, message.timer)
     ):
         return TimerCheck("ignore", f"no timer {tid} named {message.timer} in this workflow")
-    if timer.status == "cancelled":
-        return TimerCheck("cancelled")
+    if timer.status in ("cancelled", "spent"):
+        return TimerCheck("ended")
     if timer.status not in ("fired", "applied"):
         return TimerCheck("ignore", f"timer {tid} has not fired (it is {timer.status})")
     if timer.due_at > now:
@@ -129,6 +135,16 @@ def check_timer(message: TimerMessage, timer: Timer | None, now: datetime) -> Ti
             f"the message says {message.due_at.isoformat()}",
         )
     return TimerCheck("apply")
+
+
+def to_spend(timers: Iterable[Timer], spent: Iterable[TimerFired]) -> list[Timer]:
+    """The timers, pending or fired and in flight, whose deadlines the decision says passed
+    in its run: each matched by its name and due time."""
+    passed = {(t.name, t.due_at) for t in spent}  # aware datetimes: equal instants, equal keys
+    return sorted(
+        (t for t in timers if t.status in ("pending", "fired") and (t.name, t.due_at) in passed),
+        key=lambda t: (t.name, t.timer_id),
+    )
 
 
 def to_cancel(timers: Iterable[Timer], names: Iterable[str], *, final: bool) -> list[Timer]:

@@ -10,8 +10,9 @@ so rows written before a rule changed still verify under their own.
   workflow type, whether the workflow is final, the SHA-256 of its data after the transition
   (``data_digest``, checked against ``workflows.data``) and, on the first row, the SHA-256 of
   the terms it pinned (``terms_digest``, checked against ``workflows.terms``). The message
-  carries its own ``kind`` and id; the deadlines set and cancelled are the ``deadline_set``
-  and ``deadline_cancelled`` events, with their timer ids, due times and clauses.
+  carries its own ``kind`` and id; the deadlines set, cancelled and passed in another
+  message's run are the ``deadline_set``, ``deadline_cancelled`` and ``deadline_passed``
+  events, with their timer ids, due times and clauses.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 The ``timers`` table moves forward (pending → fired → applied) and so cannot be append-only,
 but what a deadline *is* — who must act, by when, under which clause — is fixed by the
-``deadline_set`` event that created it, and its cancellation by a ``deadline_cancelled`` event,
-both inside the hash chain. A timer whose due time, party, action or clause differs from its
-event, a timer no history set, one whose history set it but the row is gone, and a cancelled
-timer brought back (or one cancelled with no event) are each reported.
+``deadline_set`` event that created it; its cancellation by a ``deadline_cancelled`` event, and
+its passing in another message's run (``spent``) by a ``deadline_passed`` event, all inside the
+hash chain. A timer whose due time, party, action or clause differs from its event, a timer no
+history set, one whose history set it but the row is gone, and a cancelled or spent timer
+brought back (or one cancelled or spent with no event) are each reported.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class DeadlineLedger:
     """The deadlines the chain set and cancelled, as the walk meets their events."""
 
     was_set: dict[str, tuple[UUID, dict[str, Any]]] = field(default_factory=dict)
-    cancelled: set[str] = field(default_factory=set)
+    #: timer id → the status its history ended it with: 'cancelled' or 'spent'.
+    ended: dict[str, str] = field(default_factory=dict)
 
     def add_events(self, workflow_id: UUID, events: Any) -> None:
         for event in events if isinstance(events, list) else []:
@@ -40,8 +42,13 @@ class DeadlineLedger:
                 continue
             if event.get("type") == "deadline_set":
                 self.was_set[str(payload["timer_id"])] = (workflow_id, payload)
-            elif event.get("type") == "deadline_cancelled":
-                self.cancelled.add(str(payload["timer_id"]))
+            elif event.get("type") in _ENDED:
+                self.ended[str(payload["timer_id"])] = _ENDED[event["type"]]
+
+
+_ENDED = {"deadline_cancelled": "cancelled", "deadline_passed": "spent"}
+#: An ended status → what its event did to the deadline.
+_ENDED_BY = {"cancelled": "cancelled", "spent": "passed"}
 
 
 _FIELDS = (("name", "timer"), ("party", "party"), ("action", "action"), ("clause", "clause"))
@@ -84,13 +91,14 @@ async def check_timers(
         differ = _differences(row, *entry)
         if differ:
             findings.append((row["workflow_id"], f"timer {tid} edited: {'; '.join(differ)}"))
-        cancelled = tid in ledger.cancelled
-        if cancelled and row["status"] != "cancelled":
-            findings.append((row["workflow_id"], f"timer {tid} ({row['name']}) was cancelled "
-                             f"by its history but is {row['status']} (revived)"))  # fmt: skip
-        elif row["status"] == "cancelled" and not cancelled:
-            findings.append((row["workflow_id"], f"timer {tid} ({row['name']}) is cancelled "
-                             "but no history row cancelled it (deadline suppressed)"))  # fmt: skip
+        ended, status, name = ledger.ended.get(tid), row["status"], row["name"]
+        if ended is not None and status != ended:
+            findings.append((row["workflow_id"], f"timer {tid} ({name}) was {ended} by its "
+                             f"history but is {status} (revived)"))  # fmt: skip
+        elif status in _ENDED_BY and ended is None:
+            by = _ENDED_BY[status]
+            findings.append((row["workflow_id"], f"timer {tid} ({name}) is {status} but no "
+                             f"history row {by} it (deadline suppressed)"))  # fmt: skip
     for tid in sorted(set(ledger.was_set) - seen):
         wid = ledger.was_set[tid][0]
         findings.append((wid, f"timer {tid} set by the history is missing (deleted)"))

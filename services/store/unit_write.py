@@ -77,7 +77,7 @@ class TimerRow:
     clause: str
     derivation: str
     deadline_json: str
-    status: str  # 'pending', or 'cancelled' when a later message of the batch cancelled it
+    status: str  # 'pending'; 'cancelled' or 'spent' when a later message of the batch ended it
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built several times slower
@@ -123,7 +123,7 @@ class WriteSet:
     workflows: dict[UUID, WorkflowRow] = field(default_factory=dict)
     history: list[HistoryRow] = field(default_factory=list)
     timers: list[TimerRow] = field(default_factory=list)
-    # Timers that exist already, by id: ('cancelled', None) or ('applied', when).
+    # Timers that exist already, by id: ('cancelled', None), or ('applied' or 'spent', when).
     timer_moves: dict[UUID, tuple[str, datetime | None]] = field(default_factory=dict)
     # In the order they are published: each workflow's events in the order of its versions.
     outbox: list[OutboxRow | HistoryEvents] = field(default_factory=list)

@@ -529,10 +529,10 @@ async def events_of(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> list[str]:
 
 
 def rule_events(types: list[str]) -> list[str]:
-    """The rules' events, without the engine's bookkeeping of its timer rows: in order, the
-    later timer's message spends the earlier timer's row, recorded as ``deadline_cancelled``
-    (README, "Known limits")."""
-    return [t for t in types if t not in {"deadline_set", "deadline_cancelled"}]
+    """The rules' events, without the engine's bookkeeping of its timer rows: in order, each
+    timer's own message applies it; out of order, the later one's passes the earlier
+    (``deadline_passed``)."""
+    return [t for t in types if t not in {"deadline_set", "deadline_passed"}]
 
 
 async def workflow(pool: asyncpg.Pool, workflow_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
@@ -578,5 +578,67 @@ async def test_a_later_timer_first_fires_the_earlier_in_its_place_and_the_earlie
         reversed_,
         [VALUE, JOINT],
     )
-    # Neither is left to fire again: the later one applied, the earlier spent by it.
-    assert {r["name"]: r["status"] for r in statuses} == {JOINT: "applied", VALUE: "cancelled"}
+    # Neither is left to fire again: the later one applied, the earlier spent by it; nothing
+    # says the earlier deadline was cancelled, for it ran out and took effect.
+    assert {r["name"]: r["status"] for r in statuses} == {JOINT: "applied", VALUE: "spent"}
+    [passed] = [e["payload"] for e in later.events if e["type"] == "deadline_passed"]
+    assert passed["timer_id"] == str(reversed_timers[VALUE]["timer_id"])
+    assert "deadline_cancelled" not in await events_of(pool, reversed_)
+    assert (await verify_chain(pool, workflow_id=reversed_)).ok  # the history accounts for it
+
+
+def third_party_sale(company: str, workflow_id: uuid.UUID, sold_at: datetime) -> CommandMessage:
+    return command(
+        company, workflow_id, "report_third_party_sale", "owner",
+        buyer={"name": "Bob Buyer"}, shares=100, price_per_share="2.50",
+        sold_at=sold_at.isoformat(), compliance=FMP_COMPLIANCE,
+    )  # fmt: skip
+
+
+FMP_COMPLIANCE = {  # FMP §6(d)(iv): a sale not in contravention of §6(g), §6(h)
+    "securities_act": "exempt",
+    "exemption": "Securities Act §4(a)(1)",
+    "state_law": "exempt",
+    "s_corporation": "not_an_s_corporation",
+}
+
+
+async def test_an_act_effective_after_a_deadline_its_message_has_not_applied_spends_it(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    """FMP §6(d)(iii)-(iv): the owner's sale, made after the company's 30 days ended, is
+    judged after them though the election timer's message has not reached the engine: the
+    deadline passes in its place, its timer is spent (``deadline_passed``, not cancelled), and
+    its message, when it comes, is stale. The audit accounts for a spent timer, and finds one
+    spent, or revived, behind its history's back."""
+    workflow_id = await started(pool, clock, catalog, company)
+    untouched = await started(pool, clock, catalog, company)
+    [election] = (await queries.get_workflow(pool, company, workflow_id) or {})["deadlines"]
+    await clock.set(election["due_at"] + timedelta(days=4))
+    await fire(pool, election)  # published by the deadlines service, still in flight
+
+    sale = third_party_sale(company, workflow_id, election["due_at"] + timedelta(days=3))
+    outcome = await apply(pool, sale, clock, catalog)
+    assert (outcome.status, outcome.state) == ("applied", "sold_to_third_party"), outcome.refusal
+    types = [e["type"] for e in outcome.events]
+    assert types[:2] == ["election_window_expired", "sale_window_opened"]
+    assert "deadline_cancelled" not in types
+    [passed] = [e["payload"] for e in outcome.events if e["type"] == "deadline_passed"]
+    assert (passed["timer_id"], passed["clause"]) == (str(election["timer_id"]), "FMP §6(d)(iii)")
+    spent = "SELECT status, applied_at FROM timers WHERE timer_id = $1"
+    assert tuple(await pool.fetchrow(spent, election["timer_id"])) == ("spent", await clock.now())
+
+    before = await snapshot(pool, workflow_id)
+    late = await apply(pool, timer_message(company, workflow_id, election), clock, catalog)
+    assert (late.status, late.events) == ("stale", [])
+    assert await snapshot(pool, workflow_id) == before
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok
+
+    revive = "UPDATE timers SET status = 'fired' WHERE timer_id = $1"
+    await pool.execute(revive, election["timer_id"])
+    await pool.execute("UPDATE timers SET status = 'spent' WHERE workflow_id = $1", untouched)
+    reasons = [b.reason for b in (await verify_chain(pool, company_id=company)).breaks]
+    assert any("(election_deadline) was spent by its history but is fired (revived)" in r
+               for r in reasons), reasons  # fmt: skip
+    assert any("(election_deadline) is spent but no history row passed it (deadline "
+               "suppressed)" in r for r in reasons), reasons  # fmt: skip

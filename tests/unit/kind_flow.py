@@ -62,6 +62,9 @@ class KindFlow:
         for e in d.events:
             json.dumps(dict(e.payload))
         self.state, self.data = d.state, dict(d.data)
+        for spent in d.spent_timers:  # its deadline passed: gone, as a cancelled one is
+            if (t := self.timers.get(spent.name)) and t.deadline.at == spent.due_at:
+                del self.timers[spent.name]
         for name in d.cancel_timers:
             self.timers.pop(name, None)
         for t in d.set_timers:

@@ -18,6 +18,7 @@ from test_rofr_harness import (
     types,
 )
 
+from workflows.kernel import TimerFired
 from workflows.kit import context
 from workflows.notices import effective_time
 
@@ -216,8 +217,9 @@ def test_a_timer_the_replay_already_fired_is_stale_when_its_message_comes() -> N
     )
     assert flow.state == "sold_to_third_party"
     assert types(d)[:2] == ["election_window_expired", "sale_window_opened"]
-    assert "election_deadline" in d.cancel_timers
-    from workflows.kernel import TimerFired
+    # Its deadline passed and took effect: spent, not cancelled (no deadline_cancelled).
+    assert d.spent_timers == (TimerFired(election.name, election.deadline.at),)
+    assert "election_deadline" not in d.cancel_timers
 
     again = flow.kind.decide(
         flow.state,

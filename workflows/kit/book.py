@@ -212,9 +212,10 @@ class Book:
     ) -> Decision:
         before, after = self.tl.pending, run.pending
         set_timers = tuple(t for n, t in sorted(after.items()) if before.get(n) != t)
-        cancels = {n for n in before if n not in after}
+        spent = _spent(before, run)
+        cancels = {n for n in before if n not in after} - {t.name for t in spent}
         if self.tl.base is not None:  # the stored row's own timers are not known by name
-            cancels |= run.cancelled - set(after)
+            cancels |= run.cancelled - set(after) - {t.name for t in spent}
         self.tl.pending = dict(after)
         data = dict(run.data)
         data[VERSION_KEY] = self.version
@@ -228,4 +229,15 @@ class Book:
             cancel_timers=tuple(sorted(cancels)),
             final=final,
             send=sent,
+            spent_timers=spent,
         )
+
+
+def _spent(before: Mapping[str, SetTimer], run: Run) -> tuple[TimerFired, ...]:
+    """The deadlines pending before the message that the run fired at their due times."""
+    fired = {key for what, key, _ in run.log if what == "timer"}
+    return tuple(
+        TimerFired(name, t.deadline.at)
+        for name, t in sorted(before.items())
+        if f"{name}@{t.deadline.at_text}" in fired
+    )

@@ -109,9 +109,10 @@ EVENT_SENTENCES = {
     "reconciliation_raised": "A reconciliation item was raised: the Company's records must not "
     "show the void fact as valid.",
     "reconciliation_closed": "The Company marked the reconciliation item reconciled.",
-    # Added by the engine to every decision that sets or cancels a timer.
+    # Added by the engine to every decision that sets, cancels or passes a timer.
     "deadline_set": "A deadline was set.",
     "deadline_cancelled": "A deadline no longer applies.",
+    "deadline_passed": "A deadline passed and took effect before what was recorded after it.",
 }
 
 
