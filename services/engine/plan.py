@@ -136,7 +136,7 @@ class Batch:
     def mark_applied(self, m: TimerMessage, now: datetime) -> None:
         """The engine has recorded this timer's message: the deadlines service stops
         re-firing it. Only a fired timer: a pending one has not been sent (its message was
-        not the deadlines service's), and a cancelled one stays cancelled."""
+        not the deadlines service's), and a cancelled or spent one stays so."""
         tid = timer_id_of(m)
         timer = self.timers.get(tid) if tid is not None else None
         if (
@@ -327,7 +327,7 @@ class _Step:
         batch, write = self.batch, self.batch.write
         for timer in spent:
             if timer.row is None:
-                write.timer_moves[timer.timer_id] = ("spent", now)
+                write.timer_moves[timer.timer_id] = ("spent", None)
             timer.move("spent")
         for timer in cancelled:
             if timer.row is None:

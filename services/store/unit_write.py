@@ -123,7 +123,7 @@ class WriteSet:
     workflows: dict[UUID, WorkflowRow] = field(default_factory=dict)
     history: list[HistoryRow] = field(default_factory=list)
     timers: list[TimerRow] = field(default_factory=list)
-    # Timers that exist already, by id: ('cancelled', None), or ('applied' or 'spent', when).
+    # Timers that exist already, by id: ('cancelled' or 'spent', None) or ('applied', when).
     timer_moves: dict[UUID, tuple[str, datetime | None]] = field(default_factory=dict)
     # In the order they are published: each workflow's events in the order of its versions.
     outbox: list[OutboxRow | HistoryEvents] = field(default_factory=list)

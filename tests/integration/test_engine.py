@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from services.clock import SimulatedClock
-from services.engine import Outcome, apply
+from services.engine import Outcome, apply, apply_batch
 from services.engine.events import event_id
 from services.store import queries, register_company
 from services.store.canonical import canonical_json
@@ -625,8 +625,8 @@ async def test_an_act_effective_after_a_deadline_its_message_has_not_applied_spe
     assert "deadline_cancelled" not in types
     [passed] = [e["payload"] for e in outcome.events if e["type"] == "deadline_passed"]
     assert (passed["timer_id"], passed["clause"]) == (str(election["timer_id"]), "FMP §6(d)(iii)")
-    spent = "SELECT status, applied_at FROM timers WHERE timer_id = $1"
-    assert tuple(await pool.fetchrow(spent, election["timer_id"])) == ("spent", await clock.now())
+    status = "SELECT status FROM timers WHERE timer_id = $1"
+    assert await pool.fetchval(status, election["timer_id"]) == "spent"
 
     before = await snapshot(pool, workflow_id)
     late = await apply(pool, timer_message(company, workflow_id, election), clock, catalog)
@@ -634,6 +634,13 @@ async def test_an_act_effective_after_a_deadline_its_message_has_not_applied_spe
     assert await snapshot(pool, workflow_id) == before
     assert (await verify_chain(pool, workflow_id=workflow_id)).ok
 
+    # Reported before the deadlines service fired the deadline at all: spent, never fired.
+    unfired = await started(pool, clock, catalog, company)
+    [its] = (await queries.get_workflow(pool, company, unfired) or {})["deadlines"]
+    sale = third_party_sale(company, unfired, its["due_at"] + timedelta(days=3))
+    assert (await apply(pool, sale, clock, catalog)).state == "sold_to_third_party"
+    # No longer pending: the deadlines service, which claims pending rows only, never fires it.
+    assert await pool.fetchval(status, its["timer_id"]) == "spent"
     revive = "UPDATE timers SET status = 'fired' WHERE timer_id = $1"
     await pool.execute(revive, election["timer_id"])
     await pool.execute("UPDATE timers SET status = 'spent' WHERE workflow_id = $1", untouched)
@@ -642,3 +649,27 @@ async def test_an_act_effective_after_a_deadline_its_message_has_not_applied_spe
                for r in reasons), reasons  # fmt: skip
     assert any("(election_deadline) is spent but no history row passed it (deadline "
                "suppressed)" in r for r in reasons), reasons  # fmt: skip
+
+
+async def test_a_deadline_set_and_passed_in_one_batch_is_written_spent(
+    pool: asyncpg.Pool, clock: SimulatedClock, catalog: TermsCatalog, company: str
+) -> None:
+    """A notice entered a month late and the sale after it, in one batch: the election timer
+    the first message sets is spent by the second before either is written."""
+    await clock.set(NOW + timedelta(days=34))  # past the company's 30 days (FMP §6(d)(iii))
+    workflow_id = uuid.uuid4()
+    sale = third_party_sale(company, workflow_id, NOW + timedelta(days=33))
+    started_, sold = await apply_batch(
+        pool, [disposition_notice(company, workflow_id), sale], clock, catalog
+    )
+    assert (started_.status, sold.status, sold.state) == (
+        "applied",
+        "applied",
+        "sold_to_third_party",
+    )
+    [set_] = [e["payload"] for e in started_.events if e["type"] == "deadline_set"]
+    [passed] = [e["payload"] for e in sold.events if e["type"] == "deadline_passed"]
+    assert passed["timer_id"] == set_["timer_id"]
+    rows = await pool.fetch("SELECT status FROM timers WHERE workflow_id = $1", workflow_id)
+    assert [r["status"] for r in rows] == ["spent"]
+    assert (await verify_chain(pool, workflow_id=workflow_id)).ok

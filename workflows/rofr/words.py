@@ -112,7 +112,7 @@ EVENT_SENTENCES = {
     # Added by the engine to every decision that sets, cancels or passes a timer.
     "deadline_set": "A deadline was set.",
     "deadline_cancelled": "A deadline no longer applies.",
-    "deadline_passed": "A deadline passed and took effect before what was recorded after it.",
+    "deadline_passed": "A deadline passed, in its place before what was recorded after it.",
 }
 
 
