@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         le=1000,
         description="messages the engine applies in one transaction (measured: docs/design.md)",
     )
+    engine_batches_in_flight: int = Field(
+        default=2,  # services.bus.consumers.ENGINE_BATCHES_IN_FLIGHT
+        ge=1,
+        le=8,
+        description="batches an engine process applies at once (of different workflows): 2 "
+        "lets a lone engine plan one batch while the database writes another; with as many "
+        "engine processes as cores, 1 is faster (they keep the cores busy between them)",
+    )
     engine_shards: int = Field(
         default=4,  # services.bus.topology.DEFAULT_ENGINE_SHARDS
         ge=1,
@@ -136,6 +144,8 @@ _EXPECTED = {
     "poll_interval": "a number of seconds, e.g. 0.5",
     "batch_size": "a whole number greater than 0, e.g. 100",
     "relay_batch": "a whole number from 1 to 10000, e.g. 1000",
+    "engine_batch": "a whole number from 1 to 1000, e.g. 64",
+    "engine_batches_in_flight": "a whole number from 1 to 8, e.g. 2",
     "engine_shards": "a whole number from 1 to 256, e.g. 4",
     "timer_redelivery_grace": "a number of seconds greater than 0, e.g. 60",
 }

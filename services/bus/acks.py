@@ -26,7 +26,7 @@ channel the message came on, so an ack never reaches another channel than its de
   delivery on it. T is therefore the highest committed tag of the prefix; a prefix settled one
   by one needs no ack at all.
 - Above the first open delivery (the *hole*), committed deliveries wait for it to settle, then
-  go in the prefix's one ack. Two batches are applied at once (``ENGINE_BATCHES_IN_FLIGHT``)
+  go in the prefix's one ack. Two batches are applied at once (by default)
   and the later often commits first: its deliveries then wait for the earlier batch, a matter
   of one batch's time. But a delivery waiting for its retry, or for its dead letter, may stay
   open for seconds, and the committed deliveries behind it would fill the channel's prefetch

@@ -66,8 +66,9 @@ PREFETCH = 16
 #: Messages the engine applies in one transaction (``EQUITYFLOW_ENGINE_BATCH``; measured with
 #: benchmarks/engine_throughput.py, docs/design.md).
 DEFAULT_ENGINE_BATCH = 64
-#: Batches the engine applies at once (of different workflows), and its prefetch in batches:
-#: one batch is written while the next is planned and a third arrives.
+#: Batches the engine applies at once (of different workflows; the default of
+#: ``EQUITYFLOW_ENGINE_BATCHES_IN_FLIGHT``), and its prefetch in batches: one batch is written
+#: while the next is planned and a third arrives.
 ENGINE_BATCHES_IN_FLIGHT = 2
 ENGINE_PREFETCH_BATCHES = 3
 #: How long a stopping engine waits for the batches it is applying (the database may be down).
@@ -181,15 +182,17 @@ def engine_consumer(
     catalog: Any,
     *,
     batch_size: int = DEFAULT_ENGINE_BATCH,
+    in_flight: int = ENGINE_BATCHES_IN_FLIGHT,
     retry_delay: float = 0.5,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Consumer:
     """Commands and timers from the engine queues → ``services.engine.apply_batch``.
 
     Up to ``batch_size`` messages are applied in one transaction (``services.bus.engine_feed``
-    forms the batches, from every queue this process is active on), each acked once its batch
-    has committed: on RabbitMQ, a run of them with one ack (``services.bus.acks``). Each engine
-    queue has a single active consumer: one process applies its messages, in queue order, and
+    forms the batches, from every queue this process is active on), ``in_flight`` batches at
+    once, each message acked once its batch has committed: on RabbitMQ, a run of them with one
+    ack (``services.bus.acks``). Each engine queue has a single active consumer: one process
+    applies its messages, in queue order, and
     the others stand by, each taking over when the one before it goes away, with the messages
     it had not acked back at the head of the queue in their order.
 
@@ -232,7 +235,7 @@ def engine_consumer(
         feed = Feed(
             apply,
             batch_size=batch_size,
-            in_flight=ENGINE_BATCHES_IN_FLIGHT,
+            in_flight=in_flight,
             retry_delay=retry_delay,
             max_attempts=topology.delivery_limit,
         )

@@ -48,6 +48,7 @@ async def bus_services(rt: Runtime, names: Collection[str] = BUS_SERVICES) -> As
                 rt.clock,
                 rt.catalog,
                 batch_size=settings.engine_batch,
+                in_flight=settings.engine_batches_in_flight,
                 max_bytes=settings.max_message_bytes,
             )
         )
