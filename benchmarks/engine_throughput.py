@@ -46,7 +46,7 @@ from harness import (
 )
 from pgbench import pgbench_arguments, pgbench_tps
 
-from services.bus.consumers import ENGINE_BATCHES_IN_FLIGHT
+from services.bus.consumers import DEFAULT_ENGINE_BATCH, ENGINE_BATCHES_IN_FLIGHT
 
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 PHASES = (("start", disposition_notice), ("exercise", exercise))
@@ -251,7 +251,11 @@ parser = arguments(
         "concurrent workers (and connections) per replica (C; as an engine consumer applies "
         f"{ENGINE_BATCHES_IN_FLIGHT} batches at once)",
     ),
-    batch=(int, 64, "messages per transaction (B; as EQUITYFLOW_ENGINE_BATCH, default 64)"),
+    batch=(
+        int,
+        DEFAULT_ENGINE_BATCH,
+        f"messages per transaction (B; as EQUITYFLOW_ENGINE_BATCH, default {DEFAULT_ENGINE_BATCH})",
+    ),
 )
 pgbench_arguments(parser)
 

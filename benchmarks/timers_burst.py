@@ -40,6 +40,8 @@ from harness import (
 )
 from pgbench import pgbench_arguments, pgbench_ratio
 
+from services.bus.consumers import DEFAULT_ENGINE_BATCH
+
 COMPANIES = ("acme", "globex", "initech", "umbrella")
 TEMPLATE = "template"  # the company of the one workflow the clones copy
 CLONES = f"company_id <> '{TEMPLATE}'"
@@ -180,7 +182,11 @@ parser = arguments(
     default_size=100_000,
     replicas=(int, 2, "engine replica processes (the deadlines services are always two)"),
     batch=(int, 100, "timers claimed per transaction (EQUITYFLOW_BATCH_SIZE)"),
-    engine_batch=(int, 64, "messages the engine applies per transaction (EQUITYFLOW_ENGINE_BATCH)"),
+    engine_batch=(
+        int,
+        DEFAULT_ENGINE_BATCH,
+        "messages the engine applies per transaction (EQUITYFLOW_ENGINE_BATCH)",
+    ),
     redelivery_grace=(
         float,
         60.0,

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         "awaited together (a workflow's events one wave after another)",
     )
     engine_batch: int = Field(
-        default=64,
+        default=128,  # services.bus.consumers.DEFAULT_ENGINE_BATCH
         ge=1,
         le=1000,
         description="messages the engine applies in one transaction (measured: docs/design.md)",
@@ -144,7 +144,7 @@ _EXPECTED = {
     "poll_interval": "a number of seconds, e.g. 0.5",
     "batch_size": "a whole number greater than 0, e.g. 100",
     "relay_batch": "a whole number from 1 to 10000, e.g. 1000",
-    "engine_batch": "a whole number from 1 to 1000, e.g. 64",
+    "engine_batch": "a whole number from 1 to 1000, e.g. 128",
     "engine_batches_in_flight": "a whole number from 1 to 8, e.g. 2",
     "engine_shards": "a whole number from 1 to 256, e.g. 4",
     "timer_redelivery_grace": "a number of seconds greater than 0, e.g. 60",

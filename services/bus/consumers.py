@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 PREFETCH = 16
 #: Messages the engine applies in one transaction (``EQUITYFLOW_ENGINE_BATCH``; measured with
 #: benchmarks/engine_throughput.py, docs/design.md).
-DEFAULT_ENGINE_BATCH = 64
+DEFAULT_ENGINE_BATCH = 128
 #: Batches the engine applies at once (of different workflows; the default of
 #: ``EQUITYFLOW_ENGINE_BATCHES_IN_FLIGHT``), and its prefetch in batches: one batch is written
 #: while the next is planned and a third arrives.
