@@ -33,7 +33,7 @@ from workflows.kernel import (
 from workflows.kit.chart import Chart
 from workflows.kit.context import Checked
 from workflows.kit.reconcile import close_item, reconcile
-from workflows.kit.replay import Rule, Run, append, replay
+from workflows.kit.replay import Rule, Run, append, replay, timer_key
 from workflows.kit.timeline import (
     DEFAULT_RANK,
     TIMELINE,
@@ -169,7 +169,7 @@ class Book:
             )
         run = replay(self._rule, self._start(), tl.acts, tl.horizon)
         self._refuse_if_refused(run, act)
-        fired_before = {f"{f['name']}@{f['due_at']}" for f in tl.fired if f.get("transition")}
+        fired_before = {timer_key(f["name"], f["due_at"]) for f in tl.fired if f.get("transition")}
 
         def new(what: str, key: str) -> bool:
             # The new act and timers fired for the first time; what was replayed went out before.
@@ -213,9 +213,10 @@ class Book:
         before, after = self.tl.pending, run.pending
         set_timers = tuple(t for n, t in sorted(after.items()) if before.get(n) != t)
         spent = _spent(before, run)
-        cancels = {n for n in before if n not in after} - {t.name for t in spent}
+        uncancelled = set(after) | {t.name for t in spent}  # still pending, or passed
+        cancels = {n for n in before if n not in uncancelled}
         if self.tl.base is not None:  # the stored row's own timers are not known by name
-            cancels |= run.cancelled - set(after) - {t.name for t in spent}
+            cancels |= run.cancelled - uncancelled
         self.tl.pending = dict(after)
         data = dict(run.data)
         data[VERSION_KEY] = self.version
@@ -239,5 +240,5 @@ def _spent(before: Mapping[str, SetTimer], run: Run) -> tuple[TimerFired, ...]:
     return tuple(
         TimerFired(name, t.deadline.at)
         for name, t in sorted(before.items())
-        if f"{name}@{t.deadline.at_text}" in fired
+        if timer_key(name, t.deadline.at_text) in fired
     )

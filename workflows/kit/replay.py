@@ -91,7 +91,7 @@ class Run:
                     "transition": d.transition if d is not None and moved else None,
                 }
             )
-            key = f"{t.name}@{due_text}"
+            key = timer_key(t.name, due_text)
             self.log.append(("timer", key, d.events if d else ()))
             if d is not None and moved and d.send:
                 self.sends[("timer", key)] = d.send
@@ -112,6 +112,11 @@ class Run:
         self.log.append(("act", act["id"], d.events))
         if d.send:
             self.sends[("act", act["id"])] = d.send
+
+
+def timer_key(name: str, due_text: str) -> str:
+    """How the run's log names a timer it fired: ``name@due`` (the due time as set)."""
+    return f"{name}@{due_text}"
 
 
 def replay(
